@@ -1,0 +1,482 @@
+/*
+ * fs_source.c — the filesystem source: reads a file, or every file under a
+ * directory, line by line, decoding each line with the table's format.
+ *
+ * Files: a directory is walked recursively; names starting with '.' or '_' are
+ * skipped (hidden, or in-progress/_SUCCESS files of a sink, as in Flink); files
+ * are read in name order.  With parallelism P a file belongs to subtask
+ * hash(path) mod P, which stays stable when new files appear.  With
+ * 'source.monitor-interval' the source never ends: it rescans that often and
+ * reads each new file once.
+ *
+ * Lines: read(2) into a buffer of at least 1 MiB (grown for longer lines);
+ * '\n' ends a line, a trailing '\r' is dropped, the last line needs no '\n',
+ * empty lines are skipped.  A line that does not decode goes to the dead-letter
+ * output with position "<path>:<line>:<byte offset of the line>" and is counted
+ * in metrics.dead_letters; the job goes on.
+ *
+ * Position (checkpoint text), one item per line:
+ *   v1
+ *   cur <byte offset> <line number> <path>      (the file being read, if any)
+ *   done <path>                                 (each finished file)
+ * Restore seeks the current file to the offset; finished files are not re-read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "connectors/filesystem/fs.h"
+#include "core/mem.h"
+#include "exec/deadletter.h"
+#include "formats/format.h"
+
+#define FS_BUF_MIN (1 << 20)
+
+struct fs_source {
+    struct source base;
+    struct decoder *dec;
+    char *root;                     /* 'path' */
+    int64_t monitor_ms;             /* 0 = bounded */
+    int64_t next_scan_ms;           /* monotonic ms of the next rescan */
+    /* files: queue of paths to read (sorted), set of finished ones */
+    char **queue;
+    int n_queue, cap_queue, q_next;
+    char **done;
+    int n_done, cap_done;
+    /* the current file */
+    int fd;                         /* -1 = none */
+    char *cur;                      /* its path */
+    int64_t cur_size, cur_mtime_ms;
+    int64_t buf_off;                /* file offset of buf[0] */
+    int64_t line_no;                /* lines consumed in the current file */
+    bool eof;
+    char *buf;
+    size_t cap, pos, len;           /* unread bytes are buf[pos..len) */
+    /* metadata columns: index per key, -1 if not produced */
+    int md_path, md_name, md_size, md_mtime;
+};
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static uint64_t path_hash(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    return h;
+}
+
+static bool is_done(const struct fs_source *fs, const char *path)
+{
+    for (int i = 0; i < fs->n_done; i++)
+        if (strcmp(fs->done[i], path) == 0)
+            return true;
+    return false;
+}
+
+static bool is_queued(const struct fs_source *fs, const char *path)
+{
+    for (int i = fs->q_next; i < fs->n_queue; i++)
+        if (strcmp(fs->queue[i], path) == 0)
+            return true;
+    return fs->cur && strcmp(fs->cur, path) == 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects regular files under path into *v (recursively, hidden skipped). */
+static int walk(const char *path, char ***v, int *n, int *cap, struct weir_error *err)
+{
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return err_set(err, WEIR_ERR_IO, "cannot read directory '%s': %s", path,
+                       strerror(errno));
+    struct dirent *e;
+    int rc = WEIR_OK;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || e->d_name[0] == '_')
+            continue;
+        char *p = mem_sprintf("%s%s%s", path,
+                              path[strlen(path) - 1] == '/' ? "" : "/", e->d_name);
+        struct stat st;
+        if (stat(p, &st) != 0) {
+            mem_free(p);
+            continue;       /* vanished meanwhile */
+        }
+        if (S_ISDIR(st.st_mode)) {
+            rc = walk(p, v, n, cap, err);
+            mem_free(p);
+            if (rc != WEIR_OK)
+                break;
+        } else if (S_ISREG(st.st_mode)) {
+            MEM_GROW(*v, *cap, *n + 1);
+            (*v)[(*n)++] = p;
+        } else {
+            mem_free(p);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Finds files not yet seen that belong to this subtask and queues them. */
+static int scan(struct fs_source *fs, struct weir_error *err)
+{
+    const struct table_ctx *t = fs->base.table;
+    struct stat st;
+    char **found = NULL;
+    int n = 0, cap = 0, rc = WEIR_OK;
+    if (stat(fs->root, &st) != 0) {
+        if (fs->monitor_ms > 0 && errno == ENOENT)
+            return WEIR_OK;     /* the directory may appear later */
+        return err_set(err, WEIR_ERR_IO, "table '%s': cannot read '%s': %s",
+                       t->table_name, fs->root, strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        rc = walk(fs->root, &found, &n, &cap, err);
+    } else {
+        MEM_GROW(found, cap, 1);
+        found[n++] = mem_strdup(fs->root);
+    }
+    qsort(found, (size_t)n, sizeof(char *), cmp_str);
+    int P = t->parallelism > 0 ? t->parallelism : 1;
+    /* drop consumed queue entries before appending */
+    if (fs->q_next > 0) {
+        for (int i = 0; i < fs->q_next; i++)
+            mem_free(fs->queue[i]);
+        memmove(fs->queue, fs->queue + fs->q_next,
+                sizeof(char *) * (size_t)(fs->n_queue - fs->q_next));
+        fs->n_queue -= fs->q_next;
+        fs->q_next = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (rc == WEIR_OK && (int)(path_hash(found[i]) % (uint64_t)P) == t->subtask &&
+            !is_done(fs, found[i]) && !is_queued(fs, found[i])) {
+            MEM_GROW(fs->queue, fs->cap_queue, fs->n_queue + 1);
+            fs->queue[fs->n_queue++] = found[i];
+        } else {
+            mem_free(found[i]);
+        }
+    }
+    mem_free(found);
+    return rc;
+}
+
+static void mark_done(struct fs_source *fs, const char *path)
+{
+    MEM_GROW(fs->done, fs->cap_done, fs->n_done + 1);
+    fs->done[fs->n_done++] = mem_strdup(path);
+}
+
+static void close_cur(struct fs_source *fs, bool finished)
+{
+    if (fs->fd >= 0)
+        close(fs->fd);
+    fs->fd = -1;
+    if (fs->cur && finished)
+        mark_done(fs, fs->cur);
+    mem_free(fs->cur);
+    fs->cur = NULL;
+    fs->pos = fs->len = 0;
+}
+
+static int open_file(struct fs_source *fs, const char *path, int64_t offset,
+                     int64_t line_no, struct weir_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return err_set(err, WEIR_ERR_IO, "table '%s': cannot open '%s': %s",
+                       fs->base.table->table_name, path, strerror(errno));
+    struct stat st;
+    fstat(fd, &st);
+    if (offset > 0 && lseek(fd, offset, SEEK_SET) < 0) {
+        close(fd);
+        return err_set(err, WEIR_ERR_IO, "table '%s': cannot seek '%s': %s",
+                       fs->base.table->table_name, path, strerror(errno));
+    }
+    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    fs->fd = fd;
+    fs->cur = mem_strdup(path);
+    fs->cur_size = st.st_size;
+    fs->cur_mtime_ms = (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000;
+    fs->buf_off = offset;
+    fs->line_no = line_no;
+    fs->pos = fs->len = 0;
+    fs->eof = false;
+    return WEIR_OK;
+}
+
+/* Reads more bytes; keeps the unread tail, grows the buffer when it is full. */
+static int fill(struct fs_source *fs, struct weir_error *err)
+{
+    if (fs->pos > 0) {
+        memmove(fs->buf, fs->buf + fs->pos, fs->len - fs->pos);
+        fs->buf_off += (int64_t)fs->pos;
+        fs->len -= fs->pos;
+        fs->pos = 0;
+    }
+    if (fs->len == fs->cap) {
+        fs->cap *= 2;
+        fs->buf = mem_realloc(fs->buf, fs->cap);
+    }
+    for (;;) {
+        ssize_t r = read(fs->fd, fs->buf + fs->len, fs->cap - fs->len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            return err_set(err, WEIR_ERR_IO, "table '%s': cannot read '%s': %s",
+                           fs->base.table->table_name, fs->cur, strerror(errno));
+        if (r == 0)
+            fs->eof = true;
+        fs->len += (size_t)r;
+        atomic_fetch_add_explicit(&fs->base.metrics.bytes, r, memory_order_relaxed);
+        return WEIR_OK;
+    }
+}
+
+static void fill_metadata(struct fs_source *fs, struct batch *out, int row)
+{
+    if (fs->md_path >= 0)
+        vec_set_str(&out->cols[fs->md_path], row, fs->cur, strlen(fs->cur));
+    if (fs->md_name >= 0) {
+        const char *s = strrchr(fs->cur, '/');
+        s = s ? s + 1 : fs->cur;
+        vec_set_str(&out->cols[fs->md_name], row, s, strlen(s));
+    }
+    if (fs->md_size >= 0)
+        out->cols[fs->md_size].i64[row] = fs->cur_size;
+    if (fs->md_mtime >= 0)
+        out->cols[fs->md_mtime].i64[row] = fs->cur_mtime_ms * 1000;
+}
+
+/* Decodes one line into the next row of out (or dead-letters it). */
+static void one_line(struct fs_source *fs, const char *line, size_t n, int64_t off,
+                     struct batch *out)
+{
+    const struct table_ctx *t = fs->base.table;
+    fs->line_no++;
+    if (n > 0 && line[n - 1] == '\r')
+        n--;
+    if (n == 0)
+        return;
+    struct weir_error err = {0};
+    bool lossy = false;
+    int row = out->n;
+    int rc = fs->dec->ops->decode(fs->dec, line, n, out, row, &lossy, &err);
+    if (rc == WEIR_DONE)
+        return;
+    if (rc == WEIR_OK && lossy) {
+        /* kept with NULLs, but a copy goes to the dead letters */
+        err_set(&err, WEIR_ERR_PARSE, "field(s) set to NULL by ignore-parse-errors");
+    }
+    if (rc != WEIR_OK || lossy) {
+        char pos[64 + 4096];
+        snprintf(pos, sizeof(pos), "%s:%lld:%lld", fs->cur, (long long)fs->line_no,
+                 (long long)off);
+        dlq_write(t->dlq, t->table_name, pos, err.message ? err.message : "parse error",
+                  line, n);
+        atomic_fetch_add_explicit(&fs->base.metrics.dead_letters, 1,
+                                  memory_order_relaxed);
+    }
+    err_clear(&err);
+    if (rc != WEIR_OK)
+        return;
+    fill_metadata(fs, out, row);
+    out->n++;
+    atomic_fetch_add_explicit(&fs->base.metrics.rows, 1, memory_order_relaxed);
+}
+
+static int fs_poll(struct source *src, struct batch *out, struct weir_error *err)
+{
+    struct fs_source *fs = (struct fs_source *)src;
+    int rc;
+    while (out->n < BATCH_CAP) {
+        if (fs->fd < 0) {
+            if (fs->q_next < fs->n_queue) {
+                const char *p = fs->queue[fs->q_next++];
+                if ((rc = open_file(fs, p, 0, 0, err)) != WEIR_OK)
+                    return rc;
+                continue;
+            }
+            if (fs->monitor_ms <= 0)
+                return WEIR_DONE;
+            int64_t now = mono_ms();
+            if (now >= fs->next_scan_ms) {
+                fs->next_scan_ms = now + fs->monitor_ms;
+                if ((rc = scan(fs, err)) != WEIR_OK)
+                    return rc;
+                if (fs->q_next < fs->n_queue)
+                    continue;
+            }
+            if (out->n > 0)
+                return WEIR_OK;
+            src->wait_ms = (int)(fs->next_scan_ms - now);
+            return WEIR_AGAIN;
+        }
+        /* lines in the buffer */
+        while (out->n < BATCH_CAP) {
+            char *s = fs->buf + fs->pos;
+            char *nl = memchr(s, '\n', fs->len - fs->pos);
+            if (nl == NULL)
+                break;
+            one_line(fs, s, (size_t)(nl - s), fs->buf_off + (int64_t)fs->pos, out);
+            fs->pos = (size_t)(nl + 1 - fs->buf);
+        }
+        if (out->n >= BATCH_CAP)
+            break;
+        if (fs->eof) {
+            if (fs->pos < fs->len) {   /* last line without '\n' */
+                one_line(fs, fs->buf + fs->pos, fs->len - fs->pos,
+                         fs->buf_off + (int64_t)fs->pos, out);
+                fs->pos = fs->len;
+                if (out->n >= BATCH_CAP)
+                    break;
+            }
+            close_cur(fs, true);
+            continue;
+        }
+        if ((rc = fill(fs, err)) != WEIR_OK)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+static int fs_open(struct source *src, struct weir_error *err)
+{
+    struct fs_source *fs = (struct fs_source *)src;
+    fs->next_scan_ms = mono_ms() + fs->monitor_ms;
+    return scan(fs, err);
+}
+
+static int fs_position(struct source *src, struct strbuf *pos)
+{
+    struct fs_source *fs = (struct fs_source *)src;
+    sb_adds(pos, "v1\n");
+    if (fs->cur)
+        sb_addf(pos, "cur %lld %lld %s\n", (long long)(fs->buf_off + (int64_t)fs->pos),
+                (long long)fs->line_no, fs->cur);
+    for (int i = 0; i < fs->n_done; i++)
+        sb_addf(pos, "done %s\n", fs->done[i]);
+    return WEIR_OK;
+}
+
+static int fs_seek(struct source *src, const char *pos, struct weir_error *err)
+{
+    struct fs_source *fs = (struct fs_source *)src;
+    close_cur(fs, false);
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "filesystem: bad position");
+    char *copy = mem_strdup(pos + 3), *save = NULL;
+    char *cur = NULL;
+    long long off = 0, line = 0;
+    int rc = WEIR_OK;
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        int used = 0;
+        if (strncmp(l, "done ", 5) == 0 && !is_done(fs, l + 5))
+            mark_done(fs, l + 5);
+        else if (sscanf(l, "cur %lld %lld %n", &off, &line, &used) == 2 && used > 0)
+            cur = l + used;
+    }
+    /* requeue: everything found that is not finished, current file first */
+    for (int i = fs->q_next; i < fs->n_queue; i++)
+        mem_free(fs->queue[i]);
+    fs->n_queue = fs->q_next = 0;
+    if (cur)
+        rc = open_file(fs, cur, off, line, err);
+    if (rc == WEIR_OK)
+        rc = scan(fs, err);
+    mem_free(copy);
+    return rc;
+}
+
+static void fs_close(struct source *src)
+{
+    struct fs_source *fs = (struct fs_source *)src;
+    if (fs == NULL)
+        return;
+    close_cur(fs, false);
+    if (fs->dec)
+        fs->dec->ops->free(fs->dec);
+    for (int i = 0; i < fs->n_queue; i++)
+        mem_free(fs->queue[i]);
+    mem_free(fs->queue);
+    for (int i = 0; i < fs->n_done; i++)
+        mem_free(fs->done[i]);
+    mem_free(fs->done);
+    mem_free(fs->buf);
+    mem_free(fs->root);
+    mem_free(fs);
+}
+
+static const struct source_ops fs_source_ops = {
+    .open = fs_open,
+    .poll = fs_poll,
+    .position = fs_position,
+    .seek = fs_seek,
+    .close = fs_close,
+};
+
+int fs_source_create(const struct table_ctx *t, struct source **out,
+                     struct weir_error *err)
+{
+    if (t->format == NULL)
+        return err_set(err, WEIR_ERR_CONFIG, "table '%s': the filesystem source needs "
+                       "a 'format'", t->table_name);
+    if (opt_has(t->opts, "source.path.regex-pattern"))
+        return err_set(err, WEIR_ERR_UNSUPPORTED, "table '%s': option "
+                       "'source.path.regex-pattern' is not supported yet",
+                       t->table_name);
+    struct fs_source *fs = mem_calloc(1, sizeof(*fs));
+    fs->base.ops = &fs_source_ops;
+    fs->base.table = t;
+    fs->fd = -1;
+    fs->root = mem_strdup(fs_path(t));
+    fs->monitor_ms = opt_duration_ms(t->opts, "source.monitor-interval", 0);
+    fs->base.bounded = fs->monitor_ms <= 0;
+    fs->base.wait_ms = (int)(fs->monitor_ms > 0 ? fs->monitor_ms : 1);
+    fs->cap = FS_BUF_MIN;
+    fs->buf = mem_alloc(fs->cap);
+    fs->md_path = fs->md_name = fs->md_size = fs->md_mtime = -1;
+    for (int i = 0; i < t->n_cols; i++) {
+        const char *m = t->col_metadata ? t->col_metadata[i] : NULL;
+        if (m == NULL)
+            continue;
+        if (strcmp(m, "file.path") == 0)
+            fs->md_path = i;
+        else if (strcmp(m, "file.name") == 0)
+            fs->md_name = i;
+        else if (strcmp(m, "file.size") == 0)
+            fs->md_size = i;
+        else if (strcmp(m, "file.modification-time") == 0)
+            fs->md_mtime = i;
+        else {
+            int rc = err_set(err, WEIR_ERR_CONFIG,
+                             "table '%s': unknown metadata key '%s' for connector "
+                             "'filesystem'; available: file.path, file.name, file.size, "
+                             "file.modification-time", t->table_name, m);
+            fs_close(&fs->base);
+            return rc;
+        }
+    }
+    int rc = t->format->decoder_create(t, &fs->dec, err);
+    if (rc != WEIR_OK) {
+        fs_close(&fs->base);
+        return rc;
+    }
+    *out = &fs->base;
+    return WEIR_OK;
+}

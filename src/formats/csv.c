@@ -1,0 +1,630 @@
+/*
+ * csv.c — the 'csv' format: one record per line, no header, fields by
+ * position in the table's full physical schema (t->projection says which
+ * positions the job reads; the others are split over but not converted).
+ *
+ * Reading follows Flink's csv format (Jackson's CsvParser + CsvToRowDataConverters):
+ *   - a field that starts with the quote character is quoted: delimiters inside
+ *     are data and a doubled quote is one quote; the escape character (off by
+ *     default) makes the next character literal anywhere;
+ *   - 'csv.null-literal' text reads as NULL; otherwise an empty field is an
+ *     empty STRING, and for any other type a conversion error (Flink parses the
+ *     empty text and fails);
+ *   - numbers are trimmed, BOOLEAN is Java's parseBoolean (only "true" is
+ *     true), BYTES are base64, ARRAY and ROW values are split on
+ *     'csv.array-element-delimiter'; MAP is not supported (as in Flink);
+ *   - a record with fewer or more fields than the physical schema is an error
+ *     ("row length mismatch", Flink's validateArity / Jackson's "too many
+ *     entries"); with 'csv.ignore-parse-errors' missing fields are NULL, extra
+ *     fields are ignored and the record is reported lossy.
+ * A quoted field cannot span lines here (the connector splits on newlines).
+ *
+ * Writing: fields joined by the delimiter, each cell via vfmt_csv (Jackson's
+ * quoting rule, NULL as the null literal or empty).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "connectors/connector.h"
+#include "core/datetime.h"
+#include "core/decimal.h"
+#include "core/mem.h"
+#include "core/numfmt.h"
+#include "core/value_fmt.h"
+#include "formats/format.h"
+
+struct csv_col {
+    int col;                        /* produced column index */
+    int field;                      /* position in the physical schema */
+    const char *name;
+    const char *type_name;          /* for messages */
+};
+
+struct csv_dec {
+    struct decoder base;
+    int n_phys;                     /* fields a record must have */
+    int *want;                      /* per position: index into cols, or -1 */
+    struct csv_col *cols;
+    int n_want;
+    char delim, quote, esc, arr_delim;   /* quote/esc 0 = none */
+    bool allow_comments, ignore_errors;
+    char *null_lit;                 /* NULL = no null literal */
+    size_t null_len;
+    struct strbuf scratch;          /* unquoted/unescaped field text */
+    struct strbuf tmp;              /* base64 */
+    struct arena arena;
+    struct weir_error *err;
+    bool *lossy;
+    bool cell_bad;                  /* set by convert when a value is bad */
+};
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t has_zero(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+
+/* First occurrence of a or b in [p, end), or end. */
+static inline const char *find2(const char *p, const char *end, char a, char b)
+{
+    uint64_t ma = ONES * (unsigned char)a, mb = ONES * (unsigned char)b;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        uint64_t m = has_zero(x ^ ma) | has_zero(x ^ mb);
+        if (m)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+    while (p < end && *p != a && *p != b)
+        p++;
+    return p;
+}
+
+static bool base64_decode(struct strbuf *out, const char *s, size_t n)
+{
+    sb_clear(out);
+    sb_reserve(out, n);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int v;
+        if (c >= 'A' && c <= 'Z') v = c - 'A';
+        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') v = c - '0' + 52;
+        else if (c == '+' || c == '-') v = 62;
+        else if (c == '/' || c == '_') v = 63;
+        else if (c == '=') break;
+        else return false;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            sb_addc(out, (char)(acc >> bits));
+        }
+    }
+    return true;
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t'))
+        (*s)++, (*n)--;
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+/* Clinger's fast path for plain decimals ("12.5", "-3"): at most 15 digits
+ * and a power of ten up to 22 are exact in double, so one division rounds
+ * correctly.  Anything else is left to numfmt_parse_double (Java's rules). */
+static bool fast_double(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char *p = s, *e = s + n;
+    bool neg = p < e && *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        m = m * 10 + (unsigned)(*p++ - '0');
+        digits++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) {
+            m = m * 10 + (unsigned)(*p++ - '0');
+            digits++;
+            frac++;
+        }
+    }
+    if (p != e || digits == 0 || digits > 15)
+        return false;
+    double v = (double)m / p10[frac];
+    *out = neg ? -v : v;
+    return true;
+}
+
+static const int64_t int_min[] = {INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN};
+static const int64_t int_max[] = {INT8_MAX, INT16_MAX, INT32_MAX, INT64_MAX};
+
+/* Converts text s[0..n) into row `row` of v (a scalar type).  Returns false
+ * when the text does not convert. */
+static bool convert_scalar(struct csv_dec *d, struct vec *v, int row, const char *s,
+                           size_t n)
+{
+    const struct sql_type *t = v->type;
+    int64_t i;
+    double x;
+    if (d->null_lit && n == d->null_len && memcmp(s, d->null_lit, n) == 0) {
+        vec_set_null(v, row);
+        return true;
+    }
+    switch (t->id) {
+    case T_CHAR:
+    case T_VARCHAR:
+        vec_set_str(v, row, s, n);
+        break;
+    case T_BIGINT:
+    case T_INT:
+    case T_SMALLINT:
+    case T_TINYINT: {
+        int w = t->id == T_TINYINT ? 0 : t->id == T_SMALLINT ? 1 : t->id == T_INT ? 2 : 3;
+        /* fast path: plain digits, at most 18 of them */
+        if (n > 0 && n <= 18) {
+            uint64_t u = 0;
+            size_t k = 0;
+            for (; k < n && (unsigned)(s[k] - '0') <= 9; k++)
+                u = u * 10 + (unsigned)(s[k] - '0');
+            if (k == n && (int64_t)u <= int_max[w]) {
+                v->i64[row] = (int64_t)u;
+                break;
+            }
+        }
+        trim(&s, &n);
+        if (!numfmt_parse_int_strict(s, n, int_min[w], int_max[w], &i))
+            return false;
+        v->i64[row] = i;
+        break;
+    }
+    case T_FLOAT:
+    case T_DOUBLE:
+        if (!fast_double(s, n, &x) && !numfmt_parse_double(s, n, &x))
+            return false;
+        v->f64[row] = t->id == T_FLOAT ? (double)(float)x : x;
+        break;
+    case T_DECIMAL: {
+        dec128 u;
+        int r = dec_parse(s, n, t->precision, t->scale, &u);
+        if (r < 0)
+            return false;
+        if (r > 0) {
+            vec_set_null(v, row);     /* does not fit: NULL, as Flink */
+            return true;
+        }
+        v->i128[row] = u;
+        break;
+    }
+    case T_BOOLEAN:
+        trim(&s, &n);
+        v->b[row] = n == 4 && strncasecmp(s, "true", 4) == 0;
+        break;
+    case T_BINARY:
+    case T_VARBINARY:
+        if (!base64_decode(&d->tmp, s, n))
+            return false;
+        vec_set_str(v, row, d->tmp.buf ? d->tmp.buf : "", d->tmp.len);
+        break;
+    case T_DATE:
+        if (!dt_parse_date(s, n, &i))
+            return false;
+        v->i64[row] = i;
+        break;
+    case T_TIME:
+        if (!dt_parse_time(s, n, &i))
+            return false;
+        v->i64[row] = i;
+        break;
+    case T_TIMESTAMP:
+    case T_TIMESTAMP_LTZ:
+        if (n > 0 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+            n--;
+        if (!dt_parse_timestamp(s, n, &i))
+            return false;
+        v->i64[row] = i;
+        break;
+    default:
+        return false;
+    }
+    vec_set_valid(v, row);
+    return true;
+}
+
+/* Grows an ARRAY's element vector to hold need entries. */
+static void child_reserve(struct vec *c, int need)
+{
+    if (need <= c->cap)
+        return;
+    int cap = c->cap ? c->cap : 16;
+    while (cap < need)
+        cap *= 2;
+    size_t es = 0;
+    switch (type_lane(c->type)) {
+    case LANE_BOOL: es = 1; break;
+    case LANE_I64: es = 8; break;
+    case LANE_F64: es = 8; break;
+    case LANE_I128: es = 16; break;
+    case LANE_STR: es = sizeof(struct str); break;
+    default: break;
+    }
+    if (es) {
+        c->data = mem_realloc(c->data, (size_t)cap * es);
+        memset((char *)c->data + (size_t)c->cap * es, 0, (size_t)(cap - c->cap) * es);
+    }
+    if (c->valid) {
+        int w = (cap + 63) / 64;
+        c->valid = mem_realloc(c->valid, (size_t)w * sizeof(uint64_t));
+        for (int k = c->valid_cap; k < w; k++)
+            c->valid[k] = ~0ULL;
+        c->valid_cap = w;
+    }
+    c->cap = cap;
+}
+
+static void set_null(struct vec *v, int row)
+{
+    vec_set_null(v, row);
+    if (v->type->id == T_ARRAY || v->type->id == T_MAP)
+        v->offsets[row + 1] = row > 0 ? v->offsets[row] : 0;
+    else if (v->type->id == T_ROW)
+        for (int i = 0; i < v->n_children; i++)
+            set_null(&v->children[i], row);
+}
+
+/* A field's text into its column; ARRAY/ROW split on the element delimiter. */
+static bool convert(struct csv_dec *d, struct vec *v, int row, const char *s, size_t n)
+{
+    if (v->type->id != T_ARRAY && v->type->id != T_ROW)
+        return convert_scalar(d, v, row, s, n);
+    if (d->null_lit && n == d->null_len && memcmp(s, d->null_lit, n) == 0) {
+        set_null(v, row);
+        return true;
+    }
+    /* copy: convert_scalar may reuse d->tmp, never the caller's text */
+    char *text = mem_strndup(s, n);
+    const char *p = text, *end = text + n;
+    bool ok = true;
+    if (v->type->id == T_ARRAY) {
+        int start = row > 0 ? v->offsets[row] : 0, k = 0;
+        struct vec *c = &v->children[0];
+        while (n > 0) {
+            const char *q = memchr(p, d->arr_delim, (size_t)(end - p));
+            if (q == NULL)
+                q = end;
+            child_reserve(c, start + k + 1);
+            if (!(ok = convert_scalar(d, c, start + k, p, (size_t)(q - p))))
+                break;
+            k++;
+            if (q == end)
+                break;
+            p = q + 1;
+        }
+        v->offsets[row + 1] = start + k;
+    } else {
+        for (int k = 0; k < v->n_children; k++) {
+            if (p > end) {
+                set_null(&v->children[k], row);
+                continue;
+            }
+            const char *q = memchr(p, d->arr_delim, (size_t)(end - p));
+            if (q == NULL)
+                q = end;
+            if (!(ok = convert_scalar(d, &v->children[k], row, p, (size_t)(q - p))))
+                break;
+            p = q + 1;
+        }
+    }
+    mem_free(text);
+    if (ok)
+        vec_set_valid(v, row);
+    return ok;
+}
+
+static int bad_cell(struct csv_dec *d, struct batch *b, int row, const struct csv_col *c,
+                    const char *s, size_t n)
+{
+    if (d->ignore_errors) {
+        set_null(&b->cols[c->col], row);
+        if (d->lossy)
+            *d->lossy = true;
+        return WEIR_OK;
+    }
+    return err_set(d->err, WEIR_ERR_PARSE, "column \"%s\" (field %d): cannot convert "
+                   "'%.*s'%s to %s", c->name, c->field + 1, n > 64 ? 64 : (int)n, s,
+                   n > 64 ? "..." : "", c->type_name);
+}
+
+static int csv_decode(struct decoder *dec, const char *rec, size_t len, struct batch *b,
+                      int row, bool *lossy, struct weir_error *err)
+{
+    struct csv_dec *d = (struct csv_dec *)dec;
+    const char *p = rec, *end = rec + len;
+    d->err = err;
+    d->lossy = lossy;
+    if (d->allow_comments && len > 0 && rec[0] == '#')
+        return WEIR_DONE;
+    /* the scan stops at the delimiter, or at the escape char when there is one */
+    char stop2 = d->esc ? d->esc : d->delim;
+    int field = 0;
+    for (;;) {
+        const char *s, *fe;
+        size_t n;
+        if (d->quote && p < end && *p == d->quote) {
+            /* quoted: up to the closing quote; "" is a quote */
+            const char *open = p;
+            sb_clear(&d->scratch);
+            p++;
+            for (;;) {
+                const char *q = find2(p, end, d->quote, d->esc ? d->esc : d->quote);
+                if (q >= end)
+                    return err_set(err, WEIR_ERR_PARSE,
+                                   "unterminated quoted field %d starting at byte %d",
+                                   field + 1, (int)(open - rec));
+                sb_add(&d->scratch, p, (size_t)(q - p));
+                if (d->esc && *q == d->esc && q + 1 < end) {
+                    sb_addc(&d->scratch, q[1]);
+                    p = q + 2;
+                    continue;
+                }
+                if (q + 1 < end && q[1] == d->quote) {
+                    sb_addc(&d->scratch, d->quote);
+                    p = q + 2;
+                    continue;
+                }
+                fe = q + 1;
+                break;
+            }
+            if (fe < end && *fe != d->delim)
+                return err_set(err, WEIR_ERR_PARSE,
+                               "expected '%c' after the closing quote of field %d at "
+                               "byte %d", d->delim, field + 1, (int)(fe - rec));
+            s = d->scratch.buf ? d->scratch.buf : "";
+            n = d->scratch.len;
+        } else {
+            fe = find2(p, end, d->delim, stop2);
+            s = p;
+            if (fe < end && d->esc && *fe == d->esc) {
+                /* escapes in an unquoted field: rebuild the text */
+                sb_clear(&d->scratch);
+                for (;;) {
+                    sb_add(&d->scratch, p, (size_t)(fe - p));
+                    if (fe >= end || *fe == d->delim)
+                        break;
+                    if (fe + 1 < end)
+                        sb_addc(&d->scratch, fe[1]);
+                    p = fe + 2 <= end ? fe + 2 : end;
+                    fe = find2(p, end, d->delim, stop2);
+                }
+                s = d->scratch.buf;
+                n = d->scratch.len;
+            } else {
+                n = (size_t)(fe - p);
+            }
+        }
+        if (field < d->n_phys && d->want[field] >= 0) {
+            const struct csv_col *c = &d->cols[d->want[field]];
+            if (!convert(d, &b->cols[c->col], row, s, n)) {
+                int rc = bad_cell(d, b, row, c, s, n);
+                if (rc != WEIR_OK)
+                    return rc;
+            }
+        }
+        field++;
+        if (fe >= end)
+            break;
+        p = fe + 1;
+    }
+    if (field != d->n_phys) {
+        if (!d->ignore_errors)
+            return err_set(err, WEIR_ERR_PARSE,
+                           "row length mismatch: %d fields expected but got %d",
+                           d->n_phys, field);
+        if (lossy)
+            *lossy = true;
+        for (int k = 0; k < d->n_want; k++)
+            if (d->cols[k].field >= field)
+                set_null(&b->cols[d->cols[k].col], row);
+    }
+    return WEIR_OK;
+}
+
+static void csv_dec_free(struct decoder *dec)
+{
+    struct csv_dec *d = (struct csv_dec *)dec;
+    if (d == NULL)
+        return;
+    sb_free(&d->scratch);
+    sb_free(&d->tmp);
+    arena_free(&d->arena);
+    mem_free(d->want);
+    mem_free(d->cols);
+    mem_free(d->null_lit);
+    mem_free(d);
+}
+
+static const struct decoder_ops csv_dec_ops = {csv_decode, csv_dec_free};
+
+static int csv_validate(const struct opt_set *o, struct weir_error *err)
+{
+    if (opt_has(o, "csv.quote-character") &&
+        opt_bool(o, "csv.disable-quote-character", false))
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "options 'csv.quote-character' and "
+                       "'csv.disable-quote-character' cannot be used together");
+    return WEIR_OK;
+}
+
+/* Is t something this format can read and write? */
+static bool csv_type_ok(const struct sql_type *t)
+{
+    if (t->id == T_MAP)
+        return false;
+    if (t->id == T_ARRAY)
+        return t->elem->id != T_ARRAY && t->elem->id != T_ROW && t->elem->id != T_MAP;
+    if (t->id == T_ROW)
+        for (int i = 0; i < t->n_fields; i++)
+            if (type_lane(t->field_types[i]) == LANE_NESTED)
+                return false;
+    return true;
+}
+
+static int check_types(const struct table_ctx *t, struct weir_error *err)
+{
+    struct arena a;
+    for (int i = 0; i < t->n_cols; i++) {
+        if ((t->col_metadata && t->col_metadata[i]) || csv_type_ok(t->col_types[i]))
+            continue;
+        arena_init(&a, 0);
+        err_set(err, WEIR_ERR_UNSUPPORTED,
+                "table '%s': the csv format cannot hold column '%s' of type %s "
+                "(MAP and nested collections are not supported)", t->table_name,
+                t->col_names[i], type_to_sql(&a, t->col_types[i]));
+        arena_free(&a);
+        return WEIR_ERR_UNSUPPORTED;
+    }
+    return WEIR_OK;
+}
+
+static int csv_decoder_create(const struct table_ctx *t, struct decoder **out,
+                              struct weir_error *err)
+{
+    int rc = check_types(t, err);
+    if (rc != WEIR_OK)
+        return rc;
+    struct csv_dec *d = mem_calloc(1, sizeof(*d));
+    d->base.ops = &csv_dec_ops;
+    arena_init(&d->arena, 0);
+    d->delim = opt_char(t->opts, "csv.field-delimiter", ',');
+    d->quote = opt_bool(t->opts, "csv.disable-quote-character", false) ?
+                   0 : opt_char(t->opts, "csv.quote-character", '"');
+    d->esc = opt_has(t->opts, "csv.escape-character") ?
+                 opt_char(t->opts, "csv.escape-character", 0) : 0;
+    d->arr_delim = opt_char(t->opts, "csv.array-element-delimiter", ';');
+    d->allow_comments = opt_bool(t->opts, "csv.allow-comments", false);
+    d->ignore_errors = opt_bool(t->opts, "csv.ignore-parse-errors", false);
+    if (opt_has(t->opts, "csv.null-literal")) {
+        d->null_lit = mem_strdup(opt_str(t->opts, "csv.null-literal", ""));
+        d->null_len = strlen(d->null_lit);
+    }
+    bool have_full = t->n_all_physical > 0 && t->projection != NULL;
+    d->n_phys = have_full ? t->n_all_physical : 0;
+    if (!have_full)
+        for (int i = 0; i < t->n_cols; i++)
+            d->n_phys += !(t->col_metadata && t->col_metadata[i]);
+    d->want = mem_alloc(sizeof(int) * (size_t)(d->n_phys ? d->n_phys : 1));
+    for (int i = 0; i < d->n_phys; i++)
+        d->want[i] = -1;
+    d->cols = mem_calloc((size_t)(t->n_cols ? t->n_cols : 1), sizeof(struct csv_col));
+    int k = 0;
+    for (int i = 0; i < t->n_cols; i++) {
+        if (t->col_metadata && t->col_metadata[i])
+            continue;
+        int field = have_full ? t->projection[k] : k;
+        struct csv_col *c = &d->cols[d->n_want++];
+        c->col = i;
+        c->field = field;
+        c->name = t->col_names[i];
+        c->type_name = type_to_sql(&d->arena, type_with_nullable(&d->arena,
+                                                                 t->col_types[i], true));
+        if (field >= 0 && field < d->n_phys)
+            d->want[field] = d->n_want - 1;
+        k++;
+    }
+    *out = &d->base;
+    return WEIR_OK;
+}
+
+/* ---- encoder ------------------------------------------------------------------ */
+
+struct csv_enc {
+    struct encoder base;
+    int n_cols;
+    struct vfmt_csv_opts fo;
+    char *null_lit;
+};
+
+static int csv_encode(struct encoder *enc, const struct batch *b, int row,
+                      struct strbuf *out, struct weir_error *err)
+{
+    (void)err;
+    struct csv_enc *e = (struct csv_enc *)enc;
+    for (int c = 0; c < e->n_cols; c++) {
+        if (c)
+            sb_addc(out, e->fo.delimiter);
+        vfmt_csv(out, &b->cols[c], row, &e->fo);
+    }
+    return WEIR_OK;
+}
+
+static void csv_enc_free(struct encoder *enc)
+{
+    struct csv_enc *e = (struct csv_enc *)enc;
+    if (e == NULL)
+        return;
+    mem_free(e->null_lit);
+    mem_free(e);
+}
+
+static const struct encoder_ops csv_enc_ops = {csv_encode, csv_enc_free};
+
+static int csv_encoder_create(const struct table_ctx *t, struct encoder **out,
+                              struct weir_error *err)
+{
+    int rc = check_types(t, err);
+    if (rc != WEIR_OK)
+        return rc;
+    struct csv_enc *e = mem_calloc(1, sizeof(*e));
+    e->base.ops = &csv_enc_ops;
+    e->n_cols = t->n_cols;
+    e->fo.delimiter = opt_char(t->opts, "csv.field-delimiter", ',');
+    e->fo.quote = opt_bool(t->opts, "csv.disable-quote-character", false) ?
+                      0 : opt_char(t->opts, "csv.quote-character", '"');
+    e->fo.array_delimiter = opt_char(t->opts, "csv.array-element-delimiter", ';');
+    if (opt_has(t->opts, "csv.null-literal")) {
+        e->null_lit = mem_strdup(opt_str(t->opts, "csv.null-literal", ""));
+        e->fo.null_literal = e->null_lit;
+    }
+    *out = &e->base;
+    return WEIR_OK;
+}
+
+static const struct opt_def csv_options[] = {
+    {"csv.field-delimiter", OPT_CHAR, ",", NULL, false,
+     "field separator, one character ('\\t' for tab)"},
+    {"csv.quote-character", OPT_CHAR, "\"", NULL, false,
+     "character that encloses fields holding delimiters or quotes"},
+    {"csv.disable-quote-character", OPT_BOOL, "false", NULL, false,
+     "no quoting at all (cannot be combined with csv.quote-character)"},
+    {"csv.allow-comments", OPT_BOOL, "false", NULL, false,
+     "skip lines starting with '#'"},
+    {"csv.ignore-parse-errors", OPT_BOOL, "false", NULL, false,
+     "a field that cannot be converted becomes NULL, a wrong field count is "
+     "tolerated (the record is still copied to the dead-letter output)"},
+    {"csv.array-element-delimiter", OPT_CHAR, ";", NULL, false,
+     "separator of ARRAY elements and ROW fields inside one field"},
+    {"csv.escape-character", OPT_CHAR, NULL, NULL, false,
+     "character that makes the next one literal (none by default)"},
+    {"csv.null-literal", OPT_STRING, NULL, NULL, false,
+     "field text read and written as NULL (default: none; NULL is written empty)"},
+    {"csv.write-bigdecimal-in-scientific-notation", OPT_BOOL, "true", NULL, false,
+     "accepted for compatibility"},
+    {NULL},
+};
+
+const struct format_def fmt_csv = {
+    .name = "csv",
+    .options = csv_options,
+    .changelog = false,
+    .decoder_create = csv_decoder_create,
+    .encoder_create = csv_encoder_create,
+    .validate = csv_validate,
+};

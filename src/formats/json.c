@@ -1,0 +1,1320 @@
+/*
+ * json.c — the 'json' format: newline-delimited JSON objects (one record = one
+ * object), decoded straight into column vectors and encoded back.
+ *
+ * Decoding is a single pass over the record with no DOM: each key is looked up
+ * in a small open-addressing table of the wanted column names (keyed by length,
+ * first and last byte), its value converted in place into the vector lane, and
+ * the values of unwanted keys skipped — but still checked, so malformed JSON is
+ * always rejected.  Strings are scanned 8 bytes at a time (SWAR) for '"', '\'
+ * and control characters.  Semantics follow Flink's JsonToRowDataConverters:
+ * numbers given as strings are accepted for numeric columns, a fractional
+ * number into INT/BIGINT is truncated (Jackson's asInt), a non-string value in
+ * a STRING column keeps its (compacted) JSON text, a DECIMAL that does not fit
+ * becomes NULL, a missing field is NULL unless 'json.fail-on-missing-field'.
+ *
+ * weir is more lenient than Flink in one place: timestamps are accepted with
+ * either ' ' or 'T' between date and time and an optional trailing 'Z',
+ * whatever 'json.timestamp-format.standard' says (that option shapes output).
+ *
+ * Encoding writes one compact object per row, fields in schema order, like
+ * Flink's JsonRowDataSerializationSchema (values via core/value_fmt.h).
+ */
+#include <stdarg.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "connectors/connector.h"
+#include "core/datetime.h"
+#include "core/decimal.h"
+#include "core/mem.h"
+#include "core/numfmt.h"
+#include "core/value_fmt.h"
+#include "formats/format.h"
+
+#define JSON_MAX_DEPTH 128
+
+/* ---- compiled schema -------------------------------------------------------- */
+
+struct jlevel;
+
+/* One field to fill: a column, a ROW field, or the element/key/value of an
+ * ARRAY/MAP (those carry the name of the field they belong to). */
+struct jfield {
+    const char *name;               /* for lookup and messages */
+    uint32_t len;
+    uint64_t prefix;                /* first (up to) 8 bytes of name, zero-padded */
+    const struct sql_type *type;
+    const char *type_name;          /* "INT", "DECIMAL(10, 2)": messages */
+    int idx;                        /* column (top) or field index (ROW) */
+    struct jlevel *row;             /* ROW: its fields */
+    struct jfield *elem;            /* ARRAY element, MAP value */
+    struct jfield *key;             /* MAP key */
+};
+
+/* The fields of one object level and the table that finds them by name. */
+struct jlevel {
+    int n;
+    struct jfield *f;
+    uint16_t *slots;                /* field index + 1, 0 = empty */
+    uint32_t mask;
+    uint32_t *seen;                 /* per field: generation it was last seen in */
+    uint32_t gen;
+};
+
+struct json_dec {
+    struct decoder base;
+    struct jlevel top;
+    bool fail_missing;              /* json.fail-on-missing-field */
+    bool ignore_errors;             /* json.ignore-parse-errors */
+    struct arena arena;             /* schema, names */
+    struct strbuf scratch;          /* decoded escaped strings, compacted text */
+    struct strbuf keybuf;           /* decoded escaped keys */
+    const char *rec;                /* current record, for byte offsets */
+    struct weir_error *err;
+    bool *lossy;
+    int depth;
+};
+
+/* The first min(len, 8) bytes of k as a little-endian word, zero-padded.
+ * `avail` is how many bytes may be read at k (the record can end early). */
+static inline uint64_t name_prefix(const char *k, size_t len, size_t avail)
+{
+    uint64_t w = 0;
+    if (avail >= 8) {
+        memcpy(&w, k, 8);
+        if (len < 8)
+            w &= (1ULL << (8 * len)) - 1;
+    } else {
+        memcpy(&w, k, len < 8 ? len : 8);
+    }
+    return w;
+}
+
+/* Keys are told apart by length and first 8 bytes: enough to hash on. */
+static inline uint32_t name_hash(uint64_t prefix, size_t len)
+{
+    return (uint32_t)(((prefix ^ (uint64_t)len) * 0x9E3779B97F4A7C15ULL) >> 40);
+}
+
+static struct jfield *level_find(const struct jlevel *L, const char *k, size_t len,
+                                 size_t avail)
+{
+    if (len == 0 || L->n == 0)
+        return NULL;
+    uint64_t pre = name_prefix(k, len, avail);
+    uint32_t h = name_hash(pre, len) & L->mask;
+    for (;;) {
+        uint16_t s = L->slots[h];
+        if (s == 0)
+            return NULL;
+        struct jfield *f = &L->f[s - 1];
+        if (f->prefix == pre && f->len == len &&
+            (len <= 8 || memcmp(f->name + 8, k + 8, len - 8) == 0))
+            return f;
+        h = (h + 1) & L->mask;
+    }
+}
+
+static void compile_field(struct arena *a, struct jfield *f, const char *name,
+                          const struct sql_type *t, int idx);
+
+static void level_build(struct arena *a, struct jlevel *L, int n)
+{
+    uint32_t size = 16;
+    while (size < (uint32_t)n * 4)
+        size *= 2;
+    L->n = n;
+    L->f = arena_calloc(a, sizeof(struct jfield) * (size_t)(n ? n : 1));
+    L->slots = arena_calloc(a, sizeof(uint16_t) * size);
+    L->mask = size - 1;
+    L->seen = arena_calloc(a, sizeof(uint32_t) * (size_t)(n ? n : 1));
+    L->gen = 0;
+}
+
+static void level_index(struct jlevel *L)
+{
+    for (int i = 0; i < L->n; i++) {
+        struct jfield *f = &L->f[i];
+        if (f->len == 0 || level_find(L, f->name, f->len, f->len))
+            continue;   /* empty or duplicate name: never matched */
+        uint32_t h = name_hash(f->prefix, f->len) & L->mask;
+        while (L->slots[h])
+            h = (h + 1) & L->mask;
+        L->slots[h] = (uint16_t)(i + 1);
+    }
+}
+
+static void compile_field(struct arena *a, struct jfield *f, const char *name,
+                          const struct sql_type *t, int idx)
+{
+    f->name = name;
+    f->len = (uint32_t)strlen(name);
+    f->prefix = name_prefix(name, f->len, f->len);
+    f->type = t;
+    f->type_name = type_to_sql(a, type_with_nullable(a, t, true));
+    f->idx = idx;
+    if (t->id == T_ROW) {
+        f->row = arena_calloc(a, sizeof(struct jlevel));
+        level_build(a, f->row, t->n_fields);
+        for (int i = 0; i < t->n_fields; i++)
+            compile_field(a, &f->row->f[i], t->field_names[i], t->field_types[i], i);
+        level_index(f->row);
+    } else if (t->id == T_ARRAY || t->id == T_MAP) {
+        f->elem = arena_calloc(a, sizeof(struct jfield));
+        compile_field(a, f->elem, name, t->id == T_ARRAY ? t->elem : t->value, 0);
+        if (t->id == T_MAP) {
+            f->key = arena_calloc(a, sizeof(struct jfield));
+            compile_field(a, f->key, name, t->elem, 0);
+        }
+    }
+}
+
+/* ---- errors and NULLs --------------------------------------------------------- */
+
+static const char *fail(struct json_dec *d, const char *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Sets a parse error "<message> at byte N"; returns NULL for the caller to pass up. */
+static const char *fail(struct json_dec *d, const char *at, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    err_set(d->err, WEIR_ERR_PARSE, "%s at byte %d", msg, (int)(at - d->rec));
+    return NULL;
+}
+
+static const char *fail_eof(struct json_dec *d, const char *at)
+{
+    return fail(d, at, "unexpected end of record");
+}
+
+static inline int arr_start(const struct vec *v, int row)
+{
+    return row > 0 ? v->offsets[row] : 0;
+}
+
+/* Marks row NULL; ARRAY/MAP get an empty range and ROW children NULL too, so
+ * the next row's offsets stay right. */
+static void set_null(struct vec *v, int row)
+{
+    vec_set_null(v, row);
+    switch (v->type->id) {
+    case T_ARRAY:
+    case T_MAP:
+        v->offsets[row + 1] = arr_start(v, row);
+        break;
+    case T_ROW:
+        for (int i = 0; i < v->n_children; i++)
+            set_null(&v->children[i], row);
+        break;
+    default:
+        break;
+    }
+}
+
+/* A value that is valid JSON but cannot become the field's type: NULL with
+ * ignore-parse-errors, else an error quoting (a prefix of) the value. */
+static bool bad_value(struct json_dec *d, const struct jfield *f, struct vec *v, int row,
+                      const char *vs, const char *ve)
+{
+    if (d->ignore_errors) {
+        set_null(v, row);
+        if (d->lossy)
+            *d->lossy = true;
+        return true;
+    }
+    int n = (int)(ve - vs);
+    err_set(d->err, WEIR_ERR_PARSE, "field \"%s\": cannot convert %.*s%s to %s",
+            f->name, n > 64 ? 64 : n, vs, n > 64 ? "..." : "", f->type_name);
+    return false;
+}
+
+/* ---- scanning ----------------------------------------------------------------- */
+
+static inline const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    return p;
+}
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t has_zero(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * p is just after an opening quote.  Returns the closing quote, and *esc = true
+ * if the string holds escapes (which are checked here); NULL on error.
+ */
+static const char *scan_string(struct json_dec *d, const char *p, const char *end,
+                               bool *esc)
+{
+    const char *open = p - 1;
+    for (;;) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: '"', '\\' or a byte <= 0x1f */
+        const __m128i q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+        const __m128i ctl = _mm_set1_epi8(0x1f);
+        while (end - p >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, q),
+                                                  _mm_cmpeq_epi8(x, bs)),
+                                     _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+            unsigned mask = (unsigned)_mm_movemask_epi8(m);
+            if (mask) {
+                p += __builtin_ctz(mask);
+                goto found;
+            }
+            p += 16;
+        }
+#endif
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            uint64_t m = has_zero(x ^ (ONES * '"')) | has_zero(x ^ (ONES * '\\')) |
+                         ((x - ONES * 0x20) & ~x & HIGHS);
+            if (m) {
+                p += __builtin_ctzll(m) >> 3;
+                goto found;
+            }
+            p += 8;
+        }
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+            p++;
+        if (p >= end)
+            return fail(d, open, "unterminated string");
+    found:
+        if (*p == '"')
+            return p;
+        if (*p != '\\')
+            return fail(d, p, "unescaped control character 0x%02x in string",
+                        (unsigned char)*p);
+        *esc = true;
+        if (p + 1 >= end)
+            return fail(d, open, "unterminated string");
+        switch (p[1]) {
+        case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+            p += 2;
+            break;
+        case 'u':
+            if (end - p < 6 || hexval(p[2]) < 0 || hexval(p[3]) < 0 ||
+                hexval(p[4]) < 0 || hexval(p[5]) < 0)
+                return fail(d, p, "invalid \\u escape");
+            p += 6;
+            break;
+        default:
+            return fail(d, p, "invalid escape '\\%c'", p[1]);
+        }
+    }
+}
+
+static void put_utf8(struct strbuf *sb, uint32_t cp)
+{
+    char b[4];
+    if (cp < 0x80) {
+        sb_addc(sb, (char)cp);
+    } else if (cp < 0x800) {
+        b[0] = (char)(0xc0 | cp >> 6);
+        b[1] = (char)(0x80 | (cp & 0x3f));
+        sb_add(sb, b, 2);
+    } else if (cp < 0x10000) {
+        b[0] = (char)(0xe0 | cp >> 12);
+        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (char)(0x80 | (cp & 0x3f));
+        sb_add(sb, b, 3);
+    } else {
+        b[0] = (char)(0xf0 | cp >> 18);
+        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (char)(0x80 | (cp & 0x3f));
+        sb_add(sb, b, 4);
+    }
+}
+
+static uint32_t hex4(const char *p)
+{
+    return (uint32_t)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 |
+                      hexval(p[3]));
+}
+
+/* Decodes the already-checked escapes of s[0..n) into sb (cleared first).
+ * A lone surrogate becomes '?', as Java's UTF-8 encoder writes it. */
+static void unescape(struct strbuf *sb, const char *s, size_t n)
+{
+    sb_clear(sb);
+    sb_reserve(sb, n);
+    const char *e = s + n;
+    while (s < e) {
+        const char *bs = memchr(s, '\\', (size_t)(e - s));
+        if (bs == NULL) {
+            sb_add(sb, s, (size_t)(e - s));
+            break;
+        }
+        sb_add(sb, s, (size_t)(bs - s));
+        char c = bs[1];
+        s = bs + 2;
+        switch (c) {
+        case 'b': sb_addc(sb, '\b'); break;
+        case 'f': sb_addc(sb, '\f'); break;
+        case 'n': sb_addc(sb, '\n'); break;
+        case 'r': sb_addc(sb, '\r'); break;
+        case 't': sb_addc(sb, '\t'); break;
+        case 'u': {
+            uint32_t cp = hex4(s);
+            s += 4;
+            if (cp >= 0xd800 && cp <= 0xdbff && e - s >= 6 && s[0] == '\\' &&
+                s[1] == 'u') {
+                uint32_t lo = hex4(s + 2);
+                if (lo >= 0xdc00 && lo <= 0xdfff) {
+                    cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+                    s += 6;
+                }
+            }
+            if (cp >= 0xd800 && cp <= 0xdfff)
+                cp = '?';
+            put_utf8(sb, cp);
+            break;
+        }
+        default: sb_addc(sb, c); break;   /* " \ / */
+        }
+    }
+}
+
+/* A JSON number at p: checks the grammar, returns its end; *is_int when it has
+ * no fraction or exponent, with the value in *ival (*ovf if it does not fit). */
+static const char *scan_number(struct json_dec *d, const char *p, const char *end,
+                               bool *is_int, int64_t *ival, bool *ovf)
+{
+    const char *s = p;
+    bool neg = false;
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= end || (unsigned)(*p - '0') > 9)
+        return fail(d, s, "invalid number");
+    uint64_t v = 0;
+    bool big = false;
+    if (*p == '0') {
+        p++;
+        if (p < end && (unsigned)(*p - '0') <= 9)
+            return fail(d, s, "invalid number (leading zero)");
+    } else {
+        while (p < end && (unsigned)(*p - '0') <= 9) {
+            unsigned dg = (unsigned)(*p++ - '0');
+            if (v > (UINT64_MAX - dg) / 10)
+                big = true;
+            else
+                v = v * 10 + dg;
+        }
+    }
+    *is_int = true;
+    if (p < end && *p == '.') {
+        *is_int = false;
+        p++;
+        if (p >= end || (unsigned)(*p - '0') > 9)
+            return fail(d, s, "invalid number");
+        while (p < end && (unsigned)(*p - '0') <= 9)
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *is_int = false;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || (unsigned)(*p - '0') > 9)
+            return fail(d, s, "invalid number");
+        while (p < end && (unsigned)(*p - '0') <= 9)
+            p++;
+    }
+    if (*is_int) {
+        *ovf = big || (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX);
+        *ival = neg ? (int64_t)(0 - v) : (int64_t)v;
+    }
+    return p;
+}
+
+static const char *skip_value(struct json_dec *d, const char *p, const char *end);
+
+static const char *skip_container(struct json_dec *d, const char *p, const char *end)
+{
+    char close = *p == '{' ? '}' : ']';
+    bool obj = *p == '{';
+    if (++d->depth > JSON_MAX_DEPTH)
+        return fail(d, p, "nesting deeper than %d", JSON_MAX_DEPTH);
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == close) {
+        d->depth--;
+        return p + 1;
+    }
+    for (;;) {
+        if (obj) {
+            if (p >= end || *p != '"')
+                return p >= end ? fail_eof(d, p) : fail(d, p, "expected a key");
+            bool esc = false;
+            const char *q = scan_string(d, p + 1, end, &esc);
+            if (q == NULL)
+                return NULL;
+            p = skip_ws(q + 1, end);
+            if (p >= end || *p != ':')
+                return fail(d, p, "expected ':' after key \"%.*s\"",
+                            (int)(q - p) > 64 ? 64 : (int)(q - p), q);
+            p = skip_ws(p + 1, end);
+        }
+        p = skip_value(d, p, end);
+        if (p == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == close) {
+            d->depth--;
+            return p + 1;
+        }
+        return p >= end ? fail_eof(d, p) :
+                          fail(d, p, "expected ',' or '%c'", close);
+    }
+}
+
+static const char *literal(struct json_dec *d, const char *p, const char *end,
+                           const char *word, size_t n)
+{
+    if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+        return fail(d, p, "unexpected character '%c'", *p);
+    return p + n;
+}
+
+/* Checks and skips one value of any kind. */
+static const char *skip_value(struct json_dec *d, const char *p, const char *end)
+{
+    if (p >= end)
+        return fail_eof(d, p);
+    bool b1, b2;
+    int64_t iv;
+    switch (*p) {
+    case '"':
+        p = scan_string(d, p + 1, end, &b1);
+        return p ? p + 1 : NULL;
+    case '{':
+    case '[':
+        return skip_container(d, p, end);
+    case 't': return literal(d, p, end, "true", 4);
+    case 'f': return literal(d, p, end, "false", 5);
+    case 'n': return literal(d, p, end, "null", 4);
+    default:
+        if (*p == '-' || (unsigned)(*p - '0') <= 9)
+            return scan_number(d, p, end, &b1, &iv, &b2);
+        return fail(d, p, "unexpected character '%c'", *p);
+    }
+}
+
+/* The JSON text of s[0..n) without whitespace outside strings (what Jackson's
+ * JsonNode.toString gives for a nested value in a STRING column). */
+static void compact(struct strbuf *sb, const char *s, size_t n)
+{
+    sb_clear(sb);
+    bool in_str = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_str) {
+            sb_addc(sb, c);
+            if (c == '\\' && i + 1 < n)
+                sb_addc(sb, s[++i]);
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+            sb_addc(sb, c);
+        } else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            sb_addc(sb, c);
+        }
+    }
+}
+
+/* ---- conversions ------------------------------------------------------------- */
+
+static const int64_t int_min[] = {INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN};
+static const int64_t int_max[] = {INT8_MAX, INT16_MAX, INT32_MAX, INT64_MAX};
+
+static int width_index(const struct sql_type *t)
+{
+    switch (t->id) {
+    case T_TINYINT: return 0;
+    case T_SMALLINT: return 1;
+    case T_INT: return 2;
+    default: return 3;
+    }
+}
+
+/* Clinger's fast path: few digits and a small power of ten are exact in
+ * double; everything else goes to the correctly rounded parser. */
+static double parse_double(const char *s, size_t n, bool *ok)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char *p = s, *e = s + n;
+    bool neg = p < e && *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        m = m * 10 + (unsigned)(*p++ - '0');
+        digits++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) {
+            m = m * 10 + (unsigned)(*p++ - '0');
+            digits++;
+            frac++;
+        }
+    }
+    if (p == e && digits > 0 && digits <= 15 && frac <= 22) {
+        double v = (double)m / p10[frac];
+        *ok = true;
+        return neg ? -v : v;
+    }
+    double v = 0;
+    *ok = numfmt_parse_double(s, n, &v);
+    return v;
+}
+
+static bool base64_decode(struct strbuf *out, const char *s, size_t n)
+{
+    sb_clear(out);
+    sb_reserve(out, n);
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int v;
+        if (c >= 'A' && c <= 'Z') v = c - 'A';
+        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9') v = c - '0' + 52;
+        else if (c == '+' || c == '-') v = 62;
+        else if (c == '/' || c == '_') v = 63;
+        else if (c == '=') break;
+        else if (c == '\n' || c == '\r' || c == ' ') continue;
+        else return false;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            sb_addc(out, (char)(acc >> bits));
+        }
+    }
+    return true;
+}
+
+static bool trimmed(const char **s, size_t *n)
+{
+    while (*n && (**s == ' ' || **s == '\t'))
+        (*s)++, (*n)--;
+    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+    return *n > 0;
+}
+
+/* Parses a timestamp text: date, ' ' or 'T', time; an optional trailing Z. */
+static bool parse_ts(const char *s, size_t n, int64_t *us)
+{
+    if (n > 0 && (s[n - 1] == 'Z' || s[n - 1] == 'z'))
+        n--;
+    return dt_parse_timestamp(s, n, us);
+}
+
+/* Stores string contents s[0..n) (unescaped) into a column of any type.
+ * vs/ve delimit the JSON text of the value for messages. */
+static bool from_text(struct json_dec *d, const struct jfield *f, struct vec *v, int row,
+                      const char *s, size_t n, const char *vs, const char *ve)
+{
+    const struct sql_type *t = f->type;
+    int64_t i;
+    double x;
+    bool ok;
+    switch (t->id) {
+    case T_CHAR:
+    case T_VARCHAR:
+        vec_set_str(v, row, s, n);
+        break;
+    case T_BINARY:
+    case T_VARBINARY: {
+        struct strbuf bin = {0};
+        ok = base64_decode(&bin, s, n);
+        if (ok)
+            vec_set_str(v, row, bin.buf ? bin.buf : "", bin.len);
+        sb_free(&bin);
+        if (!ok)
+            return bad_value(d, f, v, row, vs, ve);
+        break;
+    }
+    case T_TINYINT:
+    case T_SMALLINT:
+    case T_INT:
+    case T_BIGINT: {
+        int w = width_index(t);
+        if (!trimmed(&s, &n) || !numfmt_parse_int_strict(s, n, int_min[w], int_max[w], &i))
+            return bad_value(d, f, v, row, vs, ve);
+        v->i64[row] = i;
+        break;
+    }
+    case T_FLOAT:
+    case T_DOUBLE:
+        if (!numfmt_parse_double(s, n, &x))
+            return bad_value(d, f, v, row, vs, ve);
+        v->f64[row] = t->id == T_FLOAT ? (double)(float)x : x;
+        break;
+    case T_DECIMAL: {
+        dec128 u;
+        int r = dec_parse(s, n, t->precision, t->scale, &u);
+        if (r < 0)
+            return bad_value(d, f, v, row, vs, ve);
+        if (r > 0) {
+            set_null(v, row);   /* does not fit: NULL, as Flink's fromBigDecimal */
+            return true;
+        }
+        v->i128[row] = u;
+        break;
+    }
+    case T_BOOLEAN:
+        /* Boolean.parseBoolean(text.trim()): anything but "true" is false */
+        trimmed(&s, &n);
+        v->b[row] = n == 4 && strncasecmp(s, "true", 4) == 0;
+        break;
+    case T_DATE:
+        if (!dt_parse_date(s, n, &i))
+            return bad_value(d, f, v, row, vs, ve);
+        v->i64[row] = i;
+        break;
+    case T_TIME:
+        if (!dt_parse_time(s, n, &i))
+            return bad_value(d, f, v, row, vs, ve);
+        v->i64[row] = i;
+        break;
+    case T_TIMESTAMP:
+    case T_TIMESTAMP_LTZ:
+        if (!parse_ts(s, n, &i))
+            return bad_value(d, f, v, row, vs, ve);
+        v->i64[row] = i;
+        break;
+    default:
+        return bad_value(d, f, v, row, vs, ve);
+    }
+    vec_set_valid(v, row);
+    return true;
+}
+
+/* A JSON number [s, e) into the column. */
+static bool from_number(struct json_dec *d, const struct jfield *f, struct vec *v,
+                        int row, const char *s, const char *e, bool is_int,
+                        int64_t iv, bool ovf)
+{
+    const struct sql_type *t = f->type;
+    size_t n = (size_t)(e - s);
+    bool ok;
+    double x;
+    switch (t->id) {
+    case T_BIGINT:
+    case T_INT:
+    case T_SMALLINT:
+    case T_TINYINT: {
+        int w = width_index(t);
+        if (is_int && !ovf) {
+            if (iv < int_min[w] || iv > int_max[w])
+                return bad_value(d, f, v, row, s, e);
+            v->i64[row] = iv;
+            break;
+        }
+        /* Jackson's canConvertToInt/Long + asInt: a fraction is truncated;
+         * Flink parses TINYINT/SMALLINT from the text, which fails */
+        if (w < 2)
+            return bad_value(d, f, v, row, s, e);
+        x = parse_double(s, n, &ok);
+        if (!ok || !(x >= (double)int_min[w] && x < -(double)int_min[w]))
+            return bad_value(d, f, v, row, s, e);
+        v->i64[row] = (int64_t)x;
+        break;
+    }
+    case T_DOUBLE:
+    case T_FLOAT:
+        if (is_int && !ovf && iv > -(1LL << 53) && iv < (1LL << 53))
+            x = (double)iv;
+        else if (!(x = parse_double(s, n, &ok), ok))
+            return bad_value(d, f, v, row, s, e);
+        v->f64[row] = t->id == T_FLOAT ? (double)(float)x : x;
+        break;
+    case T_DECIMAL: {
+        dec128 u;
+        int r = dec_parse(s, n, t->precision, t->scale, &u);
+        if (r < 0)
+            return bad_value(d, f, v, row, s, e);
+        if (r > 0) {
+            set_null(v, row);
+            return true;
+        }
+        v->i128[row] = u;
+        break;
+    }
+    case T_CHAR:
+    case T_VARCHAR:
+        vec_set_str(v, row, s, n);
+        break;
+    case T_BOOLEAN:
+        v->b[row] = 0;      /* Boolean.parseBoolean("1") is false */
+        break;
+    default:
+        return bad_value(d, f, v, row, s, e);
+    }
+    vec_set_valid(v, row);
+    return true;
+}
+
+/* Grows a child vector (ARRAY/MAP elements) to hold need entries. */
+static void child_reserve(struct vec *c, int need)
+{
+    if (need <= c->cap)
+        return;
+    int cap = c->cap ? c->cap : 16;
+    while (cap < need)
+        cap *= 2;
+    size_t es = 0;
+    switch (type_lane(c->type)) {
+    case LANE_BOOL: es = 1; break;
+    case LANE_I64: es = 8; break;
+    case LANE_F64: es = 8; break;
+    case LANE_I128: es = 16; break;
+    case LANE_STR: es = sizeof(struct str); break;
+    default: break;
+    }
+    if (es) {
+        c->data = mem_realloc(c->data, (size_t)cap * es);
+        memset((char *)c->data + (size_t)c->cap * es, 0, (size_t)(cap - c->cap) * es);
+    }
+    if (c->valid) {
+        int w = (cap + 63) / 64;
+        c->valid = mem_realloc(c->valid, (size_t)w * sizeof(uint64_t));
+        for (int k = c->valid_cap; k < w; k++)
+            c->valid[k] = ~0ULL;
+        c->valid_cap = w;
+    }
+    for (int k = 0; k < c->n_children; k++)
+        child_reserve(&c->children[k], cap);
+    if (c->offsets)
+        c->offsets = mem_realloc(c->offsets, ((size_t)cap + 1) * sizeof(int32_t));
+    c->cap = cap;
+}
+
+/* ---- the decoder proper ------------------------------------------------------- */
+
+static const char *parse_field(struct json_dec *d, const struct jfield *f, struct vec *v,
+                               int row, const char *p, const char *end);
+
+static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec *vecs,
+                                int row, const char *p, const char *end)
+{
+    if (++d->depth > JSON_MAX_DEPTH)
+        return fail(d, p, "nesting deeper than %d", JSON_MAX_DEPTH);
+    uint32_t gen = ++L->gen;
+    if (gen == 0) {
+        memset(L->seen, 0, sizeof(uint32_t) * (size_t)(L->n ? L->n : 1));
+        gen = L->gen = 1;
+    }
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+    for (;;) {
+        if (p >= end)
+            return fail_eof(d, p);
+        if (*p != '"')
+            return fail(d, p, "expected a key in double quotes");
+        bool esc = false;
+        const char *ks = p + 1;
+        const char *ke = scan_string(d, ks, end, &esc);
+        if (ke == NULL)
+            return NULL;
+        const char *key = ks;
+        size_t klen = (size_t)(ke - ks);
+        if (esc) {
+            unescape(&d->keybuf, ks, klen);
+            key = d->keybuf.buf;
+            klen = d->keybuf.len;
+        }
+        struct jfield *f = level_find(L, key, klen, esc ? klen : (size_t)(end - key));
+        p = skip_ws(ke + 1, end);
+        if (p >= end || *p != ':')
+            return fail(d, p, "expected ':' after key \"%.*s\"",
+                        klen > 64 ? 64 : (int)klen, key);
+        p = skip_ws(p + 1, end);
+        if (f) {
+            p = parse_field(d, f, &vecs[f->idx], row, p, end);
+            L->seen[f - L->f] = gen;
+        } else {
+            p = skip_value(d, p, end);
+        }
+        if (p == NULL)
+            return NULL;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        if (p >= end)
+            return fail_eof(d, p);
+        return fail(d, p, "expected ',' or '}' after the value of \"%.*s\"",
+                    (int)(ke - ks) > 64 ? 64 : (int)(ke - ks), ks);
+    }
+done:
+    for (int i = 0; i < L->n; i++) {
+        if (L->seen[i] == gen)
+            continue;
+        if (d->fail_missing) {
+            err_set(d->err, WEIR_ERR_PARSE,
+                    "field \"%s\" is missing (json.fail-on-missing-field is true)",
+                    L->f[i].name);
+            return NULL;
+        }
+        set_null(&vecs[L->f[i].idx], row);
+    }
+    d->depth--;
+    return p;
+}
+
+static const char *parse_array(struct json_dec *d, const struct jfield *f, struct vec *v,
+                               int row, const char *p, const char *end)
+{
+    if (++d->depth > JSON_MAX_DEPTH)
+        return fail(d, p, "nesting deeper than %d", JSON_MAX_DEPTH);
+    int start = arr_start(v, row), n = 0;
+    struct vec *c = &v->children[0];
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == ']') {
+        p++;
+        goto done;
+    }
+    for (;;) {
+        child_reserve(c, start + n + 1);
+        p = parse_field(d, f->elem, c, start + n, p, end);
+        if (p == NULL)
+            return NULL;
+        n++;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == ']') {
+            p++;
+            break;
+        }
+        return p >= end ? fail_eof(d, p) : fail(d, p, "expected ',' or ']' in array");
+    }
+done:
+    v->offsets[row + 1] = start + n;
+    vec_set_valid(v, row);
+    d->depth--;
+    return p;
+}
+
+static const char *parse_map(struct json_dec *d, const struct jfield *f, struct vec *v,
+                             int row, const char *p, const char *end)
+{
+    if (++d->depth > JSON_MAX_DEPTH)
+        return fail(d, p, "nesting deeper than %d", JSON_MAX_DEPTH);
+    int start = arr_start(v, row), n = 0;
+    struct vec *kv = &v->children[0], *vv = &v->children[1];
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        p++;
+        goto done;
+    }
+    for (;;) {
+        if (p >= end)
+            return fail_eof(d, p);
+        if (*p != '"')
+            return fail(d, p, "expected a key in double quotes");
+        bool esc = false;
+        const char *ks = p + 1, *ke = scan_string(d, ks, end, &esc);
+        if (ke == NULL)
+            return NULL;
+        child_reserve(kv, start + n + 1);
+        child_reserve(vv, start + n + 1);
+        const char *key = ks;
+        size_t klen = (size_t)(ke - ks);
+        if (esc) {
+            unescape(&d->keybuf, ks, klen);
+            key = d->keybuf.buf;
+            klen = d->keybuf.len;
+        }
+        if (!from_text(d, f->key, kv, start + n, key, klen, ks - 1, ke + 1))
+            return NULL;
+        p = skip_ws(ke + 1, end);
+        if (p >= end || *p != ':')
+            return fail(d, p, "expected ':' after key \"%.*s\"",
+                        klen > 64 ? 64 : (int)klen, key);
+        p = parse_field(d, f->elem, vv, start + n, skip_ws(p + 1, end), end);
+        if (p == NULL)
+            return NULL;
+        n++;
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            p++;
+            break;
+        }
+        return p >= end ? fail_eof(d, p) :
+                          fail(d, p, "expected ',' or '}' after the value of \"%.*s\"",
+                               (int)(ke - ks) > 64 ? 64 : (int)(ke - ks), ks);
+    }
+done:
+    v->offsets[row + 1] = start + n;
+    vec_set_valid(v, row);
+    d->depth--;
+    return p;
+}
+
+/* One value into field f (vector v, row `row`); returns the end of the value. */
+static const char *parse_field(struct json_dec *d, const struct jfield *f, struct vec *v,
+                               int row, const char *p, const char *end)
+{
+    if (p >= end)
+        return fail_eof(d, p);
+    const char *vs = p;
+    enum type_id id = (enum type_id)f->type->id;
+    switch (*p) {
+    case '"': {
+        bool esc = false;
+        const char *q = scan_string(d, p + 1, end, &esc);
+        if (q == NULL)
+            return NULL;
+        const char *s = p + 1;
+        size_t n = (size_t)(q - s);
+        if (esc) {
+            unescape(&d->scratch, s, n);
+            s = d->scratch.buf;
+            n = d->scratch.len;
+        }
+        if (id == T_VARCHAR || id == T_CHAR) {     /* the common case, inline */
+            vec_set_str(v, row, s, n);
+            vec_set_valid(v, row);
+        } else if (!from_text(d, f, v, row, s, n, vs, q + 1)) {
+            return NULL;
+        }
+        return q + 1;
+    }
+    case '{':
+        if (id == T_ROW) {
+            p = parse_object(d, f->row, v->children, row, p, end);
+            if (p)
+                vec_set_valid(v, row);
+            return p;
+        }
+        if (id == T_MAP)
+            return parse_map(d, f, v, row, p, end);
+        goto container_other;
+    case '[':
+        if (id == T_ARRAY)
+            return parse_array(d, f, v, row, p, end);
+    container_other:
+        p = skip_value(d, p, end);
+        if (p == NULL)
+            return NULL;
+        if (id == T_VARCHAR || id == T_CHAR) {
+            compact(&d->scratch, vs, (size_t)(p - vs));
+            vec_set_str(v, row, d->scratch.buf, d->scratch.len);
+            vec_set_valid(v, row);
+            return p;
+        }
+        return bad_value(d, f, v, row, vs, p) ? p : NULL;
+    case 't':
+    case 'f': {
+        bool t = *p == 't';
+        p = t ? literal(d, p, end, "true", 4) : literal(d, p, end, "false", 5);
+        if (p == NULL)
+            return NULL;
+        if (id == T_BOOLEAN) {
+            v->b[row] = t;
+            vec_set_valid(v, row);
+        } else if (id == T_VARCHAR || id == T_CHAR) {
+            vec_set_str(v, row, vs, (size_t)(p - vs));
+            vec_set_valid(v, row);
+        } else if (!bad_value(d, f, v, row, vs, p)) {
+            return NULL;
+        }
+        return p;
+    }
+    case 'n':
+        p = literal(d, p, end, "null", 4);
+        if (p)
+            set_null(v, row);
+        return p;
+    default: {
+        bool is_int, ovf = false;
+        int64_t iv = 0;
+        if (*p != '-' && (unsigned)(*p - '0') > 9)
+            return fail(d, p, "unexpected character '%c'", *p);
+        p = scan_number(d, p, end, &is_int, &iv, &ovf);
+        if (p == NULL)
+            return NULL;
+        if (is_int && !ovf && id == T_BIGINT) {     /* the common case, inline */
+            v->i64[row] = iv;
+            vec_set_valid(v, row);
+            return p;
+        }
+        return from_number(d, f, v, row, vs, p, is_int, iv, ovf) ? p : NULL;
+    }
+    }
+}
+
+static int json_decode(struct decoder *dec, const char *rec, size_t len, struct batch *b,
+                       int row, bool *lossy, struct weir_error *err)
+{
+    struct json_dec *d = (struct json_dec *)dec;
+    d->rec = rec;
+    d->err = err;
+    d->lossy = lossy;
+    d->depth = 0;
+    const char *end = rec + len;
+    const char *p = skip_ws(rec, end);
+    if (p >= end || *p != '{') {
+        fail(d, p, p >= end ? "empty record" : "expected '{'");
+        return WEIR_ERR_PARSE;
+    }
+    p = parse_object(d, &d->top, b->cols, row, p, end);
+    if (p == NULL) {
+        if (!err_is_set(err))
+            err_set(err, WEIR_ERR_PARSE, "malformed json");
+        return WEIR_ERR_PARSE;
+    }
+    p = skip_ws(p, end);
+    if (p < end) {
+        fail(d, p, "unexpected '%c' after the end of the object", *p);
+        return WEIR_ERR_PARSE;
+    }
+    return WEIR_OK;
+}
+
+static void json_dec_free(struct decoder *dec)
+{
+    struct json_dec *d = (struct json_dec *)dec;
+    if (d == NULL)
+        return;
+    arena_free(&d->arena);
+    sb_free(&d->scratch);
+    sb_free(&d->keybuf);
+    mem_free(d);
+}
+
+static const struct decoder_ops json_dec_ops = {json_decode, json_dec_free};
+
+static int json_validate(const struct opt_set *o, struct weir_error *err)
+{
+    if (opt_bool(o, "json.fail-on-missing-field", false) &&
+        opt_bool(o, "json.ignore-parse-errors", false))
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "options 'json.fail-on-missing-field' and "
+                       "'json.ignore-parse-errors' cannot both be true");
+    return WEIR_OK;
+}
+
+static int json_decoder_create(const struct table_ctx *t, struct decoder **out,
+                               struct weir_error *err)
+{
+    struct weir_error e2 = {0};
+    if (json_validate(t->opts, &e2) != WEIR_OK) {
+        err_set(err, WEIR_ERR_CONFIG, "table '%s': %s", t->table_name, e2.message);
+        err_clear(&e2);
+        return WEIR_ERR_CONFIG;
+    }
+    struct json_dec *d = mem_calloc(1, sizeof(*d));
+    d->base.ops = &json_dec_ops;
+    arena_init(&d->arena, 0);
+    d->fail_missing = opt_bool(t->opts, "json.fail-on-missing-field", false);
+    d->ignore_errors = opt_bool(t->opts, "json.ignore-parse-errors", false);
+    int n = 0;
+    for (int i = 0; i < t->n_cols; i++)
+        n += t->col_metadata == NULL || t->col_metadata[i] == NULL;
+    level_build(&d->arena, &d->top, n);
+    n = 0;
+    for (int i = 0; i < t->n_cols; i++) {
+        if (t->col_metadata && t->col_metadata[i])
+            continue;   /* metadata columns are the connector's */
+        compile_field(&d->arena, &d->top.f[n++], t->col_names[i], t->col_types[i], i);
+    }
+    level_index(&d->top);
+    *out = &d->base;
+    return WEIR_OK;
+}
+
+/* ---- encoder ------------------------------------------------------------------ */
+
+enum null_key_mode { NK_FAIL, NK_DROP, NK_LITERAL };
+
+struct json_enc {
+    struct encoder base;
+    int n_cols;
+    char **prefix;                  /* per column: {"name": or ,"name": */
+    struct vfmt_json_opts fo;
+    enum null_key_mode nk_mode;
+    char *nk_literal;
+};
+
+/* A MAP with a NULL key, which JSON cannot hold: drop the entry or use the
+ * literal, per 'json.map-null-key.mode'. */
+static int encode_map(struct json_enc *e, const struct vec *v, int row,
+                      struct strbuf *out, const char *col, struct weir_error *err)
+{
+    int s = v->offsets[row], n = v->offsets[row + 1] - s;
+    const struct vec *kv = &v->children[0], *vv = &v->children[1];
+    bool has_null = false;
+    for (int i = 0; i < n; i++)
+        has_null |= vec_is_null(kv, s + i);
+    if (!has_null) {
+        vfmt_json(out, v, row, &e->fo);
+        return WEIR_OK;
+    }
+    if (e->nk_mode == NK_FAIL)
+        return err_set(err, WEIR_ERR_RUNTIME,
+                       "column \"%s\": json cannot encode a map with a null key; set "
+                       "'json.map-null-key.mode' to 'DROP' or 'LITERAL'", col);
+    struct strbuf key = {0};
+    bool first = true;
+    sb_addc(out, '{');
+    for (int i = 0; i < n; i++) {
+        sb_clear(&key);
+        if (vec_is_null(kv, s + i)) {
+            if (e->nk_mode == NK_DROP)
+                continue;
+            sb_adds(&key, e->nk_literal);
+        } else if (type_is_string(kv->type)) {
+            sb_add(&key, kv->s[s + i].ptr, kv->s[s + i].len);
+        } else {
+            vfmt_cast_string(&key, kv, s + i);
+        }
+        if (!first)
+            sb_addc(out, ',');
+        first = false;
+        vfmt_json_string(out, key.buf ? key.buf : "", key.len);
+        sb_addc(out, ':');
+        vfmt_json(out, vv, s + i, &e->fo);
+    }
+    sb_addc(out, '}');
+    sb_free(&key);
+    return WEIR_OK;
+}
+
+static int json_encode(struct encoder *enc, const struct batch *b, int row,
+                       struct strbuf *out, struct weir_error *err)
+{
+    struct json_enc *e = (struct json_enc *)enc;
+    for (int c = 0; c < e->n_cols; c++) {
+        const struct vec *v = &b->cols[c];
+        sb_adds(out, e->prefix[c]);
+        if (v->type->id == T_MAP && !vec_is_null(v, row)) {
+            int rc = encode_map(e, v, row, out, e->prefix[c], err);
+            if (rc != WEIR_OK)
+                return rc;
+        } else {
+            vfmt_json(out, v, row, &e->fo);
+        }
+    }
+    sb_adds(out, e->n_cols ? "}" : "{}");
+    return WEIR_OK;
+}
+
+static void json_enc_free(struct encoder *enc)
+{
+    struct json_enc *e = (struct json_enc *)enc;
+    if (e == NULL)
+        return;
+    for (int i = 0; i < e->n_cols; i++)
+        mem_free(e->prefix[i]);
+    mem_free(e->prefix);
+    mem_free(e->nk_literal);
+    mem_free(e);
+}
+
+static const struct encoder_ops json_enc_ops = {json_encode, json_enc_free};
+
+static int json_encoder_create(const struct table_ctx *t, struct encoder **out,
+                               struct weir_error *err)
+{
+    (void)err;
+    struct json_enc *e = mem_calloc(1, sizeof(*e));
+    e->base.ops = &json_enc_ops;
+    e->n_cols = t->n_cols;
+    e->prefix = mem_calloc((size_t)(t->n_cols ? t->n_cols : 1), sizeof(char *));
+    for (int i = 0; i < t->n_cols; i++) {
+        struct strbuf sb = {0};
+        sb_addc(&sb, i == 0 ? '{' : ',');
+        vfmt_json_string(&sb, t->col_names[i], strlen(t->col_names[i]));
+        sb_addc(&sb, ':');
+        e->prefix[i] = sb_steal(&sb);
+    }
+    const char *std = opt_str(t->opts, "json.timestamp-format.standard", "SQL");
+    e->fo.ts_standard = strcasecmp(std, "ISO-8601") == 0 ? VFMT_TS_ISO8601 : VFMT_TS_SQL;
+    e->fo.decimal_plain = opt_bool(t->opts, "json.encode.decimal-as-plain-number", false);
+    const char *mode = opt_str(t->opts, "json.map-null-key.mode", "FAIL");
+    e->nk_mode = strcasecmp(mode, "DROP") == 0      ? NK_DROP :
+                 strcasecmp(mode, "LITERAL") == 0   ? NK_LITERAL :
+                                                      NK_FAIL;
+    e->nk_literal = mem_strdup(opt_str(t->opts, "json.map-null-key.literal", "null"));
+    *out = &e->base;
+    return WEIR_OK;
+}
+
+static const struct opt_def json_options[] = {
+    {"json.fail-on-missing-field", OPT_BOOL, "false", NULL, false,
+     "fail on a record that lacks a field of the schema (default: the field is NULL)"},
+    {"json.ignore-parse-errors", OPT_BOOL, "false", NULL, false,
+     "a field that cannot be converted becomes NULL (the record is still copied to "
+     "the dead-letter output); malformed records are always dead-lettered"},
+    {"json.timestamp-format.standard", OPT_ENUM, "SQL", "SQL|ISO-8601", false,
+     "timestamp text written: SQL 'yyyy-MM-dd HH:mm:ss.s' or ISO-8601 "
+     "'yyyy-MM-ddTHH:mm:ss.s'; both are read"},
+    {"json.map-null-key.mode", OPT_ENUM, "FAIL", "FAIL|DROP|LITERAL", false,
+     "what the encoder does with a MAP entry whose key is NULL"},
+    {"json.map-null-key.literal", OPT_STRING, "null", NULL, false,
+     "the key written for NULL map keys in LITERAL mode"},
+    {"json.encode.decimal-as-plain-number", OPT_BOOL, "false", NULL, false,
+     "write DECIMAL values without scientific notation"},
+    {"json.encode.ignore-null-fields", OPT_BOOL, "false", NULL, false,
+     "accepted for compatibility; NULL fields are written as null"},
+    {NULL},
+};
+
+const struct format_def fmt_json = {
+    .name = "json",
+    .options = json_options,
+    .changelog = false,
+    .decoder_create = json_decoder_create,
+    .encoder_create = json_encoder_create,
+    .validate = json_validate,
+};

@@ -1,0 +1,2426 @@
+/*
+ * bind.c — from syntax tree to logical plan: names, types, implicit casts.
+ *
+ * Statements are bound in order against a catalog the script builds as it
+ * goes (CREATE TABLE/VIEW/FUNCTION, SET).  Each INSERT (or bare query) becomes
+ * an LN_SINK tree.  Expressions are typed with Flink's rules (SQL.md b.2/b.3):
+ * integer literals INT (BIGINT when large), exact decimals DECIMAL(p,s),
+ * integer arithmetic in the wider operand type with JVM wrap-around, DECIMAL
+ * result types from decimal.h, implicit widening casts made explicit.
+ *
+ * Every error names a place in the SQL text (err->loc) and, where a name did
+ * not resolve, what would have: the columns in scope, the valid options, the
+ * closest function name.  What Flink accepts but weir cannot run yet is
+ * rejected here as WEIR_ERR_UNSUPPORTED naming the construct — never run with
+ * different results.
+ */
+#include "sql/plan.h"
+#include "sql/parse.h"
+#include "core/datetime.h"
+#include "core/decimal.h"
+#include "exec/cast.h"
+#include "exec/fn_int.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- scopes ------------------------------------------------------------------- */
+
+struct scol {
+    const char *qual;               /* table name or alias; NULL after a subquery
+                                       without alias */
+    const char *name;
+    const struct sql_type *type;
+};
+
+struct scope {
+    int n;
+    struct scol *cols;
+};
+
+struct cte {
+    const char *name;
+    struct ast_query *query;
+    const char **cols;
+    int n_cols;
+};
+
+struct binder {
+    struct job_plan *p;
+    struct arena *a;
+    struct weir_error *err;
+    int depth;
+    struct cte ctes[64];
+    int n_ctes;
+    int view_depth;
+};
+
+#define FAIL(code, loc, ...) err_set_at(bd->err, (code), (loc), __VA_ARGS__)
+
+static struct lnode *bind_query(struct binder *bd, struct ast_query *q, struct scope *sc);
+static struct expr *bind_expr(struct binder *bd, struct scope *sc, struct ast_expr *e);
+static void add_sink(struct job_plan *p, struct lnode *sink);
+
+/* ---- small helpers ------------------------------------------------------------- */
+
+static int edit_distance(const char *a, const char *b)
+{
+    int la = (int)strlen(a), lb = (int)strlen(b);
+    if (la > 64 || lb > 64)
+        return 99;
+    int d[65][65];
+    for (int i = 0; i <= la; i++)
+        d[i][0] = i;
+    for (int j = 0; j <= lb; j++)
+        d[0][j] = j;
+    for (int i = 1; i <= la; i++)
+        for (int j = 1; j <= lb; j++) {
+            int c = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+            int m = d[i - 1][j - 1] + c;
+            if (d[i - 1][j] + 1 < m)
+                m = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < m)
+                m = d[i][j - 1] + 1;
+            d[i][j] = m;
+        }
+    return d[la][lb];
+}
+
+static const char *type_name(struct binder *bd, const struct sql_type *t)
+{
+    return type_to_sql(bd->a, t);
+}
+
+struct lnode *lnode_new(struct job_plan *p, enum lnode_kind kind, int n_inputs)
+{
+    struct lnode *n = arena_calloc(&p->arena, sizeof(*n));
+    n->kind = kind;
+    n->id = p->next_id++;
+    n->n_inputs = n_inputs;
+    if (n_inputs)
+        n->inputs = arena_calloc(&p->arena, (size_t)n_inputs * sizeof(*n->inputs));
+    n->loc = WEIR_LOC_NONE;
+    return n;
+}
+
+struct expr *expr_new(struct arena *a, enum expr_kind kind, const struct sql_type *t,
+                      int n_args)
+{
+    struct expr *e = arena_calloc(a, sizeof(*e));
+    e->kind = (uint8_t)kind;
+    e->type = t;
+    e->n_args = n_args;
+    if (n_args)
+        e->args = arena_calloc(a, (size_t)n_args * sizeof(*e->args));
+    e->loc = WEIR_LOC_NONE;
+    return e;
+}
+
+struct expr *expr_column(struct arena *a, int index, const struct sql_type *t)
+{
+    struct expr *e = expr_new(a, EX_COLUMN, t, 0);
+    e->index = index;
+    return e;
+}
+
+static struct expr *mk_op(struct binder *bd, enum expr_op op, const struct sql_type *t,
+                          struct weir_loc loc, int n, struct expr **args)
+{
+    struct expr *e = expr_new(bd->a, EX_OP, t, n);
+    e->op = (uint8_t)op;
+    e->loc = loc;
+    for (int i = 0; i < n; i++)
+        e->args[i] = args[i];
+    return e;
+}
+
+static bool any_nullable(struct expr **args, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (args[i]->type->nullable)
+            return true;
+    return false;
+}
+
+static const struct sql_type *nullable_as(struct binder *bd, const struct sql_type *t,
+                                          bool nullable)
+{
+    return type_with_nullable(bd->a, t, nullable);
+}
+
+/* Wraps e in a CAST to t unless it already has that type.  A NULL literal
+ * simply takes the type. */
+static struct expr *cast_to(struct binder *bd, struct expr *e, const struct sql_type *t)
+{
+    if (type_equal(e->type, t) && e->type->id != T_NULL)
+        return e;
+    if (e->kind == EX_LITERAL && e->lit.is_null) {
+        struct expr *c = expr_new(bd->a, EX_LITERAL, nullable_as(bd, t, true), 0);
+        c->lit.is_null = true;
+        c->loc = e->loc;
+        return c;
+    }
+    struct expr *c = expr_new(bd->a, EX_CAST, nullable_as(bd, t, e->type->nullable), 1);
+    c->args[0] = e;
+    c->loc = e->loc;
+    c->cast_mode = EXPR_CAST_STRICT;
+    return c;
+}
+
+/* ---- Flink's type rules ----------------------------------------------------------- */
+
+static int int_rank(const struct sql_type *t)
+{
+    return type_int_bits(t);
+}
+
+/* The least restrictive type of a and b (SQL.md b.3), or NULL if none. */
+static const struct sql_type *common_type(struct binder *bd, const struct sql_type *a,
+                                          const struct sql_type *b)
+{
+    bool nullable = a->nullable || b->nullable;
+    const struct sql_type *r = NULL;
+    if (a->id == T_NULL)
+        return nullable_as(bd, b, true);
+    if (b->id == T_NULL)
+        return nullable_as(bd, a, true);
+    if (type_is_numeric(a) && type_is_numeric(b)) {
+        if (a->id == T_DOUBLE || b->id == T_DOUBLE)
+            r = &type_double;
+        else if (a->id == T_FLOAT || b->id == T_FLOAT)
+            r = (a->id == T_DECIMAL || b->id == T_DECIMAL) ? &type_double : &type_float;
+        else if (a->id == T_DECIMAL || b->id == T_DECIMAL) {
+            int p1, s1, p2, s2;
+            type_decimal_of(a, &p1, &s1);
+            type_decimal_of(b, &p2, &s2);
+            int s = s1 > s2 ? s1 : s2;
+            int ip = (p1 - s1) > (p2 - s2) ? (p1 - s1) : (p2 - s2);
+            int p = ip + s;
+            if (p > DECIMAL_MAX_PRECISION) {
+                p = DECIMAL_MAX_PRECISION;
+                if (s > p - ip)
+                    s = p - ip < 0 ? 0 : p - ip;
+            }
+            r = type_decimal(bd->a, p, s);
+        } else
+            r = int_rank(a) >= int_rank(b) ? a : b;
+    } else if (type_is_string(a) && type_is_string(b)) {
+        if (a->id == T_CHAR && b->id == T_CHAR && a->length == b->length)
+            r = a;
+        else
+            r = type_varchar(bd->a, a->length > b->length ? a->length : b->length);
+    } else if (type_is_binary(a) && type_is_binary(b)) {
+        struct sql_type *t = type_new(bd->a, T_VARBINARY);
+        t->length = a->length > b->length ? a->length : b->length;
+        r = t;
+    } else if (a->id == b->id) {
+        switch (a->id) {
+        case T_TIME:
+        case T_TIMESTAMP:
+        case T_TIMESTAMP_LTZ:
+            r = a->precision >= b->precision ? a : b;
+            break;
+        case T_ROW:
+            r = type_equal(a, b) ? a : NULL;
+            break;
+        default:
+            r = a;
+            break;
+        }
+    } else if ((a->id == T_DATE && b->id == T_TIMESTAMP) ||
+               (a->id == T_TIMESTAMP && b->id == T_DATE)) {
+        r = a->id == T_TIMESTAMP ? a : b;
+    } else if (type_is_timestamp(a) && type_is_timestamp(b)) {
+        r = a->id == T_TIMESTAMP_LTZ ? a : b;
+    }
+    if (r == NULL)
+        return NULL;
+    r = type_with_time_attr(bd->a, r, TA_NONE);
+    return nullable_as(bd, r, nullable);
+}
+
+/* Can a value of type `from` be written to a column of type `to` without an
+ * explicit CAST (INSERT, function arguments)? */
+static bool assignable(const struct sql_type *from, const struct sql_type *to)
+{
+    if (from->id == T_NULL)
+        return true;
+    if (type_is_string(from) && type_is_string(to))
+        return true;
+    if (type_is_binary(from) && type_is_binary(to))
+        return true;
+    if (type_is_integer(from) && type_is_integer(to))
+        return type_int_bits(from) <= type_int_bits(to);
+    if (type_is_integer(from) && to->id == T_DECIMAL) {
+        int p, s;
+        type_decimal_of(from, &p, &s);
+        return p <= to->precision - to->scale;
+    }
+    if (type_is_numeric(from) && type_is_approx(to))
+        return !(from->id == T_DOUBLE && to->id == T_FLOAT);
+    if (from->id == T_DECIMAL && to->id == T_DECIMAL)
+        return true;
+    if (type_is_timestamp(from) && type_is_timestamp(to))
+        return true;
+    if (from->id == T_DATE && to->id == T_TIMESTAMP)
+        return true;
+    if (from->id == to->id)
+        return from->id != T_ROW || from->n_fields == to->n_fields;
+    return false;
+}
+
+/* ---- literals ----------------------------------------------------------------------- */
+
+static struct expr *lit_new(struct binder *bd, const struct sql_type *t, struct weir_loc loc)
+{
+    struct expr *e = expr_new(bd->a, EX_LITERAL, t, 0);
+    e->loc = loc;
+    return e;
+}
+
+static struct expr *bind_string_lit(struct binder *bd, const char *s, size_t len,
+                                    struct weir_loc loc)
+{
+    int chars = 0;
+    for (size_t i = 0; i < len; i++)
+        chars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    struct expr *e = lit_new(bd, nullable_as(bd, type_char(bd->a, chars), false), loc);
+    e->lit.s.ptr = arena_strndup(bd->a, s, len);
+    e->lit.s.len = (uint32_t)len;
+    return e;
+}
+
+static enum dt_unit unit_of(enum ast_time_unit u)
+{
+    switch (u) {
+    case AST_TU_YEAR: return DT_YEAR;
+    case AST_TU_QUARTER: return DT_QUARTER;
+    case AST_TU_MONTH: return DT_MONTH;
+    case AST_TU_WEEK: return DT_WEEK;
+    case AST_TU_DAY: return DT_DAY;
+    case AST_TU_HOUR: return DT_HOUR;
+    case AST_TU_MINUTE: return DT_MINUTE;
+    case AST_TU_SECOND: return DT_SECOND;
+    case AST_TU_MILLISECOND: return DT_MILLISECOND;
+    case AST_TU_MICROSECOND: return DT_MICROSECOND;
+    case AST_TU_NANOSECOND: return DT_NANOSECOND;
+    default: return DT_SECOND;
+    }
+}
+
+static struct expr *bind_literal(struct binder *bd, struct ast_expr *ae)
+{
+    const char *t = ae->u.lit.text;
+    struct weir_loc loc = ae->loc;
+    struct expr *e;
+    switch (ae->u.lit.kind) {
+    case AST_LIT_INTEGER: {
+        size_t n = strlen(t);
+        __int128 v = 0;
+        int digits = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (digits || t[i] != '0')
+                digits++;
+            if (digits > 38) {
+                FAIL(WEIR_ERR_BIND, loc, "numeric literal '%s' is out of range", t);
+                return NULL;
+            }
+            v = v * 10 + (t[i] - '0');
+        }
+        if (v <= INT32_MAX) {
+            e = lit_new(bd, nullable_as(bd, &type_int, false), loc);
+            e->lit.i = (int64_t)v;
+        } else if (v <= INT64_MAX) {
+            e = lit_new(bd, nullable_as(bd, &type_bigint, false), loc);
+            e->lit.i = (int64_t)v;
+        } else {
+            e = lit_new(bd, nullable_as(bd, type_decimal(bd->a, digits, 0), false), loc);
+            e->lit.d = v;
+        }
+        return e;
+    }
+    case AST_LIT_DECIMAL: {
+        /* DECIMAL(p, s): s = digits after the point, p = significant digits but
+         * at least s + 1 (0.908 is DECIMAL(4, 3), as Flink types it) */
+        const char *dot = strchr(t, '.');
+        int scale = dot ? (int)strlen(dot + 1) : 0;
+        int sig = 0;
+        bool started = false;
+        for (const char *c = t; *c; c++) {
+            if (*c == '.')
+                continue;
+            if (*c != '0')
+                started = true;
+            if (started)
+                sig++;
+        }
+        int p = sig > scale + 1 ? sig : scale + 1;
+        if (p > 38) {
+            FAIL(WEIR_ERR_BIND, loc, "decimal literal '%s' has more than 38 digits", t);
+            return NULL;
+        }
+        e = lit_new(bd, nullable_as(bd, type_decimal(bd->a, p, scale), false), loc);
+        if (dec_parse(t, strlen(t), p, scale, &e->lit.d) != 0) {
+            FAIL(WEIR_ERR_BIND, loc, "invalid decimal literal '%s'", t);
+            return NULL;
+        }
+        return e;
+    }
+    case AST_LIT_APPROX:
+        e = lit_new(bd, nullable_as(bd, &type_double, false), loc);
+        e->lit.f = strtod(t, NULL);
+        return e;
+    case AST_LIT_STRING:
+        return bind_string_lit(bd, t, strlen(t), loc);
+    case AST_LIT_BINARY: {
+        size_t n = strlen(t);
+        if (n % 2) {
+            FAIL(WEIR_ERR_BIND, loc, "binary literal X'%s' needs an even number of hex digits", t);
+            return NULL;
+        }
+        struct sql_type *bt = type_new(bd->a, T_BINARY);
+        bt->length = (int)(n / 2);
+        bt->nullable = false;
+        e = lit_new(bd, bt, loc);
+        char *d = arena_alloc(bd->a, n / 2 + 1);
+        for (size_t i = 0; i < n / 2; i++) {
+            char h[3] = {t[2 * i], t[2 * i + 1], 0};
+            d[i] = (char)strtol(h, NULL, 16);
+        }
+        e->lit.s = (struct str){d, (uint32_t)(n / 2)};
+        return e;
+    }
+    case AST_LIT_TRUE:
+    case AST_LIT_FALSE:
+        e = lit_new(bd, nullable_as(bd, &type_boolean, false), loc);
+        e->lit.b = ae->u.lit.kind == AST_LIT_TRUE;
+        return e;
+    case AST_LIT_UNKNOWN:
+        e = lit_new(bd, &type_boolean, loc);
+        e->lit.is_null = true;
+        return e;
+    case AST_LIT_NULL:
+        e = lit_new(bd, &type_null, loc);
+        e->lit.is_null = true;
+        return e;
+    case AST_LIT_DATE:
+        e = lit_new(bd, nullable_as(bd, &type_date, false), loc);
+        if (!dt_parse_date(t, strlen(t), &e->lit.i)) {
+            FAIL(WEIR_ERR_BIND, loc, "invalid DATE literal '%s': expected 'yyyy-MM-dd'", t);
+            return NULL;
+        }
+        return e;
+    case AST_LIT_TIME:
+    case AST_LIT_TIMESTAMP:
+    case AST_LIT_TIMESTAMP_LTZ: {
+        const char *frac = strrchr(t, '.');
+        int prec = 0;
+        if (frac && strchr(frac, ':') == NULL)
+            for (const char *c = frac + 1; *c >= '0' && *c <= '9'; c++)
+                prec++;
+        if (prec > 9)
+            prec = 9;
+        bool is_time = ae->u.lit.kind == AST_LIT_TIME;
+        enum type_id id = is_time ? T_TIME
+                          : ae->u.lit.kind == AST_LIT_TIMESTAMP ? T_TIMESTAMP
+                                                                : T_TIMESTAMP_LTZ;
+        struct sql_type *tt = type_new(bd->a, id);
+        tt->precision = prec;
+        tt->nullable = false;
+        e = lit_new(bd, tt, loc);
+        bool ok = is_time ? dt_parse_time(t, strlen(t), &e->lit.i)
+                          : dt_parse_timestamp(t, strlen(t), &e->lit.i);
+        if (!ok) {
+            FAIL(WEIR_ERR_BIND, loc, "invalid %s literal '%s': expected '%s'",
+                 is_time ? "TIME" : "TIMESTAMP", t,
+                 is_time ? "HH:mm:ss[.fff]" : "yyyy-MM-dd HH:mm:ss[.fff]");
+            return NULL;
+        }
+        if (id == T_TIMESTAMP_LTZ)
+            e->lit.i = dt_local_to_ltz(e->lit.i);
+        return e;
+    }
+    case AST_LIT_INTERVAL: {
+        const struct ast_interval_qual *q = &ae->u.lit.interval;
+        bool ym = q->start == AST_TU_YEAR || q->start == AST_TU_MONTH ||
+                  q->start == AST_TU_QUARTER;
+        e = lit_new(bd, nullable_as(bd, ym ? &type_interval_ym : &type_interval_dt, false), loc);
+        enum dt_unit from = unit_of(q->start);
+        enum dt_unit to = q->end == AST_TU_NONE ? from : unit_of(q->end);
+        if (!dt_parse_interval(t, strlen(t), from, to, &e->lit.i)) {
+            FAIL(WEIR_ERR_BIND, loc, "invalid INTERVAL literal '%s' for %s%s%s", t,
+                 dt_unit_name(from), q->end ? " TO " : "", q->end ? dt_unit_name(to) : "");
+            return NULL;
+        }
+        if (ae->u.lit.negative)
+            e->lit.i = -e->lit.i;
+        return e;
+    }
+    }
+    FAIL(WEIR_ERR_INTERNAL, loc, "unknown literal");
+    return NULL;
+}
+
+/* ---- name resolution -------------------------------------------------------------------- */
+
+static void scope_list(struct binder *bd, struct scope *sc, struct strbuf *sb)
+{
+    (void)bd;
+    if (sc == NULL || sc->n == 0) {
+        sb_adds(sb, "(no columns: the query has no FROM)");
+        return;
+    }
+    for (int i = 0; i < sc->n; i++) {
+        if (i)
+            sb_adds(sb, ", ");
+        sb_adds(sb, sc->cols[i].name);
+    }
+}
+
+static struct expr *field_access(struct binder *bd, struct expr *base, const char *name,
+                                 struct weir_loc loc)
+{
+    const struct sql_type *t = base->type;
+    if (t->id != T_ROW) {
+        FAIL(WEIR_ERR_BIND, loc, "cannot access field '%s' of a value of type %s", name,
+             type_name(bd, t));
+        return NULL;
+    }
+    for (int f = 0; f < t->n_fields; f++) {
+        if (strcmp(t->field_names[f], name) == 0) {
+            struct expr *e = expr_new(bd->a, EX_FIELD,
+                                      nullable_as(bd, t->field_types[f],
+                                                  t->nullable || t->field_types[f]->nullable),
+                                      1);
+            e->args[0] = base;
+            e->index = f;
+            e->loc = loc;
+            return e;
+        }
+    }
+    struct strbuf sb = {0};
+    for (int f = 0; f < t->n_fields; f++)
+        sb_addf(&sb, "%s%s", f ? ", " : "", t->field_names[f]);
+    FAIL(WEIR_ERR_BIND, loc, "field '%s' not found in %s; its fields: %s", name,
+         type_name(bd, t), sb.buf ? sb.buf : "");
+    sb_free(&sb);
+    return NULL;
+}
+
+static struct expr *bind_ident(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    const struct ast_name *nm = &ae->u.ident;
+    int found = -1, used_parts = 0, n_match = 0;
+    /* qualified: t.col */
+    if (nm->n_parts >= 2 && sc) {
+        for (int i = 0; i < sc->n; i++)
+            if (sc->cols[i].qual && strcmp(sc->cols[i].qual, nm->parts[0]) == 0 &&
+                strcmp(sc->cols[i].name, nm->parts[1]) == 0) {
+                if (found < 0)
+                    found = i;
+                n_match++;
+            }
+        if (found >= 0)
+            used_parts = 2;
+    }
+    if (found < 0 && sc) {
+        n_match = 0;
+        for (int i = 0; i < sc->n; i++)
+            if (strcmp(sc->cols[i].name, nm->parts[0]) == 0) {
+                if (found < 0)
+                    found = i;
+                n_match++;
+            }
+        if (found >= 0)
+            used_parts = 1;
+    }
+    if (found < 0) {
+        struct strbuf sb = {0};
+        bool is_qual = false;
+        for (int i = 0; sc && i < sc->n && nm->n_parts >= 2; i++)
+            if (sc->cols[i].qual && strcmp(sc->cols[i].qual, nm->parts[0]) == 0)
+                is_qual = true;
+        const char *best = NULL;
+        int bestd = 3;
+        const char *want = is_qual ? nm->parts[1] : nm->parts[0];
+        for (int i = 0; sc && i < sc->n; i++) {
+            int d = edit_distance(want, sc->cols[i].name);
+            if (d < bestd) {
+                bestd = d;
+                best = sc->cols[i].name;
+            }
+        }
+        scope_list(bd, sc, &sb);
+        struct weir_loc loc = is_qual ? nm->part_locs[1] : nm->part_locs[0];
+        if (best)
+            FAIL(WEIR_ERR_BIND, loc, "column '%s' not found; did you mean '%s'? columns in scope: %s",
+                 want, best, sb.buf);
+        else
+            FAIL(WEIR_ERR_BIND, loc, "column '%s' not found; columns in scope: %s", want,
+                 sb.buf);
+        sb_free(&sb);
+        return NULL;
+    }
+    if (n_match > 1) {
+        FAIL(WEIR_ERR_BIND, ae->loc,
+             "column '%s' is ambiguous: it is in more than one table of FROM; qualify it",
+             nm->parts[used_parts - 1]);
+        return NULL;
+    }
+    struct expr *e = expr_column(bd->a, found, sc->cols[found].type);
+    e->loc = ae->loc;
+    for (int k = used_parts; k < nm->n_parts && e; k++)
+        e = field_access(bd, e, nm->parts[k], nm->part_locs[k]);
+    return e;
+}
+
+/* ---- operators ----------------------------------------------------------------------- */
+
+static const char *binop_text(enum ast_binary_op op)
+{
+    switch (op) {
+    case AST_OP_ADD: return "+";
+    case AST_OP_SUB: return "-";
+    case AST_OP_MUL: return "*";
+    case AST_OP_DIV: return "/";
+    case AST_OP_MOD: return "%";
+    case AST_OP_EQ: return "=";
+    case AST_OP_NE: return "<>";
+    case AST_OP_LT: return "<";
+    case AST_OP_LE: return "<=";
+    case AST_OP_GT: return ">";
+    case AST_OP_GE: return ">=";
+    case AST_OP_CONCAT: return "||";
+    case AST_OP_AND: return "AND";
+    case AST_OP_OR: return "OR";
+    default: return ast_binary_op_name(op);
+    }
+}
+
+static struct expr *bind_arith(struct binder *bd, enum expr_op op, struct expr *l,
+                               struct expr *r, struct weir_loc loc, const char *optext)
+{
+    const struct sql_type *lt = l->type, *rt = r->type;
+    bool nullable = lt->nullable || rt->nullable;
+    const struct sql_type *res = NULL;
+    if (lt->id == T_NULL && rt->id == T_NULL)
+        lt = rt = &type_int;
+    if (lt->id == T_NULL)
+        lt = rt;
+    if (rt->id == T_NULL)
+        rt = lt;
+
+    /* temporal arithmetic: ts ± interval, interval ± interval, ts - ts */
+    if ((op == OP_ADD || op == OP_SUB) &&
+        (type_is_temporal(lt) || type_is_temporal(rt) || type_is_interval(lt) ||
+         type_is_interval(rt))) {
+        if (type_is_temporal(lt) && type_is_interval(rt))
+            res = lt;
+        else if (op == OP_ADD && type_is_interval(lt) && type_is_temporal(rt))
+            res = rt;
+        else if (type_is_interval(lt) && type_is_interval(rt) && lt->id == rt->id)
+            res = lt;
+        if (res == NULL)
+            goto bad;
+        res = type_with_time_attr(bd->a, res, TA_NONE);
+        struct expr *args[2] = {cast_to(bd, l, lt), cast_to(bd, r, rt)};
+        return mk_op(bd, op, nullable_as(bd, res, nullable), loc, 2, args);
+    }
+    if ((op == OP_MUL || op == OP_DIV) &&
+        ((type_is_interval(lt) && type_is_integer(rt)) ||
+         (op == OP_MUL && type_is_integer(lt) && type_is_interval(rt)))) {
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "interval multiplication is not supported yet");
+        return NULL;
+    }
+    if (!type_is_numeric(lt) || !type_is_numeric(rt))
+        goto bad;
+    if (type_is_approx(lt) || type_is_approx(rt)) {
+        res = common_type(bd, lt, rt);
+    } else if (lt->id == T_DECIMAL || rt->id == T_DECIMAL) {
+        int p1, s1, p2, s2, p, s;
+        type_decimal_of(lt, &p1, &s1);
+        type_decimal_of(rt, &p2, &s2);
+        switch (op) {
+        case OP_ADD:
+        case OP_SUB: dec_add_type(p1, s1, p2, s2, &p, &s); break;
+        case OP_MUL: dec_mul_type(p1, s1, p2, s2, &p, &s); break;
+        case OP_DIV: dec_div_type(p1, s1, p2, s2, &p, &s); break;
+        default: dec_mod_type(p1, s1, p2, s2, &p, &s); break;
+        }
+        res = type_decimal(bd->a, p, s);
+        /* operands go to DECIMAL with their own precision/scale; kernels align */
+        struct expr *args[2] = {cast_to(bd, l, type_decimal(bd->a, p1, s1)),
+                                cast_to(bd, r, type_decimal(bd->a, p2, s2))};
+        return mk_op(bd, op, nullable_as(bd, res, nullable), loc, 2, args);
+    } else {
+        res = int_rank(lt) >= int_rank(rt) ? lt : rt;
+        if (op == OP_MOD)
+            res = rt;   /* MOD takes the divisor's type (Calcite ARG1) */
+    }
+    res = type_with_time_attr(bd->a, res, TA_NONE);
+    const struct sql_type *wide = common_type(bd, lt, rt);
+    struct expr *args[2] = {cast_to(bd, l, nullable_as(bd, wide, lt->nullable)),
+                            cast_to(bd, r, nullable_as(bd, wide, rt->nullable))};
+    if (type_is_integer(res) && !type_equal(wide, res))
+        res = wide;   /* compute in the wide type (MOD of INT by BIGINT) */
+    return mk_op(bd, op, nullable_as(bd, res, nullable), loc, 2, args);
+bad:
+    FAIL(WEIR_ERR_BIND, loc, "cannot apply '%s' to %s and %s", optext, type_name(bd, l->type),
+         type_name(bd, r->type));
+    return NULL;
+}
+
+/* Brings both sides of a comparison to one type.  A string compared with a
+ * number, date or boolean is cast to the other side's type (Calcite's implicit
+ * comparison coercion). */
+static bool unify2(struct binder *bd, struct expr **l, struct expr **r, struct weir_loc loc,
+                   const char *optext)
+{
+    const struct sql_type *lt = (*l)->type, *rt = (*r)->type;
+    const struct sql_type *ct = common_type(bd, lt, rt);
+    if (ct == NULL) {
+        if (type_is_string(lt) && !type_is_string(rt) && rt->id != T_ROW &&
+            cast_allowed(lt, rt, true))
+            ct = rt;
+        else if (type_is_string(rt) && !type_is_string(lt) && lt->id != T_ROW &&
+                 cast_allowed(rt, lt, true))
+            ct = lt;
+        if (ct)
+            ct = type_with_time_attr(bd->a, ct, TA_NONE);
+    }
+    if (ct == NULL) {
+        FAIL(WEIR_ERR_BIND, loc, "cannot apply '%s' to %s and %s", optext, type_name(bd, lt),
+             type_name(bd, rt));
+        return false;
+    }
+    *l = cast_to(bd, *l, nullable_as(bd, ct, lt->nullable));
+    *r = cast_to(bd, *r, nullable_as(bd, ct, rt->nullable));
+    return true;
+}
+
+static struct expr *bind_compare(struct binder *bd, enum expr_op op, struct expr *l,
+                                 struct expr *r, struct weir_loc loc, const char *optext)
+{
+    if (!unify2(bd, &l, &r, loc, optext))
+        return NULL;
+    bool nullable = op == OP_IS_DISTINCT || op == OP_IS_NOT_DISTINCT
+                        ? false
+                        : l->type->nullable || r->type->nullable;
+    struct expr *args[2] = {l, r};
+    return mk_op(bd, op, nullable_as(bd, &type_boolean, nullable), loc, 2, args);
+}
+
+static struct expr *require_bool(struct binder *bd, struct expr *e, const char *what)
+{
+    if (e == NULL)
+        return NULL;
+    if (e->type->id == T_NULL)
+        return cast_to(bd, e, &type_boolean);
+    if (e->type->id != T_BOOLEAN) {
+        FAIL(WEIR_ERR_BIND, e->loc, "%s must be BOOLEAN, not %s", what, type_name(bd, e->type));
+        return NULL;
+    }
+    return e;
+}
+
+static struct expr *bind_logic(struct binder *bd, enum expr_op op, struct expr *l,
+                               struct expr *r, struct weir_loc loc)
+{
+    l = require_bool(bd, l, op == OP_AND ? "operand of AND" : "operand of OR");
+    r = l ? require_bool(bd, r, op == OP_AND ? "operand of AND" : "operand of OR") : NULL;
+    if (!l || !r)
+        return NULL;
+    /* flatten a AND b AND c into one node: fewer passes over the batch */
+    int n = 0;
+    struct expr *tmp[2] = {l, r};
+    for (int i = 0; i < 2; i++)
+        n += (tmp[i]->kind == EX_OP && tmp[i]->op == op) ? tmp[i]->n_args : 1;
+    struct expr *e = expr_new(bd->a, EX_OP,
+                              nullable_as(bd, &type_boolean,
+                                          l->type->nullable || r->type->nullable),
+                              n);
+    e->op = (uint8_t)op;
+    e->loc = loc;
+    int k = 0;
+    for (int i = 0; i < 2; i++) {
+        if (tmp[i]->kind == EX_OP && tmp[i]->op == op)
+            for (int j = 0; j < tmp[i]->n_args; j++)
+                e->args[k++] = tmp[i]->args[j];
+        else
+            e->args[k++] = tmp[i];
+    }
+    return e;
+}
+
+/* ---- function calls --------------------------------------------------------------------- */
+
+static bool is_aggregate_name(const char *n)
+{
+    static const char *aggs[] = {"COUNT", "SUM", "SUM0", "AVG", "MIN", "MAX", "FIRST_VALUE",
+                                 "LAST_VALUE", "LISTAGG", "STDDEV_POP", "STDDEV_SAMP",
+                                 "STDDEV", "VAR_POP", "VAR_SAMP", "VARIANCE", "COLLECT",
+                                 "APPROX_COUNT_DISTINCT", "ARRAY_AGG", "JSON_OBJECTAGG",
+                                 "JSON_ARRAYAGG", "ROW_NUMBER", "RANK", "DENSE_RANK",
+                                 "LEAD", "LAG", "NTILE", "PERCENT_RANK", "CUME_DIST",
+                                 "GROUPING", "GROUPING_ID", "GROUP_ID", NULL};
+    for (int i = 0; aggs[i]; i++)
+        if (strcasecmp(n, aggs[i]) == 0)
+            return true;
+    return false;
+}
+
+static bool is_window_tvf_name(const char *n)
+{
+    return strcasecmp(n, "TUMBLE") == 0 || strcasecmp(n, "HOP") == 0 ||
+           strcasecmp(n, "CUMULATE") == 0 || strcasecmp(n, "SESSION") == 0 ||
+           strncasecmp(n, "TUMBLE_", 7) == 0 || strncasecmp(n, "HOP_", 4) == 0 ||
+           strncasecmp(n, "SESSION_", 8) == 0;
+}
+
+static const struct func_def *find_function(struct binder *bd, const char *name)
+{
+    struct catalog *c = &bd->p->cat;
+    for (int i = c->n_functions - 1; i >= 0; i--)
+        if (strcasecmp(c->functions[i].name, name) == 0)
+            return c->functions[i].def;
+    return func_lookup(name);
+}
+
+static struct expr *bind_fn(struct binder *bd, const struct func_def *def, struct expr **args,
+                            int n, struct weir_loc loc)
+{
+    if (n < def->min_args || (def->max_args >= 0 && n > def->max_args)) {
+        if (def->min_args == def->max_args)
+            FAIL(WEIR_ERR_BIND, loc, "%s expects %d argument%s, got %d: %s", def->name,
+                 def->min_args, def->min_args == 1 ? "" : "s", n, def->signature);
+        else
+            FAIL(WEIR_ERR_BIND, loc, "%s expects %d to %d arguments, got %d: %s", def->name,
+                 def->min_args, def->max_args < 0 ? 99 : def->max_args, n, def->signature);
+        return NULL;
+    }
+    struct func_bind fb = {0};
+    fb.def = def;
+    fb.n_args = n;
+    fb.arg_types = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(*fb.arg_types));
+    fb.cast_to = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(*fb.cast_to));
+    fb.args = args;
+    for (int i = 0; i < n; i++)
+        fb.arg_types[i] = args[i]->type;
+    fb.arena = bd->a;
+    fb.loc = loc;
+    if (def->bind(&fb, bd->err) != WEIR_OK) {
+        if (bd->err && bd->err->loc.offset < 0)
+            bd->err->loc = loc;
+        return NULL;
+    }
+    struct expr *e = expr_new(bd->a, EX_CALL, fb.result, n);
+    e->fn = def;
+    e->fn_state = fb.state;
+    e->loc = loc;
+    for (int i = 0; i < n; i++)
+        e->args[i] = fb.cast_to[i] ? cast_to(bd, args[i], fb.cast_to[i]) : args[i];
+    return e;
+}
+
+/* Binds a list of argument expressions; symbols become upper-case STRING
+ * literals (the function modules' convention). */
+static bool bind_args(struct binder *bd, struct scope *sc, struct ast_expr **in, int n,
+                      struct expr **out)
+{
+    for (int i = 0; i < n; i++) {
+        if (in[i]->kind == AST_E_SYMBOL) {
+            const char *s = in[i]->u.symbol.name;
+            out[i] = bind_string_lit(bd, s, strlen(s), in[i]->loc);
+        } else {
+            out[i] = bind_expr(bd, sc, in[i]);
+        }
+        if (out[i] == NULL)
+            return false;
+    }
+    return true;
+}
+
+static struct expr *bind_variadic_common(struct binder *bd, enum expr_op op, struct expr **args,
+                                         int n, int first, struct weir_loc loc,
+                                         const char *name)
+{
+    const struct sql_type *t = args[first]->type;
+    for (int i = first + 1; i < n && t; i++)
+        t = common_type(bd, t, args[i]->type);
+    if (t == NULL) {
+        struct strbuf sb = {0};
+        for (int i = first; i < n; i++)
+            sb_addf(&sb, "%s%s", i > first ? ", " : "", type_name(bd, args[i]->type));
+        FAIL(WEIR_ERR_BIND, loc, "%s arguments have no common type: %s", name, sb.buf);
+        sb_free(&sb);
+        return NULL;
+    }
+    if (t->id == T_NULL)
+        t = &type_string;
+    for (int i = first; i < n; i++)
+        args[i] = cast_to(bd, args[i], nullable_as(bd, t, args[i]->type->nullable));
+    bool nullable = false;
+    if (op == OP_COALESCE) {
+        nullable = true;
+        for (int i = 0; i < n; i++)
+            if (!args[i]->type->nullable)
+                nullable = false;
+    } else
+        nullable = any_nullable(args + first, n - first);
+    return mk_op(bd, op, nullable_as(bd, t, nullable), loc, n, args);
+}
+
+static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
+    struct weir_loc loc = ae->loc;
+    int n = ae->u.call.n_args;
+
+    if (ae->u.call.over) {
+        FAIL(WEIR_ERR_UNSUPPORTED, loc,
+             "OVER windows (%s ... OVER) are not supported yet", name);
+        return NULL;
+    }
+    if (is_aggregate_name(name)) {
+        FAIL(WEIR_ERR_UNSUPPORTED, loc,
+             "aggregate function %s needs GROUP BY aggregation, which weir does not run yet",
+             name);
+        return NULL;
+    }
+    if (is_window_tvf_name(name)) {
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "window function %s is not supported yet", name);
+        return NULL;
+    }
+    if (ae->u.call.filter || ae->u.call.distinct) {
+        FAIL(WEIR_ERR_BIND, loc, "%s is not an aggregate function: %s is not allowed", name,
+             ae->u.call.filter ? "FILTER (WHERE ...)" : "DISTINCT");
+        return NULL;
+    }
+    struct expr **args = arena_calloc(bd->a, (size_t)(n + 4) * sizeof(*args));
+    if (!bind_args(bd, sc, ae->u.call.args, n, args))
+        return NULL;
+
+    /* operators with function syntax: evaluated by expr.c */
+    if (strcasecmp(name, "COALESCE") == 0 || strcasecmp(name, "IFNULL") == 0) {
+        if (n < 1 || (strcasecmp(name, "IFNULL") == 0 && n != 2)) {
+            FAIL(WEIR_ERR_BIND, loc, "%s expects %s arguments", name,
+                 n < 1 ? "at least 1" : "2");
+            return NULL;
+        }
+        return bind_variadic_common(bd, OP_COALESCE, args, n, 0, loc, name);
+    }
+    if (strcasecmp(name, "IF") == 0) {
+        if (n != 3) {
+            FAIL(WEIR_ERR_BIND, loc, "IF expects 3 arguments (condition, then, else), got %d", n);
+            return NULL;
+        }
+        if (!(args[0] = require_bool(bd, args[0], "the condition of IF")))
+            return NULL;
+        struct expr *e = bind_variadic_common(bd, OP_IF, args, 3, 1, loc, "IF");
+        if (e)
+            e->type = nullable_as(bd, e->type, args[1]->type->nullable || args[2]->type->nullable);
+        return e;
+    }
+    if (strcasecmp(name, "NULLIF") == 0) {
+        if (n != 2) {
+            FAIL(WEIR_ERR_BIND, loc, "NULLIF expects 2 arguments, got %d", n);
+            return NULL;
+        }
+        if (!unify2(bd, &args[0], &args[1], loc, "NULLIF"))
+            return NULL;
+        return mk_op(bd, OP_NULLIF, nullable_as(bd, args[0]->type, true), loc, 2, args);
+    }
+    if (strcasecmp(name, "MOD") == 0 && n == 2)
+        return bind_arith(bd, OP_MOD, args[0], args[1], loc, "MOD");
+    if (strcasecmp(name, "PROCTIME") == 0) {
+        if (n != 0) {
+            FAIL(WEIR_ERR_BIND, loc, "PROCTIME() takes no arguments");
+            return NULL;
+        }
+        const struct func_def *now = func_lookup("CURRENT_TIMESTAMP");
+        struct expr *e = now ? bind_fn(bd, now, args, 0, loc) : NULL;
+        if (e)
+            e->type = type_with_time_attr(bd->a, nullable_as(bd, &type_timestamp_ltz3, false),
+                                          TA_PROCTIME);
+        return e;
+    }
+    if (strncasecmp(name, "JSON_", 5) == 0 && ae->u.call.returning) {
+        /* RETURNING type: the JSON functions take it as a trailing type-name
+         * literal (fn_json.c's convention) */
+        const char *tn = type_to_sql(bd->a, ae->u.call.returning);
+        args[n++] = bind_string_lit(bd, tn, strlen(tn), ae->u.call.returning_loc);
+    }
+
+    const struct func_def *def = find_function(bd, name);
+    if (def == NULL) {
+        const struct func_def *s = func_suggest(name);
+        if (s)
+            FAIL(WEIR_ERR_BIND, ae->u.call.name.loc, "no function named '%s'; did you mean %s?",
+                 name, s->name);
+        else
+            FAIL(WEIR_ERR_BIND, ae->u.call.name.loc,
+                 "no function named '%s' (see `weir functions` for the list)", name);
+        return NULL;
+    }
+    return bind_fn(bd, def, args, n, loc);
+}
+
+/* ---- expressions -------------------------------------------------------------------------- */
+
+static struct expr *bind_case(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    int nw = ae->u.case_.n_whens;
+    bool has_else = ae->u.case_.else_expr != NULL;
+    int n = 2 * nw + (has_else ? 1 : 0);
+    struct expr **args = arena_calloc(bd->a, (size_t)n * sizeof(*args));
+    struct expr *operand = NULL;
+    if (ae->u.case_.operand && !(operand = bind_expr(bd, sc, ae->u.case_.operand)))
+        return NULL;
+    for (int i = 0; i < nw; i++) {
+        struct expr *w = bind_expr(bd, sc, ae->u.case_.whens[i]);
+        if (w == NULL)
+            return NULL;
+        if (operand) {
+            w = bind_compare(bd, OP_EQ, operand, w, ae->u.case_.whens[i]->loc, "=");
+            if (w == NULL)
+                return NULL;
+        } else if (!(w = require_bool(bd, w, "a WHEN condition")))
+            return NULL;
+        args[2 * i] = w;
+        if (!(args[2 * i + 1] = bind_expr(bd, sc, ae->u.case_.thens[i])))
+            return NULL;
+    }
+    if (has_else && !(args[n - 1] = bind_expr(bd, sc, ae->u.case_.else_expr)))
+        return NULL;
+    /* result type: common type of all results */
+    const struct sql_type *t = NULL;
+    bool nullable = !has_else;
+    for (int i = 1; i < n; i += (i < 2 * nw ? 2 : 1)) {
+        const struct sql_type *rt = args[i]->type;
+        nullable |= rt->nullable;
+        t = t ? common_type(bd, t, rt) : rt;
+        if (t == NULL) {
+            FAIL(WEIR_ERR_BIND, args[i]->loc,
+                 "CASE results have no common type: %s does not fit the earlier branches",
+                 type_name(bd, rt));
+            return NULL;
+        }
+        if (i == n - 1)
+            break;
+    }
+    if (t->id == T_NULL)
+        t = &type_string;
+    t = nullable_as(bd, type_with_time_attr(bd->a, t, TA_NONE), nullable);
+    for (int i = 1; i < n; i += (i < 2 * nw ? 2 : 1)) {
+        args[i] = cast_to(bd, args[i], nullable_as(bd, t, args[i]->type->nullable));
+        if (i == n - 1)
+            break;
+    }
+    struct expr *e = expr_new(bd->a, EX_CASE, t, n);
+    memcpy(e->args, args, (size_t)n * sizeof(*args));
+    e->loc = ae->loc;
+    return e;
+}
+
+static struct expr *bind_expr_inner(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    struct weir_loc loc = ae->loc;
+    switch (ae->kind) {
+    case AST_E_LITERAL:
+        return bind_literal(bd, ae);
+    case AST_E_IDENT:
+        return bind_ident(bd, sc, ae);
+    case AST_E_STAR:
+        FAIL(WEIR_ERR_BIND, loc, "'*' is only allowed in the select list and in COUNT(*)");
+        return NULL;
+    case AST_E_UNARY: {
+        struct expr *a = bind_expr(bd, sc, ae->u.unary.arg);
+        if (a == NULL)
+            return NULL;
+        if (ae->u.unary.op == AST_OP_NOT) {
+            if (!(a = require_bool(bd, a, "the operand of NOT")))
+                return NULL;
+            return mk_op(bd, OP_NOT, a->type, loc, 1, &a);
+        }
+        if (!type_is_numeric(a->type) && !type_is_interval(a->type) && a->type->id != T_NULL) {
+            FAIL(WEIR_ERR_BIND, loc, "cannot apply unary '%s' to %s",
+                 ae->u.unary.op == AST_OP_NEG ? "-" : "+", type_name(bd, a->type));
+            return NULL;
+        }
+        if (ae->u.unary.op == AST_OP_PLUS)
+            return a;
+        return mk_op(bd, OP_NEG, type_with_time_attr(bd->a, a->type, TA_NONE), loc, 1, &a);
+    }
+    case AST_E_BINARY: {
+        struct expr *l = bind_expr(bd, sc, ae->u.binary.left);
+        struct expr *r = l ? bind_expr(bd, sc, ae->u.binary.right) : NULL;
+        if (!l || !r)
+            return NULL;
+        enum ast_binary_op op = ae->u.binary.op;
+        const char *t = binop_text(op);
+        switch (op) {
+        case AST_OP_OR: return bind_logic(bd, OP_OR, l, r, loc);
+        case AST_OP_AND: return bind_logic(bd, OP_AND, l, r, loc);
+        case AST_OP_EQ: return bind_compare(bd, OP_EQ, l, r, loc, t);
+        case AST_OP_NE: return bind_compare(bd, OP_NE, l, r, loc, t);
+        case AST_OP_LT: return bind_compare(bd, OP_LT, l, r, loc, t);
+        case AST_OP_LE: return bind_compare(bd, OP_LE, l, r, loc, t);
+        case AST_OP_GT: return bind_compare(bd, OP_GT, l, r, loc, t);
+        case AST_OP_GE: return bind_compare(bd, OP_GE, l, r, loc, t);
+        case AST_OP_IS_DISTINCT: return bind_compare(bd, OP_IS_DISTINCT, l, r, loc, t);
+        case AST_OP_IS_NOT_DISTINCT: return bind_compare(bd, OP_IS_NOT_DISTINCT, l, r, loc, t);
+        case AST_OP_ADD: return bind_arith(bd, OP_ADD, l, r, loc, t);
+        case AST_OP_SUB: return bind_arith(bd, OP_SUB, l, r, loc, t);
+        case AST_OP_MUL: return bind_arith(bd, OP_MUL, l, r, loc, t);
+        case AST_OP_DIV: return bind_arith(bd, OP_DIV, l, r, loc, t);
+        case AST_OP_MOD: return bind_arith(bd, OP_MOD, l, r, loc, t);
+        case AST_OP_CONCAT: {
+            if (l->type->id == T_NULL)
+                l = cast_to(bd, l, &type_string);
+            if (r->type->id == T_NULL)
+                r = cast_to(bd, r, &type_string);
+            if (!type_is_string(l->type) || !type_is_string(r->type)) {
+                FAIL(WEIR_ERR_BIND, loc, "cannot apply '||' to %s and %s; CAST to STRING first",
+                     type_name(bd, l->type), type_name(bd, r->type));
+                return NULL;
+            }
+            int64_t len = (int64_t)l->type->length + r->type->length;
+            const struct sql_type *rt =
+                type_varchar(bd->a, len > TYPE_MAX_LENGTH ? TYPE_MAX_LENGTH : (int)len);
+            struct expr *args[2] = {l, r};
+            return mk_op(bd, OP_CONCAT,
+                         nullable_as(bd, rt, l->type->nullable || r->type->nullable), loc, 2,
+                         args);
+        }
+        }
+        break;
+    }
+    case AST_E_CALL:
+        return bind_call(bd, sc, ae);
+    case AST_E_CAST: {
+        struct expr *a = bind_expr(bd, sc, ae->u.cast.arg);
+        if (a == NULL)
+            return NULL;
+        const struct sql_type *to = ae->u.cast.type;
+        if (a->type->id != T_NULL && !cast_allowed(a->type, to, true)) {
+            FAIL(WEIR_ERR_BIND, loc, "cannot cast %s to %s%s", type_name(bd, a->type),
+                 type_name(bd, to),
+                 (type_is_integer(a->type) && type_is_timestamp(to))
+                     ? "; use TO_TIMESTAMP_LTZ(n, 3) for epoch milliseconds"
+                     : "");
+            return NULL;
+        }
+        if (a->kind == EX_LITERAL && a->lit.is_null)
+            return cast_to(bd, a, to);
+        struct expr *e = expr_new(bd->a, EX_CAST,
+                                  nullable_as(bd, to, a->type->nullable || ae->u.cast.try_cast),
+                                  1);
+        e->args[0] = a;
+        e->loc = loc;
+        const char *legacy = plan_config(bd->p, "table.exec.legacy-cast-behaviour");
+        e->cast_mode = ae->u.cast.try_cast ? EXPR_CAST_TRY
+                       : (legacy && strcasecmp(legacy, "ENABLED") == 0) ? EXPR_CAST_LEGACY
+                                                                        : EXPR_CAST_STRICT;
+        if (e->cast_mode != EXPR_CAST_STRICT)
+            e->type = nullable_as(bd, e->type, true);
+        return e;
+    }
+    case AST_E_CASE:
+        return bind_case(bd, sc, ae);
+    case AST_E_IS: {
+        struct expr *a = bind_expr(bd, sc, ae->u.is.arg);
+        if (a == NULL)
+            return NULL;
+        bool neg = ae->u.is.negated;
+        enum expr_op op;
+        switch (ae->u.is.test) {
+        case AST_IS_NULL: op = neg ? OP_IS_NOT_NULL : OP_IS_NULL; break;
+        case AST_IS_UNKNOWN:
+            if (!(a = require_bool(bd, a, "the operand of IS UNKNOWN")))
+                return NULL;
+            op = neg ? OP_IS_NOT_NULL : OP_IS_NULL;
+            break;
+        case AST_IS_TRUE:
+        case AST_IS_FALSE:
+            if (!(a = require_bool(bd, a, "the operand of IS TRUE/FALSE")))
+                return NULL;
+            op = ae->u.is.test == AST_IS_TRUE ? (neg ? OP_IS_NOT_TRUE : OP_IS_TRUE)
+                                              : (neg ? OP_IS_NOT_FALSE : OP_IS_FALSE);
+            break;
+        case AST_IS_JSON: {
+            static const char *kinds[] = {"VALUE", "SCALAR", "ARRAY", "OBJECT"};
+            const char *k = kinds[ae->u.is.json_kind];
+            struct expr *args[2] = {a, bind_string_lit(bd, k, strlen(k), loc)};
+            const struct func_def *def = func_lookup("IS_JSON");
+            if (def == NULL) {
+                FAIL(WEIR_ERR_UNSUPPORTED, loc, "IS JSON is not supported yet");
+                return NULL;
+            }
+            struct expr *e = bind_fn(bd, def, args, 2, loc);
+            if (e && neg)
+                e = mk_op(bd, OP_NOT, e->type, loc, 1, &e);
+            return e;
+        }
+        default:
+            FAIL(WEIR_ERR_INTERNAL, loc, "unknown IS test");
+            return NULL;
+        }
+        return mk_op(bd, op, nullable_as(bd, &type_boolean, false), loc, 1, &a);
+    }
+    case AST_E_BETWEEN: {
+        struct expr *a = bind_expr(bd, sc, ae->u.between.arg);
+        struct expr *lo = a ? bind_expr(bd, sc, ae->u.between.lo) : NULL;
+        struct expr *hi = lo ? bind_expr(bd, sc, ae->u.between.hi) : NULL;
+        if (!hi)
+            return NULL;
+        struct expr *ge = bind_compare(bd, OP_GE, a, lo, loc, "BETWEEN");
+        struct expr *le = ge ? bind_compare(bd, OP_LE, a, hi, loc, "BETWEEN") : NULL;
+        if (!le)
+            return NULL;
+        struct expr *e = bind_logic(bd, OP_AND, ge, le, loc);
+        if (e && ae->u.between.symmetric) {
+            struct expr *ge2 = bind_compare(bd, OP_GE, a, hi, loc, "BETWEEN");
+            struct expr *le2 = bind_compare(bd, OP_LE, a, lo, loc, "BETWEEN");
+            e = bind_logic(bd, OP_OR, e, bind_logic(bd, OP_AND, ge2, le2, loc), loc);
+        }
+        if (e && ae->u.between.negated)
+            e = mk_op(bd, OP_NOT, e->type, loc, 1, &e);
+        return e;
+    }
+    case AST_E_IN: {
+        if (ae->u.in.query) {
+            FAIL(WEIR_ERR_UNSUPPORTED, loc,
+                 "IN (subquery) needs a semi-join, which weir does not run yet");
+            return NULL;
+        }
+        int n = ae->u.in.n_list + 1;
+        struct expr **args = arena_calloc(bd->a, (size_t)n * sizeof(*args));
+        if (!(args[0] = bind_expr(bd, sc, ae->u.in.arg)))
+            return NULL;
+        if (!bind_args(bd, sc, ae->u.in.list, n - 1, args + 1))
+            return NULL;
+        struct expr *e = bind_variadic_common(bd, ae->u.in.negated ? OP_NOT_IN : OP_IN, args,
+                                              n, 0, loc, "IN");
+        if (e)
+            e->type = nullable_as(bd, &type_boolean, any_nullable(args, n));
+        return e;
+    }
+    case AST_E_LIKE: {
+        if (ae->u.like.similar) {
+            FAIL(WEIR_ERR_UNSUPPORTED, loc, "SIMILAR TO is not supported yet; use REGEXP");
+            return NULL;
+        }
+        int n = ae->u.like.escape ? 3 : 2;
+        struct expr *args[3];
+        args[0] = bind_expr(bd, sc, ae->u.like.arg);
+        args[1] = args[0] ? bind_expr(bd, sc, ae->u.like.pattern) : NULL;
+        args[2] = (args[1] && n == 3) ? bind_expr(bd, sc, ae->u.like.escape) : NULL;
+        if (!args[1] || (n == 3 && !args[2]))
+            return NULL;
+        for (int i = 0; i < n; i++) {
+            if (args[i]->type->id == T_NULL)
+                args[i] = cast_to(bd, args[i], &type_string);
+            if (!type_is_string(args[i]->type)) {
+                FAIL(WEIR_ERR_BIND, args[i]->loc, "LIKE needs STRING operands, got %s",
+                     type_name(bd, args[i]->type));
+                return NULL;
+            }
+        }
+        return mk_op(bd, ae->u.like.negated ? OP_NOT_LIKE : OP_LIKE,
+                     nullable_as(bd, &type_boolean, any_nullable(args, n)), loc, n, args);
+    }
+    case AST_E_EXISTS:
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "EXISTS (subquery) needs a semi-join, which weir does not run yet");
+        return NULL;
+    case AST_E_SUBQUERY:
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "scalar subqueries are not supported yet");
+        return NULL;
+    case AST_E_ROW: {
+        int n = ae->u.list.n_items;
+        struct expr **args = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(*args));
+        if (!bind_args(bd, sc, ae->u.list.items, n, args))
+            return NULL;
+        struct sql_type *t = type_new(bd->a, T_ROW);
+        t->nullable = false;
+        t->n_fields = n;
+        const char **names = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(char *));
+        const struct sql_type **types = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
+        for (int i = 0; i < n; i++) {
+            names[i] = arena_sprintf(bd->a, "EXPR$%d", i);
+            types[i] = args[i]->type->id == T_NULL ? &type_string : args[i]->type;
+            args[i] = cast_to(bd, args[i], types[i]);
+        }
+        t->field_names = names;
+        t->field_types = types;
+        return mk_op(bd, OP_ROW, t, loc, n, args);
+    }
+    case AST_E_ARRAY:
+    case AST_E_MAP:
+    case AST_E_INDEX:
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "ARRAY and MAP values are not supported yet");
+        return NULL;
+    case AST_E_FIELD: {
+        struct expr *b = bind_expr(bd, sc, ae->u.field.base);
+        return b ? field_access(bd, b, ae->u.field.name, ae->u.field.name_loc) : NULL;
+    }
+    case AST_E_SYMBOL:
+        FAIL(WEIR_ERR_BIND, loc, "unexpected keyword '%s' here", ae->u.symbol.name);
+        return NULL;
+    case AST_E_DESCRIPTOR:
+    case AST_E_TABLE_ARG:
+    case AST_E_NAMED_ARG:
+        FAIL(WEIR_ERR_BIND, loc, "DESCRIPTOR, TABLE and named arguments are only allowed in "
+                                 "table-valued function calls");
+        return NULL;
+    case AST_E_GROUPING_SETS:
+    case AST_E_ROLLUP:
+    case AST_E_CUBE:
+        FAIL(WEIR_ERR_BIND, loc, "GROUPING SETS, ROLLUP and CUBE are only allowed in GROUP BY");
+        return NULL;
+    case AST_E_DEFAULT:
+        FAIL(WEIR_ERR_UNSUPPORTED, loc, "DEFAULT is not supported here");
+        return NULL;
+    }
+    FAIL(WEIR_ERR_INTERNAL, loc, "unhandled expression");
+    return NULL;
+}
+
+static struct expr *bind_expr(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    if (++bd->depth > 400) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "expression nested too deeply");
+        bd->depth--;
+        return NULL;
+    }
+    struct expr *e = bind_expr_inner(bd, sc, ae);
+    bd->depth--;
+    return e;
+}
+
+/* Binds and folds a whole expression (the entry point for clauses). */
+static struct expr *bind_top(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    struct expr *e = bind_expr(bd, sc, ae);
+    if (e)
+        bd->p->n_folded += expr_fold(bd->a, &e);
+    return e;
+}
+
+/* ---- FROM -------------------------------------------------------------------------------- */
+
+static struct cat_table *find_table(struct catalog *c, const char *name)
+{
+    for (int i = c->n_tables - 1; i >= 0; i--)
+        if (strcmp(c->tables[i]->name, name) == 0)
+            return c->tables[i];
+    return NULL;
+}
+
+static struct cat_view *find_view(struct catalog *c, const char *name)
+{
+    for (int i = c->n_views - 1; i >= 0; i--)
+        if (strcmp(c->views[i]->name, name) == 0)
+            return c->views[i];
+    return NULL;
+}
+
+static void list_relations(struct binder *bd, struct strbuf *sb)
+{
+    struct catalog *c = &bd->p->cat;
+    int k = 0;
+    for (int i = 0; i < c->n_tables; i++)
+        sb_addf(sb, "%s%s", k++ ? ", " : "", c->tables[i]->name);
+    for (int i = 0; i < c->n_views; i++)
+        sb_addf(sb, "%s%s", k++ ? ", " : "", c->views[i]->name);
+    for (int i = 0; i < bd->n_ctes; i++)
+        sb_addf(sb, "%s%s", k++ ? ", " : "", bd->ctes[i].name);
+    if (k == 0)
+        sb_adds(sb, "(none: declare one with CREATE TABLE)");
+}
+
+/* The last part of a possibly qualified name; catalog/database prefixes must
+ * be the defaults, as weir has one catalog. */
+static const char *simple_name(struct binder *bd, const struct ast_name *nm)
+{
+    if (nm->n_parts > 3) {
+        FAIL(WEIR_ERR_BIND, nm->loc, "name '%s' has too many parts", ast_name_str(bd->a, nm));
+        return NULL;
+    }
+    if (nm->n_parts == 3 && strcmp(nm->parts[0], "default_catalog") != 0) {
+        FAIL(WEIR_ERR_BIND, nm->part_locs[0],
+             "catalog '%s' not found; weir has one catalog: default_catalog", nm->parts[0]);
+        return NULL;
+    }
+    if (nm->n_parts >= 2 && strcmp(nm->parts[nm->n_parts - 2], "default_database") != 0) {
+        FAIL(WEIR_ERR_BIND, nm->part_locs[nm->n_parts - 2],
+             "database '%s' not found; weir has one database: default_database",
+             nm->parts[nm->n_parts - 2]);
+        return NULL;
+    }
+    return nm->parts[nm->n_parts - 1];
+}
+
+/* The scan of a table plus the projection that computes its computed columns. */
+static struct lnode *bind_table_scan(struct binder *bd, struct cat_table *t,
+                                     struct weir_loc loc, struct scope *sc, const char *qual)
+{
+    struct weir_error *err = bd->err;
+    if (t->opts == NULL) {
+        /* validated for reading on first use */
+        if (conn_validate(t->conn, t->format, t->name, t->n_options, t->opt_keys, t->opt_values,
+                          true, &t->opts, err) != WEIR_OK) {
+            if (err && err->loc.offset < 0)
+                err->loc = t->with_loc;
+            return NULL;
+        }
+    }
+    struct lnode *scan = lnode_new(bd->p, LN_SCAN, 0);
+    scan->table = t;
+    scan->loc = loc;
+    int n_src = 0;
+    for (int i = 0; i < t->n_cols; i++)
+        n_src += t->cols[i].kind != CAT_COMPUTED;
+    scan->n_proj = n_src;
+    scan->proj = arena_calloc(bd->a, (size_t)(n_src ? n_src : 1) * sizeof(int));
+    scan->n_out = n_src;
+    scan->out_names = arena_calloc(bd->a, (size_t)(n_src ? n_src : 1) * sizeof(char *));
+    scan->out_types = arena_calloc(bd->a, (size_t)(n_src ? n_src : 1) * sizeof(void *));
+    struct scope ssc = {0, arena_calloc(bd->a, (size_t)(n_src ? n_src : 1) * sizeof(struct scol))};
+    int k = 0;
+    for (int i = 0; i < t->n_cols; i++) {
+        if (t->cols[i].kind == CAT_COMPUTED)
+            continue;
+        scan->proj[k] = i;
+        scan->out_names[k] = t->cols[i].name;
+        scan->out_types[k] = t->cols[i].type;
+        ssc.cols[k] = (struct scol){NULL, t->cols[i].name, t->cols[i].type};
+        k++;
+    }
+    ssc.n = k;
+
+    /* declared order, computed columns evaluated over the physical ones */
+    struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
+    calc->inputs[0] = scan;
+    calc->loc = loc;
+    calc->n_out = t->n_cols;
+    calc->out_names = arena_calloc(bd->a, (size_t)t->n_cols * sizeof(char *));
+    calc->out_types = arena_calloc(bd->a, (size_t)t->n_cols * sizeof(void *));
+    calc->exprs = arena_calloc(bd->a, (size_t)t->n_cols * sizeof(void *));
+    k = 0;
+    for (int i = 0; i < t->n_cols; i++) {
+        struct expr *e;
+        if (t->cols[i].kind == CAT_COMPUTED) {
+            e = bind_top(bd, &ssc, t->cols[i].expr);
+            if (e == NULL)
+                return NULL;
+        } else {
+            e = expr_column(bd->a, k, t->cols[i].type);
+            k++;
+        }
+        const struct sql_type *ty = t->cols[i].kind == CAT_COMPUTED ? e->type : t->cols[i].type;
+        if (i == t->rowtime_col)
+            ty = type_with_time_attr(bd->a, ty, TA_ROWTIME);
+        calc->exprs[i] = e;
+        calc->out_names[i] = t->cols[i].name;
+        calc->out_types[i] = ty;
+    }
+    sc->n = t->n_cols;
+    sc->cols = arena_calloc(bd->a, (size_t)t->n_cols * sizeof(struct scol));
+    for (int i = 0; i < t->n_cols; i++)
+        sc->cols[i] = (struct scol){qual, calc->out_names[i], calc->out_types[i]};
+    return calc;
+}
+
+static void scope_from_node(struct binder *bd, struct lnode *n, struct scope *sc,
+                            const char *qual, const char **renames, int n_renames)
+{
+    sc->n = n->n_out;
+    sc->cols = arena_calloc(bd->a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(struct scol));
+    for (int i = 0; i < n->n_out; i++)
+        sc->cols[i] = (struct scol){qual, i < n_renames ? renames[i] : n->out_names[i],
+                                    n->out_types[i]};
+    if (n_renames)
+        for (int i = 0; i < n->n_out && i < n_renames; i++)
+            n->out_names[i] = renames[i];
+}
+
+static struct lnode *bind_named_query(struct binder *bd, struct ast_query *q, const char **cols,
+                                      int n_cols, const char *name, struct weir_loc loc,
+                                      struct scope *sc, const char *qual)
+{
+    if (++bd->view_depth > 32) {
+        FAIL(WEIR_ERR_BIND, loc, "view '%s' refers to itself (or views nest deeper than 32)",
+             name);
+        return NULL;
+    }
+    /* a view is bound in its own name space: only the catalog */
+    int saved = bd->n_ctes;
+    struct scope inner = {0};
+    struct lnode *n = bind_query(bd, q, &inner);
+    bd->n_ctes = saved;
+    bd->view_depth--;
+    if (n == NULL)
+        return NULL;
+    if (n_cols && n_cols != n->n_out) {
+        FAIL(WEIR_ERR_BIND, loc, "'%s' lists %d column names but its query has %d columns",
+             name, n_cols, n->n_out);
+        return NULL;
+    }
+    /* copy names so renames do not leak into the shared node */
+    const char **names = arena_calloc(bd->a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(char *));
+    memcpy(names, n->out_names, (size_t)n->n_out * sizeof(char *));
+    n->out_names = names;
+    scope_from_node(bd, n, sc, qual, cols, n_cols);
+    return n;
+}
+
+static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struct scope *sc)
+{
+    switch (f->kind) {
+    case AST_FROM_TABLE: {
+        if (f->u.table.system_time) {
+            FAIL(WEIR_ERR_UNSUPPORTED, f->u.table.system_time->loc,
+                 "temporal joins (FOR SYSTEM_TIME AS OF) are not supported yet");
+            return NULL;
+        }
+        const char *name = simple_name(bd, &f->u.table.name);
+        if (name == NULL)
+            return NULL;
+        const char *qual = f->alias ? f->alias : name;
+        struct lnode *n = NULL;
+        for (int i = bd->n_ctes - 1; i >= 0 && n == NULL; i--)
+            if (strcmp(bd->ctes[i].name, name) == 0) {
+                int saved = bd->n_ctes;
+                bd->n_ctes = i;   /* a CTE sees only the CTEs before it */
+                n = bind_named_query(bd, bd->ctes[i].query, bd->ctes[i].cols,
+                                     bd->ctes[i].n_cols, name, f->loc, sc, qual);
+                bd->n_ctes = saved;
+                if (n == NULL)
+                    return NULL;
+            }
+        if (n == NULL) {
+            struct cat_view *v = find_view(&bd->p->cat, name);
+            if (v) {
+                int saved = bd->n_ctes;
+                bd->n_ctes = 0;
+                n = bind_named_query(bd, v->query, v->cols, v->n_cols, name, f->loc, sc, qual);
+                bd->n_ctes = saved;
+                if (n == NULL)
+                    return NULL;
+            }
+        }
+        if (n == NULL) {
+            struct cat_table *t = find_table(&bd->p->cat, name);
+            if (t == NULL) {
+                struct strbuf sb = {0};
+                list_relations(bd, &sb);
+                FAIL(WEIR_ERR_BIND, f->u.table.name.loc,
+                     "table or view '%s' not found; known: %s", name, sb.buf);
+                sb_free(&sb);
+                return NULL;
+            }
+            if (f->u.table.n_hints) {
+                FAIL(WEIR_ERR_UNSUPPORTED, f->u.table.hints[0].loc,
+                     "table hints (/*+ %s(...) */) are not supported yet",
+                     f->u.table.hints[0].name);
+                return NULL;
+            }
+            n = bind_table_scan(bd, t, f->loc, sc, qual);
+            if (n == NULL)
+                return NULL;
+        }
+        if (f->n_col_aliases) {
+            if (f->n_col_aliases != n->n_out) {
+                FAIL(WEIR_ERR_BIND, f->alias_loc, "alias '%s' lists %d columns but '%s' has %d",
+                     f->alias, f->n_col_aliases, name, n->n_out);
+                return NULL;
+            }
+            for (int i = 0; i < sc->n; i++)
+                sc->cols[i].name = f->col_aliases[i];
+        }
+        return n;
+    }
+    case AST_FROM_SUBQUERY: {
+        if (f->u.subquery.lateral) {
+            FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "LATERAL subqueries are not supported yet");
+            return NULL;
+        }
+        struct scope inner = {0};
+        struct lnode *n = bind_query(bd, f->u.subquery.query, &inner);
+        if (n == NULL)
+            return NULL;
+        if (f->n_col_aliases && f->n_col_aliases != n->n_out) {
+            FAIL(WEIR_ERR_BIND, f->alias_loc, "alias '%s' lists %d columns but the subquery has %d",
+                 f->alias, f->n_col_aliases, n->n_out);
+            return NULL;
+        }
+        const char **names = arena_calloc(bd->a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(char *));
+        memcpy(names, n->out_names, (size_t)n->n_out * sizeof(char *));
+        n->out_names = names;
+        scope_from_node(bd, n, sc, f->alias, f->col_aliases, f->n_col_aliases);
+        return n;
+    }
+    case AST_FROM_TVF: {
+        const char *fname = f->u.tvf.call->kind == AST_E_CALL
+                                ? f->u.tvf.call->u.call.name.parts[f->u.tvf.call->u.call.name.n_parts - 1]
+                                : "?";
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "table function %s is not supported yet (window TVFs arrive with event-time "
+             "windows)", fname);
+        return NULL;
+    }
+    case AST_FROM_UNNEST:
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "UNNEST is not supported yet");
+        return NULL;
+    case AST_FROM_JOIN:
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "joins are not supported yet (%s JOIN)",
+             f->u.join.kind == AST_JOIN_COMMA ? "comma" : f->u.join.kind == AST_JOIN_LEFT ? "LEFT"
+             : f->u.join.kind == AST_JOIN_RIGHT ? "RIGHT" : f->u.join.kind == AST_JOIN_FULL ? "FULL"
+             : f->u.join.kind == AST_JOIN_CROSS ? "CROSS" : "INNER");
+        return NULL;
+    }
+    FAIL(WEIR_ERR_INTERNAL, f->loc, "unknown FROM item");
+    return NULL;
+}
+
+/* ---- SELECT --------------------------------------------------------------------------------- */
+
+/* Flink's derived column names: the column's name, a field's name, else EXPR$i. */
+static const char *derived_name(struct binder *bd, struct ast_expr *ae, int pos)
+{
+    if (ae->kind == AST_E_IDENT)
+        return ae->u.ident.parts[ae->u.ident.n_parts - 1];
+    if (ae->kind == AST_E_FIELD)
+        return ae->u.field.name;
+    return arena_sprintf(bd->a, "EXPR$%d", pos);
+}
+
+static struct lnode *single_row(struct binder *bd)
+{
+    struct lnode *v = lnode_new(bd->p, LN_VALUES, 0);
+    v->n_rows = 1;
+    v->rows = arena_calloc(bd->a, sizeof(*v->rows));
+    v->rows[0] = NULL;
+    v->n_out = 0;
+    return v;
+}
+
+static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
+{
+    if (s->n_group_by || s->having) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->n_group_by ? s->group_by[0]->loc : s->having->loc,
+             "GROUP BY aggregation is not supported yet (it produces an updating changelog; "
+             "it arrives with windows and changelogs)");
+        return NULL;
+    }
+    if (s->distinct) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "SELECT DISTINCT is not supported yet (it is stateful)");
+        return NULL;
+    }
+    if (s->n_windows) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->windows[0].name_loc, "WINDOW clauses are not supported yet");
+        return NULL;
+    }
+    struct scope sc = {0};
+    struct lnode *in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
+    if (in == NULL)
+        return NULL;
+    struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
+    calc->inputs[0] = in;
+    calc->loc = s->loc;
+    if (s->where) {
+        struct expr *w = bind_top(bd, &sc, s->where);
+        if (w == NULL || !(w = require_bool(bd, w, "WHERE condition")))
+            return NULL;
+        calc->filter = w;
+    }
+    /* expand the select list */
+    int cap = 0, n = 0;
+    struct expr **exprs = NULL;
+    const char **names = NULL;
+    for (int i = 0; i < s->n_items; i++) {
+        struct ast_select_item *it = &s->items[i];
+        if (it->expr->kind == AST_E_STAR) {
+            const struct ast_name *q = &it->expr->u.star.qualifier;
+            int matched = 0;
+            for (int c = 0; c < sc.n; c++) {
+                if (q->n_parts && !(sc.cols[c].qual && strcmp(sc.cols[c].qual, q->parts[q->n_parts - 1]) == 0))
+                    continue;
+                MEM_GROW(exprs, cap, n + 1);
+                names = mem_realloc(names, (size_t)cap * sizeof(char *));
+                exprs[n] = expr_column(bd->a, c, sc.cols[c].type);
+                names[n] = sc.cols[c].name;
+                n++;
+                matched++;
+            }
+            if (q->n_parts && matched == 0) {
+                FAIL(WEIR_ERR_BIND, q->loc, "table or alias '%s' not found in FROM",
+                     ast_name_str(bd->a, q));
+                goto fail;
+            }
+            if (!s->from) {
+                FAIL(WEIR_ERR_BIND, it->loc, "SELECT * needs a FROM clause");
+                goto fail;
+            }
+            continue;
+        }
+        MEM_GROW(exprs, cap, n + 1);
+        names = mem_realloc(names, (size_t)cap * sizeof(char *));
+        exprs[n] = bind_top(bd, &sc, it->expr);
+        if (exprs[n] == NULL)
+            goto fail;
+        names[n] = it->alias ? it->alias : derived_name(bd, it->expr, n);
+        n++;
+    }
+    calc->n_out = n;
+    calc->exprs = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
+    calc->out_names = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(char *));
+    calc->out_types = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
+    for (int i = 0; i < n; i++) {
+        calc->exprs[i] = exprs[i];
+        calc->out_names[i] = names[i];
+        calc->out_types[i] = exprs[i]->type->id == T_NULL ? &type_null : exprs[i]->type;
+    }
+    mem_free(exprs);
+    mem_free(names);
+    scope_from_node(bd, calc, out_sc, NULL, NULL, 0);
+    return calc;
+fail:
+    mem_free(exprs);
+    mem_free(names);
+    return NULL;
+}
+
+/* A projection that casts node n's columns to types (a no-op is not added). */
+static struct lnode *cast_node(struct binder *bd, struct lnode *n, const struct sql_type **types)
+{
+    bool need = false;
+    for (int i = 0; i < n->n_out; i++)
+        need |= !type_equal(n->out_types[i], types[i]) ||
+                n->out_types[i]->nullable != types[i]->nullable;
+    if (!need)
+        return n;
+    struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
+    c->inputs[0] = n;
+    c->loc = n->loc;
+    c->n_out = n->n_out;
+    c->out_names = n->out_names;
+    c->out_types = types;
+    c->exprs = arena_calloc(bd->a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(void *));
+    for (int i = 0; i < n->n_out; i++) {
+        struct expr *col = expr_column(bd->a, i, n->out_types[i]);
+        c->exprs[i] = cast_to(bd, col, types[i]);
+        if (c->exprs[i] != col)
+            c->exprs[i]->type = types[i];
+    }
+    return c;
+}
+
+static struct lnode *bind_values(struct binder *bd, struct ast_query *q, struct scope *sc)
+{
+    int nr = q->u.values.n_rows;
+    int nc = -1;
+    struct expr ***rows = arena_calloc(bd->a, (size_t)nr * sizeof(*rows));
+    for (int r = 0; r < nr; r++) {
+        struct ast_expr *row = q->u.values.rows[r];
+        int n = row->u.list.n_items;
+        if (nc >= 0 && n != nc) {
+            FAIL(WEIR_ERR_BIND, row->loc, "VALUES rows differ in length: %d and %d", nc, n);
+            return NULL;
+        }
+        nc = n;
+        rows[r] = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(struct expr *));
+        for (int c = 0; c < n; c++) {
+            struct expr *e = bind_top(bd, NULL, row->u.list.items[c]);
+            if (e == NULL)
+                return NULL;
+            if (!expr_is_constant(e)) {
+                FAIL(WEIR_ERR_BIND, e->loc, "VALUES items must be constant expressions");
+                return NULL;
+            }
+            rows[r][c] = e;
+        }
+    }
+    struct lnode *v = lnode_new(bd->p, LN_VALUES, 0);
+    v->loc = q->loc;
+    v->n_rows = nr;
+    v->rows = rows;
+    v->n_out = nc;
+    v->out_names = arena_calloc(bd->a, (size_t)(nc ? nc : 1) * sizeof(char *));
+    v->out_types = arena_calloc(bd->a, (size_t)(nc ? nc : 1) * sizeof(void *));
+    for (int c = 0; c < nc; c++) {
+        const struct sql_type *t = rows[0][c]->type;
+        for (int r = 1; r < nr && t; r++)
+            t = common_type(bd, t, rows[r][c]->type);
+        if (t == NULL) {
+            FAIL(WEIR_ERR_BIND, rows[nr - 1][c]->loc, "VALUES column %d has no common type", c + 1);
+            return NULL;
+        }
+        if (t->id == T_NULL)
+            t = &type_string;
+        /* CHAR(n) literals of different lengths widen to VARCHAR */
+        v->out_types[c] = t;
+        v->out_names[c] = arena_sprintf(bd->a, "EXPR$%d", c);
+        for (int r = 0; r < nr; r++) {
+            rows[r][c] = cast_to(bd, rows[r][c], t);
+            bd->p->n_folded += expr_fold(bd->a, &rows[r][c]);
+        }
+    }
+    scope_from_node(bd, v, sc, NULL, NULL, 0);
+    return v;
+}
+
+static struct lnode *bind_query_body(struct binder *bd, struct ast_query *q, struct scope *sc)
+{
+    switch (q->kind) {
+    case AST_Q_SELECT:
+        return bind_select(bd, q->u.select, sc);
+    case AST_Q_VALUES:
+        return bind_values(bd, q, sc);
+    case AST_Q_SETOP: {
+        if (q->u.setop.op != AST_SETOP_UNION || !q->u.setop.all) {
+            const char *nm = q->u.setop.op == AST_SETOP_UNION ? "UNION (without ALL)"
+                             : q->u.setop.op == AST_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT";
+            FAIL(WEIR_ERR_UNSUPPORTED, q->u.setop.op_loc,
+                 "%s is not supported yet (it is stateful); UNION ALL is", nm);
+            return NULL;
+        }
+        struct scope ls = {0}, rs = {0};
+        struct lnode *l = bind_query(bd, q->u.setop.left, &ls);
+        struct lnode *r = l ? bind_query(bd, q->u.setop.right, &rs) : NULL;
+        if (!r)
+            return NULL;
+        if (l->n_out != r->n_out) {
+            FAIL(WEIR_ERR_BIND, q->u.setop.op_loc,
+                 "UNION ALL branches have different numbers of columns: %d and %d", l->n_out,
+                 r->n_out);
+            return NULL;
+        }
+        const struct sql_type **types = arena_calloc(bd->a, (size_t)(l->n_out ? l->n_out : 1) * sizeof(void *));
+        for (int i = 0; i < l->n_out; i++) {
+            types[i] = common_type(bd, l->out_types[i], r->out_types[i]);
+            if (types[i] == NULL) {
+                FAIL(WEIR_ERR_BIND, q->u.setop.op_loc,
+                     "UNION ALL column %d ('%s') is %s in one branch and %s in the other", i + 1,
+                     l->out_names[i], type_name(bd, l->out_types[i]),
+                     type_name(bd, r->out_types[i]));
+                return NULL;
+            }
+            if (types[i]->id == T_NULL)
+                types[i] = &type_string;
+            /* union keeps the time attribute only if both sides have it */
+            if (l->out_types[i]->time_attr == r->out_types[i]->time_attr)
+                types[i] = type_with_time_attr(bd->a, types[i], l->out_types[i]->time_attr);
+        }
+        struct lnode *u = lnode_new(bd->p, LN_UNION, 2);
+        u->loc = q->loc;
+        u->inputs[0] = cast_node(bd, l, types);
+        u->inputs[1] = cast_node(bd, r, types);
+        u->n_out = l->n_out;
+        u->out_names = l->out_names;
+        u->out_types = types;
+        scope_from_node(bd, u, sc, NULL, NULL, 0);
+        return u;
+    }
+    }
+    return NULL;
+}
+
+static struct lnode *bind_query(struct binder *bd, struct ast_query *q, struct scope *sc)
+{
+    if (q->n_order_by || q->limit || q->offset) {
+        FAIL(WEIR_ERR_UNSUPPORTED, q->n_order_by ? q->order_by[0].loc
+                                   : q->limit ? q->limit->loc : q->offset->loc,
+             "ORDER BY / LIMIT on a stream are not supported yet");
+        return NULL;
+    }
+    if (q->with_recursive) {
+        FAIL(WEIR_ERR_UNSUPPORTED, q->loc, "WITH RECURSIVE is not supported");
+        return NULL;
+    }
+    int saved = bd->n_ctes;
+    for (int i = 0; i < q->n_with; i++) {
+        if (bd->n_ctes >= 64) {
+            FAIL(WEIR_ERR_BIND, q->with[i].name_loc, "too many WITH queries (max 64)");
+            return NULL;
+        }
+        bd->ctes[bd->n_ctes++] = (struct cte){q->with[i].name, q->with[i].query, q->with[i].cols,
+                                              q->with[i].n_cols};
+    }
+    struct lnode *n = bind_query_body(bd, q, sc);
+    bd->n_ctes = saved;
+    return n;
+}
+
+/* ---- statements -------------------------------------------------------------------------------- */
+
+static void cat_add_table(struct catalog *c, struct cat_table *t)
+{
+    MEM_GROW(c->tables, c->cap_tables, c->n_tables + 1);
+    c->tables[c->n_tables++] = t;
+}
+
+static bool name_taken(struct binder *bd, const char *name)
+{
+    return find_table(&bd->p->cat, name) || find_view(&bd->p->cat, name);
+}
+
+static int bind_create_table(struct binder *bd, struct ast_stmt *s)
+{
+    struct ast_create_table *ct = &s->u.create_table;
+    const char *name = simple_name(bd, &ct->name);
+    if (name == NULL)
+        return bd->err->code;
+    if (ct->like)
+        return FAIL(WEIR_ERR_UNSUPPORTED, ct->like->loc, "CREATE TABLE ... LIKE is not supported yet");
+    if (ct->as_query)
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "CREATE TABLE ... AS SELECT is not supported yet");
+    if (name_taken(bd, name)) {
+        if (ct->if_not_exists)
+            return WEIR_OK;
+        return FAIL(WEIR_ERR_BIND, ct->name.loc, "table or view '%s' already exists", name);
+    }
+    struct cat_table *t = arena_calloc(bd->a, sizeof(*t));
+    t->name = name;
+    t->loc = ct->name.loc;
+    t->rowtime_col = -1;
+    t->n_cols = ct->n_columns;
+    t->cols = arena_calloc(bd->a, (size_t)(ct->n_columns ? ct->n_columns : 1) * sizeof(*t->cols));
+    for (int i = 0; i < ct->n_columns; i++) {
+        struct ast_column *ac = &ct->columns[i];
+        for (int j = 0; j < i; j++)
+            if (strcmp(t->cols[j].name, ac->name) == 0)
+                return FAIL(WEIR_ERR_BIND, ac->name_loc, "column '%s' is declared twice", ac->name);
+        struct cat_column *cc = &t->cols[i];
+        cc->name = ac->name;
+        cc->loc = ac->name_loc;
+        cc->type = ac->type;
+        cc->expr = ac->expr;
+        cc->kind = ac->kind == AST_COL_COMPUTED ? CAT_COMPUTED
+                   : ac->kind == AST_COL_METADATA ? CAT_METADATA
+                                                  : CAT_PHYSICAL;
+        cc->meta_key = ac->metadata_key ? ac->metadata_key : ac->name;
+        cc->is_virtual = ac->is_virtual;
+        if (cc->kind == CAT_METADATA)
+            return FAIL(WEIR_ERR_UNSUPPORTED, ac->loc,
+                        "metadata column '%s': connector metadata is not supported yet", ac->name);
+    }
+    /* computed columns: bind now, against the non-computed columns, to learn
+     * their types and report errors at CREATE time */
+    struct scope psc = {0, arena_calloc(bd->a, (size_t)(t->n_cols ? t->n_cols : 1) * sizeof(struct scol))};
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->cols[i].kind != CAT_COMPUTED)
+            psc.cols[psc.n++] = (struct scol){NULL, t->cols[i].name, t->cols[i].type};
+    for (int i = 0; i < t->n_cols; i++) {
+        if (t->cols[i].kind != CAT_COMPUTED)
+            continue;
+        struct expr *e = bind_top(bd, &psc, t->cols[i].expr);
+        if (e == NULL)
+            return bd->err->code;
+        t->cols[i].type = e->type;
+    }
+    if (ct->n_watermarks > 1)
+        return FAIL(WEIR_ERR_BIND, ct->watermarks[1].loc, "a table can have only one WATERMARK");
+    if (ct->n_watermarks == 1) {
+        struct ast_watermark *w = &ct->watermarks[0];
+        if (w->column.n_parts != 1)
+            return FAIL(WEIR_ERR_UNSUPPORTED, w->column.loc,
+                        "a WATERMARK on a nested field is not supported; add a computed column");
+        int col = -1;
+        for (int i = 0; i < t->n_cols; i++)
+            if (strcmp(t->cols[i].name, w->column.parts[0]) == 0)
+                col = i;
+        if (col < 0)
+            return FAIL(WEIR_ERR_BIND, w->column.loc,
+                        "WATERMARK FOR '%s': no such column in table '%s'", w->column.parts[0],
+                        name);
+        const struct sql_type *ty = t->cols[col].type;
+        if (!type_is_timestamp(ty) || ty->precision > 3)
+            return FAIL(WEIR_ERR_BIND, w->column.loc,
+                        "WATERMARK FOR '%s': the column must be TIMESTAMP(3) or TIMESTAMP_LTZ(3), "
+                        "not %s",
+                        w->column.parts[0], type_name(bd, ty));
+        struct scope wsc = {0, arena_calloc(bd->a, (size_t)t->n_cols * sizeof(struct scol))};
+        for (int i = 0; i < t->n_cols; i++)
+            wsc.cols[wsc.n++] = (struct scol){NULL, t->cols[i].name, t->cols[i].type};
+        struct expr *we = bind_top(bd, &wsc, w->expr);
+        if (we == NULL)
+            return bd->err->code;
+        if (!type_is_timestamp(we->type))
+            return FAIL(WEIR_ERR_BIND, w->expr->loc,
+                        "the WATERMARK expression must be a timestamp, not %s",
+                        type_name(bd, we->type));
+        t->rowtime_col = col;
+        t->watermark = w->expr;
+    }
+    if (ct->primary_key) {
+        struct ast_primary_key *pk = ct->primary_key;
+        if (pk->enforced)
+            return FAIL(WEIR_ERR_BIND, pk->loc,
+                        "Flink does not support ENFORCED primary keys: write PRIMARY KEY (...) NOT ENFORCED");
+        t->n_pk = pk->n_cols;
+        t->pk = arena_calloc(bd->a, (size_t)pk->n_cols * sizeof(int));
+        for (int k = 0; k < pk->n_cols; k++) {
+            t->pk[k] = -1;
+            for (int i = 0; i < t->n_cols; i++)
+                if (strcmp(t->cols[i].name, pk->cols[k]) == 0)
+                    t->pk[k] = i;
+            if (t->pk[k] < 0)
+                return FAIL(WEIR_ERR_BIND, pk->col_locs[k], "PRIMARY KEY column '%s' not found",
+                            pk->cols[k]);
+            /* key columns become NOT NULL */
+            t->cols[t->pk[k]].type = nullable_as(bd, t->cols[t->pk[k]].type, false);
+        }
+    } else {
+        int npk = 0;
+        for (int i = 0; i < ct->n_columns; i++)
+            npk += ct->columns[i].primary_key;
+        if (npk) {
+            t->n_pk = npk;
+            t->pk = arena_calloc(bd->a, (size_t)npk * sizeof(int));
+            npk = 0;
+            for (int i = 0; i < ct->n_columns; i++)
+                if (ct->columns[i].primary_key)
+                    t->pk[npk++] = i;
+        }
+    }
+    t->n_part = ct->n_partitioned_by;
+    t->part = arena_calloc(bd->a, (size_t)(t->n_part ? t->n_part : 1) * sizeof(int));
+    for (int k = 0; k < t->n_part; k++) {
+        t->part[k] = -1;
+        for (int i = 0; i < t->n_cols; i++)
+            if (strcmp(t->cols[i].name, ct->partitioned_by[k]) == 0)
+                t->part[k] = i;
+        if (t->part[k] < 0)
+            return FAIL(WEIR_ERR_BIND, ct->partitioned_by_locs[k],
+                        "PARTITIONED BY column '%s' not found", ct->partitioned_by[k]);
+    }
+    /* options: the connector must exist; full validation happens per role */
+    t->n_options = ct->n_options;
+    t->opt_keys = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(char *));
+    t->opt_values = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(char *));
+    t->with_loc = ct->n_options ? ct->options[0].key_loc : ct->name.loc;
+    for (int i = 0; i < ct->n_options; i++) {
+        t->opt_keys[i] = ct->options[i].key;
+        t->opt_values[i] = ct->options[i].value ? ct->options[i].value : "";
+    }
+    char **nk, **nv;
+    int nn = conn_normalize_options(t->n_options, t->opt_keys, t->opt_values, &nk, &nv);
+    const char *cname = NULL, *fname = NULL;
+    for (int i = 0; i < nn; i++) {
+        if (strcmp(nk[i], "connector") == 0)
+            cname = arena_strdup(bd->a, nv[i]);
+        if (strcmp(nk[i], "format") == 0 || strcmp(nk[i], "value.format") == 0)
+            fname = arena_strdup(bd->a, nv[i]);
+    }
+    conn_options_free(nn, nk, nv);
+    struct weir_loc cloc = t->with_loc;
+    for (int i = 0; i < ct->n_options; i++)
+        if (strcmp(ct->options[i].key, "connector") == 0 ||
+            strcmp(ct->options[i].key, "connector.type") == 0)
+            cloc = ct->options[i].value_loc;
+    if (cname == NULL)
+        return FAIL(WEIR_ERR_CONFIG, ct->name.loc,
+                    "table '%s' has no 'connector' option in WITH (...)", name);
+    t->conn = conn_lookup(cname);
+    if (t->conn == NULL) {
+        struct strbuf sb = {0};
+        conn_names(&sb);
+        FAIL(WEIR_ERR_CONFIG, cloc, "table '%s': unknown connector '%s'; available: %s", name,
+             cname, sb.buf);
+        sb_free(&sb);
+        return WEIR_ERR_CONFIG;
+    }
+    if (fname)
+        t->format = format_lookup(fname);   /* an unknown format is reported by conn_validate */
+    cat_add_table(&bd->p->cat, t);
+    return WEIR_OK;
+}
+
+static int bind_create_view(struct binder *bd, struct ast_stmt *s)
+{
+    struct ast_create_view *cv = &s->u.create_view;
+    const char *name = simple_name(bd, &cv->name);
+    if (name == NULL)
+        return bd->err->code;
+    if (name_taken(bd, name)) {
+        if (cv->if_not_exists)
+            return WEIR_OK;
+        return FAIL(WEIR_ERR_BIND, cv->name.loc, "table or view '%s' already exists", name);
+    }
+    /* bind once now so mistakes in a view are reported at its definition */
+    struct scope sc = {0};
+    struct lnode *n = bind_named_query(bd, cv->query, cv->cols, cv->n_cols, name, cv->name.loc,
+                                       &sc, name);
+    if (n == NULL)
+        return bd->err->code;
+    struct cat_view *v = arena_calloc(bd->a, sizeof(*v));
+    v->name = name;
+    v->query = cv->query;
+    v->cols = cv->cols;
+    v->n_cols = cv->n_cols;
+    v->loc = cv->name.loc;
+    struct catalog *c = &bd->p->cat;
+    MEM_GROW(c->views, c->cap_views, c->n_views + 1);
+    c->views[c->n_views++] = v;
+    return WEIR_OK;
+}
+
+static int bind_create_function(struct binder *bd, struct ast_stmt *s)
+{
+    struct ast_create_function *cf = &s->u.create_function;
+    const char *name = simple_name(bd, &cf->name);
+    if (name == NULL)
+        return bd->err->code;
+    if (cf->language && strcasecmp(cf->language, "JAVA") != 0 &&
+        strcasecmp(cf->language, "SCALA") != 0)
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc,
+                    "CREATE FUNCTION ... LANGUAGE %s is not supported", cf->language);
+    const struct func_def *def = func_lookup_class(cf->class_name);
+    if (def == NULL)
+        return FAIL(WEIR_ERR_UNSUPPORTED, cf->class_loc,
+                    "function class '%s' has no native implementation in weir (weir cannot load "
+                    "JVM classes); built-in classes: com.github.nexmark.flink.udf.CountChar",
+                    cf->class_name);
+    struct catalog *c = &bd->p->cat;
+    for (int i = 0; i < c->n_functions; i++)
+        if (strcasecmp(c->functions[i].name, name) == 0) {
+            if (cf->if_not_exists)
+                return WEIR_OK;
+            return FAIL(WEIR_ERR_BIND, cf->name.loc, "function '%s' already exists", name);
+        }
+    MEM_GROW(c->functions, c->cap_functions, c->n_functions + 1);
+    c->functions[c->n_functions++] = (struct cat_function){name, def};
+    return WEIR_OK;
+}
+
+static int bind_drop(struct binder *bd, struct ast_stmt *s)
+{
+    struct ast_drop *d = &s->u.drop;
+    const char *name = simple_name(bd, &d->name);
+    if (name == NULL)
+        return bd->err->code;
+    struct catalog *c = &bd->p->cat;
+    if (d->kind == AST_DROP_TABLE) {
+        for (int i = c->n_tables - 1; i >= 0; i--)
+            if (strcmp(c->tables[i]->name, name) == 0) {
+                memmove(&c->tables[i], &c->tables[i + 1], (size_t)(c->n_tables - i - 1) * sizeof(void *));
+                c->n_tables--;
+                return WEIR_OK;
+            }
+    } else if (d->kind == AST_DROP_VIEW) {
+        for (int i = c->n_views - 1; i >= 0; i--)
+            if (strcmp(c->views[i]->name, name) == 0) {
+                memmove(&c->views[i], &c->views[i + 1], (size_t)(c->n_views - i - 1) * sizeof(void *));
+                c->n_views--;
+                return WEIR_OK;
+            }
+    } else {
+        for (int i = c->n_functions - 1; i >= 0; i--)
+            if (strcasecmp(c->functions[i].name, name) == 0) {
+                memmove(&c->functions[i], &c->functions[i + 1],
+                        (size_t)(c->n_functions - i - 1) * sizeof(c->functions[0]));
+                c->n_functions--;
+                return WEIR_OK;
+            }
+    }
+    if (d->if_exists)
+        return WEIR_OK;
+    return FAIL(WEIR_ERR_BIND, d->name.loc, "%s '%s' does not exist",
+                d->kind == AST_DROP_TABLE ? "table" : d->kind == AST_DROP_VIEW ? "view" : "function",
+                name);
+}
+
+/* Binds INSERT INTO t [cols] query into an LN_SINK (table NULL = stdout). */
+static int bind_insert(struct binder *bd, struct ast_stmt *s)
+{
+    struct ast_insert *ins = &s->u.insert;
+    const char *name = simple_name(bd, &ins->table);
+    if (name == NULL)
+        return bd->err->code;
+    if (ins->overwrite)
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "INSERT OVERWRITE is only for batch jobs");
+    if (ins->n_partition)
+        return FAIL(WEIR_ERR_UNSUPPORTED, ins->partition[0].key_loc,
+                    "static partition specs (PARTITION (...)) are not supported yet");
+    if (ins->n_hints)
+        return FAIL(WEIR_ERR_UNSUPPORTED, ins->hints[0].loc, "sink hints are not supported yet");
+    struct cat_table *t = find_table(&bd->p->cat, name);
+    if (t == NULL) {
+        if (find_view(&bd->p->cat, name))
+            return FAIL(WEIR_ERR_BIND, ins->table.loc, "cannot INSERT INTO view '%s'", name);
+        struct strbuf sb = {0};
+        list_relations(bd, &sb);
+        FAIL(WEIR_ERR_BIND, ins->table.loc, "table '%s' not found; known: %s", name, sb.buf);
+        sb_free(&sb);
+        return WEIR_ERR_BIND;
+    }
+    struct scope sc = {0};
+    struct lnode *q = bind_query(bd, ins->query, &sc);
+    if (q == NULL)
+        return bd->err->code;
+    /* the sink's columns: physical and writable metadata, in declared order */
+    int nt = 0;
+    int *tcols = arena_calloc(bd->a, (size_t)(t->n_cols ? t->n_cols : 1) * sizeof(int));
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->cols[i].kind == CAT_PHYSICAL ||
+            (t->cols[i].kind == CAT_METADATA && !t->cols[i].is_virtual))
+            tcols[nt++] = i;
+    /* which query column feeds each sink column (-1 = NULL) */
+    int *src = arena_calloc(bd->a, (size_t)(nt ? nt : 1) * sizeof(int));
+    if (ins->n_cols) {
+        for (int k = 0; k < nt; k++)
+            src[k] = -1;
+        if (ins->n_cols != q->n_out)
+            return FAIL(WEIR_ERR_BIND, ins->query->loc,
+                        "INSERT INTO %s lists %d columns but the query produces %d", name,
+                        ins->n_cols, q->n_out);
+        for (int c = 0; c < ins->n_cols; c++) {
+            int found = -1;
+            for (int k = 0; k < nt; k++)
+                if (strcmp(t->cols[tcols[k]].name, ins->cols[c]) == 0)
+                    found = k;
+            if (found < 0)
+                return FAIL(WEIR_ERR_BIND, ins->col_locs[c],
+                            "table '%s' has no writable column '%s'", name, ins->cols[c]);
+            src[found] = c;
+        }
+    } else {
+        if (q->n_out != nt) {
+            struct strbuf sb = {0};
+            for (int k = 0; k < nt; k++)
+                sb_addf(&sb, "%s%s %s", k ? ", " : "", t->cols[tcols[k]].name,
+                        type_name(bd, t->cols[tcols[k]].type));
+            FAIL(WEIR_ERR_BIND, ins->query->loc,
+                 "INSERT INTO %s: the query produces %d columns but the table has %d (%s)", name,
+                 q->n_out, nt, sb.buf ? sb.buf : "");
+            sb_free(&sb);
+            return WEIR_ERR_BIND;
+        }
+        for (int k = 0; k < nt; k++)
+            src[k] = k;
+    }
+    struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
+    calc->inputs[0] = q;
+    calc->loc = s->loc;
+    calc->n_out = nt;
+    calc->exprs = arena_calloc(bd->a, (size_t)(nt ? nt : 1) * sizeof(void *));
+    calc->out_names = arena_calloc(bd->a, (size_t)(nt ? nt : 1) * sizeof(char *));
+    calc->out_types = arena_calloc(bd->a, (size_t)(nt ? nt : 1) * sizeof(void *));
+    for (int k = 0; k < nt; k++) {
+        const struct cat_column *tc = &t->cols[tcols[k]];
+        struct expr *e;
+        if (src[k] < 0) {
+            e = lit_new(bd, nullable_as(bd, tc->type, true), ins->table.loc);
+            e->lit.is_null = true;
+            if (!tc->type->nullable)
+                return FAIL(WEIR_ERR_BIND, ins->table.loc,
+                            "column '%s' of table '%s' is NOT NULL but the INSERT does not "
+                            "give it a value", tc->name, name);
+        } else {
+            const struct sql_type *from = q->out_types[src[k]];
+            if (!assignable(from, tc->type))
+                return FAIL(WEIR_ERR_BIND, ins->query->loc,
+                            "INSERT INTO %s: column %d of the query ('%s', %s) cannot be "
+                            "written to column '%s' %s; use CAST", name, src[k] + 1,
+                            q->out_names[src[k]], type_name(bd, from), tc->name,
+                            type_name(bd, tc->type));
+            e = cast_to(bd, expr_column(bd->a, src[k], from), tc->type);
+        }
+        calc->exprs[k] = e;
+        calc->out_names[k] = tc->name;
+        calc->out_types[k] = tc->type;
+    }
+    /* validated for writing (the same key/value set serves both roles) */
+    struct opt_set *o = NULL;
+    struct weir_error e2 = {0};
+    if (conn_validate(t->conn, t->format, t->name, t->n_options, t->opt_keys, t->opt_values,
+                      false, &o, &e2) != WEIR_OK) {
+        int code = e2.code;
+        err_set_at(bd->err, code, e2.loc.offset >= 0 ? e2.loc : t->with_loc, "%s", e2.message);
+        err_clear(&e2);
+        return code;
+    }
+    if (t->opts == NULL)
+        t->opts = o;
+    else
+        opt_set_free(o);
+    struct lnode *sink = lnode_new(bd->p, LN_SINK, 1);
+    sink->inputs[0] = calc;
+    sink->table = t;
+    sink->loc = s->loc;
+    sink->n_out = nt;
+    sink->out_names = calc->out_names;
+    sink->out_types = calc->out_types;
+    add_sink(bd->p, sink);
+    return WEIR_OK;
+}
+
+static void add_sink(struct job_plan *p, struct lnode *sink)
+{
+    p->sinks = mem_realloc(p->sinks, (size_t)(p->n_sinks + 1) * sizeof(*p->sinks));
+    p->sinks[p->n_sinks++] = sink;
+}
+
+static int bind_bare_query(struct binder *bd, struct ast_stmt *s)
+{
+    struct scope sc = {0};
+    struct lnode *q = bind_query(bd, s->u.query.query, &sc);
+    if (q == NULL)
+        return bd->err->code;
+    struct lnode *sink = lnode_new(bd->p, LN_SINK, 1);
+    sink->inputs[0] = q;
+    sink->table = NULL;   /* results go to stdout, as the SQL client shows them */
+    sink->loc = s->loc;
+    sink->n_out = q->n_out;
+    sink->out_names = q->out_names;
+    sink->out_types = q->out_types;
+    add_sink(bd->p, sink);
+    return WEIR_OK;
+}
+
+static int bind_set(struct binder *bd, struct ast_stmt *s)
+{
+    struct catalog *c = &bd->p->cat;
+    if (s->kind == AST_S_RESET) {
+        const char *k = s->u.reset.key;
+        int m = 0;
+        for (int i = 0; i < c->n_config; i++)
+            if (k && strcmp(c->config[i].key, k) != 0)
+                c->config[m++] = c->config[i];
+        c->n_config = m;
+        return WEIR_OK;
+    }
+    if (s->u.set.key == NULL)
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "SET without a key (listing options) is not supported");
+    struct strbuf warn = {0};
+    struct weir_error e2 = {0};
+    if (config_check(s->u.set.key, s->u.set.value, &warn, &e2) != WEIR_OK) {
+        int code = e2.code;
+        err_set_at(bd->err, code, s->u.set.value_loc, "%s", e2.message);
+        err_clear(&e2);
+        sb_free(&warn);
+        return code;
+    }
+    if (warn.len) {
+        int line, col;
+        err_line_col(bd->p->text, s->u.set.key_loc.offset, &line, &col);
+        fprintf(stderr, "%s:%d:%d: warning: %s\n", bd->p->file ? bd->p->file : "<sql>", line, col,
+                warn.buf);
+    }
+    sb_free(&warn);
+    MEM_GROW(c->config, c->cap_config, c->n_config + 1);
+    c->config[c->n_config++] = (struct config_entry){s->u.set.key, s->u.set.value, s->u.set.key_loc};
+    if (strcmp(s->u.set.key, "table.local-time-zone") == 0) {
+        struct weir_error e3 = {0};
+        if (dt_zone_set(s->u.set.value, &e3) != WEIR_OK) {
+            int code = e3.code;
+            err_set_at(bd->err, code, s->u.set.value_loc, "%s", e3.message);
+            err_clear(&e3);
+            return code;
+        }
+    }
+    return WEIR_OK;
+}
+
+static int bind_stmt(struct binder *bd, struct ast_stmt *s)
+{
+    switch (s->kind) {
+    case AST_S_CREATE_TABLE: return bind_create_table(bd, s);
+    case AST_S_CREATE_VIEW: return bind_create_view(bd, s);
+    case AST_S_CREATE_FUNCTION: return bind_create_function(bd, s);
+    case AST_S_DROP: return bind_drop(bd, s);
+    case AST_S_SET:
+    case AST_S_RESET: return bind_set(bd, s);
+    case AST_S_INSERT: return bind_insert(bd, s);
+    case AST_S_STATEMENT_SET:
+        for (int i = 0; i < s->u.statement_set.n_inserts; i++) {
+            int rc = bind_insert(bd, s->u.statement_set.inserts[i]);
+            if (rc)
+                return rc;
+        }
+        return WEIR_OK;
+    case AST_S_QUERY: return bind_bare_query(bd, s);
+    case AST_S_EXPLAIN:
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc,
+                    "EXPLAIN inside a script is not supported; run `weir explain FILE`");
+    case AST_S_OTHER: {
+        const char *k = s->u.other.keyword;
+        if (strcasecmp(k, "USE") == 0 || strcasecmp(k, "CREATE DATABASE") == 0 ||
+            strcasecmp(k, "CREATE CATALOG") == 0 || strcasecmp(k, "ADD JAR") == 0 ||
+            strcasecmp(k, "USE CATALOG") == 0) {
+            int line, col;
+            err_line_col(bd->p->text, s->loc.offset, &line, &col);
+            fprintf(stderr, "%s:%d:%d: warning: %s is ignored: weir has one catalog and database\n",
+                    bd->p->file ? bd->p->file : "<sql>", line, col, k);
+            return WEIR_OK;
+        }
+        return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "%s statements are not supported in a job script", k);
+    }
+    }
+    return FAIL(WEIR_ERR_INTERNAL, s->loc, "unknown statement");
+}
+
+/* ---- entry points ------------------------------------------------------------------------------- */
+
+const char *plan_config(const struct job_plan *p, const char *key)
+{
+    for (int i = p->cat.n_config - 1; i >= 0; i--)
+        if (strcmp(p->cat.config[i].key, key) == 0)
+            return p->cat.config[i].value;
+    return NULL;
+}
+
+int plan_compile(struct job_plan *p, const char *file, const char *text, struct weir_error *err)
+{
+    memset(p, 0, sizeof(*p));
+    arena_init(&p->arena, 256 * 1024);
+    p->text = text;
+    p->file = file;
+    int rc = sql_parse_script(&p->arena, text, strlen(text), &p->script, err);
+    if (rc)
+        return rc;
+    struct binder bd = {0};
+    bd.p = p;
+    bd.a = &p->arena;
+    bd.err = err;
+    for (int i = 0; i < p->script->n_stmts; i++) {
+        rc = bind_stmt(&bd, p->script->stmts[i]);
+        if (rc) {
+            if (err && err->code == 0)
+                err_set_at(err, rc, p->script->stmts[i]->loc, "%s", weir_rc_str(rc));
+            return rc;
+        }
+    }
+    if (p->n_sinks == 0)
+        return err_set(err, WEIR_ERR_BIND,
+                       "the script has no INSERT INTO or SELECT statement: nothing to run");
+    const char *nm = plan_config(p, "pipeline.name");
+    if (nm == NULL && file) {
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        const char *dot = strrchr(base, '.');
+        nm = arena_strndup(&p->arena, base, dot ? (size_t)(dot - base) : strlen(base));
+    }
+    p->name = nm ? nm : "job";
+    plan_explain_logical(p, &p->logical_text);
+    return WEIR_OK;
+}
+
+void plan_free(struct job_plan *p)
+{
+    for (int i = 0; i < p->cat.n_tables; i++)
+        opt_set_free(p->cat.tables[i]->opts);
+    mem_free(p->cat.tables);
+    mem_free(p->cat.views);
+    mem_free(p->cat.functions);
+    mem_free(p->cat.config);
+    mem_free(p->sinks);
+    sb_free(&p->logical_text);
+    sb_free(&p->rewrites);
+    arena_free(&p->arena);
+}

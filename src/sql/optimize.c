@@ -1,0 +1,421 @@
+/*
+ * optimize.c — rewrites of the logical plan, and its EXPLAIN text.
+ *
+ * Rules, applied in this order (each counts what it did for EXPLAIN):
+ *   constant folding   — constant subtrees become literals (done while binding,
+ *                        via expr_fold, so errors keep their positions);
+ *   filter push-down   — a filtering calc over UNION ALL moves into each branch;
+ *   calc merging       — calc over calc becomes one calc (expressions
+ *                        substituted), so a chain of views costs one pass;
+ *   projection push-down — a scan produces only the columns its calc reads
+ *                        (a JSON decoder then skips the rest);
+ *   shared source      — every scan of one table reads the union of the columns
+ *                        its consumers need, so a statement set reads each source
+ *                        once (exec/job.c builds one source per table).
+ */
+#include "sql/plan.h"
+
+#include <string.h>
+
+/* ---- expression utilities ----------------------------------------------------- */
+
+static struct expr *expr_copy(struct arena *a, const struct expr *e)
+{
+    struct expr *c = arena_alloc(a, sizeof(*c));
+    *c = *e;
+    c->scratch = NULL;
+    if (e->n_args) {
+        c->args = arena_alloc(a, (size_t)e->n_args * sizeof(*c->args));
+        for (int i = 0; i < e->n_args; i++)
+            c->args[i] = expr_copy(a, e->args[i]);
+    }
+    return c;
+}
+
+struct expr *expr_substitute(struct arena *a, const struct expr *e, struct expr *const *defs)
+{
+    if (e->kind == EX_COLUMN)
+        return expr_copy(a, defs[e->index]);
+    struct expr *c = arena_alloc(a, sizeof(*c));
+    *c = *e;
+    c->scratch = NULL;
+    if (e->n_args) {
+        c->args = arena_alloc(a, (size_t)e->n_args * sizeof(*c->args));
+        for (int i = 0; i < e->n_args; i++)
+            c->args[i] = expr_substitute(a, e->args[i], defs);
+    }
+    return c;
+}
+
+void expr_columns_used(const struct expr *e, bool *used)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == EX_COLUMN)
+        used[e->index] = true;
+    for (int i = 0; i < e->n_args; i++)
+        expr_columns_used(e->args[i], used);
+}
+
+void expr_remap_columns(struct expr *e, const int *map)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == EX_COLUMN)
+        e->index = map[e->index];
+    for (int i = 0; i < e->n_args; i++)
+        expr_remap_columns(e->args[i], map);
+}
+
+/* Evaluates a constant expression on a one-row batch. */
+static bool eval_constant(struct arena *a, struct expr *e, struct value *out)
+{
+    struct batch *b = batch_new(0, NULL);
+    b->n = 1;
+    struct arena scratch;
+    arena_init(&scratch, 4096);
+    struct eval_ctx ctx = {&scratch, 0};
+    const struct vec *r;
+    struct weir_error err = {0};
+    err.loc = WEIR_LOC_NONE;
+    bool ok = expr_eval(e, &ctx, b, &r, &err) == WEIR_OK;
+    if (ok) {
+        memset(out, 0, sizeof(*out));
+        if (vec_is_null(r, 0))
+            out->is_null = true;
+        else
+            switch (type_lane(e->type)) {
+            case LANE_BOOL: out->b = r->b[0]; break;
+            case LANE_I64: out->i = r->i64[0]; break;
+            case LANE_F64: out->f = r->f64[0]; break;
+            case LANE_I128: out->d = r->i128[0]; break;
+            case LANE_STR:
+                out->s.ptr = arena_strndup(a, r->s[0].ptr, r->s[0].len);
+                out->s.len = r->s[0].len;
+                break;
+            default: ok = false; break;
+            }
+    }
+    err_clear(&err);
+    expr_free_scratch(e);
+    arena_free(&scratch);
+    batch_free(b);
+    return ok;
+}
+
+int expr_fold(struct arena *a, struct expr **ep)
+{
+    struct expr *e = *ep;
+    if (e->kind == EX_LITERAL || e->kind == EX_COLUMN)
+        return 0;
+    if (expr_is_constant(e) && type_lane(e->type) != LANE_NESTED &&
+        type_lane(e->type) != LANE_NONE) {
+        struct value v;
+        if (eval_constant(a, e, &v)) {
+            struct expr *l = expr_new(a, EX_LITERAL, e->type, 0);
+            l->lit = v;
+            l->loc = e->loc;
+            *ep = l;
+            return 1;
+        }
+        /* a constant that fails (1/0) is left to fail at run time, as in Flink */
+    }
+    int n = 0;
+    for (int i = 0; i < e->n_args; i++)
+        n += expr_fold(a, &e->args[i]);
+    return n;
+}
+
+/* ---- plan rewrites -------------------------------------------------------------- */
+
+static bool is_identity_calc(const struct lnode *c)
+{
+    const struct lnode *in = c->inputs[0];
+    if (c->filter || c->n_out != in->n_out)
+        return false;
+    for (int i = 0; i < c->n_out; i++) {
+        const struct expr *e = c->exprs[i];
+        if (e->kind != EX_COLUMN || e->index != i || !type_equal(e->type, in->out_types[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Calc(Calc(x)) → Calc(x). */
+static struct lnode *merge_calcs(struct job_plan *p, struct lnode *n)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        n->inputs[i] = merge_calcs(p, n->inputs[i]);
+    if (n->kind != LN_CALC)
+        return n;
+    struct lnode *in = n->inputs[0];
+    if (in->kind == LN_CALC) {
+        struct arena *a = &p->arena;
+        struct expr **exprs = arena_alloc(a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(*exprs));
+        for (int i = 0; i < n->n_out; i++)
+            exprs[i] = expr_substitute(a, n->exprs[i], in->exprs);
+        struct expr *f = in->filter;
+        if (n->filter) {
+            struct expr *outer = expr_substitute(a, n->filter, in->exprs);
+            if (f) {
+                /* inner condition first: it guards the outer one */
+                struct expr *both = expr_new(a, EX_OP, outer->type, 2);
+                both->op = OP_AND;
+                both->args[0] = f;
+                both->args[1] = outer;
+                both->type = f->type->nullable ? f->type : outer->type;
+                f = both;
+            } else
+                f = outer;
+        }
+        n->exprs = exprs;
+        n->filter = f;
+        n->inputs[0] = in->inputs[0];
+        p->n_merged++;
+        return merge_calcs(p, n);
+    }
+    if (is_identity_calc(n) && in->kind != LN_SCAN) {
+        p->n_merged++;
+        return in;
+    }
+    return n;
+}
+
+/* Calc(Union(a, b)) → Union(Calc(a), Calc(b)): the filter runs before the rows
+ * meet, and each branch's calc can then merge with what is below it. */
+static struct lnode *push_through_union(struct job_plan *p, struct lnode *n)
+{
+    for (int i = 0; i < n->n_inputs; i++)
+        n->inputs[i] = push_through_union(p, n->inputs[i]);
+    if (n->kind != LN_CALC || n->inputs[0]->kind != LN_UNION)
+        return n;
+    struct lnode *u = n->inputs[0];
+    struct lnode *nu = lnode_new(p, LN_UNION, u->n_inputs);
+    nu->loc = u->loc;
+    nu->n_out = n->n_out;
+    nu->out_names = n->out_names;
+    nu->out_types = n->out_types;
+    for (int i = 0; i < u->n_inputs; i++) {
+        struct lnode *c = lnode_new(p, LN_CALC, 1);
+        c->inputs[0] = u->inputs[i];
+        c->loc = n->loc;
+        c->n_out = n->n_out;
+        c->out_names = n->out_names;
+        c->out_types = n->out_types;
+        c->exprs = arena_alloc(&p->arena, (size_t)(n->n_out ? n->n_out : 1) * sizeof(void *));
+        for (int k = 0; k < n->n_out; k++)
+            c->exprs[k] = n->exprs[k];
+        c->filter = n->filter;
+        nu->inputs[i] = c;
+    }
+    /* branches need their own expression trees (scratch vectors are per node) */
+    for (int i = 1; i < u->n_inputs; i++) {
+        struct lnode *c = nu->inputs[i];
+        struct expr **ident = arena_alloc(&p->arena, (size_t)(u->n_out ? u->n_out : 1) * sizeof(void *));
+        for (int k = 0; k < u->n_out; k++)
+            ident[k] = expr_column(&p->arena, k, u->out_types[k]);
+        for (int k = 0; k < n->n_out; k++)
+            c->exprs[k] = expr_substitute(&p->arena, n->exprs[k], ident);
+        if (n->filter)
+            c->filter = expr_substitute(&p->arena, n->filter, ident);
+    }
+    if (n->filter)
+        p->n_pushed_filters++;
+    return nu;
+}
+
+/* Collects every LN_SCAN below n. */
+static void collect_scans(struct lnode *n, struct lnode ***scans, int *count, struct lnode *parent,
+                          struct lnode ***parents)
+{
+    if (n->kind == LN_SCAN) {
+        *scans = mem_realloc(*scans, (size_t)(*count + 1) * sizeof(**scans));
+        *parents = mem_realloc(*parents, (size_t)(*count + 1) * sizeof(**parents));
+        (*scans)[*count] = n;
+        (*parents)[*count] = parent;
+        (*count)++;
+        return;
+    }
+    for (int i = 0; i < n->n_inputs; i++)
+        collect_scans(n->inputs[i], scans, count, n, parents);
+}
+
+/* The scan's produced columns become `want` (table column indexes); the
+ * parent calc's references are renumbered. */
+static void reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode *parent,
+                           const int *want, int n_want)
+{
+    int *map = arena_alloc(&p->arena, (size_t)(scan->n_proj ? scan->n_proj : 1) * sizeof(int));
+    for (int i = 0; i < scan->n_proj; i++) {
+        map[i] = -1;
+        for (int k = 0; k < n_want; k++)
+            if (want[k] == scan->proj[i])
+                map[i] = k;
+    }
+    if (parent && parent->kind == LN_CALC) {
+        for (int i = 0; i < parent->n_out; i++)
+            expr_remap_columns(parent->exprs[i], map);
+        expr_remap_columns(parent->filter, map);
+    }
+    struct cat_table *t = scan->table;
+    scan->proj = arena_alloc(&p->arena, (size_t)(n_want ? n_want : 1) * sizeof(int));
+    memcpy(scan->proj, want, (size_t)n_want * sizeof(int));
+    scan->n_proj = n_want;
+    scan->n_out = n_want;
+    scan->out_names = arena_alloc(&p->arena, (size_t)(n_want ? n_want : 1) * sizeof(char *));
+    scan->out_types = arena_alloc(&p->arena, (size_t)(n_want ? n_want : 1) * sizeof(void *));
+    for (int k = 0; k < n_want; k++) {
+        scan->out_names[k] = t->cols[want[k]].name;
+        scan->out_types[k] = t->cols[want[k]].type;
+    }
+}
+
+static void pushdown_projections(struct job_plan *p)
+{
+    struct lnode **scans = NULL, **parents = NULL;
+    int n = 0;
+    for (int s = 0; s < p->n_sinks; s++)
+        collect_scans(p->sinks[s], &scans, &n, NULL, &parents);
+    /* per table: the union of the columns its scans' parents read */
+    for (int i = 0; i < n; i++) {
+        if (scans[i] == NULL)
+            continue;
+        struct cat_table *t = scans[i]->table;
+        bool *need = mem_calloc((size_t)t->n_cols + 1, sizeof(bool));
+        int readers = 0;
+        for (int j = i; j < n; j++) {
+            if (scans[j] == NULL || scans[j]->table != t)
+                continue;
+            readers++;
+            struct lnode *par = parents[j];
+            if (par && par->kind == LN_CALC) {
+                bool *used = mem_calloc((size_t)scans[j]->n_proj + 1, sizeof(bool));
+                for (int k = 0; k < par->n_out; k++)
+                    expr_columns_used(par->exprs[k], used);
+                expr_columns_used(par->filter, used);
+                for (int k = 0; k < scans[j]->n_proj; k++)
+                    if (used[k])
+                        need[scans[j]->proj[k]] = true;
+                mem_free(used);
+            } else {
+                for (int k = 0; k < scans[j]->n_proj; k++)
+                    need[scans[j]->proj[k]] = true;
+            }
+        }
+        int *want = mem_alloc((size_t)(t->n_cols + 1) * sizeof(int));
+        int n_want = 0, n_before = scans[i]->n_proj;
+        for (int c = 0; c < t->n_cols; c++)
+            if (need[c])
+                want[n_want++] = c;
+        for (int j = i; j < n; j++) {
+            if (scans[j] == NULL || scans[j]->table != t)
+                continue;
+            reproject_scan(p, scans[j], parents[j], want, n_want);
+            scans[j] = NULL;
+        }
+        sb_addf(&p->rewrites, "projection push-down: %s reads %d of %d columns", t->name, n_want,
+                n_before);
+        if (readers > 1)
+            sb_addf(&p->rewrites, " (shared by %d readers: read once)", readers);
+        sb_addc(&p->rewrites, '\n');
+        mem_free(want);
+        mem_free(need);
+    }
+    mem_free(scans);
+    mem_free(parents);
+}
+
+int plan_optimize(struct job_plan *p, struct weir_error *err)
+{
+    (void)err;
+    for (int s = 0; s < p->n_sinks; s++)
+        p->sinks[s]->inputs[0] = push_through_union(p, p->sinks[s]->inputs[0]);
+    for (int s = 0; s < p->n_sinks; s++)
+        p->sinks[s]->inputs[0] = merge_calcs(p, p->sinks[s]->inputs[0]);
+    /* folding again: merged calcs may expose new constants */
+    for (int s = 0; s < p->n_sinks; s++) {
+        struct lnode *c = p->sinks[s]->inputs[0];
+        if (c->kind != LN_CALC)
+            continue;
+        for (int i = 0; i < c->n_out; i++)
+            p->n_folded += expr_fold(&p->arena, &c->exprs[i]);
+        if (c->filter)
+            p->n_folded += expr_fold(&p->arena, &c->filter);
+    }
+    struct strbuf head = {0};
+    sb_addf(&head, "constant folding: %d expression%s\n", p->n_folded, p->n_folded == 1 ? "" : "s");
+    sb_addf(&head, "calc merging: %d\n", p->n_merged);
+    sb_addf(&head, "filter push-down through UNION ALL: %d\n", p->n_pushed_filters);
+    pushdown_projections(p);
+    if (p->rewrites.len)
+        sb_adds(&head, p->rewrites.buf);
+    sb_free(&p->rewrites);
+    p->rewrites = head;
+    return WEIR_OK;
+}
+
+/* ---- EXPLAIN (logical) ---------------------------------------------------------------- */
+
+static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
+{
+    for (int i = 0; i < depth; i++)
+        sb_adds(sb, i + 1 == depth ? "+- " : "   ");
+    struct arena a;
+    arena_init(&a, 4096);
+    const char *const *in_names = n->n_inputs ? n->inputs[0]->out_names : NULL;
+    switch (n->kind) {
+    case LN_SCAN:
+        sb_addf(sb, "Scan(table=[%s], connector=[%s], fields=[", n->table->name,
+                n->table->conn->name);
+        for (int i = 0; i < n->n_out; i++)
+            sb_addf(sb, "%s%s", i ? ", " : "", n->out_names[i]);
+        sb_adds(sb, "])");
+        break;
+    case LN_VALUES:
+        sb_addf(sb, "Values(rows=[%d], fields=[", n->n_rows);
+        for (int i = 0; i < n->n_out; i++)
+            sb_addf(sb, "%s%s", i ? ", " : "", n->out_names[i]);
+        sb_adds(sb, "])");
+        break;
+    case LN_CALC:
+        sb_adds(sb, "Calc(");
+        if (n->filter) {
+            sb_adds(sb, "where=[");
+            expr_to_text(sb, n->filter, in_names);
+            sb_adds(sb, "], ");
+        }
+        sb_adds(sb, "select=[");
+        for (int i = 0; i < n->n_out; i++) {
+            if (i)
+                sb_adds(sb, ", ");
+            expr_to_text(sb, n->exprs[i], in_names);
+            if (n->exprs[i]->kind != EX_COLUMN || strcmp(in_names[n->exprs[i]->index], n->out_names[i]))
+                sb_addf(sb, " AS %s", n->out_names[i]);
+        }
+        sb_adds(sb, "])");
+        break;
+    case LN_UNION:
+        sb_addf(sb, "Union(all=[true], inputs=[%d])", n->n_inputs);
+        break;
+    case LN_SINK:
+        if (n->table)
+            sb_addf(sb, "Sink(table=[%s], connector=[%s], fields=[", n->table->name,
+                    n->table->conn->name);
+        else
+            sb_adds(sb, "Sink(stdout, fields=[");
+        for (int i = 0; i < n->n_out; i++)
+            sb_addf(sb, "%s%s %s", i ? ", " : "", n->out_names[i], type_to_sql(&a, n->out_types[i]));
+        sb_adds(sb, "])");
+        break;
+    }
+    sb_addc(sb, '\n');
+    arena_free(&a);
+    for (int i = 0; i < n->n_inputs; i++)
+        explain_node(n->inputs[i], sb, depth + 1);
+}
+
+void plan_explain_logical(const struct job_plan *p, struct strbuf *sb)
+{
+    for (int s = 0; s < p->n_sinks; s++)
+        explain_node(p->sinks[s], sb, 0);
+}

@@ -1,0 +1,170 @@
+/*
+ * plan.h — the catalog a script builds, and the logical plan the binder makes.
+ *
+ * Pipeline: parse (ast.h) → bind (bind.c: names, types, implicit casts, views
+ * inlined; every error points at the SQL text) → rewrite (optimize.c: constant
+ * folding, merging adjacent calcs, predicate/projection push-down, one shared
+ * read per source table) → physical plan (the exec graph built by exec/job.c).
+ * `weir explain` prints each stage (explain.c).
+ *
+ * Everything here lives in the job's arena (struct job_plan.arena).
+ */
+#ifndef WEIR_PLAN_H
+#define WEIR_PLAN_H
+
+#include <stdbool.h>
+
+#include "connectors/connector.h"
+#include "core/err.h"
+#include "core/mem.h"
+#include "core/strbuf.h"
+#include "exec/expr.h"
+#include "formats/format.h"
+#include "sql/ast.h"
+
+/* ---- catalog -------------------------------------------------------------- */
+
+enum cat_col_kind { CAT_PHYSICAL, CAT_COMPUTED, CAT_METADATA };
+
+struct cat_column {
+    const char *name;
+    const struct sql_type *type;     /* computed: derived by binding expr */
+    enum cat_col_kind kind;
+    struct ast_expr *expr;           /* computed column expression */
+    const char *meta_key;            /* metadata key (FROM 'k' or the name) */
+    bool is_virtual;                 /* metadata VIRTUAL: not written by sinks */
+    struct weir_loc loc;
+};
+
+struct cat_table {
+    const char *name;
+    struct weir_loc loc;             /* the CREATE TABLE name */
+    int n_cols;
+    struct cat_column *cols;         /* declared order */
+    int rowtime_col;                 /* WATERMARK FOR column, -1 if none */
+    struct ast_expr *watermark;      /* its expression */
+    int n_pk;
+    int *pk;                         /* column indexes */
+    int n_part;
+    int *part;                       /* PARTITIONED BY column indexes */
+    int n_options;
+    const char **opt_keys;           /* WITH options, normalised (legacy keys mapped) */
+    const char **opt_values;
+    struct weir_loc with_loc;
+    const struct connector_def *conn;
+    const struct format_def *format;
+    struct opt_set *opts;            /* validated */
+};
+
+struct cat_view {
+    const char *name;
+    struct ast_query *query;
+    int n_cols;                      /* column renames, 0 if none */
+    const char **cols;
+    struct weir_loc loc;
+};
+
+struct cat_function {
+    const char *name;
+    const struct func_def *def;
+};
+
+struct config_entry {
+    const char *key;
+    const char *value;
+    struct weir_loc loc;
+};
+
+struct catalog {
+    struct cat_table **tables;
+    int n_tables, cap_tables;
+    struct cat_view **views;
+    int n_views, cap_views;
+    struct cat_function *functions;
+    int n_functions, cap_functions;
+    struct config_entry *config;
+    int n_config, cap_config;
+};
+
+/* ---- logical plan ------------------------------------------------------------ */
+
+enum lnode_kind {
+    LN_SCAN,         /* read a table: produces its physical+metadata columns */
+    LN_VALUES,       /* literal rows */
+    LN_CALC,         /* filter (optional) then projection */
+    LN_UNION,        /* UNION ALL */
+    LN_SINK,         /* INSERT INTO */
+};
+
+struct lnode {
+    enum lnode_kind kind;
+    int id;                          /* unique per plan, for EXPLAIN and metrics */
+    int n_out;                       /* output columns */
+    const char **out_names;
+    const struct sql_type **out_types;
+    int n_inputs;
+    struct lnode **inputs;
+    struct weir_loc loc;
+    /* LN_SCAN / LN_SINK */
+    struct cat_table *table;
+    int n_proj;                      /* SCAN: produced columns, as table column */
+    int *proj;                       /*   indexes (physical/metadata only) */
+    /* LN_VALUES */
+    int n_rows;
+    struct expr ***rows;             /* n_rows × n_out literal expressions */
+    /* LN_CALC */
+    struct expr *filter;             /* over the input's columns; NULL = all rows */
+    struct expr **exprs;             /* n_out projections over the input */
+};
+
+/* The result of compiling a script. */
+struct job_plan {
+    struct arena arena;              /* owns AST, catalog, plan, expressions */
+    const char *text;                /* the SQL text (borrowed from the caller) */
+    const char *file;                /* its file name, for messages */
+    struct ast_script *script;
+    struct catalog cat;
+    struct lnode **sinks;            /* one per INSERT (or bare query) */
+    int n_sinks;
+    int next_id;
+    const char *name;                /* pipeline.name */
+    /* rewrites applied, for EXPLAIN */
+    struct strbuf logical_text;      /* the plan before rewrites */
+    struct strbuf rewrites;
+    int n_folded, n_merged, n_pushed_filters;
+};
+
+/* ---- API --------------------------------------------------------------------- */
+
+/* Parses and binds a whole script into p (initialised by this call; free with
+ * plan_free even on error).  text must outlive p. */
+int plan_compile(struct job_plan *p, const char *file, const char *text,
+                 struct weir_error *err);
+/* Applies the rewrites (optimize.c). */
+int plan_optimize(struct job_plan *p, struct weir_error *err);
+void plan_free(struct job_plan *p);
+
+/* Config lookups (SET statements, last one wins). */
+const char *plan_config(const struct job_plan *p, const char *key);
+/* The set of configuration keys weir knows, for validation (config.c). */
+int config_check(const char *key, const char *value, struct strbuf *warning,
+                 struct weir_error *err);
+
+/* EXPLAIN text of the logical plan (one tree per sink). */
+void plan_explain_logical(const struct job_plan *p, struct strbuf *sb);
+
+/* Helpers shared by bind.c and optimize.c */
+struct lnode *lnode_new(struct job_plan *p, enum lnode_kind kind, int n_inputs);
+struct expr *expr_new(struct arena *a, enum expr_kind kind, const struct sql_type *t,
+                      int n_args);
+struct expr *expr_column(struct arena *a, int index, const struct sql_type *t);
+/* Replaces column references in e by the expressions `defs` (deep copy). */
+struct expr *expr_substitute(struct arena *a, const struct expr *e, struct expr *const *defs);
+/* Folds constant subtrees into literals; returns how many were folded. */
+int expr_fold(struct arena *a, struct expr **e);
+/* Collects the column indexes e reads into used[] (set to true). */
+void expr_columns_used(const struct expr *e, bool *used);
+/* Rewrites column indexes through map (old index -> new index). */
+void expr_remap_columns(struct expr *e, const int *map);
+
+#endif

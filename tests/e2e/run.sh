@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# End-to-end tests of the weir command line: exit codes, messages, EXPLAIN,
+# progress, clean stop on SIGINT/SIGTERM, statement sets, metrics JSON.
+# Every wait is bounded.  Prints "e2e: N passed, N failed" last.
+set -u
+WEIR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+T=$(mktemp -d /tmp/weir-e2e.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+pass=0; fail=0
+ok()  { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $1"; [ -n "${2:-}" ] && echo "$2" | head -20; }
+check() { # name, condition-command...
+    local name=$1; shift
+    if "$@"; then ok; else bad "$name" "$(cat out err 2>/dev/null)"; fi
+}
+
+# --- basic commands ---------------------------------------------------------------
+"$WEIR" version >out 2>err; check "version exits 0" test $? -eq 0
+grep -q '^weir ' out; check "version prints name" test $? -eq 0
+"$WEIR" >out 2>err; check "no args exits 2" test $? -eq 2
+"$WEIR" frobnicate >out 2>err; rc=$?
+check "unknown command exits 2" test $rc -eq 2
+grep -q "commands: run, explain, validate" err; check "unknown command lists commands" test $? -eq 0
+"$WEIR" run missing.sql >out 2>err; check "missing file exits 2" test $? -eq 2
+grep -q "cannot open 'missing.sql'" err; check "missing file message" test $? -eq 0
+"$WEIR" run --bogus x.sql >out 2>err; check "bad flag exits 2" test $? -eq 2
+grep -q "valid: --state-dir" err; check "bad flag lists valid flags" test $? -eq 0
+
+# --- validate / explain -----------------------------------------------------------
+cat > good.sql <<'SQL'
+CREATE TABLE src (id BIGINT, name STRING, amount DOUBLE)
+  WITH ('connector' = 'datagen', 'number-of-rows' = '100',
+        'fields.id.kind' = 'sequence', 'fields.id.start' = '1', 'fields.id.end' = '100');
+CREATE TABLE out_a (id BIGINT, name STRING) WITH ('connector' = 'blackhole');
+CREATE TABLE out_b (id BIGINT, big BOOLEAN) WITH ('connector' = 'blackhole');
+EXECUTE STATEMENT SET BEGIN
+  INSERT INTO out_a SELECT id, UPPER(name) FROM src WHERE id % 2 = 0;
+  INSERT INTO out_b SELECT id, amount > 100 FROM src;
+END;
+SQL
+"$WEIR" validate good.sql >out 2>err; check "validate ok exits 0" test $? -eq 0
+grep -q "good.sql: ok (2 sinks)" out; check "validate says ok" test $? -eq 0
+"$WEIR" explain good.sql >out 2>err; check "explain exits 0" test $? -eq 0
+for s in "== Logical Plan ==" "== Rewrites ==" "== Physical Plan ==" "projection push-down: src reads" "read once"; do
+    grep -qF "$s" out; check "explain shows '$s'" test $? -eq 0
+done
+test "$(grep -c '^Source: src' out)" -eq 1; check "statement set reads the source once" test $? -eq 0
+
+cat > bad.sql <<'SQL'
+CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');
+CREATE TABLE out_a (id BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out_a SELECT idd FROM src;
+SQL
+"$WEIR" validate bad.sql >out 2>err; check "validate bad exits 1" test $? -eq 1
+grep -q "^bad.sql:3:26: error: column 'idd' not found; did you mean 'id'?" err
+check "bad column: file:line:col and suggestion" test $? -eq 0
+grep -q '^  INSERT INTO out_a SELECT idd FROM src;' err; check "error shows the line" test $? -eq 0
+grep -q '^                           \^~~' err; check "error shows a caret" test $? -eq 0
+
+# --- running ------------------------------------------------------------------------
+"$WEIR" run good.sql --no-progress --metrics-json m.json >out 2>err; check "run exits 0" test $? -eq 0
+grep -q "job 'good' finished" err; check "summary printed" test $? -eq 0
+python3 - <<'PY'; check "metrics json: one source, 100 rows, sinks 50 and 100" test $? -eq 0
+import json
+m = json.load(open("m.json"))
+assert len(m["sources"]) == 1 and m["sources"][0]["rows"] == 100, m
+rows = sorted(s["rows"] for s in m["sinks"])
+assert rows == [50, 100], m
+PY
+
+# an unbounded job stops cleanly on SIGINT and on SIGTERM, flushing its sink
+cat > forever.sql <<'SQL'
+CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '1000');
+CREATE TABLE out_f (id BIGINT) WITH ('connector' = 'filesystem', 'path' = 'outdir', 'format' = 'csv');
+INSERT INTO out_f SELECT id FROM src;
+SQL
+for sig in INT TERM; do
+    rm -rf outdir
+    "$WEIR" run forever.sql --no-progress >out 2>err & pid=$!
+    sleep 1.5
+    kill -$sig $pid
+    for _ in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    if kill -0 $pid 2>/dev/null; then kill -9 $pid; bad "SIG$sig stops the job within 5 s"; continue; fi
+    wait $pid; rc=$?
+    check "SIG$sig exits 0" test $rc -eq 0
+    grep -q "job 'forever' stopped" err; check "SIG$sig summary says stopped" test $? -eq 0
+    n=$(cat outdir/part-* 2>/dev/null | wc -l)
+    check "SIG$sig: sink files committed ($n rows)" test "$n" -gt 100
+done
+
+# progress line while running
+cat > slow.sql <<'SQL'
+CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '500', 'number-of-rows' = '1200');
+CREATE TABLE out_s (id BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out_s SELECT id FROM src;
+SQL
+timeout 20 "$WEIR" run slow.sql --progress >out 2>err; check "progress run exits 0" test $? -eq 0
+grep -q "in src: .* | out out_s: " err; check "progress line shows source and sink" test $? -eq 0
+
+# a bare SELECT prints its rows like the SQL client
+cat > q.sql <<'SQL'
+SELECT 1 + 1 AS two, 'x' || 'y' AS xy;
+SQL
+"$WEIR" run q.sql -q >out 2>err; check "bare select exits 0" test $? -eq 0
+test "$(cat out)" = "+I[2, xy]"; check "bare select prints +I[2, xy]" test $? -eq 0
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
