@@ -7,8 +7,8 @@
  *   WHERE amount > 50 AND action <> 'view'
  *
  * over the file of bench/gen_events.c.  read(2) in 1 MiB chunks, memchr for
- * the line ends, memmem for `"user_id":`, `"action":"` and `"amount":`, the
- * numbers parsed inline (amount as integer cents, i.e. DECIMAL(10, 2)), the
+ * the line ends and for the ':' of `"user_id":`, `"action":` and `"amount":`,
+ * the numbers parsed inline (amount as integer cents, i.e. DECIMAL(10, 2)), the
  * filter applied, and the projected row built as `user_id,action,amount\n`
  * into a buffer that is then thrown away (its rows and bytes are counted).
  *
@@ -37,11 +37,21 @@
 
 #define KEY(k) k, sizeof(k) - 1
 
-/* Finds key in [p, end); returns the byte after it, or NULL. */
+/* Finds key (which ends in ':') in [p, end); returns the byte after it, or
+ * NULL.  Looks for the ':' with memchr and compares the bytes before it: ':'
+ * is rarer than '"' in these records.  memmem() of the whole key was the first
+ * version; it made the program 2.5x slower (0.81 s -> 2.0 s CPU on 10M events,
+ * glibc 2.36, 2026-11-21), too slow to be "the limit". */
 static const char *after(const char *p, const char *end, const char *key, size_t key_len)
 {
-    const char *k = memmem(p, (size_t)(end - p), key, key_len);
-    return k ? k + key_len : NULL;
+    for (const char *q = p + key_len - 1; q < end; q++) {
+        q = memchr(q, ':', (size_t)(end - q));
+        if (q == NULL)
+            return NULL;
+        if (memcmp(q + 1 - key_len, key, key_len - 1) == 0)
+            return q + 1;
+    }
+    return NULL;
 }
 
 /* Parses digits at *pp; advances *pp past them. */
@@ -117,7 +127,11 @@ int main(int argc, char **argv)
             }
             rows_in++;
             const char *u = after(p, nl, KEY("\"user_id\":"));
-            const char *a = u ? after(u, nl, KEY("\"action\":\"")) : NULL;
+            const char *a = u ? after(u, nl, KEY("\"action\":")) : NULL;
+            if (a && a < nl && *a == '"')
+                a++;
+            else
+                a = NULL;
             const char *a_end = a ? memchr(a, '"', (size_t)(nl - a)) : NULL;
             const char *m = a_end ? after(a_end, nl, KEY("\"amount\":")) : NULL;
             if (m) {

@@ -8,9 +8,10 @@
  * which is also what Flink returns for a pattern it cannot compile.
  *
  * A literal pattern (the common case: Nexmark q21) is compiled and JIT-compiled
- * once at bind time; the compiled code is read-only and shared by all threads.
- * Patterns that vary per row go through a small per-thread cache.  Match data
- * (the ovector) is per thread as well, so kernels never allocate per row.
+ * once at bind time.
+ * Patterns that vary per row go through a small per-call-site cache.  Match
+ * data (the ovector) belongs to the call site too, so kernels never allocate
+ * per row.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -31,48 +32,18 @@ static pcre2_code *re_compile(const char *p, size_t len)
     return re;
 }
 
-/* Per-thread match data, grown to the largest pattern seen. */
-static _Thread_local pcre2_match_data *tl_md;
-static _Thread_local uint32_t tl_md_pairs;
-
-static pcre2_match_data *re_md(const pcre2_code *re)
-{
-    uint32_t groups = 0;
-    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
-    if (tl_md == NULL || tl_md_pairs < groups + 1) {
-        pcre2_match_data_free(tl_md);
-        tl_md_pairs = groups + 1 < 16 ? 16 : groups + 1;
-        tl_md = pcre2_match_data_create(tl_md_pairs, NULL);
-    }
-    return tl_md;
-}
-
-/* Per-thread cache for patterns that are not literals: direct-mapped by a hash
- * of the text, compiled on miss. */
-#define RE_CACHE_SIZE 32
+/*
+ * Per-call-site state.  Kernels mutate it (match data, cache): an expression
+ * tree is evaluated by one task at a time (its scratch vectors already make it
+ * so), so no locking is needed.  Patterns that vary per row are compiled into
+ * a small direct-mapped cache keyed by the pattern text.
+ */
+#define RE_CACHE_SIZE 16
 struct re_cache_entry {
     char *text;
     size_t len;
     pcre2_code *re;         /* NULL: the pattern does not compile */
 };
-static _Thread_local struct re_cache_entry tl_cache[RE_CACHE_SIZE];
-
-static const pcre2_code *re_cached(struct str p, bool *ok)
-{
-    uint32_t h = 2166136261u;
-    for (uint32_t j = 0; j < p.len; j++)
-        h = (h ^ (unsigned char)p.ptr[j]) * 16777619u;
-    struct re_cache_entry *e = &tl_cache[h % RE_CACHE_SIZE];
-    if (e->text == NULL || e->len != p.len || memcmp(e->text, p.ptr, p.len) != 0) {
-        mem_free(e->text);
-        pcre2_code_free(e->re);
-        e->text = mem_strndup(p.ptr, p.len);
-        e->len = p.len;
-        e->re = re_compile(p.ptr, p.len);
-    }
-    *ok = e->re != NULL;
-    return e->re;
-}
 
 struct re_state {
     bool literal;           /* pattern known at bind time */
@@ -80,13 +51,55 @@ struct re_state {
     pcre2_code *re;         /* compiled literal pattern, NULL if it does not compile */
     bool idx_literal;       /* REGEXP_EXTRACT: index known at bind time */
     int64_t idx;
+    pcre2_match_data *md;   /* grown to the largest pattern seen */
+    uint32_t md_pairs;
+    struct re_cache_entry *cache;   /* RE_CACHE_SIZE entries, for non-literal patterns */
 };
+
+static pcre2_match_data *re_md(struct re_state *st, const pcre2_code *re)
+{
+    uint32_t groups = 0;
+    pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &groups);
+    if (st->md == NULL || st->md_pairs < groups + 1) {
+        pcre2_match_data_free(st->md);
+        st->md_pairs = groups + 1 < 16 ? 16 : groups + 1;
+        st->md = pcre2_match_data_create(st->md_pairs, NULL);
+    }
+    return st->md;
+}
+
+static const pcre2_code *re_cached(struct re_state *st, struct str p)
+{
+    if (st->cache == NULL)
+        st->cache = mem_calloc(RE_CACHE_SIZE, sizeof(struct re_cache_entry));
+    uint32_t h = 2166136261u;
+    for (uint32_t j = 0; j < p.len; j++)
+        h = (h ^ (unsigned char)p.ptr[j]) * 16777619u;
+    struct re_cache_entry *e = &st->cache[h % RE_CACHE_SIZE];
+    if (e->text == NULL || e->len != p.len || memcmp(e->text, p.ptr, p.len) != 0) {
+        mem_free(e->text);
+        pcre2_code_free(e->re);
+        e->text = mem_strndup(p.ptr, p.len);
+        e->len = p.len;
+        e->re = re_compile(p.ptr, p.len);
+    }
+    return e->re;
+}
 
 static void re_state_free(void *p)
 {
     struct re_state *st = p;
-    if (st != NULL)
-        pcre2_code_free(st->re);
+    if (st == NULL)
+        return;
+    pcre2_code_free(st->re);
+    pcre2_match_data_free(st->md);
+    if (st->cache != NULL) {
+        for (int k = 0; k < RE_CACHE_SIZE; k++) {
+            mem_free(st->cache[k].text);
+            pcre2_code_free(st->cache[k].re);
+        }
+        mem_free(st->cache);
+    }
 }
 
 static int bind_re_common(struct func_bind *fb, const struct sql_type *res, bool may_null)
@@ -106,13 +119,11 @@ static int bind_re_common(struct func_bind *fb, const struct sql_type *res, bool
 }
 
 /* The row's pattern: the literal one or the cached compile of args[1]. */
-static const pcre2_code *row_re(const struct re_state *st, const struct vec *args, int i)
+static const pcre2_code *row_re(struct re_state *st, const struct vec *args, int i)
 {
     if (st->literal)
         return st->re;
-    bool ok;
-    const pcre2_code *re = re_cached(args[1].s[i], &ok);
-    return ok ? re : NULL;
+    return re_cached(st, args[1].s[i]);
 }
 
 /* ---- REGEXP_EXTRACT ------------------------------------------------------------- */
@@ -130,7 +141,7 @@ static int bind_regexp_extract(struct func_bind *fb, struct weir_error *err)
 static int eval_regexp_extract(FN_EVAL_ARGS)
 {
     FN_UNUSED_EVAL_ARGS;
-    const struct re_state *st = call->state;
+    struct re_state *st = call->state;
     bool has_idx = call->n_args == 3;
     FN_FOREACH(i) {
         const pcre2_code *re = row_re(st, args, i);
@@ -140,7 +151,7 @@ static int eval_regexp_extract(FN_EVAL_ARGS)
             fn_set_null(out, i);
             continue;
         }
-        pcre2_match_data *md = re_md(re);
+        pcre2_match_data *md = re_md(st, re);
         int mrc = pcre2_match(re, (PCRE2_SPTR)s.ptr, s.len, 0, 0, md, NULL);
         if (mrc < 0) {
             fn_set_null(out, i);
@@ -178,7 +189,7 @@ static int bind_regexp_replace(struct func_bind *fb, struct weir_error *err)
 static int eval_regexp_replace(FN_EVAL_ARGS)
 {
     FN_UNUSED_EVAL_ARGS;
-    const struct re_state *st = call->state;
+    struct re_state *st = call->state;
     struct strbuf sb = {0};
     FN_FOREACH(i) {
         const pcre2_code *re = row_re(st, args, i);
@@ -187,7 +198,7 @@ static int eval_regexp_replace(FN_EVAL_ARGS)
             continue;
         }
         struct str s = args[0].s[i], r = args[2].s[i];
-        pcre2_match_data *md = re_md(re);
+        pcre2_match_data *md = re_md(st, re);
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t pos = 0, copied = 0;
         bool any = false, failed = false;
@@ -245,7 +256,7 @@ static int bind_regexp(struct func_bind *fb, struct weir_error *err)
 static int eval_regexp(FN_EVAL_ARGS)
 {
     FN_UNUSED_EVAL_ARGS;
-    const struct re_state *st = call->state;
+    struct re_state *st = call->state;
     FN_FOREACH(i) {
         const pcre2_code *re;
         if (st->literal)
@@ -257,7 +268,7 @@ static int eval_regexp(FN_EVAL_ARGS)
             continue;
         }
         struct str s = args[0].s[i];
-        int mrc = pcre2_match(re, (PCRE2_SPTR)s.ptr, s.len, 0, 0, re_md(re), NULL);
+        int mrc = pcre2_match(re, (PCRE2_SPTR)s.ptr, s.len, 0, 0, re_md(st, re), NULL);
         out->b[i] = mrc >= 0;
     }
     return WEIR_OK;

@@ -248,12 +248,24 @@ static int eval_to_date(FN_EVAL_ARGS)
 #define MIN_EPOCH_MILLIS (-62167219200000LL)
 #define MAX_EPOCH_MILLIS 253402300799999LL
 
+/* A precision that is not a literal: 0 or 3 per row, else NULL. */
+static int ltz_row_precision(const struct vec *args, int i)
+{
+    int64_t p = args[1].i64[i];
+    return p == 0 || p == 3 ? (int)p : -1;
+}
+
 static int ltz_from_i(FN_EVAL_ARGS)
 {
     FN_UNUSED_EVAL_ARGS;
     const struct fn_dispatch *d = call->state;
-    int64_t mul = d->aux == 0 ? 1000 : 1;   /* to millis */
     FN_FOREACH(i) {
+        int p = d->aux >= 0 ? d->aux : ltz_row_precision(args, i);
+        if (p < 0) {
+            fn_set_null(out, i);
+            continue;
+        }
+        int64_t mul = p == 0 ? 1000 : 1;   /* to millis */
         int64_t v = args[0].i64[i];
         if (v < MIN_EPOCH_MILLIS / mul || v > MAX_EPOCH_MILLIS / mul) {
             fn_set_null(out, i);
@@ -269,9 +281,13 @@ static int ltz_from_f(FN_EVAL_ARGS)
 {
     FN_UNUSED_EVAL_ARGS;
     const struct fn_dispatch *d = call->state;
-    double mul = d->aux == 0 ? 1000.0 : 1.0;
     FN_FOREACH(i) {
-        double v = args[0].f64[i] * mul;
+        int p = d->aux >= 0 ? d->aux : ltz_row_precision(args, i);
+        if (p < 0) {
+            fn_set_null(out, i);
+            continue;
+        }
+        double v = args[0].f64[i] * (p == 0 ? 1000.0 : 1.0);
         if (!(v >= (double)MIN_EPOCH_MILLIS && v <= (double)MAX_EPOCH_MILLIS)) {
             fn_set_null(out, i);
             continue;
@@ -287,9 +303,13 @@ static int ltz_from_d(FN_EVAL_ARGS)
     FN_UNUSED_EVAL_ARGS;
     const struct fn_dispatch *d = call->state;
     int s = d->aux2;
-    __int128 mul = d->aux == 0 ? 1000 : 1;
     FN_FOREACH(i) {
-        __int128 ms = args[0].i128[i] * mul / dec_pow10[s];   /* truncates toward 0 */
+        int p = d->aux >= 0 ? d->aux : ltz_row_precision(args, i);
+        if (p < 0) {
+            fn_set_null(out, i);
+            continue;
+        }
+        __int128 ms = args[0].i128[i] * (p == 0 ? 1000 : 1) / dec_pow10[s];   /* toward 0 */
         if (ms < MIN_EPOCH_MILLIS || ms > MAX_EPOCH_MILLIS) {
             fn_set_null(out, i);
             continue;
@@ -306,9 +326,10 @@ static int bind_to_timestamp_ltz(struct func_bind *fb, struct weir_error *err)
     if (rc)
         return rc;
     int64_t p = 3;
-    if (fb->n_args == 2 && !fn_arg_int_literal(fb, 1, &p))
-        return fn_bind_fail(fb, err, "the precision must be an integer literal");
-    if (p != 0 && p != 3)
+    bool lit = fb->n_args < 2 || fn_arg_int_literal(fb, 1, &p);
+    if (!lit)
+        p = -1;   /* checked per row */
+    else if (p != 0 && p != 3)
         return fn_bind_fail(fb, err,
                             "the precision value '%lld' is unsupported, the supported value "
                             "is '0' for second or '3' for millisecond", (long long)p);

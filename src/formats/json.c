@@ -57,8 +57,24 @@ struct jfield {
     struct jfield *key;             /* MAP key */
 };
 
+/*
+ * Key prediction: records of one stream nearly always list their keys in the
+ * same order, so each level remembers, per key position, the exact bytes of
+ * the key seen there last time (quotes included) and what it resolved to.  A
+ * 16-byte compare then replaces scanning and hashing the key.  The stored text
+ * ends with the closing quote, so a hit is always exact.
+ */
+#define JPRED_MAX 32
+
+struct jpred {
+    char text[16];                  /* "key" with both quotes; zero-padded */
+    uint8_t len;                    /* bytes of text used; 0 = nothing yet */
+    struct jfield *f;               /* what the key resolved to (NULL = unknown) */
+};
+
 /* The fields of one object level and the table that finds them by name. */
 struct jlevel {
+    struct jpred *pred;             /* JPRED_MAX entries */
     int n;
     struct jfield *f;
     uint16_t *slots;                /* field index + 1, 0 = empty */
@@ -134,6 +150,7 @@ static void level_build(struct arena *a, struct jlevel *L, int n)
     L->slots = arena_calloc(a, sizeof(uint16_t) * size);
     L->mask = size - 1;
     L->seen = arena_calloc(a, sizeof(uint32_t) * (size_t)(n ? n : 1));
+    L->pred = arena_calloc(a, sizeof(struct jpred) * JPRED_MAX);
     L->gen = 0;
 }
 
@@ -843,24 +860,50 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
         p++;
         goto done;
     }
-    for (;;) {
+    for (int pos = 0;; pos++) {
         if (p >= end)
             return fail_eof(d, p);
         if (*p != '"')
             return fail(d, p, "expected a key in double quotes");
-        bool esc = false;
-        const char *ks = p + 1;
-        const char *ke = scan_string(d, ks, end, &esc);
-        if (ke == NULL)
-            return NULL;
-        const char *key = ks;
-        size_t klen = (size_t)(ke - ks);
-        if (esc) {
-            unescape(&d->keybuf, ks, klen);
-            key = d->keybuf.buf;
-            klen = d->keybuf.len;
+        struct jpred *pr = pos < JPRED_MAX ? &L->pred[pos] : NULL;
+        const char *ks = p + 1, *ke = NULL, *key = ks;
+        size_t klen = 0;
+        struct jfield *f = NULL;
+        if (pr && pr->len && end - p >= 16) {
+#ifdef __SSE2__
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i y = _mm_loadu_si128((const __m128i *)(const void *)pr->text);
+            unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+            unsigned need = (1u << pr->len) - 1;
+            bool hit = (eq & need) == need;
+#else
+            bool hit = memcmp(p, pr->text, pr->len) == 0;
+#endif
+            if (hit) {
+                ke = p + pr->len - 1;
+                klen = (size_t)(ke - ks);
+                f = pr->f;
+            }
         }
-        struct jfield *f = level_find(L, key, klen, esc ? klen : (size_t)(end - key));
+        if (ke == NULL) {
+            bool esc = false;
+            ke = scan_string(d, ks, end, &esc);
+            if (ke == NULL)
+                return NULL;
+            klen = (size_t)(ke - ks);
+            if (esc) {
+                unescape(&d->keybuf, ks, klen);
+                key = d->keybuf.buf;
+                klen = d->keybuf.len;
+            }
+            f = level_find(L, key, klen, esc ? klen : (size_t)(end - key));
+            if (pr && !esc && ke - p + 1 <= 16) {
+                memset(pr->text, 0, sizeof(pr->text));
+                memcpy(pr->text, p, (size_t)(ke - p + 1));
+                pr->len = (uint8_t)(ke - p + 1);
+                pr->f = f;
+            }
+        }
         p = skip_ws(ke + 1, end);
         if (p >= end || *p != ':')
             return fail(d, p, "expected ':' after key \"%.*s\"",

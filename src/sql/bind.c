@@ -318,10 +318,12 @@ static struct expr *bind_literal(struct binder *bd, struct ast_expr *ae)
     struct expr *e;
     switch (ae->u.lit.kind) {
     case AST_LIT_INTEGER: {
+        /* the parser folds a leading minus into the text ("-2147483648") */
+        bool neg = t[0] == '-';
         size_t n = strlen(t);
         __int128 v = 0;
         int digits = 0;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = neg ? 1 : 0; i < n; i++) {
             if (digits || t[i] != '0')
                 digits++;
             if (digits > 38) {
@@ -330,10 +332,12 @@ static struct expr *bind_literal(struct binder *bd, struct ast_expr *ae)
             }
             v = v * 10 + (t[i] - '0');
         }
-        if (v <= INT32_MAX) {
+        if (neg)
+            v = -v;
+        if (v >= INT32_MIN && v <= INT32_MAX) {
             e = lit_new(bd, nullable_as(bd, &type_int, false), loc);
             e->lit.i = (int64_t)v;
-        } else if (v <= INT64_MAX) {
+        } else if (v >= INT64_MIN && v <= INT64_MAX) {
             e = lit_new(bd, nullable_as(bd, &type_bigint, false), loc);
             e->lit.i = (int64_t)v;
         } else {
@@ -350,7 +354,7 @@ static struct expr *bind_literal(struct binder *bd, struct ast_expr *ae)
         int sig = 0;
         bool started = false;
         for (const char *c = t; *c; c++) {
-            if (*c == '.')
+            if (*c == '.' || *c == '-')
                 continue;
             if (*c != '0')
                 started = true;
