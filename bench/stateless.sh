@@ -38,6 +38,12 @@ CC=${CC:-gcc}
 die() { echo "stateless.sh: $*" >&2; exit 1; }
 [ -x "$WEIR" ] || die "no weir binary at '$WEIR' (make build/weir)"
 mkdir -p "$BIN"
+# Run a copy: a rebuild of build/weir during the runs (other people work in
+# this tree) must not mix two builds in one table.
+WEIR_FROM=$WEIR
+WEIR_ID="$(date -r "$WEIR" '+%F %T'), sha256 $(sha256sum "$WEIR" | cut -c1-12)"
+cp "$WEIR" "$BIN/weir"
+WEIR=$BIN/weir
 
 # ---- tools -----------------------------------------------------------------------
 for t in gen_events measure baseline/filter_json baseline/filter_csv; do
@@ -134,7 +140,7 @@ echo
 echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
      "$(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)," \
      "Linux $(uname -r)"
-echo "- commit: $(commit); weir binary: $WEIR"
+echo "- commit: $(commit); weir binary: $WEIR_FROM (built $WEIR_ID)"
 echo "- command: EVENTS=$EVENTS RUNS=$RUNS SEED=$SEED bench/stateless.sh"
 echo "- input: $N events; NDJSON $JSON_BYTES bytes" \
      "($(awk -v b=$JSON_BYTES -v n=$N 'BEGIN {printf "%.1f", b / n}') B/event)," \

@@ -15,7 +15,9 @@
 -- placeholders, which examples/run_demo.sh substitutes:
 --   ${DATA}  the directory of event files      ${OUT}  the output root directory
 -- On Flink, a bounded job like this one commits its files at the end in batch mode
--- (SET 'execution.runtime-mode' = 'batch';), or on checkpoints in streaming mode.
+-- (SET 'execution.runtime-mode' = 'batch';), or on checkpoints in streaming mode; and
+-- the first malformed line fails the job unless 'json.ignore-parse-errors' = 'true',
+-- which then drops such lines without a trace.  weir keeps every one of them.
 
 -- The raw events.  One JSON object per line, e.g.
 --   {"event_id":"evt-000000002","user_id":21676,"action":"live.send_gift",

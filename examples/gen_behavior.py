@@ -9,8 +9,8 @@ One NDJSON line per event, e.g.
 
 Three business lines -- live streaming (live.*), video (video.*), novels (novel.*) --
 and shared actions (account.*, pay.*, social.*): 120 action types in all, with a
-realistic skew (a few hot actions such as video.play and live.heartbeat make up most
-of the traffic).  The events cover two days (2024-05-01 and 2024-05-02) with an
+realistic skew (three hot actions, video.play, live.heartbeat and novel.read_chapter,
+make up a third of the traffic).  The events cover two days (2024-05-01 and 2024-05-02) with an
 evening peak, and are spread over a few files, one per app server, each roughly in
 time order (a little jitter, as real servers have).
 
@@ -134,11 +134,16 @@ def hour_weight(h):
     return curve[h]
 
 
-def props_for(rng, action, user_id):
+def skewed(rng, n, k):
+    """0..n-1, small numbers much more often (k > 1: the larger, the hotter the head)."""
+    return int(n * rng.random() ** k)
+
+
+def props_for(rng, action):
     biz, name = action.split(".", 1)
     p = {}
     if biz == "live":
-        room = 8000 + int(rng.paretovariate(1.2)) % 2000
+        room = 8000 + skewed(rng, 2000, 3)  # a few star rooms
         p["room_id"] = room
         p["anchor_id"] = 500 + room % 700
         if name == "send_gift":
@@ -150,14 +155,14 @@ def props_for(rng, action, user_id):
         elif name == "heartbeat":
             p["watch_ms"] = rng.choice([30000, 60000])
     elif biz == "video":
-        p["video_id"] = 100000 + int(rng.paretovariate(1.1)) % 50000
+        p["video_id"] = 100000 + skewed(rng, 50000, 3)
         p["author_id"] = 7000 + p["video_id"] % 3000
         if name in ("play", "finish", "pause", "exit", "seek"):
             p["position_ms"] = rng.randrange(0, 600000, 250)
         if name == "coin":
             p["amount"] = float(rng.choice([1, 2]))
     elif biz == "novel":
-        p["book_id"] = 30000 + int(rng.paretovariate(1.3)) % 8000
+        p["book_id"] = 30000 + skewed(rng, 8000, 2.5)
         p["chapter_id"] = rng.randint(1, 1200)
         if name in ("buy_chapter", "buy_book", "reward_author", "vote_ticket"):
             p["amount"] = round(rng.choice([0.1, 0.15, 0.3, 9.9, 50.0, 100.0]), 2)
@@ -250,12 +255,12 @@ def main():
 
     for i, t in enumerate(stamps):
         # a server stamps its own clock: up to 1.5 s of disorder within a file
-        t = max(0, t + int(rng.random() * 3000) - 1500)
+        t = min(max(0, t + int(rng.random() * 3000) - 1500), DAYS * 86_400_000 - 1)
         if rng.random() < args.test_rate:
             user = -rng.randint(1, 20)  # QA / load-test accounts
         else:
-            user = min(int(rng.paretovariate(0.9)), args.users)  # heavy users exist
-            user = 10000 + (user * 7919) % args.users
+            # heavy users exist: the busiest ~1% of users make ~10% of the events
+            user = 10000 + (skewed(rng, args.users, 2) * 7919) % args.users
         action = next_action()
         ev = {
             "event_id": f"evt-{i:09d}",
@@ -264,7 +269,7 @@ def main():
             "ts": ts_text(t),
             "device": next_device(),
             "app_version": next_version(),
-            "props": props_for(rng, action, user),
+            "props": props_for(rng, action),
         }
         if rng.random() < args.bad_rate:
             kind = BAD_KINDS[rng.randrange(len(BAD_KINDS))]

@@ -7,6 +7,10 @@
  * into the registry.  The helpers here keep every bind hook short (argument
  * checking against a compact spec, literal inspection, result nullability) and
  * every kernel tight (row iteration, UTF-8 stepping, arena output).
+ *
+ * Kernels may mutate their call state (RAND(seed)'s generator, the regex
+ * match data and per-row pattern cache): an expression tree is evaluated by
+ * one task at a time, as its scratch vectors already require.
  */
 #ifndef WEIR_FN_INT_H
 #define WEIR_FN_INT_H
@@ -177,14 +181,20 @@ static inline int utf8_seq_len(unsigned char c)
         return 2;
     return 1;
 }
-/* Characters in p[0..n): counts non-continuation bytes (word at a time would
- * be faster still; this loop vectorises well enough). */
+/* Characters in p[0..n): counts the bytes that are not continuation bytes
+ * (10xxxxxx), eight at a time. */
 static inline size_t utf8_count(const char *p, size_t n)
 {
-    size_t c = 0;
-    for (size_t i = 0; i < n; i++)
-        c += ((unsigned char)p[i] & 0xC0) != 0x80;
-    return c;
+    size_t cont = 0, i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        /* bit 7 set and bit 6 clear */
+        cont += (size_t)__builtin_popcountll(w & ~(w << 1) & 0x8080808080808080ULL);
+    }
+    for (; i < n; i++)
+        cont += ((unsigned char)p[i] & 0xC0) == 0x80;
+    return n - cont;
 }
 /* Byte offset just past the first k characters of p[0..n) (n if shorter). */
 static inline size_t utf8_skip(const char *p, size_t n, size_t k)

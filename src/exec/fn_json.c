@@ -60,6 +60,19 @@ static const char *j_skip_string(const char *p, const char *e, bool *has_escape)
     p++;
     bool esc = false;
     while (p < e) {
+        /* eight plain bytes at a time: no '"', no '\\', nothing below 0x20 */
+        while (e - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+            uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+            uint64_t hit = ((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w);
+            if (hit & highs)
+                break;
+            p += 8;
+        }
+        if (p >= e)
+            break;
         unsigned char c = (unsigned char)*p;
         if (c == '"') {
             if (has_escape)
@@ -389,10 +402,87 @@ static bool key_equals(const char *kp, const char *kq, bool esc, struct str name
     return n == name.len && memcmp(tmp, name.ptr, n) == 0;
 }
 
+/* Validates the object at p ('{') and finds its last member named `name`
+ * (Jackson builds a map: the last duplicate wins).  Returns the end of the
+ * object, or NULL when the text is not JSON; *v gets the member (v->p NULL
+ * when absent). */
+static const char *j_find_member(const char *p, const char *e, struct str name, char **tmp,
+                                 struct arena *a, size_t tmp_cap, struct jval *v)
+{
+    v->p = NULL;
+    const char *q = j_ws(p + 1, e);
+    if (q < e && *q == '}')
+        return q + 1;
+    for (;;) {
+        if (q >= e || *q != '"')
+            return NULL;
+        bool esc;
+        const char *kq = j_skip_string(q, e, &esc);
+        if (kq == NULL)
+            return NULL;
+        if (esc && *tmp == NULL)
+            *tmp = arena_alloc(a, tmp_cap);
+        bool eq = key_equals(q, kq, esc, name, *tmp);
+        q = j_ws(kq, e);
+        if (q >= e || *q != ':')
+            return NULL;
+        q = j_ws(q + 1, e);
+        enum jkind k;
+        const char *ve = j_skip_value(q, e, 1, &k);
+        if (ve == NULL)
+            return NULL;
+        if (eq) {
+            v->p = q;
+            v->e = ve;
+            v->kind = k;
+        }
+        q = j_ws(ve, e);
+        if (q < e && *q == ',') {
+            q = j_ws(q + 1, e);
+            continue;
+        }
+        return q < e && *q == '}' ? q + 1 : NULL;
+    }
+}
+
+/* Validates the array at p ('[') and finds element `want` (>= 0).  Returns the
+ * end of the array or NULL; *count gets the number of elements. */
+static const char *j_find_element(const char *p, const char *e, int64_t want, int64_t *count,
+                                  struct jval *v)
+{
+    v->p = NULL;
+    int64_t k = 0;
+    const char *q = j_ws(p + 1, e);
+    if (q < e && *q == ']') {
+        *count = 0;
+        return q + 1;
+    }
+    for (;;) {
+        enum jkind kk;
+        const char *ve = j_skip_value(q, e, 1, &kk);
+        if (ve == NULL)
+            return NULL;
+        if (k == want) {
+            v->p = q;
+            v->e = ve;
+            v->kind = kk;
+        }
+        k++;
+        q = j_ws(ve, e);
+        if (q < e && *q == ',') {
+            q = j_ws(q + 1, e);
+            continue;
+        }
+        *count = k;
+        return q < e && *q == ']' ? q + 1 : NULL;
+    }
+}
+
 /*
- * Follows jp over doc.  FOUND: *v is the value (maybe a JSON null, which the
- * callers treat as empty).  Missing members and type mismatches are EMPTY in
- * lax mode and ERROR in strict mode; unparseable text likewise.
+ * Follows jp over doc in one validating pass per step: the first step walks
+ * (and so validates) the whole root value.  FOUND: *v is the value (maybe a
+ * JSON null, which callers treat as empty).  Missing members, type mismatches
+ * and unparseable text are EMPTY in lax mode and ERROR in strict mode.
  */
 static enum jres jpath_eval(const struct jpath *jp, struct str doc, struct arena *scratch,
                             struct jval *v)
@@ -400,92 +490,51 @@ static enum jres jpath_eval(const struct jpath *jp, struct str doc, struct arena
     enum jres miss = jp->lax ? JR_EMPTY : JR_ERROR;
     const char *e = doc.ptr + doc.len;
     const char *p = j_ws(doc.ptr, e);
-    enum jkind kind;
-    const char *end = j_skip_value(p, e, 0, &kind);
-    if (end == NULL)
+    if (p >= e)
         return miss;
-    /* A root-level number must be followed by a separator, not a letter
-     * (Jackson: "expected space separating root-level values"). */
-    if ((kind == J_INT || kind == J_FLOAT) && end < e &&
-        (is_digit(*end) || (*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z')))
-        return miss;
+    if (jp->n_steps == 0 || (*p != '{' && *p != '[')) {
+        enum jkind kind;
+        const char *end = j_skip_value(p, e, 0, &kind);
+        if (end == NULL)
+            return miss;
+        /* A root-level number must be followed by a separator, not a letter
+         * (Jackson: "expected space separating root-level values"). */
+        if ((kind == J_INT || kind == J_FLOAT) && end < e &&
+            (is_digit(*end) || (*end >= 'a' && *end <= 'z') || (*end >= 'A' && *end <= 'Z')))
+            return miss;
+        if (jp->n_steps > 0)
+            return miss;   /* a step into a scalar */
+        v->p = p;
+        v->e = end;
+        v->kind = kind;
+        return JR_FOUND;
+    }
     char *tmp = NULL;
+    struct jval cur = {p, e, *p == '{' ? J_OBJECT : J_ARRAY};
     for (int s = 0; s < jp->n_steps; s++) {
         const struct jstep *st = &jp->steps[s];
-        if (!st->is_index) {
-            if (kind != J_OBJECT)
+        struct jval found;
+        if (cur.kind != J_OBJECT && cur.kind != J_ARRAY) {
+            return miss;
+        } else if (!st->is_index) {
+            if (cur.kind != J_OBJECT)
                 return miss;
-            const char *found = NULL, *found_end = NULL;
-            enum jkind found_kind = J_NULL;
-            const char *q = j_ws(p + 1, e);
-            while (q < end && *q == '"') {
-                bool esc;
-                const char *kq = j_skip_string(q, e, &esc);
-                if (esc && tmp == NULL)
-                    tmp = arena_alloc(scratch, doc.len + 1);
-                bool eq = key_equals(q, kq, esc, st->name, tmp);
-                q = j_ws(kq, e);
-                q = j_ws(q + 1, e);   /* ':' */
-                enum jkind k;
-                const char *ve = j_skip_value(q, e, 1, &k);
-                if (eq) {
-                    found = q;
-                    found_end = ve;
-                    found_kind = k;
-                }
-                q = j_ws(ve, e);
-                if (*q == ',')
-                    q = j_ws(q + 1, e);
-                else
-                    break;
-            }
-            if (found == NULL)
+            if (j_find_member(cur.p, e, st->name, &tmp, scratch, doc.len + 1, &found) == NULL)
                 return miss;
-            p = found;
-            end = found_end;
-            kind = found_kind;
         } else {
-            if (kind != J_ARRAY)
+            if (cur.kind != J_ARRAY)
                 return miss;
-            int64_t want = st->index;
-            if (want < 0) {
-                int64_t cnt = 0;
-                const char *q = j_ws(p + 1, e);
-                while (q < end && *q != ']') {
-                    q = j_ws(j_skip_value(q, e, 1, NULL), e);
-                    cnt++;
-                    if (*q == ',')
-                        q = j_ws(q + 1, e);
-                }
-                want += cnt;
-                if (want < 0)
-                    return miss;
-            }
-            const char *q = j_ws(p + 1, e);
-            int64_t k = 0;
-            bool got = false;
-            while (q < end && *q != ']') {
-                enum jkind kk;
-                const char *ve = j_skip_value(q, e, 1, &kk);
-                if (k == want) {
-                    p = q;
-                    end = ve;
-                    kind = kk;
-                    got = true;
-                    break;
-                }
-                k++;
-                q = j_ws(ve, e);
-                if (*q == ',')
-                    q = j_ws(q + 1, e);
-            }
-            if (!got)
+            int64_t cnt;
+            if (j_find_element(cur.p, e, st->index, &cnt, &found) == NULL)
                 return miss;
+            if (st->index < 0 && st->index + cnt >= 0)
+                j_find_element(cur.p, e, st->index + cnt, &cnt, &found);
         }
+        if (found.p == NULL)
+            return miss;
+        cur = found;
     }
-    v->p = p;
-    v->e = end;
-    v->kind = kind;
+    *v = cur;
     return JR_FOUND;
 }
 

@@ -50,7 +50,8 @@ void job_install_signal_handlers(void)
 struct job_source {
     struct cat_table *table;        /* NULL for VALUES */
     struct lnode *node;             /* first scan node (its proj is shared) */
-    struct table_ctx ctx;
+    struct table_ctx *ctx;          /* in the job arena: connectors keep pointers
+                                       to it while this array grows */
     struct source *src;
     struct op *op;                  /* emits the source's batches */
     struct batch *batch;
@@ -60,7 +61,7 @@ struct job_source {
 
 struct job_sink {
     struct lnode *node;
-    struct table_ctx ctx;
+    struct table_ctx *ctx;          /* in the job arena (stable address) */
     struct op *op;
     const char *name;
 };
@@ -85,6 +86,7 @@ struct job {
     pthread_mutex_t progress_mu;
     pthread_cond_t progress_cv;
     bool finished;
+    bool tty;                       /* stderr is a terminal */
     struct timespec t_start;
 };
 
@@ -191,10 +193,14 @@ static struct job_source *source_for(struct job *j, struct lnode *scan, struct w
     memset(s, 0, sizeof(*s));
     s->table = scan->table;
     s->node = scan;
-    table_ctx_fill(j, &s->ctx, scan->table, scan->proj, scan->n_proj);
-    if (scan->table->conn->source_create(&s->ctx, &s->src, err) != WEIR_OK)
+    s->ctx = arena_calloc(&j->arena, sizeof(*s->ctx));
+    table_ctx_fill(j, s->ctx, scan->table, scan->proj, scan->n_proj);
+    if (scan->table->conn->source_create(s->ctx, &s->src, err) != WEIR_OK) {
+        if (err && err->loc.offset < 0)
+            err->loc = scan->table->with_loc;
         return NULL;
-    s->src->table = &s->ctx;
+    }
+    s->src->table = s->ctx;
     s->batch = batch_new(scan->n_out, scan->out_types);
     s->op = source_op_new(scan->id, scan->table->name);
     job_add_op(j, s->op);
@@ -290,6 +296,7 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
     struct job_sink *s = &j->sinks[j->n_sinks];
     memset(s, 0, sizeof(*s));
     s->node = n;
+    s->ctx = arena_calloc(&j->arena, sizeof(*s->ctx));
     struct sink *snk = NULL;
     if (n->table) {
         int *proj = arena_calloc(&j->arena, (size_t)(n->n_out + 1) * sizeof(int));
@@ -298,9 +305,11 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
             if (n->table->cols[i].kind == CAT_PHYSICAL ||
                 (n->table->cols[i].kind == CAT_METADATA && !n->table->cols[i].is_virtual))
                 proj[k++] = i;
-        table_ctx_fill(j, &s->ctx, n->table, proj, k);
+        table_ctx_fill(j, s->ctx, n->table, proj, k);
         s->name = n->table->name;
-        rc = n->table->conn->sink_create(&s->ctx, &snk, err);
+        rc = n->table->conn->sink_create(s->ctx, &snk, err);
+        if (rc && err && err->loc.offset < 0)
+            err->loc = n->table->with_loc;
     } else {
         /* a bare SELECT: rows to stdout in print format */
         const struct connector_def *print = conn_lookup("print");
@@ -316,20 +325,17 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
         const char *keys[] = {"connector"}, *vals[] = {"print"};
         rc = conn_validate(print, NULL, "stdout", 1, keys, vals, false, &t->opts, err);
         if (rc == WEIR_OK) {
-            table_ctx_fill(j, &s->ctx, t, proj, n->n_out);
+            table_ctx_fill(j, s->ctx, t, proj, n->n_out);
             s->name = "stdout";
-            rc = print->sink_create(&s->ctx, &snk, err);
+            rc = print->sink_create(s->ctx, &snk, err);
         }
-        if (rc == WEIR_OK)
-            snk->table = &s->ctx;
-        /* the opt_set is owned by this synthetic table: freed with the sink ctx */
-        j->sinks[j->n_sinks].node = n;
+        /* the opt_set is owned by this synthetic table: freed in job_free */
     }
     if (rc) {
         mem_free(in);
         return rc;
     }
-    snk->table = &s->ctx;
+    snk->table = s->ctx;
     s->op = op_sink_new(n->id, snk, s->name);
     job_add_op(j, s->op);
     for (int i = 0; i < n_in; i++)
@@ -404,8 +410,8 @@ void job_explain(const struct job *j, struct strbuf *sb)
             sb_addf(sb, "Source: %s [connector=%s%s%s] parallelism=1 fields=[", s->table->name,
                     s->table->conn->name, s->table->format ? ", format=" : "",
                     s->table->format ? s->table->format->name : "");
-            for (int c = 0; c < s->ctx.n_cols; c++)
-                sb_addf(sb, "%s%s", c ? ", " : "", s->ctx.col_names[c]);
+            for (int c = 0; c < s->ctx->n_cols; c++)
+                sb_addf(sb, "%s%s", c ? ", " : "", s->ctx->col_names[c]);
             sb_adds(sb, "]\n");
         } else {
             sb_addf(sb, "Source: VALUES (%d rows) parallelism=1\n", s->node->n_rows);
@@ -461,7 +467,9 @@ static void *progress_main(void *arg)
             break;
         struct strbuf sb = {0};
         double t = elapsed_s(&j->t_start);
-        sb_addf(&sb, "\r\033[K[%s %02d:%02d]", j->p->name, (int)t / 60, (int)t % 60);
+        /* on a terminal the line redraws in place; in a log it is one line per tick */
+        sb_addf(&sb, "%s[%s %02d:%02d]", j->tty ? "\r\033[K" : "", j->p->name, (int)t / 60,
+                (int)t % 60);
         for (int i = 0; i < j->n_sources; i++) {
             char a[32], r[32];
             int64_t v = source_rows(&j->sources[i]);
@@ -476,7 +484,7 @@ static void *progress_main(void *arg)
             human(a, sizeof a, (double)sink_rows(&j->sinks[i]));
             sb_addf(&sb, " | out %s: %s", j->sinks[i].name, a);
         }
-        sb_addf(&sb, " | dead-lettered: %lld", (long long)dlq_count(j->dlq));
+        sb_addf(&sb, " | dead-lettered: %lld%s", (long long)dlq_count(j->dlq), j->tty ? "" : "\n");
         fputs(sb.buf, stderr);
         fflush(stderr);
         sb_free(&sb);
@@ -558,7 +566,8 @@ int job_run(struct job *j, struct weir_error *err)
     if (rc)
         return rc;
 
-    bool show = j->opts.progress > 0 || (j->opts.progress < 0 && isatty(STDERR_FILENO));
+    j->tty = isatty(STDERR_FILENO);
+    bool show = j->opts.progress > 0 || (j->opts.progress < 0 && j->tty);
     if (show && pthread_create(&j->progress_thread, NULL, progress_main, j) == 0)
         j->progress_running = true;
 
@@ -616,7 +625,8 @@ int job_run(struct job *j, struct weir_error *err)
         pthread_mutex_unlock(&j->progress_mu);
         pthread_join(j->progress_thread, NULL);
         j->progress_running = false;
-        fputs("\r\033[K", stderr);
+        if (j->tty)
+            fputs("\r\033[K", stderr);
     }
     dlq_flush(j->dlq);
     if (!j->opts.quiet)
@@ -637,7 +647,7 @@ void job_free(struct job *j)
     }
     for (int i = 0; i < j->n_sinks; i++)
         if (j->sinks[i].node && j->sinks[i].node->table == NULL)
-            opt_set_free((struct opt_set *)j->sinks[i].ctx.opts);
+            opt_set_free((struct opt_set *)j->sinks[i].ctx->opts);
     for (int i = 0; i < j->n_ops; i++)
         op_free(j->ops[i]);
     mem_free(j->ops);

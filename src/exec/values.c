@@ -11,11 +11,13 @@ struct values_source {
     struct expr ***rows;
     int n_rows, n_cols;
     int next;              /* next row to emit */
+    struct batch *one;     /* a one-row batch to evaluate non-literal constants
+                              (ROW(...) constructors are not folded) */
+    struct arena scratch;
 };
 
 static int values_poll(struct source *s, struct batch *out, struct weir_error *err)
 {
-    (void)err;
     struct values_source *v = (struct values_source *)s;
     while (v->next < v->n_rows && out->n < BATCH_CAP) {
         int r = out->n++;
@@ -24,6 +26,18 @@ static int values_poll(struct source *s, struct batch *out, struct weir_error *e
             struct vec *col = &out->cols[c];
             if (e->lit.is_null) {
                 vec_set_null(col, r);
+                continue;
+            }
+            if (e->kind != EX_LITERAL) {
+                struct eval_ctx ctx = {&v->scratch, 0};
+                const struct vec *res;
+                struct expr *me = (struct expr *)e;
+                int rc = expr_eval(me, &ctx, v->one, &res, err);
+                if (rc)
+                    return rc;
+                col->arena = &out->arena;
+                vec_copy_row(col, r, res, 0);
+                expr_free_scratch(me);
                 continue;
             }
             switch (type_lane(col->type)) {
@@ -54,7 +68,13 @@ static int values_seek(struct source *s, const char *pos, struct weir_error *err
     return WEIR_OK;
 }
 
-static void values_close(struct source *s) { mem_free(s); }
+static void values_close(struct source *s)
+{
+    struct values_source *v = (struct values_source *)s;
+    batch_free(v->one);
+    arena_free(&v->scratch);
+    mem_free(s);
+}
 
 static const struct source_ops values_ops = {NULL, values_poll, values_position, values_seek,
                                              values_close};
@@ -69,5 +89,8 @@ struct source *values_source_new(struct expr ***rows, int n_rows, int n_cols,
     v->rows = rows;
     v->n_rows = n_rows;
     v->n_cols = n_cols;
+    v->one = batch_new(0, NULL);
+    v->one->n = 1;
+    arena_init(&v->scratch, 4096);
     return &v->src;
 }

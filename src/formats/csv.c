@@ -24,6 +24,9 @@
  */
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "connectors/connector.h"
 #include "core/datetime.h"
@@ -65,6 +68,17 @@ static inline uint64_t has_zero(uint64_t x) { return (x - ONES) & ~x & HIGHS; }
 /* First occurrence of a or b in [p, end), or end. */
 static inline const char *find2(const char *p, const char *end, char a, char b)
 {
+#ifdef __SSE2__
+    const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b);
+    while (end - p >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        unsigned m = (unsigned)_mm_movemask_epi8(
+            _mm_or_si128(_mm_cmpeq_epi8(x, va), _mm_cmpeq_epi8(x, vb)));
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
     uint64_t ma = ONES * (unsigned char)a, mb = ONES * (unsigned char)b;
     while (end - p >= 8) {
         uint64_t x;

@@ -223,9 +223,23 @@ static const struct sql_type *common_type(struct binder *bd, const struct sql_ty
         case T_TIMESTAMP_LTZ:
             r = a->precision >= b->precision ? a : b;
             break;
-        case T_ROW:
-            r = type_equal(a, b) ? a : NULL;
+        case T_ROW: {
+            if (a->n_fields != b->n_fields)
+                break;
+            struct sql_type *rt = type_new(bd->a, T_ROW);
+            const struct sql_type **ft =
+                arena_calloc(bd->a, (size_t)(a->n_fields ? a->n_fields : 1) * sizeof(void *));
+            for (int f = 0; f < a->n_fields; f++) {
+                ft[f] = common_type(bd, a->field_types[f], b->field_types[f]);
+                if (ft[f] == NULL)
+                    return NULL;
+            }
+            rt->n_fields = a->n_fields;
+            rt->field_names = a->field_names;
+            rt->field_types = ft;
+            r = rt;
             break;
+        }
         default:
             r = a;
             break;
@@ -559,6 +573,26 @@ static struct expr *bind_ident(struct binder *bd, struct scope *sc, struct ast_e
         }
         scope_list(bd, sc, &sb);
         struct weir_loc loc = is_qual ? nm->part_locs[1] : nm->part_locs[0];
+        bool first_is_col = false;
+        for (int i = 0; sc && i < sc->n; i++)
+            first_is_col |= strcmp(sc->cols[i].name, nm->parts[0]) == 0;
+        if (nm->n_parts >= 2 && !is_qual && !first_is_col) {
+            struct strbuf q = {0};
+            for (int i = 0; sc && i < sc->n; i++) {
+                bool seen = false;
+                for (int k = 0; k < i; k++)
+                    seen |= sc->cols[k].qual && sc->cols[i].qual &&
+                            strcmp(sc->cols[k].qual, sc->cols[i].qual) == 0;
+                if (sc->cols[i].qual && !seen)
+                    sb_addf(&q, "%s%s", q.len ? ", " : "", sc->cols[i].qual);
+            }
+            FAIL(WEIR_ERR_BIND, nm->part_locs[0],
+                 "table or alias '%s' not found in FROM; in scope: %s", nm->parts[0],
+                 q.len ? q.buf : "(none)");
+            sb_free(&q);
+            sb_free(&sb);
+            return NULL;
+        }
         if (best)
             FAIL(WEIR_ERR_BIND, loc, "column '%s' not found; did you mean '%s'? columns in scope: %s",
                  want, best, sb.buf);
@@ -1368,6 +1402,26 @@ static const char *simple_name(struct binder *bd, const struct ast_name *nm)
 }
 
 /* The scan of a table plus the projection that computes its computed columns. */
+/* conn_validate reports no position; find the option its message names, so the
+ * caret points at the key (unknown key) or at the value (bad value). */
+static struct weir_loc option_loc(const struct cat_table *t, const char *msg)
+{
+    char buf[512];
+    for (int i = 0; msg && i < t->n_options; i++) {
+        snprintf(buf, sizeof buf, "'%s'", t->opt_values[i]);
+        bool names_value = t->opt_values[i][0] && strstr(msg, buf);
+        snprintf(buf, sizeof buf, "'%s'", t->opt_keys[i]);
+        bool names_key = strstr(msg, buf) != NULL;
+        if (names_key && names_value && strstr(msg, "unknown option") == NULL)
+            return t->opt_value_locs[i];
+        if (names_key && !names_value)
+            return t->opt_key_locs[i];
+        if (names_value && strcmp(t->opt_keys[i], "connector") != 0)
+            return t->opt_value_locs[i];
+    }
+    return t->with_loc;
+}
+
 static struct lnode *bind_table_scan(struct binder *bd, struct cat_table *t,
                                      struct weir_loc loc, struct scope *sc, const char *qual)
 {
@@ -1377,7 +1431,7 @@ static struct lnode *bind_table_scan(struct binder *bd, struct cat_table *t,
         if (conn_validate(t->conn, t->format, t->name, t->n_options, t->opt_keys, t->opt_values,
                           true, &t->opts, err) != WEIR_OK) {
             if (err && err->loc.offset < 0)
-                err->loc = t->with_loc;
+                err->loc = option_loc(t, err->message);
             return NULL;
         }
     }
@@ -2008,9 +2062,13 @@ static int bind_create_table(struct binder *bd, struct ast_stmt *s)
     t->opt_keys = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(char *));
     t->opt_values = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(char *));
     t->with_loc = ct->n_options ? ct->options[0].key_loc : ct->name.loc;
+    t->opt_key_locs = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(struct weir_loc));
+    t->opt_value_locs = arena_calloc(bd->a, (size_t)(ct->n_options + 1) * sizeof(struct weir_loc));
     for (int i = 0; i < ct->n_options; i++) {
         t->opt_keys[i] = ct->options[i].key;
         t->opt_values[i] = ct->options[i].value ? ct->options[i].value : "";
+        t->opt_key_locs[i] = ct->options[i].key_loc;
+        t->opt_value_locs[i] = ct->options[i].value_loc;
     }
     char **nk, **nv;
     int nn = conn_normalize_options(t->n_options, t->opt_keys, t->opt_values, &nk, &nv);
@@ -2233,7 +2291,14 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
                             "written to column '%s' %s; use CAST", name, src[k] + 1,
                             q->out_names[src[k]], type_name(bd, from), tc->name,
                             type_name(bd, tc->type));
-            e = cast_to(bd, expr_column(bd->a, src[k], from), tc->type);
+            e = expr_column(bd->a, src[k], from);
+            if ((type_is_string(from) && type_is_string(tc->type)) ||
+                (type_is_binary(from) && type_is_binary(tc->type))) {
+                /* lengths are not enforced on write (Flink's default
+                 * table.exec.sink.type-length-enforcer = IGNORE) */
+                e->type = nullable_as(bd, tc->type, from->nullable);
+            } else
+                e = cast_to(bd, e, tc->type);
         }
         calc->exprs[k] = e;
         calc->out_names[k] = tc->name;
@@ -2245,7 +2310,8 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
     if (conn_validate(t->conn, t->format, t->name, t->n_options, t->opt_keys, t->opt_values,
                       false, &o, &e2) != WEIR_OK) {
         int code = e2.code;
-        err_set_at(bd->err, code, e2.loc.offset >= 0 ? e2.loc : t->with_loc, "%s", e2.message);
+        err_set_at(bd->err, code, e2.loc.offset >= 0 ? e2.loc : option_loc(t, e2.message), "%s",
+                   e2.message);
         err_clear(&e2);
         return code;
     }
@@ -2287,11 +2353,21 @@ static int bind_bare_query(struct binder *bd, struct ast_stmt *s)
     return WEIR_OK;
 }
 
+static const char *zone_after_insert_msg =
+    "'table.local-time-zone' changes after an INSERT: weir runs the whole script as one "
+    "job with one session time zone; set it once, before the first INSERT";
+
 static int bind_set(struct binder *bd, struct ast_stmt *s)
 {
     struct catalog *c = &bd->p->cat;
     if (s->kind == AST_S_RESET) {
         const char *k = s->u.reset.key;
+        if ((k == NULL || strcmp(k, "table.local-time-zone") == 0) &&
+            plan_config(bd->p, "table.local-time-zone")) {
+            if (bd->p->n_sinks > 0)
+                return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "%s", zone_after_insert_msg);
+            dt_zone_set("UTC", NULL);
+        }
         int m = 0;
         for (int i = 0; i < c->n_config; i++)
             if (k && strcmp(c->config[i].key, k) != 0)
@@ -2317,9 +2393,20 @@ static int bind_set(struct binder *bd, struct ast_stmt *s)
                 warn.buf);
     }
     sb_free(&warn);
+    if (strcmp(s->u.set.key, "table.local-time-zone") == 0 && bd->p->n_sinks > 0) {
+        /* the session zone is one per process at run time: a script whose
+         * INSERTs would see different zones cannot run as one job */
+        const char *prev = plan_config(bd->p, "table.local-time-zone");
+        if (!(prev && strcmp(prev, s->u.set.value) == 0) &&
+            !(prev == NULL && (strcasecmp(s->u.set.value, "UTC") == 0 ||
+                               strcasecmp(s->u.set.value, "default") == 0)))
+            return FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "%s", zone_after_insert_msg);
+    }
     MEM_GROW(c->config, c->cap_config, c->n_config + 1);
     c->config[c->n_config++] = (struct config_entry){s->u.set.key, s->u.set.value, s->u.set.key_loc};
     if (strcmp(s->u.set.key, "table.local-time-zone") == 0) {
+        /* the session zone is one per process at run time: a script whose
+         * INSERTs would see different zones cannot run as one job */
         struct weir_error e3 = {0};
         if (dt_zone_set(s->u.set.value, &e3) != WEIR_OK) {
             int code = e3.code;

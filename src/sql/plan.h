@@ -50,6 +50,8 @@ struct cat_table {
     int n_options;
     const char **opt_keys;           /* WITH options, normalised (legacy keys mapped) */
     const char **opt_values;
+    struct weir_loc *opt_key_locs;   /* where each key and value is written */
+    struct weir_loc *opt_value_locs;
     struct weir_loc with_loc;
     const struct connector_def *conn;
     const struct format_def *format;
