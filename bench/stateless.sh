@@ -142,9 +142,9 @@ echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cor
      "Linux $(uname -r)"
 echo "- commit: $(commit); weir binary: $WEIR_FROM (built $WEIR_ID)"
 echo "- command: EVENTS=$EVENTS RUNS=$RUNS SEED=$SEED bench/stateless.sh"
-echo "- input: $N events; NDJSON $JSON_BYTES bytes" \
-     "($(awk -v b=$JSON_BYTES -v n=$N 'BEGIN {printf "%.1f", b / n}') B/event)," \
-     "CSV $CSV_BYTES bytes ($(awk -v b=$CSV_BYTES -v n=$N 'BEGIN {printf "%.1f", b / n}') B/event);" \
+per_event() { awk -v b="$1" -v n="$N" 'BEGIN {printf "%.1f", b / n}'; }
+echo "- input: $N events; NDJSON $JSON_BYTES bytes ($(per_event $JSON_BYTES) B/event)," \
+     "CSV $CSV_BYTES bytes ($(per_event $CSV_BYTES) B/event);" \
      "the filter keeps $KEPT rows in both (weir, baseline and generator agree)"
 echo "- load average (1/5/15 min) before: $LOAD_BEFORE, after: $LOAD_AFTER"
 echo "- medians of $RUNS runs; MB = 10^6 bytes; per core = divided by user+sys CPU" \
@@ -196,7 +196,8 @@ END {
             if (progs[p] == "weir") { wcpu[fmts[f]] = cpu; wrss[fmts[f]] = rss_max }
             name = progs[p] == "weir" ? "weir" : "baseline/filter_" fmts[f]
             if (progs[p] == "cat") name = "`cat FILE > /dev/null`"
-            row = "| %s | %s | %.0f | %.2fM | %.2f | %.0f | %.2fM (%.2f-%.2f) | %.1f (%.1f) | %s |\n"
+            row = "| %s | %s | %.0f | %.2fM | %.2f | %.0f | %.2fM (%.2f-%.2f)"
+            row = row " | %.1f (%.1f) | %s |\n"
             printf row, fname(fmts[f]), name, bytes / 1e6 / wall, n / wall / 1e6, cpu / wall,
                 bytes / 1e6 / cpu, n / cpu / 1e6, n / cpu_hi / 1e6, n / cpu_lo / 1e6,
                 rss / 1024, rss_max / 1024, ratio

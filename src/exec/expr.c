@@ -904,10 +904,8 @@ void expr_free_scratch(struct expr *e)
         mem_free(e->scratch);
         e->scratch = NULL;
     }
-    if (e->kind == EX_CALL && e->fn_state && e->fn->free_state) {
-        e->fn->free_state(e->fn_state);
-        e->fn_state = NULL;
-    }
+    /* fn_state is not freed here: it lives as long as the plan (plan_free),
+     * while scratch vectors may be dropped and rebuilt (folding, VALUES) */
 }
 
 /* ---- EXPLAIN text ---------------------------------------------------------------------- */

@@ -103,7 +103,9 @@ int expr_eval(struct expr *e, struct eval_ctx *ctx, struct batch *b,
 /* Narrows b's selection to rows where pred is TRUE (NULL and FALSE drop). */
 int expr_filter(struct expr *pred, struct eval_ctx *ctx, struct batch *b,
                 struct weir_error *err);
-void expr_free_scratch(struct expr *e);   /* recursive; also frees fn_state/aux */
+/* Frees the scratch vectors of e and below (recursive).  Function state
+ * (fn_state) belongs to the plan and is freed by plan_free. */
+void expr_free_scratch(struct expr *e);
 
 /* Renders e as SQL-ish text for EXPLAIN, with input column names. */
 void expr_to_text(struct strbuf *sb, const struct expr *e, const char *const *col_names);

@@ -37,10 +37,6 @@ extern const int fn_json_count;
 extern const struct func_def fn_misc_defs[];
 extern const int fn_misc_count;
 
-/* Closest registered name within edit distance 2 (case-insensitive), for
- * "unknown function 'SPLITINDEX', did you mean SPLIT_INDEX?"; NULL if none.
- * To be declared in func.h by the lead. */
-const struct func_def *func_suggest(const char *name);
 
 /* ---- bind helpers ------------------------------------------------------------ */
 

@@ -80,6 +80,9 @@ struct func_def {
 
 /* Looks a function up (case-insensitive); NULL if unknown. */
 const struct func_def *func_lookup(const char *name);
+/* The registered function whose name is closest (edit distance <= 2), for
+ * "did you mean" in errors; NULL if none is close. */
+const struct func_def *func_suggest(const char *name);
 /* Iterates the registry (for `weir functions` and error suggestions). */
 const struct func_def *func_at(int i);
 /* Registers native UDF implementations that `CREATE FUNCTION ... AS 'class'`

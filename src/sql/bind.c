@@ -19,7 +19,6 @@
 #include "core/datetime.h"
 #include "core/decimal.h"
 #include "exec/cast.h"
-#include "exec/fn_int.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -857,6 +856,11 @@ static struct expr *bind_fn(struct binder *bd, const struct func_def *def, struc
     struct expr *e = expr_new(bd->a, EX_CALL, fb.result, n);
     e->fn = def;
     e->fn_state = fb.state;
+    if (fb.state && def->free_state) {
+        struct job_plan *p = bd->p;
+        MEM_GROW(p->fn_states, p->cap_fn_states, p->n_fn_states + 1);
+        p->fn_states[p->n_fn_states++] = (struct fn_state_ref){def, fb.state};
+    }
     e->loc = loc;
     for (int i = 0; i < n; i++)
         e->args[i] = fb.cast_to[i] ? cast_to(bd, args[i], fb.cast_to[i]) : args[i];
@@ -909,6 +913,69 @@ static struct expr *bind_variadic_common(struct binder *bd, enum expr_op op, str
     } else
         nullable = any_nullable(args + first, n - first);
     return mk_op(bd, op, nullable_as(bd, t, nullable), loc, n, args);
+}
+
+static const char *json_behavior_name(enum ast_json_behavior b)
+{
+    switch (b) {
+    case AST_JB_ERROR: return "ERROR";
+    case AST_JB_DEFAULT: return "DEFAULT";
+    case AST_JB_EMPTY_ARRAY: return "EMPTY_ARRAY";
+    case AST_JB_EMPTY_OBJECT: return "EMPTY_OBJECT";
+    default: return "NULL";
+    }
+}
+
+/* The clauses of JSON_VALUE / JSON_QUERY become trailing arguments, as
+ * fn_json.c expects them:
+ *   JSON_VALUE(j, path[, NULL-of-RETURNING-type[, on_empty, default, on_error, default]])
+ *   JSON_QUERY(j, path[, wrapper[, on_empty[, on_error]]])
+ * Mode and wrapper names are STRING literals; `args` has room for 5 more. */
+static bool json_clause_args(struct binder *bd, struct scope *sc, struct ast_expr *ae,
+                             struct expr **args, int *n)
+{
+    const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
+    struct weir_loc loc = ae->loc;
+    bool behaviors = ae->u.call.on_empty != AST_JB_NONE || ae->u.call.on_error != AST_JB_NONE;
+    if (strcasecmp(name, "JSON_VALUE") == 0) {
+        if (!ae->u.call.returning && !behaviors)
+            return true;
+        struct expr *r = lit_new(bd, ae->u.call.returning ? nullable_as(bd, ae->u.call.returning, true)
+                                                          : &type_null,
+                                 ae->u.call.returning ? ae->u.call.returning_loc : loc);
+        r->lit.is_null = true;
+        args[(*n)++] = r;
+        if (!behaviors)
+            return true;
+        enum ast_json_behavior b[2] = {ae->u.call.on_empty, ae->u.call.on_error};
+        struct ast_expr *dflt[2] = {ae->u.call.on_empty_default, ae->u.call.on_error_default};
+        for (int k = 0; k < 2; k++) {
+            const char *m = json_behavior_name(b[k]);
+            args[(*n)++] = bind_string_lit(bd, m, strlen(m), loc);
+            if (b[k] == AST_JB_DEFAULT && dflt[k]) {
+                if (!(args[*n] = bind_expr(bd, sc, dflt[k])))
+                    return false;
+                (*n)++;
+            } else {
+                struct expr *nl = lit_new(bd, &type_null, loc);
+                nl->lit.is_null = true;
+                args[(*n)++] = nl;
+            }
+        }
+        return true;
+    }
+    /* JSON_QUERY */
+    if (ae->u.call.wrapper == AST_JW_NONE && !behaviors)
+        return true;
+    const char *w = ae->u.call.wrapper == AST_JW_WITH_CONDITIONAL     ? "WITH_CONDITIONAL_ARRAY"
+                    : ae->u.call.wrapper == AST_JW_WITH_UNCONDITIONAL ? "WITH_UNCONDITIONAL_ARRAY"
+                                                                      : "WITHOUT_ARRAY";
+    args[(*n)++] = bind_string_lit(bd, w, strlen(w), loc);
+    const char *e1 = json_behavior_name(ae->u.call.on_empty);
+    const char *e2 = json_behavior_name(ae->u.call.on_error);
+    args[(*n)++] = bind_string_lit(bd, e1, strlen(e1), loc);
+    args[(*n)++] = bind_string_lit(bd, e2, strlen(e2), loc);
+    return true;
 }
 
 static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_expr *ae)
@@ -985,11 +1052,9 @@ static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_ex
                                           TA_PROCTIME);
         return e;
     }
-    if (strncasecmp(name, "JSON_", 5) == 0 && ae->u.call.returning) {
-        /* RETURNING type: the JSON functions take it as a trailing type-name
-         * literal (fn_json.c's convention) */
-        const char *tn = type_to_sql(bd->a, ae->u.call.returning);
-        args[n++] = bind_string_lit(bd, tn, strlen(tn), ae->u.call.returning_loc);
+    if (strcasecmp(name, "JSON_VALUE") == 0 || strcasecmp(name, "JSON_QUERY") == 0) {
+        if (!json_clause_args(bd, sc, ae, args, &n))
+            return NULL;
     }
 
     const struct func_def *def = find_function(bd, name);
@@ -2504,6 +2569,9 @@ int plan_compile(struct job_plan *p, const char *file, const char *text, struct 
 
 void plan_free(struct job_plan *p)
 {
+    for (int i = 0; i < p->n_fn_states; i++)
+        p->fn_states[i].def->free_state(p->fn_states[i].state);
+    mem_free(p->fn_states);
     for (int i = 0; i < p->cat.n_tables; i++)
         opt_set_free(p->cat.tables[i]->opts);
     mem_free(p->cat.tables);

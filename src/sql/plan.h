@@ -134,6 +134,12 @@ struct job_plan {
     struct strbuf logical_text;      /* the plan before rewrites */
     struct strbuf rewrites;
     int n_folded, n_merged, n_pushed_filters;
+    /* per-call-site function state (compiled regexes, ...) to free at the end */
+    struct fn_state_ref {
+        const struct func_def *def;
+        void *state;
+    } *fn_states;
+    int n_fn_states, cap_fn_states;
 };
 
 /* ---- API --------------------------------------------------------------------- */

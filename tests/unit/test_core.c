@@ -138,7 +138,7 @@ static void test_batch_select_compact(void **state)
     struct batch *b = batch_new(2, types);
     for (int i = 0; i < 10; i++) {
         b->cols[0].i64[i] = i * 10;
-        char buf[8];
+        char buf[16];
         snprintf(buf, sizeof buf, "r%d", i);
         vec_set_str(&b->cols[1], i, buf, strlen(buf));
     }
