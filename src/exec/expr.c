@@ -33,6 +33,22 @@ static struct vec *scratch(struct expr *e, struct eval_ctx *ctx)
     return e->scratch;
 }
 
+/* Selection buffers of a conditional node (AND/OR, CASE, COALESCE), kept in
+ * its aux slot so evaluation allocates nothing per batch.  A node is evaluated
+ * by one task at a time, and never re-entered while its buffers are in use. */
+struct sel_bufs {
+    uint16_t a[BATCH_CAP];
+    uint16_t b[BATCH_CAP];
+    uint8_t flags[BATCH_CAP];
+};
+
+static struct sel_bufs *sel_bufs(struct expr *e)
+{
+    if (e->aux == NULL)
+        e->aux = mem_alloc(sizeof(struct sel_bufs));
+    return e->aux;
+}
+
 /* A batch that shares b's columns but has another selection. */
 static struct batch view_with_sel(const struct batch *b, uint16_t *sel, int n)
 {
@@ -290,23 +306,33 @@ static int eval_compare(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     struct vec *o = scratch(e, ctx);
     int n = batch_live(b);
     const uint16_t *sel = b->sel;
-    /* fast path: BIGINT-lane compare without nulls, the common filter shape */
-    if (type_lane(a->type) == LANE_I64 && !a->valid && !c->valid) {
-        const int64_t *x = a->i64, *y = c->i64;
-        switch (e->op) {
-#define FAST(OPC, OPER)                                 \
-    case OPC:                                           \
-        for (int k = 0; k < n; k++) {                   \
-            int i = sel ? sel[k] : k;                   \
-            o->b[i] = x[i] OPER y[i];                   \
-        }                                               \
-        *out = o;                                       \
-        return WEIR_OK;
-        FAST(OP_EQ, ==) FAST(OP_NE, !=) FAST(OP_LT, <) FAST(OP_LE, <=)
-        FAST(OP_GT, >) FAST(OP_GE, >=)
-#undef FAST
-        default: break;
+    /* fast paths: no NULLs on either side and values directly comparable in
+     * their lane (the common filter shapes: col > literal, col = col) */
+    enum phys_lane lane = type_lane(a->type);
+    bool no_nulls = !a->valid && !c->valid;
+    bool same_scale = lane != LANE_I128 || a->type->scale == c->type->scale;
+    if (no_nulls && same_scale && e->op <= OP_GE && e->op >= OP_EQ &&
+        (lane == LANE_I64 || lane == LANE_F64 || lane == LANE_I128 || lane == LANE_STR)) {
+#define FAST_LOOP(X, Y, CMP)                                                  \
+    switch (e->op) {                                                          \
+    case OP_EQ: for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) == 0; } break; \
+    case OP_NE: for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) != 0; } break; \
+    case OP_LT: for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) < 0; } break;  \
+    case OP_LE: for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) <= 0; } break; \
+    case OP_GT: for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) > 0; } break;  \
+    default:    for (int k = 0; k < n; k++) { int i = sel ? sel[k] : k; o->b[i] = CMP(X, Y) >= 0; } break; \
+    }
+#define NUM_CMP(x, y) (((x) > (y)) - ((x) < (y)))
+        switch (lane) {
+        case LANE_I64: FAST_LOOP(a->i64[i], c->i64[i], NUM_CMP); break;
+        case LANE_F64: FAST_LOOP(a->f64[i], c->f64[i], NUM_CMP); break;
+        case LANE_I128: FAST_LOOP(a->i128[i], c->i128[i], NUM_CMP); break;
+        default: FAST_LOOP(a->s[i], c->s[i], str_cmp); break;
         }
+#undef NUM_CMP
+#undef FAST_LOOP
+        *out = o;
+        return WEIR_OK;
     }
     switch (e->op) {
     case OP_EQ: CMP_LOOP(r == 0); break;
@@ -343,7 +369,8 @@ static int eval_and_or(struct expr *e, struct eval_ctx *ctx, struct batch *b,
 {
     bool is_and = e->op == OP_AND;
     struct vec *o = scratch(e, ctx);
-    uint16_t *pending = mem_alloc(BATCH_CAP * sizeof(uint16_t));
+    struct sel_bufs *sb = sel_bufs(e);
+    uint16_t *pending = sb->a;
     int n = live_rows(b, pending);
     /* rows decided by an earlier operand are not evaluated again: the SQL
      * standard allows either order, and this keeps guards like
@@ -353,7 +380,9 @@ static int eval_and_or(struct expr *e, struct eval_ctx *ctx, struct batch *b,
         o->b[i] = is_and ? 1 : 0;
         vec_set_valid(o, i);
     }
-    uint8_t *unknown = mem_calloc(BATCH_CAP, 1);
+    uint8_t *unknown = sb->flags;
+    for (int k = 0; k < n; k++)
+        unknown[pending[k]] = 0;
     int rc = WEIR_OK;
     for (int a = 0; a < e->n_args && n > 0; a++) {
         struct batch v = view_with_sel(b, pending, n);
@@ -379,8 +408,6 @@ static int eval_and_or(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     for (int k = 0; k < n; k++)
         if (unknown[pending[k]])
             vec_set_null(o, pending[k]);
-    mem_free(unknown);
-    mem_free(pending);
     *out = o;
     return rc;
 }
@@ -577,8 +604,8 @@ static int eval_case(struct expr *e, struct eval_ctx *ctx, struct batch *b,
                      const struct vec **out, struct weir_error *err)
 {
     struct vec *o = scratch(e, ctx);
-    uint16_t *pending = mem_alloc(BATCH_CAP * sizeof(uint16_t));
-    uint16_t *take = mem_alloc(BATCH_CAP * sizeof(uint16_t));
+    struct sel_bufs *sb = sel_bufs(e);
+    uint16_t *pending = sb->a, *take = sb->b;
     int n = live_rows(b, pending);
     int pairs = e->n_args / 2;
     bool has_else = e->n_args % 2 == 1;
@@ -606,8 +633,6 @@ static int eval_case(struct expr *e, struct eval_ctx *ctx, struct batch *b,
             for (int k = 0; k < n; k++)
                 vec_set_null(o, pending[k]);
     }
-    mem_free(pending);
-    mem_free(take);
     *out = o;
     return rc;
 }
@@ -616,7 +641,7 @@ static int eval_coalesce(struct expr *e, struct eval_ctx *ctx, struct batch *b,
                          const struct vec **out, struct weir_error *err)
 {
     struct vec *o = scratch(e, ctx);
-    uint16_t *pending = mem_alloc(BATCH_CAP * sizeof(uint16_t));
+    uint16_t *pending = sel_bufs(e)->a;
     int n = live_rows(b, pending);
     int rc = WEIR_OK;
     for (int a = 0; a < e->n_args && n > 0; a++) {
@@ -636,7 +661,6 @@ static int eval_coalesce(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     }
     for (int k = 0; k < n; k++)
         vec_set_null(o, pending[k]);
-    mem_free(pending);
     *out = o;
     return rc;
 }
@@ -762,6 +786,22 @@ static int eval_call(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     return rc;
 }
 
+/* A widening cast that cannot change any value in its lane: the input vector
+ * serves as the result (the binder adds these to unify types, e.g. a
+ * DECIMAL(10, 2) column compared with DECIMAL(12, 2), or INT into BIGINT). */
+static bool cast_is_noop(const struct sql_type *from, const struct sql_type *to)
+{
+    if (type_is_integer(from) && type_is_integer(to))
+        return type_int_bits(from) <= type_int_bits(to);
+    if (from->id == T_DECIMAL && to->id == T_DECIMAL)
+        return from->scale == to->scale && from->precision <= to->precision;
+    if (from->id == T_VARCHAR && to->id == T_VARCHAR)
+        return from->length <= to->length;
+    if (from->id == to->id && (from->id == T_TIMESTAMP || from->id == T_TIMESTAMP_LTZ))
+        return from->precision <= to->precision;
+    return false;
+}
+
 static int eval_cast(struct expr *e, struct eval_ctx *ctx, struct batch *b,
                      const struct vec **out, struct weir_error *err)
 {
@@ -771,6 +811,16 @@ static int eval_cast(struct expr *e, struct eval_ctx *ctx, struct batch *b,
         return rc;
     if (type_equal(a->type, e->type) && a->type->id != T_CHAR) {
         *out = a;
+        return WEIR_OK;
+    }
+    if (cast_is_noop(a->type, e->type)) {
+        /* same values, new type (it matters downstream: scale, precision) */
+        if (e->aux == NULL)
+            e->aux = mem_alloc(sizeof(struct vec));
+        struct vec *v = e->aux;
+        *v = *a;
+        v->type = e->type;
+        *out = v;
         return WEIR_OK;
     }
     struct vec *o = scratch(e, ctx);
@@ -903,6 +953,10 @@ void expr_free_scratch(struct expr *e)
         vec_free(e->scratch);
         mem_free(e->scratch);
         e->scratch = NULL;
+    }
+    if (e->aux && e->kind != EX_CALL) {
+        mem_free(e->aux);   /* selection buffers (sel_bufs) */
+        e->aux = NULL;
     }
     /* fn_state is not freed here: it lives as long as the plan (plan_free),
      * while scratch vectors may be dropped and rebuilt (folding, VALUES) */

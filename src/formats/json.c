@@ -258,6 +258,8 @@ static bool bad_value(struct json_dec *d, const struct jfield *f, struct vec *v,
 
 static inline const char *skip_ws(const char *p, const char *end)
 {
+    if (__builtin_expect(p < end && (unsigned char)*p > ' ', 1))
+        return p;           /* the usual case: no whitespace at all */
     while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
         p++;
     return p;
@@ -413,58 +415,109 @@ static void unescape(struct strbuf *sb, const char *s, size_t n)
     }
 }
 
-/* A JSON number at p: checks the grammar, returns its end; *is_int when it has
- * no fraction or exponent, with the value in *ival (*ovf if it does not fit). */
-static const char *scan_number(struct json_dec *d, const char *p, const char *end,
-                               bool *is_int, int64_t *ival, bool *ovf)
+/*
+ * Numbers.  One scan checks the grammar and accumulates all digits (integer
+ * and fraction part) into a uint64_t.  Overflow is decided from the digit
+ * count, not per digit: up to 18 digits cannot overflow, so the loop is a
+ * bare multiply-add; only 19+ integer digits take the careful path
+ * (int_value).  The same mantissa gives DECIMAL columns their value without a
+ * second parse (dec_scaled).
+ */
+struct jnum {
+    uint64_t m;                     /* the digits, wrapped if nint + nfrac > 19 */
+    const char *ds;                 /* first digit of the integer part */
+    int nint, nfrac;                /* digits before / after the point */
+    bool neg, exp;                  /* '-', an exponent */
+};
+
+static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+
+/* A JSON number at p: checks the grammar, returns its end and fills *n. */
+static inline const char *scan_number(struct json_dec *d, const char *p,
+                                      const char *end, struct jnum *n)
 {
     const char *s = p;
-    bool neg = false;
-    if (*p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p >= end || (unsigned)(*p - '0') > 9)
+    n->neg = *p == '-';
+    p += n->neg;
+    if (p >= end || !is_digit(*p))
         return fail(d, s, "invalid number");
+    n->ds = p;
     uint64_t v = 0;
-    bool big = false;
     if (*p == '0') {
         p++;
-        if (p < end && (unsigned)(*p - '0') <= 9)
+        if (p < end && is_digit(*p))
             return fail(d, s, "invalid number (leading zero)");
     } else {
-        while (p < end && (unsigned)(*p - '0') <= 9) {
-            unsigned dg = (unsigned)(*p++ - '0');
-            if (v > (UINT64_MAX - dg) / 10)
-                big = true;
-            else
-                v = v * 10 + dg;
-        }
+        do
+            v = v * 10 + (unsigned)(*p++ - '0');
+        while (p < end && is_digit(*p));
     }
-    *is_int = true;
+    n->nint = (int)(p - n->ds);
+    n->nfrac = 0;
+    n->exp = false;
     if (p < end && *p == '.') {
-        *is_int = false;
         p++;
-        if (p >= end || (unsigned)(*p - '0') > 9)
+        if (p >= end || !is_digit(*p))
             return fail(d, s, "invalid number");
-        while (p < end && (unsigned)(*p - '0') <= 9)
-            p++;
+        const char *fs = p;
+        do
+            v = v * 10 + (unsigned)(*p++ - '0');
+        while (p < end && is_digit(*p));
+        n->nfrac = (int)(p - fs);
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
-        *is_int = false;
+        n->exp = true;
         p++;
         if (p < end && (*p == '+' || *p == '-'))
             p++;
-        if (p >= end || (unsigned)(*p - '0') > 9)
+        if (p >= end || !is_digit(*p))
             return fail(d, s, "invalid number");
-        while (p < end && (unsigned)(*p - '0') <= 9)
+        while (p < end && is_digit(*p))
             p++;
     }
-    if (*is_int) {
-        *ovf = big || (neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX);
-        *ival = neg ? (int64_t)(0 - v) : (int64_t)v;
-    }
+    n->m = v;
     return p;
+}
+
+/* An integer number's value; false if it does not fit int64_t. */
+static bool int_value(const struct jnum *n, int64_t *out)
+{
+    uint64_t v = n->m;
+    if (n->nint > 18) {             /* may overflow: redo with checks */
+        v = 0;
+        for (int i = 0; i < n->nint; i++) {
+            unsigned dg = (unsigned)(n->ds[i] - '0');
+            if (v > (UINT64_MAX - dg) / 10)
+                return false;
+            v = v * 10 + dg;
+        }
+    }
+    if (n->neg ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX)
+        return false;
+    *out = n->neg ? (int64_t)(0 - v) : (int64_t)v;
+    return true;
+}
+
+/* DECIMAL(p, s) from a scanned number without exponent and with at most 18
+ * digits: m * 10^-nfrac rounded HALF_UP to scale s.  Same result as
+ * dec_parse on the text: 0 ok, 1 does not fit; -1 = not handled here. */
+static inline int dec_scaled(const struct jnum *n, int prec, int scale, dec128 *out)
+{
+    unsigned __int128 u = n->m;
+    if (n->nfrac <= scale) {
+        int k = scale - n->nfrac;
+        if (k > 19)
+            return -1;
+        u *= (unsigned __int128)dec_pow10[k];   /* < 10^37: no overflow */
+    } else {
+        uint64_t p10 = (uint64_t)dec_pow10[n->nfrac - scale];   /* <= 10^18 */
+        uint64_t q = n->m / p10, r = n->m % p10;
+        u = q + (r >= p10 / 10 * 5);    /* first dropped digit >= 5 */
+    }
+    if (u >= (unsigned __int128)dec_pow10[prec])
+        return 1;
+    *out = n->neg ? -(dec128)u : (dec128)u;
+    return 0;
 }
 
 static const char *skip_value(struct json_dec *d, const char *p, const char *end);
@@ -524,8 +577,8 @@ static const char *skip_value(struct json_dec *d, const char *p, const char *end
 {
     if (p >= end)
         return fail_eof(d, p);
-    bool b1, b2;
-    int64_t iv;
+    bool b1;
+    struct jnum num;
     switch (*p) {
     case '"':
         p = scan_string(d, p + 1, end, &b1);
@@ -538,7 +591,7 @@ static const char *skip_value(struct json_dec *d, const char *p, const char *end
     case 'n': return literal(d, p, end, "null", 4);
     default:
         if (*p == '-' || (unsigned)(*p - '0') <= 9)
-            return scan_number(d, p, end, &b1, &iv, &b2);
+            return scan_number(d, p, end, &num);   /* grammar only: value unused */
         return fail(d, p, "unexpected character '%c'", *p);
     }
 }
@@ -1119,18 +1172,33 @@ static const char *parse_field(struct json_dec *d, const struct jfield *f, struc
             set_null(v, row);
         return p;
     default: {
-        bool is_int, ovf = false;
-        int64_t iv = 0;
-        if (*p != '-' && (unsigned)(*p - '0') > 9)
+        if (*p != '-' && !is_digit(*p))
             return fail(d, p, "unexpected character '%c'", *p);
-        p = scan_number(d, p, end, &is_int, &iv, &ovf);
+        struct jnum num;
+        p = scan_number(d, p, end, &num);
         if (p == NULL)
             return NULL;
-        if (is_int && !ovf && id == T_BIGINT) {     /* the common case, inline */
-            v->i64[row] = iv;
+        bool is_int = num.nfrac == 0 && !num.exp;
+        if (is_int && num.nint <= 18 && id == T_BIGINT) {     /* the common case, inline */
+            v->i64[row] = num.neg ? -(int64_t)num.m : (int64_t)num.m;
             vec_set_valid(v, row);
             return p;
         }
+        if (id == T_DECIMAL && !num.exp && num.nint + num.nfrac <= 18) {
+            dec128 u;
+            int r = dec_scaled(&num, f->type->precision, f->type->scale, &u);
+            if (r == 0) {
+                v->i128[row] = u;
+                vec_set_valid(v, row);
+                return p;
+            }
+            if (r > 0) {
+                set_null(v, row);   /* does not fit: NULL, as Flink's fromBigDecimal */
+                return p;
+            }
+        }
+        int64_t iv = 0;
+        bool ovf = is_int && !int_value(&num, &iv);
         return from_number(d, f, v, row, vs, p, is_int, iv, ovf) ? p : NULL;
     }
     }

@@ -105,5 +105,13 @@ SQL
 "$WEIR" run q.sql -q >out 2>err; check "bare select exits 0" test $? -eq 0
 test "$(cat out)" = "+I[2, xy]"; check "bare select prints +I[2, xy]" test $? -eq 0
 
+# docs/CONNECTORS.md is generated from the connectors' option tables: it must be current
+REPO=$(cd "$(dirname "$WEIR")/.." && pwd)
+if [ -f "$REPO/docs/CONNECTORS.md" ]; then
+    "$WEIR" connectors > connectors.md
+    cmp -s connectors.md "$REPO/docs/CONNECTORS.md"
+    check "docs/CONNECTORS.md is current (regenerate: weir connectors > docs/CONNECTORS.md)" test $? -eq 0
+fi
+
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
