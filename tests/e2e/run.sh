@@ -89,6 +89,27 @@ for sig in INT TERM; do
     check "SIG$sig: sink files committed ($n rows)" test "$n" -gt 100
 done
 
+# an unbounded filesystem source picks up files that appear while it runs
+mkdir -p mon
+echo '1,a' > mon/f1.csv
+cat > mon.sql <<'SQL'
+CREATE TABLE src (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = 'mon',
+  'format' = 'csv', 'source.monitor-interval' = '200ms');
+CREATE TABLE out_p (id INT, s STRING) WITH ('connector' = 'print');
+INSERT INTO out_p SELECT id, UPPER(s) FROM src;
+SQL
+"$WEIR" run mon.sql --no-progress >out 2>err & pid=$!
+sleep 0.7
+echo '2,b' > mon/f2.csv
+printf '3,c\n4,d\n' > mon/.f3.tmp && mv mon/.f3.tmp mon/f3.csv
+for _ in $(seq 1 50); do [ "$(wc -l < out)" -ge 4 ] && break; sleep 0.1; done
+kill -INT $pid
+for _ in $(seq 1 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+kill -9 $pid 2>/dev/null
+wait $pid; check "monitored source exits 0 on SIGINT" test $? -eq 0
+test "$(sort out | tr '\n' ' ')" = "+I[1, A] +I[2, B] +I[3, C] +I[4, D] "
+check "monitored source read files added while running (hidden temp file skipped)" test $? -eq 0
+
 # progress line while running
 cat > slow.sql <<'SQL'
 CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen', 'rows-per-second' = '500', 'number-of-rows' = '1200');
