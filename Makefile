@@ -56,8 +56,12 @@ e2e: $(B)/weir
 	@bash tests/e2e/run.sh $(B)/weir
 
 # The one command of the README: everything, then everything again under ASan+UBSan.
+# Compiling runs in parallel; the suites run one after another (the e2e tests
+# time signals and would be disturbed by a parallel suite).
 test: setup
+	$(MAKE) -j2 all $(UNIT_BIN)
 	$(MAKE) test-fast
+	$(MAKE) -j2 SAN=1 all $(UNIT_BIN:build/%=build-san/%)
 	$(MAKE) SAN=1 test-fast
 	@echo "make test: all suites passed (plain and ASan+UBSan)"
 

@@ -576,6 +576,47 @@ static inline bool is_space(char c)
 
 int dec_parse(const char *str, size_t len, int p, int s, dec128 *out)
 {
+    /* Fast path for what files nearly always hold: [sign] digits [. digits],
+     * at most 18 digits, no exponent, no surrounding space.  The digits fit an
+     * int64, so one plain multiply-add loop and one scaling step (HALF_UP on the
+     * first dropped digit, as below) replace the general digit buffer.  Any
+     * other text falls through to the general code; results are identical. */
+    if (len > 0 && len <= 20) {
+        const char *q = str, *e = str + len;
+        bool neg = false;
+        if (*q == '-' || *q == '+') {
+            neg = *q == '-';
+            q++;
+        }
+        uint64_t m = 0;
+        int nd = 0, frac = 0;
+        bool point = false;
+        for (; q < e; q++) {
+            unsigned dg = (unsigned)(*q - '0');
+            if (dg <= 9) {
+                m = m * 10 + dg;
+                nd++;
+                frac += point;
+            } else if (*q == '.' && !point) {
+                point = true;
+            } else {
+                break;
+            }
+        }
+        if (q == e && nd > 0 && nd <= 18 && s - frac <= 19) {
+            u128 u;
+            if (frac <= s) {
+                u = (u128)m * (u128)dec_pow10[s - frac];   /* < 10^37 */
+            } else {
+                uint64_t p10 = (uint64_t)dec_pow10[frac - s];   /* <= 10^18 */
+                u = m / p10 + (m % p10 >= p10 / 10 * 5);
+            }
+            if (u >= (u128)dec_pow10[p])
+                return 1;
+            *out = neg ? -(dec128)u : (dec128)u;
+            return 0;
+        }
+    }
     while (len > 0 && is_space(str[0])) {
         str++;
         len--;

@@ -89,8 +89,7 @@ void vec_set_str(struct vec *v, int i, const char *p, size_t len)
     v->s[i].len = (uint32_t)len;
 }
 
-/* Grows an ARRAY/MAP child vector so it can hold need elements. */
-static void vec_child_reserve(struct vec *c, int need)
+void vec_reserve(struct vec *c, int need)
 {
     if (need <= c->cap)
         return;
@@ -110,7 +109,7 @@ static void vec_child_reserve(struct vec *c, int need)
         c->valid_cap = w;
     }
     for (int k = 0; k < c->n_children; k++)
-        vec_child_reserve(&c->children[k], cap);
+        vec_reserve(&c->children[k], cap);
     if (c->offsets) {
         c->offsets = mem_realloc(c->offsets, ((size_t)cap + 1) * sizeof(int32_t));
     }
@@ -144,7 +143,7 @@ void vec_copy_row(struct vec *dst, int di, const struct vec *src, int si)
             int start = di > 0 ? dst->offsets[di] : 0;
             int n = src->offsets[si + 1] - src->offsets[si];
             for (int k = 0; k < dst->n_children; k++) {
-                vec_child_reserve(&dst->children[k], start + n);
+                vec_reserve(&dst->children[k], start + n);
                 for (int e = 0; e < n; e++)
                     vec_copy_row(&dst->children[k], start + e, &src->children[k],
                                  src->offsets[si] + e);

@@ -90,6 +90,10 @@ void vec_free(struct vec *v);
 /* Copies row src_i of src into row dst_i of dst (same type; strings copied
  * into dst's arena). */
 void vec_copy_row(struct vec *dst, int dst_i, const struct vec *src, int src_i);
+/* Grows v (and its children) to hold at least need rows; new values are zero
+ * and present.  For the element vectors of ARRAY/MAP columns, which hold more
+ * entries than the batch has rows. */
+void vec_reserve(struct vec *v, int need);
 /* Stores a string in row i, copying the bytes into v's arena. */
 void vec_set_str(struct vec *v, int i, const char *p, size_t len);
 

@@ -21,6 +21,12 @@
  *
  * Writing: fields joined by the delimiter, each cell via vfmt_csv (Jackson's
  * quoting rule, NULL as the null literal or empty).
+ *
+ * Speed: lines without quote or escape characters (nearly all) are split in
+ * one SSE2 pass (see csv_decode), and DECIMAL text takes dec_parse's int64
+ * fast path.  On bench/micro_formats.c's stateless.sh records (32 B, amount
+ * DECIMAL(10, 2)), back to back on a shared 2-core machine: 175-215 MB/s
+ * before, 205-360 MB/s after (noisy; the gain did not show in every pair).
  */
 #include <string.h>
 #include <strings.h>
@@ -253,37 +259,6 @@ static bool convert_scalar(struct csv_dec *d, struct vec *v, int row, const char
     return true;
 }
 
-/* Grows an ARRAY's element vector to hold need entries. */
-static void child_reserve(struct vec *c, int need)
-{
-    if (need <= c->cap)
-        return;
-    int cap = c->cap ? c->cap : 16;
-    while (cap < need)
-        cap *= 2;
-    size_t es = 0;
-    switch (type_lane(c->type)) {
-    case LANE_BOOL: es = 1; break;
-    case LANE_I64: es = 8; break;
-    case LANE_F64: es = 8; break;
-    case LANE_I128: es = 16; break;
-    case LANE_STR: es = sizeof(struct str); break;
-    default: break;
-    }
-    if (es) {
-        c->data = mem_realloc(c->data, (size_t)cap * es);
-        memset((char *)c->data + (size_t)c->cap * es, 0, (size_t)(cap - c->cap) * es);
-    }
-    if (c->valid) {
-        int w = (cap + 63) / 64;
-        c->valid = mem_realloc(c->valid, (size_t)w * sizeof(uint64_t));
-        for (int k = c->valid_cap; k < w; k++)
-            c->valid[k] = ~0ULL;
-        c->valid_cap = w;
-    }
-    c->cap = cap;
-}
-
 static void set_null(struct vec *v, int row)
 {
     vec_set_null(v, row);
@@ -314,7 +289,7 @@ static bool convert(struct csv_dec *d, struct vec *v, int row, const char *s, si
             const char *q = memchr(p, d->arr_delim, (size_t)(end - p));
             if (q == NULL)
                 q = end;
-            child_reserve(c, start + k + 1);
+            vec_reserve(c, start + k + 1);
             if (!(ok = convert_scalar(d, c, start + k, p, (size_t)(q - p))))
                 break;
             k++;
@@ -357,6 +332,18 @@ static int bad_cell(struct csv_dec *d, struct batch *b, int row, const struct cs
                    n > 64 ? "..." : "", c->type_name);
 }
 
+/* Field number `field` (text s[0..n)) into its column, if the job reads it. */
+static inline int put_field(struct csv_dec *d, struct batch *b, int row, int field,
+                            const char *s, size_t n)
+{
+    if (field < d->n_phys && d->want[field] >= 0) {
+        const struct csv_col *c = &d->cols[d->want[field]];
+        if (!convert(d, &b->cols[c->col], row, s, n))
+            return bad_cell(d, b, row, c, s, n);
+    }
+    return WEIR_OK;
+}
+
 static int csv_decode(struct decoder *dec, const char *rec, size_t len, struct batch *b,
                       int row, bool *lossy, struct weir_error *err)
 {
@@ -366,9 +353,62 @@ static int csv_decode(struct decoder *dec, const char *rec, size_t len, struct b
     d->lossy = lossy;
     if (d->allow_comments && len > 0 && rec[0] == '#')
         return WEIR_DONE;
-    /* the scan stops at the delimiter, or at the escape char when there is one */
-    char stop2 = d->esc ? d->esc : d->delim;
+    /* the general scan stops at the delimiter, or at the escape char if any */
+    const char stop2 = d->esc ? d->esc : d->delim;
     int field = 0;
+    int rc;
+#ifdef __SSE2__
+    /*
+     * Fast path for plain fields: one pass over the line, 16 bytes at a time,
+     * finds every delimiter and the first quote or escape character.  The
+     * fields that end before that character are converted straight away; from
+     * there (usually: never) the general loop below takes over at the field
+     * where it stopped, so the result is the same as the general loop alone.
+     * Before this, a find2 call per field (setup, a 16-byte load and a scalar
+     * tail each) was a third of csv_decode.
+     */
+    if (d->quote != d->delim && d->esc != d->delim) {
+        const __m128i vd = _mm_set1_epi8(d->delim);
+        const __m128i vq = _mm_set1_epi8(d->quote ? d->quote : d->delim);
+        const __m128i ve = _mm_set1_epi8(d->esc ? d->esc : d->delim);
+        const char *c = rec;
+        while (end - c >= 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(const void *)c);
+            unsigned md = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, vd));
+            unsigned ms = (unsigned)_mm_movemask_epi8(
+                              _mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, ve))) &
+                          ~md;
+            if (ms)
+                md &= (ms & (0u - ms)) - 1;     /* delimiters before the first special */
+            while (md) {
+                const char *fe = c + __builtin_ctz(md);
+                md &= md - 1;
+                if ((rc = put_field(d, b, row, field, p, (size_t)(fe - p))) != WEIR_OK)
+                    return rc;
+                field++;
+                p = fe + 1;
+            }
+            if (ms)
+                goto general;
+            c += 16;
+        }
+        for (; c < end; c++) {
+            if (*c == d->delim) {
+                if ((rc = put_field(d, b, row, field, p, (size_t)(c - p))) != WEIR_OK)
+                    return rc;
+                field++;
+                p = c + 1;
+            } else if ((d->quote && *c == d->quote) || (d->esc && *c == d->esc)) {
+                goto general;
+            }
+        }
+        if ((rc = put_field(d, b, row, field, p, (size_t)(end - p))) != WEIR_OK)
+            return rc;
+        field++;
+        goto counted;
+    }
+general:
+#endif
     for (;;) {
         const char *s, *fe;
         size_t n;
@@ -424,19 +464,16 @@ static int csv_decode(struct decoder *dec, const char *rec, size_t len, struct b
                 n = (size_t)(fe - p);
             }
         }
-        if (field < d->n_phys && d->want[field] >= 0) {
-            const struct csv_col *c = &d->cols[d->want[field]];
-            if (!convert(d, &b->cols[c->col], row, s, n)) {
-                int rc = bad_cell(d, b, row, c, s, n);
-                if (rc != WEIR_OK)
-                    return rc;
-            }
-        }
+        if ((rc = put_field(d, b, row, field, s, n)) != WEIR_OK)
+            return rc;
         field++;
         if (fe >= end)
             break;
         p = fe + 1;
     }
+#ifdef __SSE2__
+counted:
+#endif
     if (field != d->n_phys) {
         if (!d->ignore_errors)
             return err_set(err, WEIR_ERR_PARSE,

@@ -86,41 +86,6 @@ static int64_t now_mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Grows an ARRAY/MAP child vector to hold need entries. */
-static void child_reserve(struct vec *c, int need)
-{
-    if (need <= c->cap)
-        return;
-    int cap = c->cap ? c->cap : 16;
-    while (cap < need)
-        cap *= 2;
-    size_t es = 0;
-    switch (type_lane(c->type)) {
-    case LANE_BOOL: es = 1; break;
-    case LANE_I64: es = 8; break;
-    case LANE_F64: es = 8; break;
-    case LANE_I128: es = 16; break;
-    case LANE_STR: es = sizeof(struct str); break;
-    default: break;
-    }
-    if (es) {
-        c->data = mem_realloc(c->data, (size_t)cap * es);
-        memset((char *)c->data + (size_t)c->cap * es, 0, (size_t)(cap - c->cap) * es);
-    }
-    if (c->valid) {
-        int w = (cap + 63) / 64;
-        c->valid = mem_realloc(c->valid, (size_t)w * sizeof(uint64_t));
-        for (int k = c->valid_cap; k < w; k++)
-            c->valid[k] = ~0ULL;
-        c->valid_cap = w;
-    }
-    for (int k = 0; k < c->n_children; k++)
-        child_reserve(&c->children[k], cap);
-    if (c->offsets)
-        c->offsets = mem_realloc(c->offsets, ((size_t)cap + 1) * sizeof(int32_t));
-    c->cap = cap;
-}
-
 static int64_t type_int_min(const struct sql_type *t)
 {
     int bits = type_int_bits(t);
@@ -243,7 +208,7 @@ static void gen_random(const struct dg_field *f, const struct sql_type *t, bool 
         int n = top && f->length != 100 ? f->length : 3;
         int start = row > 0 ? v->offsets[row] : 0;
         for (int k = 0; k < v->n_children; k++)
-            child_reserve(&v->children[k], start + n);
+            vec_reserve(&v->children[k], start + n);
         for (int i = 0; i < n; i++) {
             vec_set_valid(&v->children[0], start + i);
             gen_random(f, t->elem, false, &v->children[0], start + i, s, now_us);
