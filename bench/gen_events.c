@@ -6,10 +6,11 @@
  *   gen_events N SEED OUT.ndjson OUT.csv
  *
  * One event, the same values in both files (the CSV has no header, fields in
- * schema order user_id, action, item_id, amount, ts):
+ * schema order user_id, action, item_id, amount, ts, then device and page,
+ * which only the CSV log line carries so that both lines are ~80 bytes):
  *
  *   {"user_id":48213,"action":"click","item_id":9321,"amount":12.50,"ts":1704103200}
- *   48213,click,9321,12.50,1704103200
+ *   48213,click,9321,12.50,1704103200,android,/item/9321/detail?ref=home&pos=3
  *
  * Value distributions (what the benchmark filter sees):
  *   user_id  uniform 1..99999            item_id  uniform 1..9999
@@ -17,7 +18,7 @@
  *   amount   uniform 0.01..99.99, always two decimals
  *   ts       2024-01-01 00:00:00 UTC plus the event index (seconds)
  * so `amount > 50 AND action <> 'view'` keeps about 22% of the events.  An
- * NDJSON line averages ~81 bytes, a CSV line ~34 (same fields, no keys).
+ * NDJSON line averages ~80 bytes, a CSV line ~80 too.
  *
  * Prints one line to stdout: events, bytes of each file, and how many events
  * the benchmark filter keeps (a third, independent correctness count).
@@ -105,6 +106,11 @@ int main(int argc, char **argv)
         size_t len;
         unsigned pct;                   /* cumulative percentage */
     } actions[] = {{"view", 4, 55}, {"click", 5, 80}, {"cart", 4, 92}, {"purchase", 8, 100}};
+    static const struct {
+        const char *name;
+        size_t len;
+    } devices[] = {{"android", 7}, {"ios", 3}, {"web", 3}, {"mini_program", 12}},
+      refs[] = {{"home", 4}, {"search", 6}, {"recommend", 9}, {"share", 5}};
     const uint64_t ts0 = 1704067200;    /* 2024-01-01 00:00:00 UTC */
     uint64_t kept = 0;
 
@@ -117,6 +123,9 @@ int main(int argc, char **argv)
         uint64_t item = rng_range(1, 9999);
         uint64_t cents = rng_range(1, 9999);
         uint64_t ts = ts0 + i;
+        /* drawn after the fields above so those keep their values */
+        unsigned dev = (unsigned)rng_range(0, 3), ref = (unsigned)rng_range(0, 3);
+        uint64_t pos = rng_range(1, 60);
         if (cents > 5000 && a != 0)     /* amount > 50 AND action <> 'view' */
             kept++;
 
@@ -155,6 +164,16 @@ int main(int argc, char **argv)
         p = put_str(p, amt, amt_len);
         *p++ = ',';
         p = put_u64(p, ts);
+        /* a log line carries more than the JSON's five fields: the device and
+         * the page, so that a CSV line is ~80 bytes like an NDJSON one */
+        *p++ = ',';
+        p = put_str(p, devices[dev].name, devices[dev].len);
+        p = PUT_LIT(p, ",/item/");
+        p = put_u64(p, item);
+        p = PUT_LIT(p, "/detail?ref=");
+        p = put_str(p, refs[ref].name, refs[ref].len);
+        p = PUT_LIT(p, "&pos=");
+        p = put_u64(p, pos);
         *p++ = '\n';
         cs.len = (size_t)(p - cs.buf);
     }

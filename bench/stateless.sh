@@ -53,8 +53,8 @@ done
 
 # ---- input files (once per EVENTS/SEED) -------------------------------------------
 JSON=$OUT/events-$EVENTS-$SEED.ndjson
-CSV=$OUT/events-$EVENTS-$SEED.csv
-META=$OUT/events-$EVENTS-$SEED.meta
+CSV=$OUT/events-$EVENTS-$SEED.v2.csv
+META=$OUT/events-$EVENTS-$SEED.v2.meta
 if [ ! -s "$META" ] || [ ! -s "$JSON" ] || [ ! -s "$CSV" ]; then
     echo "generating $EVENTS events (seed $SEED) into bench/out/ ..." >&2
     "$BIN/gen_events" "$EVENTS" "$SEED" "$JSON" "$CSV" > "$META.tmp"

@@ -7,7 +7,9 @@ CREATE TABLE events (
     action  STRING,
     item_id BIGINT,
     amount  DECIMAL(10, 2),
-    ts      BIGINT
+    ts      BIGINT,
+    device  STRING,
+    page    STRING
 ) WITH (
     'connector' = 'filesystem',
     'path'      = '${FILE}',
