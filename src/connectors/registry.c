@@ -21,12 +21,14 @@ extern const struct connector_def conn_datagen;
 extern const struct connector_def conn_print;
 extern const struct connector_def conn_blackhole;
 extern const struct connector_def conn_filesystem;
+extern const struct connector_def conn_nexmark;
 
 static const struct connector_def *const connectors[] = {
     &conn_datagen,
     &conn_print,
     &conn_blackhole,
     &conn_filesystem,
+    &conn_nexmark,
 };
 #define N_CONNECTORS ((int)(sizeof(connectors) / sizeof(connectors[0])))
 

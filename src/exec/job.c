@@ -10,6 +10,7 @@
 #include "exec/job.h"
 #include "exec/deadletter.h"
 #include "exec/op.h"
+#include "exec/op_window.h"
 #include "exec/values.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
+static int64_t now_us(void);
 
 static void on_signal(int sig)
 {
@@ -57,6 +59,10 @@ struct job_source {
     struct batch *batch;
     bool done;
     int64_t rows;                   /* read */
+    struct expr *wm_expr;           /* WATERMARK over the produced columns, or NULL */
+    int64_t wm;                     /* largest watermark emitted */
+    bool idle;                      /* marked idle (idle-timeout) */
+    int64_t last_data_us;           /* when rows last arrived (idle detection) */
 };
 
 struct job_sink {
@@ -86,37 +92,63 @@ struct job {
     pthread_mutex_t progress_mu;
     pthread_cond_t progress_cv;
     bool finished;
+    bool has_timers;                /* some operator has processing-time timers */
     bool tty;                       /* stderr is a terminal */
     struct timespec t_start;
 };
 
 static void job_add_op(struct job *j, struct op *op)
 {
+    op->dlq = j->dlq;
+    if (op->ops->timer)
+        j->has_timers = true;
     j->ops = mem_realloc(j->ops, (size_t)(j->n_ops + 1) * sizeof(*j->ops));
     j->ops[j->n_ops++] = op;
 }
 
-/* The emitter of a source: pushes are done by the driver via op_emit. */
-static int source_op_push(struct op *op, struct batch *b, struct eval_ctx *ctx,
+/* The emitter of a source: the driver pushes through it with op_emit. */
+static int source_op_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
                           struct weir_error *err)
 {
+    (void)port;
     return op_emit(op, b, ctx, err);
 }
-static int source_op_finish(struct op *op, struct weir_error *err)
+static int source_op_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
-    return op_finish_next(op, err);
+    return op_finish_next(op, ctx, err);
 }
 static void source_op_free(struct op *op) { mem_free(op); }
-static const struct op_ops source_op_ops = {"Source", source_op_push, source_op_finish,
-                                            source_op_free};
+static const struct op_ops source_op_ops = {"Source", source_op_push, NULL, NULL,
+                                            source_op_finish, source_op_free};
 
 static struct op *source_op_new(int id, const char *name)
 {
     struct op *op = mem_calloc(1, sizeof(*op));
-    op->ops = &source_op_ops;
-    op->id = id;
-    op->label = mem_sprintf("Source: %s", name);
+    op_init(op, &source_op_ops, id, mem_sprintf("Source: %s", name));
     return op;
+}
+
+/* The source's watermark after a batch: the largest value of the table's
+ * WATERMARK expression so far (it never goes back). */
+static int source_watermark(struct job_source *s, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (s->wm_expr == NULL || s->batch->n == 0)
+        return WEIR_OK;
+    const struct vec *v;
+    int rc = expr_eval(s->wm_expr, ctx, s->batch, &v, err);
+    if (rc)
+        return rc;
+    int64_t max = s->wm;
+    for (int i = 0; i < s->batch->n; i++)
+        if (!vec_is_null(v, i) && v->i64[i] > max)
+            max = v->i64[i];
+    if (max > s->wm || s->idle) {
+        s->wm = max;
+        s->idle = false;
+        if (max != WM_NONE)
+            return op_emit_watermark(s->op, max, ctx, err);
+    }
+    return WEIR_OK;
 }
 
 static void table_ctx_fill(struct job *j, struct table_ctx *c, struct cat_table *t,
@@ -202,6 +234,8 @@ static struct job_source *source_for(struct job *j, struct lnode *scan, struct w
     }
     s->src->table = s->ctx;
     s->batch = batch_new(scan->n_out, scan->out_types);
+    s->wm_expr = scan->wm_expr;
+    s->wm = WM_NONE;
     s->op = source_op_new(scan->id, scan->table->name);
     job_add_op(j, s->op);
     j->n_sources++;
@@ -229,6 +263,7 @@ static int build(struct job *j, struct lnode *n, struct op ***ends, int *n_ends,
         s->node = n;
         s->src = values_source_new(n->rows, n->n_rows, n->n_out, n->out_types);
         s->batch = batch_new(n->n_out, n->out_types);
+        s->wm = WM_NONE;
         s->op = source_op_new(n->id, "VALUES");
         job_add_op(j, s->op);
         *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
@@ -275,6 +310,28 @@ static int build(struct job *j, struct lnode *n, struct op ***ends, int *n_ends,
         mem_free(in);
         *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
         (*ends)[(*n_ends)++] = c;
+        return WEIR_OK;
+    }
+    case LN_WINDOW_AGG:
+    case LN_WINDOW_TVF: {
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build(j, n->inputs[0], &in, &n_in, err);
+        if (rc) {
+            mem_free(in);
+            return rc;
+        }
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *w = op_window_new(n->id, &n->win, n->kind == LN_WINDOW_TVF, n->keys,
+                                     n->n_keys, n->aggs, n->n_aggs, n->n_out, n->out_types,
+                                     sb_steal(&sb));
+        job_add_op(j, w);
+        for (int i = 0; i < n_in; i++)
+            op_connect(in[i], w);
+        mem_free(in);
+        *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
+        (*ends)[(*n_ends)++] = w;
         return WEIR_OK;
     }
     case LN_SINK:
@@ -399,7 +456,7 @@ static void explain_op(const struct op *op, struct strbuf *sb, int depth)
         sb_adds(sb, "   ");
     sb_addf(sb, "-> %s\n", op->label);
     for (int i = 0; i < op->n_next; i++)
-        explain_op(op->next[i], sb, depth + 1);
+        explain_op(op->next[i].to, sb, depth + 1);
 }
 
 void job_explain(const struct job *j, struct strbuf *sb)
@@ -417,12 +474,19 @@ void job_explain(const struct job *j, struct strbuf *sb)
             sb_addf(sb, "Source: VALUES (%d rows) parallelism=1\n", s->node->n_rows);
         }
         for (int k = 0; k < s->op->n_next; k++)
-            explain_op(s->op->next[k], sb, 1);
+            explain_op(s->op->next[k].to, sb, 1);
     }
     sb_adds(sb, "Stateless operators are fused into one chain per path (no queues, no copies).\n");
 }
 
 /* ---- running -------------------------------------------------------------------------- */
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static double elapsed_s(const struct timespec *t0)
 {
@@ -574,6 +638,13 @@ int job_run(struct job *j, struct weir_error *err)
     struct eval_ctx ctx = {&j->eval_arena, 0};
     int active = j->n_sources;
     bool stopped = false;
+    int64_t next_tick = 0;
+    const char *idle_cfg = plan_config(j->p, "table.exec.source.idle-timeout");
+    int64_t idle_ms = 0;
+    if (idle_cfg)
+        opt_parse_duration_ms(idle_cfg, &idle_ms);
+    for (int i = 0; i < j->n_sources; i++)
+        j->sources[i].last_data_us = now_us();
     while (active > 0 && rc == WEIR_OK) {
         if (stop_requested) {
             stopped = true;
@@ -589,8 +660,11 @@ int job_run(struct job *j, struct weir_error *err)
             int prc = s->src->ops->poll(s->src, s->batch, err);
             if (s->batch->n > 0) {
                 any = true;
-                ctx.now_us = 0;
+                s->last_data_us = now_us();
+                ctx.now_us = s->last_data_us;
                 rc = op_emit(s->op, s->batch, &ctx, err);
+                if (rc == WEIR_OK)
+                    rc = source_watermark(s, &ctx, err);
                 arena_reset(&j->eval_arena);
                 if (rc)
                     break;
@@ -598,25 +672,48 @@ int job_run(struct job *j, struct weir_error *err)
             if (prc == WEIR_DONE) {
                 s->done = true;
                 active--;
-                rc = op_finish_next(s->op, err);
+                /* a bounded input ends with the final watermark: every window fires */
+                rc = op_emit_watermark(s->op, WM_END, &ctx, err);
+                if (rc == WEIR_OK)
+                    rc = op_finish_next(s->op, &ctx, err);
+                arena_reset(&j->eval_arena);
             } else if (prc == WEIR_AGAIN) {
                 if (s->src->wait_ms > 0 && s->src->wait_ms < wait_ms)
                     wait_ms = s->src->wait_ms;
+                if (idle_ms > 0 && !s->idle && now_us() - s->last_data_us > idle_ms * 1000) {
+                    /* an idle split stops holding back the watermark */
+                    s->idle = true;
+                    rc = op_emit_watermark(s->op, WM_IDLE, &ctx, err);
+                }
             } else if (prc < 0) {
                 rc = prc;
             }
         }
+        /* processing-time timers, about every 50 ms */
+        int64_t t = now_us();
+        if (rc == WEIR_OK && j->has_timers && t >= next_tick) {
+            next_tick = t + 50000;
+            ctx.now_us = t;
+            for (int i = 0; i < j->n_ops && rc == WEIR_OK; i++)
+                if (j->ops[i]->ops->timer)
+                    rc = j->ops[i]->ops->timer(j->ops[i], t, &ctx, err);
+            arena_reset(&j->eval_arena);
+        }
         if (!any && rc == WEIR_OK && active > 0) {
+            if (j->has_timers && wait_ms > 50)
+                wait_ms = 50;
             struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
-    /* a stop request ends the inputs: sinks flush what they hold */
+    /* a stop request ends the inputs: windows fire and sinks flush what they hold */
     if (stopped && rc == WEIR_OK)
         for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++)
             if (!j->sources[i].done) {
                 j->sources[i].done = true;
-                rc = op_finish_next(j->sources[i].op, err);
+                rc = op_emit_watermark(j->sources[i].op, WM_END, &ctx, err);
+                if (rc == WEIR_OK)
+                    rc = op_finish_next(j->sources[i].op, &ctx, err);
             }
     if (j->progress_running) {
         pthread_mutex_lock(&j->progress_mu);

@@ -14,21 +14,62 @@ int op_emit(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_er
         return WEIR_OK;
     atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
     for (int i = 0; i < op->n_next; i++) {
-        struct op *d = op->next[i];
+        struct op *d = op->next[i].to;
         atomic_fetch_add_explicit(&d->rows_in, n, memory_order_relaxed);
-        int rc = d->ops->push(d, b, ctx, err);
+        int rc = d->ops->push(d, op->next[i].port, b, ctx, err);
         if (rc)
             return rc;
     }
     return WEIR_OK;
 }
 
-int op_finish_next(struct op *op, struct weir_error *err)
+int op_emit_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (wm != WM_IDLE)
+        atomic_store_explicit(&op->wm_out, wm, memory_order_relaxed);
+    for (int i = 0; i < op->n_next; i++) {
+        int rc = op_watermark_in(op->next[i].to, op->next[i].port, wm, ctx, err);
+        if (rc)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+int op_watermark_in(struct op *op, int port, int64_t wm, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    /* a watermark never goes back; an idle input stops holding the rest */
+    if (wm == WM_IDLE || op->in_wm[port] == WM_IDLE || wm > op->in_wm[port])
+        op->in_wm[port] = wm;
+    int64_t min = WM_END;
+    bool all_idle = true;
+    for (int i = 0; i < op->n_inputs; i++) {
+        if (op->in_wm[i] == WM_IDLE)
+            continue;
+        all_idle = false;
+        if (op->in_wm[i] < min)
+            min = op->in_wm[i];
+    }
+    if (all_idle) {
+        if (op->wm == WM_IDLE)
+            return WEIR_OK;
+        op->wm = WM_IDLE;
+        return op_emit_watermark(op, WM_IDLE, ctx, err);
+    }
+    if (min == WM_NONE || (op->wm != WM_IDLE && min <= op->wm))
+        return WEIR_OK;
+    op->wm = min;
+    if (op->ops->watermark)
+        return op->ops->watermark(op, min, ctx, err);
+    return op_emit_watermark(op, min, ctx, err);
+}
+
+int op_finish_next(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
     for (int i = 0; i < op->n_next; i++) {
-        struct op *d = op->next[i];
+        struct op *d = op->next[i].to;
         if (++d->n_finished == d->n_inputs) {
-            int rc = d->ops->finish(d, err);
+            int rc = d->ops->finish(d, ctx, err);
             if (rc)
                 return rc;
         }
@@ -39,8 +80,21 @@ int op_finish_next(struct op *op, struct weir_error *err)
 void op_connect(struct op *from, struct op *to)
 {
     from->next = mem_realloc(from->next, (size_t)(from->n_next + 1) * sizeof(*from->next));
-    from->next[from->n_next++] = to;
+    from->next[from->n_next++] = (struct op_edge){to, to->n_inputs};
+    to->in_wm = mem_realloc(to->in_wm, (size_t)(to->n_inputs + 1) * sizeof(int64_t));
+    to->in_wm[to->n_inputs] = WM_NONE;
     to->n_inputs++;
+    to->wm = WM_NONE;
+}
+
+void op_init(struct op *op, const struct op_ops *ops, int id, char *label)
+{
+    memset(op, 0, sizeof(*op));
+    op->ops = ops;
+    op->id = id;
+    op->label = label;
+    op->wm = WM_NONE;
+    atomic_store(&op->wm_out, WM_NONE);
 }
 
 void op_free(struct op *op)
@@ -48,6 +102,7 @@ void op_free(struct op *op)
     if (op == NULL)
         return;
     mem_free(op->next);
+    mem_free(op->in_wm);
     mem_free(op->label);
     op->ops->free(op);
 }
@@ -63,8 +118,10 @@ struct op_calc {
     struct vec *out_cols;   /* shallow copies of the projection results */
 };
 
-static int calc_push(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err)
+static int calc_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                     struct weir_error *err)
 {
+    (void)port;
     struct op_calc *c = (struct op_calc *)op;
     struct batch view = *b;   /* never modify the caller's batch */
     if (c->filter) {
@@ -95,9 +152,9 @@ static int calc_push(struct op *op, struct batch *b, struct eval_ctx *ctx, struc
     return op_emit(op, &out, ctx, err);
 }
 
-static int calc_finish(struct op *op, struct weir_error *err)
+static int calc_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
-    return op_finish_next(op, err);
+    return op_finish_next(op, ctx, err);
 }
 
 static void calc_free(struct op *op)
@@ -111,14 +168,12 @@ static void calc_free(struct op *op)
     mem_free(c);
 }
 
-static const struct op_ops calc_ops = {"Calc", calc_push, calc_finish, calc_free};
+static const struct op_ops calc_ops = {"Calc", calc_push, NULL, NULL, calc_finish, calc_free};
 
 struct op *op_calc_new(int id, struct expr *filter, struct expr **exprs, int n_exprs)
 {
     struct op_calc *c = mem_calloc(1, sizeof(*c));
-    c->op.ops = &calc_ops;
-    c->op.id = id;
-    c->op.label = mem_sprintf("Calc#%d", id);
+    op_init(&c->op, &calc_ops, id, mem_sprintf("Calc#%d", id));
     c->filter = filter;
     c->exprs = exprs;
     c->n_exprs = n_exprs;
@@ -134,15 +189,27 @@ struct op_sink {
     struct sink *snk;
 };
 
-static int sink_push(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err)
+static int sink_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                     struct weir_error *err)
 {
     (void)ctx;
+    (void)port;
     struct op_sink *s = (struct op_sink *)op;
     return s->snk->ops->write(s->snk, b, err);
 }
 
-static int sink_finish(struct op *op, struct weir_error *err)
+/* Sinks end the graph: watermarks stop here. */
+static int sink_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
 {
+    (void)ctx;
+    (void)err;
+    atomic_store_explicit(&op->wm_out, wm, memory_order_relaxed);
+    return WEIR_OK;
+}
+
+static int sink_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    (void)ctx;
     struct op_sink *s = (struct op_sink *)op;
     return s->snk->ops->flush(s->snk, err);
 }
@@ -155,14 +222,13 @@ static void sink_free(struct op *op)
     mem_free(s);
 }
 
-static const struct op_ops sink_ops = {"Sink", sink_push, sink_finish, sink_free};
+static const struct op_ops sink_ops = {"Sink", sink_push, sink_watermark, NULL, sink_finish,
+                                       sink_free};
 
 struct op *op_sink_new(int id, struct sink *snk, const char *name)
 {
     struct op_sink *s = mem_calloc(1, sizeof(*s));
-    s->op.ops = &sink_ops;
-    s->op.id = id;
-    s->op.label = mem_sprintf("Sink: %s", name);
+    op_init(&s->op, &sink_ops, id, mem_sprintf("Sink: %s", name));
     s->snk = snk;
     return &s->op;
 }

@@ -24,33 +24,69 @@
 #include "exec/expr.h"
 
 struct op;
+struct deadletter;
+
+/* Watermarks are event-time microseconds.  WM_NONE: nothing seen yet;
+ * WM_IDLE: the input is idle and must not hold back the minimum;
+ * WM_END: end of input, every window may fire. */
+#define WM_NONE INT64_MIN
+#define WM_IDLE (INT64_MIN + 1)
+#define WM_END INT64_MAX
 
 struct op_ops {
     const char *kind;                       /* "Calc", "Sink", ... */
-    int (*push)(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err);
+    /* A batch from input `port` (the edge's index at the receiver). */
+    int (*push)(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                struct weir_error *err);
+    /* The combined watermark of the op's inputs advanced to wm (op_watermark_in
+     * computes it).  NULL: forward it downstream unchanged. */
+    int (*watermark)(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err);
+    /* Called by the driver about every 50 ms with the wall clock (processing-
+     * time windows); NULL when the op has no timers. */
+    int (*timer)(struct op *op, int64_t now_us, struct eval_ctx *ctx, struct weir_error *err);
     /* Called once when every input has ended; must forward to downstream. */
-    int (*finish)(struct op *op, struct weir_error *err);
+    int (*finish)(struct op *op, struct eval_ctx *ctx, struct weir_error *err);
     void (*free)(struct op *op);
+};
+
+struct op_edge {
+    struct op *to;
+    int port;                               /* input index at `to` */
 };
 
 struct op {
     const struct op_ops *ops;
     char *label;                            /* for EXPLAIN, metrics: "Calc#3" */
     int id;                                 /* the logical node's id */
-    struct op **next;                       /* downstream operators */
+    struct op_edge *next;                   /* downstream operators */
     int n_next;
     int n_inputs;                           /* upstream edges feeding this op */
     int n_finished;
+    int64_t *in_wm;                         /* per input: last watermark (or WM_IDLE) */
+    int64_t wm;                             /* combined watermark forwarded so far */
+    struct deadletter *dlq;                 /* for late rows (window operators) */
     _Atomic int64_t rows_in;
     _Atomic int64_t rows_out;
+    _Atomic int64_t late;                   /* rows dropped as late (dead-lettered) */
+    _Atomic int64_t state_keys;             /* entries held in state */
+    _Atomic int64_t state_bytes;            /* memory held in state */
+    _Atomic int64_t wm_out;                 /* last watermark forwarded (metrics) */
 };
 
 /* Sends b to every downstream operator of op. */
 int op_emit(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err);
+/* Forwards a watermark to every downstream operator. */
+int op_emit_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err);
+/* Records watermark wm on input `port` of op; when the minimum over its
+ * non-idle inputs advances, calls the op's watermark handler. */
+int op_watermark_in(struct op *op, int port, int64_t wm, struct eval_ctx *ctx,
+                    struct weir_error *err);
 /* Signals end of input to every downstream operator (each finishes when all
  * of its inputs have). */
-int op_finish_next(struct op *op, struct weir_error *err);
+int op_finish_next(struct op *op, struct eval_ctx *ctx, struct weir_error *err);
 void op_connect(struct op *from, struct op *to);
+/* Initialises the common part of an operator (label: taken, from mem_*). */
+void op_init(struct op *op, const struct op_ops *ops, int id, char *label);
 void op_free(struct op *op);
 
 /* A calc: optional filter, then projections (exprs over the input columns). */

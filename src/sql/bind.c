@@ -47,11 +47,26 @@ struct cte {
     int n_cols;
 };
 
+/* While binding SELECT/HAVING of an aggregation: aggregate calls and window
+ * properties become placeholders (EX_COLUMN with a negative index,
+ * -(1 + output column)) that agg_rewrite turns into references to the
+ * aggregation's output once every key is known. */
+struct agg_ctx {
+    struct lnode *agg;               /* the LN_WINDOW_AGG being built */
+    struct scope *from;              /* the scope of FROM (aggregate arguments) */
+    int n_from_cols;                 /* columns the aggregation's input has */
+    int tvf_ws, tvf_we, tvf_wt;      /* FROM columns of window_start/_end/_time, or -1 */
+    struct ast_expr *legacy;         /* GROUP BY TUMBLE(...) call, or NULL */
+    int n_aggs, cap_aggs;
+    struct agg_call *aggs;
+};
+
 struct binder {
     struct job_plan *p;
     struct arena *a;
     struct weir_error *err;
     int depth;
+    struct agg_ctx *agg;             /* set while binding an aggregation's outputs */
     struct cte ctes[64];
     int n_ctes;
     int view_depth;
@@ -62,6 +77,15 @@ struct binder {
 static struct lnode *bind_query(struct binder *bd, struct ast_query *q, struct scope *sc);
 static struct expr *bind_expr(struct binder *bd, struct scope *sc, struct ast_expr *e);
 static void add_sink(struct job_plan *p, struct lnode *sink);
+static struct expr *bind_top(struct binder *bd, struct scope *sc, struct ast_expr *ae);
+static struct lnode *bind_window_tvf(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
+static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
+static bool bind_args(struct binder *bd, struct scope *sc, struct ast_expr **in, int n,
+                      struct expr **out);
+static struct expr *require_bool(struct binder *bd, struct expr *e, const char *what);
+static const char *derived_name(struct binder *bd, struct ast_expr *ae, int pos);
+static void scope_from_node(struct binder *bd, struct lnode *n, struct scope *sc,
+                            const char *qual, const char **renames, int n_renames);
 
 /* ---- small helpers ------------------------------------------------------------- */
 
@@ -978,6 +1002,211 @@ static bool json_clause_args(struct binder *bd, struct scope *sc, struct ast_exp
     return true;
 }
 
+/* ---- aggregation --------------------------------------------------------------- */
+
+/* Structural equality of bound expressions (GROUP BY key matching). */
+static bool expr_equal(const struct expr *a, const struct expr *b)
+{
+    if (a->kind != b->kind || a->op != b->op || a->n_args != b->n_args ||
+        !type_equal(a->type, b->type))
+        return false;
+    switch (a->kind) {
+    case EX_COLUMN:
+    case EX_FIELD:
+        if (a->index != b->index)
+            return false;
+        break;
+    case EX_LITERAL:
+        if (a->lit.is_null != b->lit.is_null)
+            return false;
+        if (!a->lit.is_null) {
+            switch (type_lane(a->type)) {
+            case LANE_BOOL: if (a->lit.b != b->lit.b) return false; break;
+            case LANE_I64: if (a->lit.i != b->lit.i) return false; break;
+            case LANE_F64: if (a->lit.f != b->lit.f) return false; break;
+            case LANE_I128: if (a->lit.d != b->lit.d) return false; break;
+            case LANE_STR:
+                if (a->lit.s.len != b->lit.s.len ||
+                    memcmp(a->lit.s.ptr, b->lit.s.ptr, a->lit.s.len) != 0)
+                    return false;
+                break;
+            default: break;
+            }
+        }
+        break;
+    case EX_CALL:
+        if (a->fn != b->fn || (a->fn->flags & FN_NONDETERMINISTIC))
+            return false;
+        break;
+    case EX_CAST:
+        if (a->cast_mode != b->cast_mode)
+            return false;
+        break;
+    default:
+        break;
+    }
+    for (int i = 0; i < a->n_args; i++)
+        if (!expr_equal(a->args[i], b->args[i]))
+            return false;
+    return true;
+}
+
+/* Window property functions of the legacy group-window syntax. */
+enum { WP_START, WP_END, WP_ROWTIME, WP_PROCTIME };
+static int window_property(const char *name)
+{
+    static const char *pre[] = {"TUMBLE_", "HOP_", "SESSION_"};
+    for (int k = 0; k < 3; k++) {
+        size_t l = strlen(pre[k]);
+        if (strncasecmp(name, pre[k], l) != 0)
+            continue;
+        const char *p = name + l;
+        if (strcasecmp(p, "START") == 0)
+            return WP_START;
+        if (strcasecmp(p, "END") == 0)
+            return WP_END;
+        if (strcasecmp(p, "ROWTIME") == 0)
+            return WP_ROWTIME;
+        if (strcasecmp(p, "PROCTIME") == 0)
+            return WP_PROCTIME;
+    }
+    return -1;
+}
+
+static struct expr *placeholder(struct binder *bd, int out_col, const struct sql_type *t,
+                                struct weir_loc loc)
+{
+    struct expr *e = expr_column(bd->a, -(1 + out_col), t);
+    e->loc = loc;
+    return e;
+}
+
+/* TUMBLE_START(ts, INTERVAL ...) & co: a reference to the window bound, after
+ * checking that the call names the GROUP BY window. */
+static struct expr *bind_window_property(struct binder *bd, struct ast_expr *ae, int prop)
+{
+    struct agg_ctx *ac = bd->agg;
+    const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
+    if (ac->legacy == NULL) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s needs GROUP BY with the matching %.*s(...) window",
+             name, (int)(strchr(name, '_') - name), name);
+        return NULL;
+    }
+    const char *wname = ac->legacy->u.call.name.parts[ac->legacy->u.call.name.n_parts - 1];
+    if (strncasecmp(name, wname, strlen(wname)) != 0 || name[strlen(wname)] != '_' ||
+        ae->u.call.n_args != ac->legacy->u.call.n_args) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s does not match the GROUP BY window %s(...)", name,
+             wname);
+        return NULL;
+    }
+    struct lnode *n = ac->agg;
+    int base = n->n_keys;
+    if (prop == WP_PROCTIME && !n->win.proctime) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s needs a processing-time window", name);
+        return NULL;
+    }
+    int col = base + (prop == WP_START ? 0 : prop == WP_END ? 1 : 2);
+    return placeholder(bd, col, n->out_types[col], ae->loc);
+}
+
+/* An aggregate call in SELECT/HAVING: bound over FROM, registered, replaced by
+ * a placeholder for its output column. */
+static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
+{
+    struct agg_ctx *ac = bd->agg;
+    const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
+    if (ae->u.call.over) {
+        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc, "OVER windows are not supported yet");
+        return NULL;
+    }
+    const struct agg_def *def = agg_lookup(name);
+    if (def == NULL) {
+        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc, "aggregate function %s is not supported yet", name);
+        return NULL;
+    }
+    int n = ae->u.call.star ? 0 : ae->u.call.n_args;
+    if (n < def->min_args || (def->max_args >= 0 && n > def->max_args)) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
+             def->min_args, def->max_args, n, def->signature);
+        return NULL;
+    }
+    /* arguments and FILTER are over FROM, and may not nest aggregates */
+    bd->agg = NULL;
+    struct expr **args = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(*args));
+    const char **consts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(char *));
+    const struct sql_type **types = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
+    const struct sql_type **casts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
+    struct expr *filter = NULL;
+    bool ok = bind_args(bd, ac->from, ae->u.call.args, n, args);
+    if (ok && ae->u.call.filter) {
+        filter = bind_top(bd, ac->from, ae->u.call.filter);
+        ok = filter && (filter = require_bool(bd, filter, "FILTER (WHERE ...)"));
+    }
+    bd->agg = ac;
+    if (!ok)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        bd->p->n_folded += expr_fold(bd->a, &args[i]);
+        types[i] = args[i]->type;
+        if (args[i]->kind == EX_LITERAL && !args[i]->lit.is_null && type_is_string(args[i]->type))
+            consts[i] = arena_strndup(bd->a, args[i]->lit.s.ptr, args[i]->lit.s.len);
+    }
+    bool used[1024] = {false};
+    for (int i = 0; i < n; i++)
+        if (args[i]->kind != EX_LITERAL)
+            expr_columns_used(args[i], used);
+    for (int c = ac->n_from_cols; c < ac->from->n && c < 1024; c++)
+        if (used[c]) {
+            FAIL(WEIR_ERR_UNSUPPORTED, ae->loc,
+                 "an aggregate over the window columns (%s) is not supported",
+                 ac->from->cols[c].name);
+            return NULL;
+        }
+    struct agg_bind ab = {0};
+    ab.def = def;
+    ab.n_args = n;
+    ab.arg_types = types;
+    ab.distinct = ae->u.call.distinct;
+    ab.const_args = consts;
+    ab.cast_to = casts;
+    ab.arena = bd->a;
+    ab.loc = ae->loc;
+    if (def->bind(&ab, bd->err) != WEIR_OK) {
+        if (bd->err && bd->err->loc.offset < 0)
+            bd->err->loc = ae->loc;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (casts[i])
+            args[i] = cast_to(bd, args[i], casts[i]);
+    MEM_GROW(ac->aggs, ac->cap_aggs, ac->n_aggs + 1);
+    struct agg_call *call = &ac->aggs[ac->n_aggs];
+    memset(call, 0, sizeof(*call));
+    call->def = def;
+    call->ops = ab.ops;
+    call->state = ab.state;
+    call->acc_size = ab.acc_size;
+    call->n_args = n;
+    call->args = args;
+    call->filter = filter;
+    call->distinct = ab.distinct;
+    call->type = ab.result;
+    struct strbuf sb = {0};
+    sb_addf(&sb, "%s(%s", def->name, ab.distinct ? "DISTINCT " : "");
+    if (ae->u.call.star)
+        sb_addc(&sb, '*');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            sb_adds(&sb, ", ");
+        expr_to_text(&sb, args[i], NULL);
+    }
+    sb_addc(&sb, ')');
+    call->name = arena_strdup(bd->a, sb.buf);
+    sb_free(&sb);
+    /* output column: after keys and the three window columns */
+    return placeholder(bd, ac->n_aggs++ | (1 << 20), ab.result, ae->loc);
+}
+
 static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_expr *ae)
 {
     const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
@@ -989,12 +1218,16 @@ static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_ex
              "OVER windows (%s ... OVER) are not supported yet", name);
         return NULL;
     }
+    if (is_aggregate_name(name) && bd->agg)
+        return bind_agg_call(bd, ae);
     if (is_aggregate_name(name)) {
         FAIL(WEIR_ERR_UNSUPPORTED, loc,
-             "aggregate function %s needs GROUP BY aggregation, which weir does not run yet",
-             name);
+             "aggregate function %s outside a window aggregation needs an updating "
+             "(non-windowed) GROUP BY, which weir does not run yet", name);
         return NULL;
     }
+    if (bd->agg && window_property(name) >= 0)
+        return bind_window_property(bd, ae, window_property(name));
     if (is_window_tvf_name(name)) {
         FAIL(WEIR_ERR_UNSUPPORTED, loc, "window function %s is not supported yet", name);
         return NULL;
@@ -1554,6 +1787,17 @@ static struct lnode *bind_table_scan(struct binder *bd, struct cat_table *t,
     sc->cols = arena_calloc(bd->a, (size_t)t->n_cols * sizeof(struct scol));
     for (int i = 0; i < t->n_cols; i++)
         sc->cols[i] = (struct scol){qual, calc->out_names[i], calc->out_types[i]};
+    if (t->watermark) {
+        /* the watermark is generated at the source: bind it over the declared
+         * columns, then rewrite it over what the scan produces */
+        struct scope wsc = {t->n_cols, arena_calloc(bd->a, (size_t)t->n_cols * sizeof(struct scol))};
+        for (int i = 0; i < t->n_cols; i++)
+            wsc.cols[i] = (struct scol){NULL, calc->out_names[i], calc->out_types[i]};
+        struct expr *w = bind_top(bd, &wsc, t->watermark);
+        if (w == NULL)
+            return NULL;
+        scan->wm_expr = expr_substitute(bd->a, w, calc->exprs);
+    }
     return calc;
 }
 
@@ -1686,15 +1930,8 @@ static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struc
         scope_from_node(bd, n, sc, f->alias, f->col_aliases, f->n_col_aliases);
         return n;
     }
-    case AST_FROM_TVF: {
-        const char *fname = f->u.tvf.call->kind == AST_E_CALL
-                                ? f->u.tvf.call->u.call.name.parts[f->u.tvf.call->u.call.name.n_parts - 1]
-                                : "?";
-        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
-             "table function %s is not supported yet (window TVFs arrive with event-time "
-             "windows)", fname);
-        return NULL;
-    }
+    case AST_FROM_TVF:
+        return bind_window_tvf(bd, f, sc);
     case AST_FROM_UNNEST:
         FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "UNNEST is not supported yet");
         return NULL;
@@ -1708,6 +1945,430 @@ static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struc
     }
     FAIL(WEIR_ERR_INTERNAL, f->loc, "unknown FROM item");
     return NULL;
+}
+
+/* ---- windows ------------------------------------------------------------------------------------ */
+
+/* A constant INTERVAL argument in microseconds (> 0 unless allow_zero). */
+static bool interval_arg(struct binder *bd, struct ast_expr *ae, const char *what, bool allow_neg,
+                         int64_t *out)
+{
+    struct expr *e = bind_top(bd, NULL, ae);
+    if (e == NULL)
+        return false;
+    if (e->kind != EX_LITERAL || e->type->id != T_INTERVAL_DT || e->lit.is_null) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s must be a constant INTERVAL of days to seconds, "
+                                     "e.g. INTERVAL '10' SECOND", what);
+        return false;
+    }
+    if (e->lit.i <= 0 && !(allow_neg && e->lit.i < 0)) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s must be positive", what);
+        return false;
+    }
+    *out = e->lit.i;
+    return true;
+}
+
+/* The time attribute column named by a DESCRIPTOR or a legacy window call. */
+static bool window_time_col(struct binder *bd, struct scope *sc, struct ast_expr *col,
+                            struct window_spec *w)
+{
+    struct expr *e = bind_expr(bd, sc, col);
+    if (e == NULL)
+        return false;
+    if (e->kind != EX_COLUMN || e->type->time_attr == TA_NONE) {
+        FAIL(WEIR_ERR_BIND, col->loc,
+             "a window needs a time attribute column (declared with WATERMARK FOR, or "
+             "PROCTIME()), not %s", type_name(bd, e->type));
+        return false;
+    }
+    w->time_col = e->index;
+    w->proctime = e->type->time_attr == TA_PROCTIME;
+    w->ltz = e->type->id == T_TIMESTAMP_LTZ;
+    return true;
+}
+
+/* Fills w from TUMBLE/HOP/CUMULATE/SESSION arguments after the time column:
+ * args[0..n) are the interval arguments in the order the function takes. */
+static bool window_intervals(struct binder *bd, const char *fn, struct ast_expr **args, int n,
+                             struct weir_loc loc, struct window_spec *w)
+{
+    if (strcasecmp(fn, "TUMBLE") == 0) {
+        w->kind = WIN_TUMBLE;
+        if (n < 1 || n > 2)
+            goto count;
+        if (!interval_arg(bd, args[0], "the TUMBLE size", false, &w->size))
+            return false;
+        if (n == 2 && !interval_arg(bd, args[1], "the window offset", true, &w->offset))
+            return false;
+        return true;
+    }
+    if (strcasecmp(fn, "HOP") == 0 || strcasecmp(fn, "CUMULATE") == 0) {
+        bool hop = strcasecmp(fn, "HOP") == 0;
+        w->kind = hop ? WIN_HOP : WIN_CUMULATE;
+        if (n < 2 || n > 3)
+            goto count;
+        if (!interval_arg(bd, args[0], hop ? "the HOP slide" : "the CUMULATE step", false,
+                          &w->slide) ||
+            !interval_arg(bd, args[1], "the window size", false, &w->size))
+            return false;
+        if (n == 3 && !interval_arg(bd, args[2], "the window offset", true, &w->offset))
+            return false;
+        if (w->size % w->slide != 0) {
+            FAIL(WEIR_ERR_BIND, args[1]->loc, "the %s size must be a whole multiple of its %s",
+                 fn, hop ? "slide" : "step");
+            return false;
+        }
+        return true;
+    }
+    if (strcasecmp(fn, "SESSION") == 0) {
+        w->kind = WIN_SESSION;
+        if (n != 1)
+            goto count;
+        return interval_arg(bd, args[0], "the SESSION gap", false, &w->gap);
+    }
+    FAIL(WEIR_ERR_UNSUPPORTED, loc, "table function %s is not supported", fn);
+    return false;
+count:
+    FAIL(WEIR_ERR_BIND, loc, "wrong number of arguments for %s", fn);
+    return false;
+}
+
+/* The three columns a window adds (Flink: window_time is a rowtime attribute,
+ * TIMESTAMP_LTZ when the time attribute is; processing time for proctime). */
+static void window_columns(struct binder *bd, const struct window_spec *w,
+                           const struct sql_type **types)
+{
+    const struct sql_type *ts = nullable_as(bd, &type_timestamp3, false);
+    types[0] = ts;
+    types[1] = ts;
+    const struct sql_type *wt = (w->ltz || w->proctime) ? &type_timestamp_ltz3 : &type_timestamp3;
+    types[2] = type_with_time_attr(bd->a, nullable_as(bd, wt, false),
+                                   w->proctime ? TA_PROCTIME : TA_ROWTIME);
+}
+
+/* FROM TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size [, offset])) and HOP,
+ * CUMULATE (positional or named arguments). */
+static struct lnode *bind_window_tvf(struct binder *bd, struct ast_table_ref *f, struct scope *sc)
+{
+    struct ast_expr *call = f->u.tvf.call;
+    if (call->kind != AST_E_CALL) {
+        FAIL(WEIR_ERR_BIND, f->loc, "expected a table function call in TABLE(...)");
+        return NULL;
+    }
+    const char *fn = call->u.call.name.parts[call->u.call.name.n_parts - 1];
+    if (f->u.tvf.lateral || (strcasecmp(fn, "TUMBLE") && strcasecmp(fn, "HOP") &&
+                             strcasecmp(fn, "CUMULATE") && strcasecmp(fn, "SESSION"))) {
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "table function %s is not supported (window TVFs are: TUMBLE, HOP, CUMULATE)", fn);
+        return NULL;
+    }
+    if (strcasecmp(fn, "SESSION") == 0) {
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "the SESSION window TVF is not supported yet; use GROUP BY SESSION(ts, gap)");
+        return NULL;
+    }
+    /* named arguments (DATA =>, TIMECOL =>, SIZE =>, SLIDE =>, STEP =>, OFFSET =>)
+     * are put in positional order */
+    int n = call->u.call.n_args;
+    struct ast_expr *args[8] = {0};
+    if (n > 5) {
+        FAIL(WEIR_ERR_BIND, call->loc, "too many arguments for %s", fn);
+        return NULL;
+    }
+    bool hop = strcasecmp(fn, "TUMBLE") != 0;
+    static const char *tumble_names[] = {"DATA", "TIMECOL", "SIZE", "OFFSET"};
+    static const char *hop_names[] = {"DATA", "TIMECOL", "SLIDE", "SIZE", "OFFSET"};
+    const char *const *names = hop ? hop_names : tumble_names;
+    int n_names = hop ? 5 : 4;
+    int max_pos = -1;
+    for (int i = 0; i < n; i++) {
+        struct ast_expr *a = call->u.call.args[i];
+        if (a->kind == AST_E_NAMED_ARG) {
+            int k = -1;
+            for (int j = 0; j < n_names; j++)
+                if (strcasecmp(a->u.named_arg.name, names[j]) == 0 ||
+                    (hop && strcasecmp(fn, "CUMULATE") == 0 && j == 2 &&
+                     strcasecmp(a->u.named_arg.name, "STEP") == 0))
+                    k = j;
+            if (k < 0) {
+                FAIL(WEIR_ERR_BIND, a->u.named_arg.name_loc, "%s has no parameter '%s'", fn,
+                     a->u.named_arg.name);
+                return NULL;
+            }
+            args[k] = a->u.named_arg.value;
+            if (k > max_pos)
+                max_pos = k;
+        } else {
+            args[i] = a;
+            if (i > max_pos)
+                max_pos = i;
+        }
+    }
+    if (args[0] == NULL || args[0]->kind != AST_E_TABLE_ARG) {
+        FAIL(WEIR_ERR_BIND, call->loc, "the first argument of %s must be TABLE <name>", fn);
+        return NULL;
+    }
+    if (args[1] == NULL || args[1]->kind != AST_E_DESCRIPTOR || args[1]->u.descriptor.n_cols != 1) {
+        FAIL(WEIR_ERR_BIND, call->loc, "the second argument of %s must be DESCRIPTOR(<time column>)",
+             fn);
+        return NULL;
+    }
+    if (args[0]->u.table_arg.n_partition_by) {
+        FAIL(WEIR_ERR_UNSUPPORTED, args[0]->loc, "PARTITION BY in a window TVF is not supported");
+        return NULL;
+    }
+    /* the input relation, bound like FROM <name> */
+    struct ast_table_ref in_ref = {0};
+    in_ref.kind = AST_FROM_TABLE;
+    in_ref.loc = args[0]->loc;
+    in_ref.u.table.name = args[0]->u.table_arg.name;
+    struct scope in_sc = {0};
+    struct lnode *in = bind_from(bd, &in_ref, &in_sc);
+    if (in == NULL)
+        return NULL;
+    struct lnode *w = lnode_new(bd->p, LN_WINDOW_TVF, 1);
+    w->inputs[0] = in;
+    w->loc = f->loc;
+    struct ast_expr colref = {0};
+    colref.kind = AST_E_IDENT;
+    colref.loc = args[1]->u.descriptor.cols[0].loc;
+    colref.u.ident = args[1]->u.descriptor.cols[0];
+    if (!window_time_col(bd, &in_sc, &colref, &w->win))
+        return NULL;
+    int n_iv = 0;
+    struct ast_expr *ivs[3];
+    for (int k = 2; k <= max_pos; k++) {
+        if (args[k] == NULL) {
+            FAIL(WEIR_ERR_BIND, call->loc, "%s: missing argument %s", fn, names[k]);
+            return NULL;
+        }
+        ivs[n_iv++] = args[k];
+    }
+    if (!window_intervals(bd, fn, ivs, n_iv, call->loc, &w->win))
+        return NULL;
+    int nin = in->n_out;
+    w->n_out = nin + 3;
+    w->out_names = arena_calloc(bd->a, (size_t)w->n_out * sizeof(char *));
+    w->out_types = arena_calloc(bd->a, (size_t)w->n_out * sizeof(void *));
+    for (int i = 0; i < nin; i++) {
+        w->out_names[i] = in_sc.cols[i].name;
+        /* the time column becomes a plain timestamp: window_time carries time */
+        w->out_types[i] = type_with_time_attr(bd->a, in->out_types[i], TA_NONE);
+    }
+    w->out_names[nin] = "window_start";
+    w->out_names[nin + 1] = "window_end";
+    w->out_names[nin + 2] = "window_time";
+    window_columns(bd, &w->win, w->out_types + nin);
+    const char *qual = f->alias ? f->alias : NULL;
+    scope_from_node(bd, w, sc, qual, f->col_aliases, f->n_col_aliases);
+    return w;
+}
+
+/* Rewrites an expression bound over FROM into one over the aggregation's
+ * output: key expressions and window columns become column references,
+ * placeholders resolve; a FROM column left over was not grouped. */
+static struct expr *agg_rewrite(struct binder *bd, struct agg_ctx *ac, struct expr *e)
+{
+    struct lnode *n = ac->agg;
+    if (e->kind == EX_COLUMN && e->index < 0) {
+        int v = -(e->index + 1);
+        int col = (v & (1 << 20)) ? n->n_keys + 3 + (v & 0xFFFFF) : v;
+        struct expr *c = expr_column(bd->a, col, e->type);
+        c->loc = e->loc;
+        return c;
+    }
+    for (int k = 0; k < n->n_keys; k++)
+        if (expr_equal(e, n->keys[k]))
+            return expr_column(bd->a, k, n->out_types[k]);
+    if (e->kind == EX_COLUMN) {
+        int wcol = e->index == ac->tvf_ws ? 0 : e->index == ac->tvf_we ? 1
+                 : e->index == ac->tvf_wt ? 2 : -1;
+        if (wcol >= 0 && ac->tvf_ws >= 0)
+            return expr_column(bd->a, n->n_keys + wcol, n->out_types[n->n_keys + wcol]);
+        FAIL(WEIR_ERR_BIND, e->loc,
+             "column '%s' is neither grouped nor aggregated: add it to GROUP BY or use it "
+             "inside an aggregate function", ac->from->cols[e->index].name);
+        return NULL;
+    }
+    struct expr *c = arena_alloc(bd->a, sizeof(*c));
+    *c = *e;
+    if (e->n_args) {
+        c->args = arena_alloc(bd->a, (size_t)e->n_args * sizeof(*c->args));
+        for (int i = 0; i < e->n_args; i++)
+            if (!(c->args[i] = agg_rewrite(bd, ac, e->args[i])))
+                return NULL;
+    }
+    return c;
+}
+
+static bool is_ident_named(const struct ast_expr *e, const char *name)
+{
+    return e->kind == AST_E_IDENT && strcmp(e->u.ident.parts[e->u.ident.n_parts - 1], name) == 0;
+}
+
+/* SELECT ... FROM ... GROUP BY <window>, keys [HAVING ...]: a window
+ * aggregation plus the calc that computes the select list. */
+static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_select *s,
+                                             struct lnode *from, struct scope *sc,
+                                             struct scope *out_sc)
+{
+    struct agg_ctx ac = {0};
+    ac.from = sc;
+    ac.tvf_ws = ac.tvf_we = ac.tvf_wt = -1;
+    struct lnode *n = lnode_new(bd->p, LN_WINDOW_AGG, 1);
+    n->loc = s->loc;
+    ac.agg = n;
+    struct lnode *input = from;
+    if (from->kind == LN_WINDOW_TVF) {
+        /* window assignment happens inside the aggregation */
+        input = from->inputs[0];
+        n->win = from->win;
+        ac.n_from_cols = input->n_out;
+        ac.tvf_ws = input->n_out;
+        ac.tvf_we = input->n_out + 1;
+        ac.tvf_wt = input->n_out + 2;
+    } else {
+        ac.n_from_cols = from->n_out;
+    }
+    n->inputs[0] = input;
+    /* GROUP BY: window items and keys */
+    bool has_ws = false, has_we = false;
+    struct expr **keys = arena_calloc(bd->a, (size_t)(s->n_group_by + 1) * sizeof(*keys));
+    const char **key_names = arena_calloc(bd->a, (size_t)(s->n_group_by + 1) * sizeof(char *));
+    int nk = 0;
+    for (int i = 0; i < s->n_group_by; i++) {
+        struct ast_expr *g = s->group_by[i];
+        if (g->kind == AST_E_GROUPING_SETS || g->kind == AST_E_ROLLUP || g->kind == AST_E_CUBE) {
+            FAIL(WEIR_ERR_UNSUPPORTED, g->loc, "GROUPING SETS, ROLLUP and CUBE are not supported yet");
+            return NULL;
+        }
+        if (from->kind == LN_WINDOW_TVF) {
+            if (is_ident_named(g, "window_start")) { has_ws = true; continue; }
+            if (is_ident_named(g, "window_end")) { has_we = true; continue; }
+            if (is_ident_named(g, "window_time")) continue;
+        }
+        if (g->kind == AST_E_CALL) {
+            const char *fn = g->u.call.name.parts[g->u.call.name.n_parts - 1];
+            if (strcasecmp(fn, "TUMBLE") == 0 || strcasecmp(fn, "HOP") == 0 ||
+                strcasecmp(fn, "SESSION") == 0 || strcasecmp(fn, "CUMULATE") == 0) {
+                if (ac.legacy || from->kind == LN_WINDOW_TVF) {
+                    FAIL(WEIR_ERR_BIND, g->loc, "GROUP BY can have only one window");
+                    return NULL;
+                }
+                if (g->u.call.n_args < 2) {
+                    FAIL(WEIR_ERR_BIND, g->loc, "%s needs the time attribute and an interval", fn);
+                    return NULL;
+                }
+                ac.legacy = g;
+                if (!window_time_col(bd, sc, g->u.call.args[0], &n->win) ||
+                    !window_intervals(bd, fn, g->u.call.args + 1, g->u.call.n_args - 1, g->loc,
+                                      &n->win))
+                    return NULL;
+                continue;
+            }
+        }
+        struct expr *k = bind_top(bd, sc, g);
+        if (k == NULL)
+            return NULL;
+        bool used[1024] = {false};
+        expr_columns_used(k, used);
+        for (int c = ac.n_from_cols; c < sc->n && c < 1024; c++)
+            if (used[c]) {
+                FAIL(WEIR_ERR_BIND, g->loc, "group by window_start and window_end (not '%s') "
+                                            "to aggregate over windows", sc->cols[c].name);
+                return NULL;
+            }
+        keys[nk] = k;
+        key_names[nk] = g->kind == AST_E_IDENT ? g->u.ident.parts[g->u.ident.n_parts - 1]
+                                               : arena_sprintf(bd->a, "$key%d", nk);
+        nk++;
+    }
+    if (from->kind == LN_WINDOW_TVF && !(has_ws && has_we)) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->group_by[0]->loc,
+             "a window TVF aggregation must GROUP BY window_start and window_end (grouping by "
+             "other columns only would be an updating aggregation, not supported yet)");
+        return NULL;
+    }
+    if (from->kind != LN_WINDOW_TVF && ac.legacy == NULL) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->group_by[0]->loc,
+             "GROUP BY without a window produces an updating changelog, which weir does not "
+             "run yet; group by window_start, window_end of a window TVF, or by TUMBLE/HOP/"
+             "SESSION(...)");
+        return NULL;
+    }
+    n->n_keys = nk;
+    n->keys = keys;
+    /* output so far: keys, window_start, window_end, window_time */
+    int cap = nk + 3 + 64;
+    n->out_names = arena_calloc(bd->a, (size_t)cap * sizeof(char *));
+    n->out_types = arena_calloc(bd->a, (size_t)cap * sizeof(void *));
+    for (int k = 0; k < nk; k++) {
+        n->out_names[k] = key_names[k];
+        n->out_types[k] = type_with_time_attr(bd->a, keys[k]->type, TA_NONE);
+    }
+    n->out_names[nk] = "window_start";
+    n->out_names[nk + 1] = "window_end";
+    n->out_names[nk + 2] = "window_time";
+    window_columns(bd, &n->win, n->out_types + nk);
+    n->n_out = nk + 3;
+
+    /* SELECT and HAVING, with aggregates collected */
+    struct agg_ctx *saved = bd->agg;
+    bd->agg = &ac;
+    int ni = s->n_items;
+    struct expr **sel = arena_calloc(bd->a, (size_t)(ni + 1) * sizeof(*sel));
+    const char **names = arena_calloc(bd->a, (size_t)(ni + 1) * sizeof(char *));
+    struct expr *having = NULL;
+    bool ok = true;
+    for (int i = 0; i < ni && ok; i++) {
+        if (s->items[i].expr->kind == AST_E_STAR) {
+            FAIL(WEIR_ERR_BIND, s->items[i].loc, "SELECT * cannot be used with GROUP BY");
+            ok = false;
+            break;
+        }
+        sel[i] = bind_top(bd, sc, s->items[i].expr);
+        ok = sel[i] != NULL;
+        names[i] = s->items[i].alias ? s->items[i].alias : derived_name(bd, s->items[i].expr, i);
+    }
+    if (ok && s->having) {
+        having = bind_top(bd, sc, s->having);
+        ok = having && (having = require_bool(bd, having, "HAVING condition"));
+    }
+    bd->agg = saved;
+    if (!ok || ac.n_aggs + nk + 3 > cap) {
+        if (ok)
+            FAIL(WEIR_ERR_BIND, s->loc, "too many aggregates (max 64)");
+        mem_free(ac.aggs);
+        return NULL;
+    }
+    n->n_aggs = ac.n_aggs;
+    n->aggs = arena_calloc(bd->a, (size_t)(ac.n_aggs + 1) * sizeof(struct agg_call));
+    if (ac.n_aggs)
+        memcpy(n->aggs, ac.aggs, (size_t)ac.n_aggs * sizeof(struct agg_call));
+    mem_free(ac.aggs);
+    for (int k = 0; k < n->n_aggs; k++) {
+        n->out_names[n->n_out] = n->aggs[k].name;
+        n->out_types[n->n_out] = n->aggs[k].type;
+        n->n_out++;
+    }
+    /* the select list over the aggregation's output */
+    struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
+    calc->inputs[0] = n;
+    calc->loc = s->loc;
+    calc->n_out = ni;
+    calc->exprs = arena_calloc(bd->a, (size_t)(ni + 1) * sizeof(void *));
+    calc->out_names = names;
+    calc->out_types = arena_calloc(bd->a, (size_t)(ni + 1) * sizeof(void *));
+    for (int i = 0; i < ni; i++) {
+        if (!(calc->exprs[i] = agg_rewrite(bd, &ac, sel[i])))
+            return NULL;
+        calc->out_types[i] = calc->exprs[i]->type;
+    }
+    if (having && !(calc->filter = agg_rewrite(bd, &ac, having)))
+        return NULL;
+    scope_from_node(bd, calc, out_sc, NULL, NULL, 0);
+    return calc;
 }
 
 /* ---- SELECT --------------------------------------------------------------------------------- */
@@ -1734,10 +2395,10 @@ static struct lnode *single_row(struct binder *bd)
 
 static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
 {
-    if (s->n_group_by || s->having) {
-        FAIL(WEIR_ERR_UNSUPPORTED, s->n_group_by ? s->group_by[0]->loc : s->having->loc,
-             "GROUP BY aggregation is not supported yet (it produces an updating changelog; "
-             "it arrives with windows and changelogs)");
+    if (s->having && !s->n_group_by) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->having->loc,
+             "HAVING without GROUP BY is a global aggregation, which produces an updating "
+             "changelog that weir does not run yet");
         return NULL;
     }
     if (s->distinct) {
@@ -1752,6 +2413,39 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
     struct lnode *in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
     if (in == NULL)
         return NULL;
+    if (s->n_group_by) {
+        if (s->where) {
+            /* WHERE filters the rows before they are grouped */
+            struct expr *w = bind_top(bd, &sc, s->where);
+            if (w == NULL || !(w = require_bool(bd, w, "WHERE condition")))
+                return NULL;
+            struct lnode *input = in->kind == LN_WINDOW_TVF ? in->inputs[0] : in;
+            bool used[1024] = {false};
+            expr_columns_used(w, used);
+            for (int c = input->n_out; c < sc.n && c < 1024; c++)
+                if (used[c]) {
+                    FAIL(WEIR_ERR_UNSUPPORTED, s->where->loc,
+                         "WHERE on the window columns (%s) before a window aggregation is not "
+                         "supported", sc.cols[c].name);
+                    return NULL;
+                }
+            struct lnode *f = lnode_new(bd->p, LN_CALC, 1);
+            f->inputs[0] = input;
+            f->loc = s->where->loc;
+            f->filter = w;
+            f->n_out = input->n_out;
+            f->out_names = input->out_names;
+            f->out_types = input->out_types;
+            f->exprs = arena_calloc(bd->a, (size_t)(input->n_out + 1) * sizeof(void *));
+            for (int c = 0; c < input->n_out; c++)
+                f->exprs[c] = expr_column(bd->a, c, input->out_types[c]);
+            if (in->kind == LN_WINDOW_TVF)
+                in->inputs[0] = f;
+            else
+                in = f;
+        }
+        return bind_window_aggregation(bd, s, in, &sc, out_sc);
+    }
     struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
     calc->inputs[0] = in;
     calc->loc = s->loc;

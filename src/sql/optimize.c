@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+#include "core/datetime.h"
+
 /* ---- expression utilities ----------------------------------------------------- */
 
 static struct expr *expr_copy(struct arena *a, const struct expr *e)
@@ -257,6 +259,7 @@ static void reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode 
             expr_remap_columns(parent->exprs[i], map);
         expr_remap_columns(parent->filter, map);
     }
+    expr_remap_columns(scan->wm_expr, map);
     struct cat_table *t = scan->table;
     scan->proj = arena_alloc(&p->arena, (size_t)(n_want ? n_want : 1) * sizeof(int));
     memcpy(scan->proj, want, (size_t)n_want * sizeof(int));
@@ -287,6 +290,15 @@ static void pushdown_projections(struct job_plan *p)
             if (scans[j] == NULL || scans[j]->table != t)
                 continue;
             readers++;
+            if (scans[j]->wm_expr) {
+                /* the watermark is computed from the scan's own columns */
+                bool *used = mem_calloc((size_t)scans[j]->n_proj + 1, sizeof(bool));
+                expr_columns_used(scans[j]->wm_expr, used);
+                for (int k = 0; k < scans[j]->n_proj; k++)
+                    if (used[k])
+                        need[scans[j]->proj[k]] = true;
+                mem_free(used);
+            }
             struct lnode *par = parents[j];
             if (par && par->kind == LN_CALC) {
                 bool *used = mem_calloc((size_t)scans[j]->n_proj + 1, sizeof(bool));
@@ -356,6 +368,54 @@ int plan_optimize(struct job_plan *p, struct weir_error *err)
 
 /* ---- EXPLAIN (logical) ---------------------------------------------------------------- */
 
+static void interval_text(struct strbuf *sb, int64_t us)
+{
+    char buf[64];
+    dt_fmt_interval_dt(buf, us);
+    sb_addf(sb, "INTERVAL '%s'", buf);
+}
+
+void plan_node_label(const struct lnode *n, struct strbuf *sb)
+{
+    const struct window_spec *w = &n->win;
+    const char *const *in_names = n->inputs[0]->out_names;
+    static const char *kinds[] = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};
+    sb_addf(sb, "%s(window=[%s(%s, ", n->kind == LN_WINDOW_TVF ? "WindowTableFunction"
+                                                               : "WindowAggregate",
+            kinds[w->kind], in_names[w->time_col]);
+    switch (w->kind) {
+    case WIN_TUMBLE: interval_text(sb, w->size); break;
+    case WIN_HOP:
+    case WIN_CUMULATE:
+        interval_text(sb, w->slide);
+        sb_adds(sb, ", ");
+        interval_text(sb, w->size);
+        break;
+    case WIN_SESSION: interval_text(sb, w->gap); break;
+    }
+    sb_addf(sb, ")%s]", w->proctime ? ", time=[proctime]" : "");
+    if (n->kind == LN_WINDOW_AGG) {
+        sb_adds(sb, ", groupBy=[");
+        for (int k = 0; k < n->n_keys; k++) {
+            if (k)
+                sb_adds(sb, ", ");
+            expr_to_text(sb, n->keys[k], in_names);
+        }
+        sb_adds(sb, "], select=[");
+        for (int a = 0; a < n->n_aggs; a++) {
+            if (a)
+                sb_adds(sb, ", ");
+            sb_adds(sb, n->aggs[a].name);
+            if (n->aggs[a].filter) {
+                sb_adds(sb, " FILTER ");
+                expr_to_text(sb, n->aggs[a].filter, in_names);
+            }
+        }
+        sb_addc(sb, ']');
+    }
+    sb_addc(sb, ')');
+}
+
 static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
 {
     for (int i = 0; i < depth; i++)
@@ -369,7 +429,13 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
                 n->table->conn->name);
         for (int i = 0; i < n->n_out; i++)
             sb_addf(sb, "%s%s", i ? ", " : "", n->out_names[i]);
-        sb_adds(sb, "])");
+        sb_adds(sb, "]");
+        if (n->wm_expr) {
+            sb_adds(sb, ", watermark=[");
+            expr_to_text(sb, n->wm_expr, n->out_names);
+            sb_adds(sb, "]");
+        }
+        sb_adds(sb, ")");
         break;
     case LN_VALUES:
         sb_addf(sb, "Values(rows=[%d], fields=[", n->n_rows);
@@ -396,6 +462,10 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
         break;
     case LN_UNION:
         sb_addf(sb, "Union(all=[true], inputs=[%d])", n->n_inputs);
+        break;
+    case LN_WINDOW_TVF:
+    case LN_WINDOW_AGG:
+        plan_node_label(n, sb);
         break;
     case LN_SINK:
         if (n->table)

@@ -18,6 +18,7 @@
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/strbuf.h"
+#include "exec/agg.h"
 #include "exec/expr.h"
 #include "formats/format.h"
 #include "sql/ast.h"
@@ -96,6 +97,37 @@ enum lnode_kind {
     LN_CALC,         /* filter (optional) then projection */
     LN_UNION,        /* UNION ALL */
     LN_SINK,         /* INSERT INTO */
+    LN_WINDOW_TVF,   /* TABLE(TUMBLE/HOP/CUMULATE(...)) without aggregation: each
+                        row once per window, + window_start/_end/_time */
+    LN_WINDOW_AGG,   /* window aggregation: keys, window bounds, aggregates */
+};
+
+enum window_kind { WIN_TUMBLE, WIN_HOP, WIN_CUMULATE, WIN_SESSION };
+
+/* A window: how rows are assigned to windows, in microseconds. */
+struct window_spec {
+    enum window_kind kind;
+    int time_col;                    /* input column holding the time attribute */
+    bool proctime;                   /* processing-time windows (fire by wall clock) */
+    bool ltz;                        /* TIMESTAMP_LTZ time: align in the session zone */
+    int64_t size;                    /* TUMBLE/HOP/CUMULATE size */
+    int64_t slide;                   /* HOP slide, CUMULATE step */
+    int64_t offset;                  /* alignment offset (TUMBLE/HOP/CUMULATE) */
+    int64_t gap;                     /* SESSION gap */
+};
+
+/* One aggregate call of a window (later: group) aggregation. */
+struct agg_call {
+    const struct agg_def *def;
+    const struct agg_ops *ops;
+    void *state;                     /* from agg bind */
+    size_t acc_size;
+    int n_args;
+    struct expr **args;              /* over the aggregation's input */
+    struct expr *filter;             /* FILTER (WHERE ...) or NULL */
+    bool distinct;
+    const struct sql_type *type;     /* result type */
+    const char *name;                /* for EXPLAIN: "COUNT(*)" */
 };
 
 struct lnode {
@@ -111,12 +143,21 @@ struct lnode {
     struct cat_table *table;
     int n_proj;                      /* SCAN: produced columns, as table column */
     int *proj;                       /*   indexes (physical/metadata only) */
+    struct expr *wm_expr;            /* SCAN: the table's WATERMARK over the produced
+                                        columns (computed columns substituted), or NULL */
     /* LN_VALUES */
     int n_rows;
     struct expr ***rows;             /* n_rows × n_out literal expressions */
     /* LN_CALC */
     struct expr *filter;             /* over the input's columns; NULL = all rows */
     struct expr **exprs;             /* n_out projections over the input */
+    /* LN_WINDOW_TVF / LN_WINDOW_AGG: output = [keys, window_start, window_end,
+     * window_time, aggregates] (AGG) or [input columns, window_start, ...] (TVF) */
+    struct window_spec win;
+    int n_keys;
+    struct expr **keys;              /* AGG: grouping keys over the input */
+    int n_aggs;
+    struct agg_call *aggs;
 };
 
 /* The result of compiling a script. */
@@ -158,6 +199,8 @@ const char *plan_config(const struct job_plan *p, const char *key);
 int config_check(const char *key, const char *value, struct strbuf *warning,
                  struct weir_error *err);
 
+/* One-line description of a window node (EXPLAIN, operator labels). */
+void plan_node_label(const struct lnode *n, struct strbuf *sb);
 /* EXPLAIN text of the logical plan (one tree per sink). */
 void plan_explain_logical(const struct job_plan *p, struct strbuf *sb);
 

@@ -1,0 +1,686 @@
+/*
+ * op_window.c — window aggregation (TUMBLE, HOP, CUMULATE, SESSION) and the
+ * bare window TVF, on event time or processing time.
+ *
+ * Aligned windows (TUMBLE/HOP/CUMULATE): every open window [start, end) has its
+ * own state table (state/table.h) from the grouping key to the accumulators of
+ * the aggregates.  A row is assigned to its windows, its key looked up once per
+ * window, and the aggregates updated a batch at a time.  When the watermark
+ * passes a window's last instant (end - 1 ms, Flink's maxTimestamp) the window
+ * fires: one +I row per key, then its whole table is freed — window state never
+ * outlives its window.  There are few open windows at a time, so they are kept
+ * in a small array sorted by end.
+ *
+ * Sessions: per key, a short list of sessions [first row, last row + gap) with
+ * their accumulators; a row that falls within gap of one or more sessions
+ * merges them (agg merge).  A min-heap of (session end, key) finds the sessions
+ * the watermark closes without scanning every key; entries made stale by a
+ * merge are skipped when popped.
+ *
+ * Late rows — rows whose windows have all fired — are never silently dropped:
+ * they are counted on the operator and written to the dead-letter output with
+ * the reason "late".  Processing-time windows fire from the driver's timer by
+ * the wall clock, and all remaining windows fire at end of input.
+ *
+ * TIMESTAMP_LTZ time attributes (and PROCTIME) are windowed on the session
+ * zone's wall clock, as Flink does: window_start/_end are wall-clock
+ * TIMESTAMP(3); window_time is the instant of the window's last millisecond.
+ */
+#include "exec/op_window.h"
+#include "core/datetime.h"
+#include "core/value_fmt.h"
+#include "exec/deadletter.h"
+#include "state/table.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define MS 1000   /* one millisecond in microseconds */
+
+/* ---- window assignment ------------------------------------------------------- */
+
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    int64_t m = a % b;
+    return m < 0 ? m + b : m;
+}
+
+/* The windows [start, end) that contain t; returns how many (<= max). */
+static int assign_windows(const struct window_spec *w, int64_t t, int64_t *starts,
+                          int64_t *ends, int max)
+{
+    int n = 0;
+    switch (w->kind) {
+    case WIN_TUMBLE: {
+        int64_t s = t - floor_mod(t - w->offset, w->size);
+        starts[0] = s;
+        ends[0] = s + w->size;
+        return 1;
+    }
+    case WIN_HOP: {
+        /* the last window starting at or before t, then back by the slide */
+        int64_t last = t - floor_mod(t - w->offset, w->slide);
+        for (int64_t s = last; s > t - w->size && n < max; s -= w->slide) {
+            starts[n] = s;
+            ends[n] = s + w->size;
+            n++;
+        }
+        return n;
+    }
+    case WIN_CUMULATE: {
+        int64_t s = t - floor_mod(t - w->offset, w->size);
+        for (int64_t e = s + w->slide; e <= s + w->size && n < max; e += w->slide) {
+            if (e > t) {
+                starts[n] = s;
+                ends[n] = e;
+                n++;
+            }
+        }
+        return n;
+    }
+    case WIN_SESSION:
+        starts[0] = t;
+        ends[0] = t + w->gap;
+        return 1;
+    }
+    return 0;
+}
+
+#define MAX_WINDOWS_PER_ROW 4096
+
+/* ---- the operator -------------------------------------------------------------- */
+
+struct win {
+    int64_t start, end;
+    struct state_table *groups;         /* key -> accumulators */
+};
+
+/* One session of one key. */
+struct session {
+    int64_t start, end;
+    unsigned char *accs;                /* value_size bytes */
+};
+
+/* The value slot of a key in session mode: its sessions. */
+struct sess_list {
+    int n, cap;
+    struct session *items;
+};
+
+struct heap_item {
+    int64_t end;
+    uint64_t hash;
+    uint32_t key_len;
+    char *key;                          /* mem_alloc'ed copy */
+};
+
+struct op_win {
+    struct op op;
+    const struct window_spec *w;
+    bool tvf;                           /* bare TVF (no aggregation) */
+    int n_keys;
+    struct expr **keys;
+    int n_aggs;
+    const struct agg_call *aggs;
+    size_t *acc_off;                    /* offset of each accumulator in a slot */
+    size_t value_size;
+    int n_out;
+    const struct sql_type **out_types;
+    /* aligned windows */
+    struct win *wins;
+    int n_wins, cap_wins;
+    /* sessions */
+    struct state_table *sessions;
+    struct heap_item *heap;
+    int n_heap, cap_heap;
+    /* scratch */
+    struct strbuf key;
+    struct batch *out;
+    void **accs;                        /* per (row, window) pair */
+    uint16_t *rows;
+    int cap_pairs;
+    void **f_accs;                      /* FILTER'd pairs */
+    uint16_t *f_rows;
+    int64_t wm;                         /* event-time watermark seen */
+    const struct vec **key_vecs;
+    struct vec *arg_vecs;
+};
+
+static int64_t to_wall(const struct op_win *o, int64_t t)
+{
+    return o->w->ltz || o->w->proctime ? dt_ltz_to_local(t) : t;
+}
+
+/* window_time: the last instant of the window, as an instant for LTZ. */
+static int64_t window_time(const struct op_win *o, int64_t end)
+{
+    return o->w->ltz || o->w->proctime ? dt_local_to_ltz(end) - MS : end - MS;
+}
+
+static void slot_init(struct op_win *o, unsigned char *slot)
+{
+    for (int k = 0; k < o->n_aggs; k++)
+        o->aggs[k].ops->init(slot + o->acc_off[k], o->aggs[k].state);
+}
+
+static void slot_destroy(struct op_win *o, unsigned char *slot)
+{
+    for (int k = 0; k < o->n_aggs; k++)
+        if (o->aggs[k].ops->destroy)
+            o->aggs[k].ops->destroy(slot + o->acc_off[k], o->aggs[k].state);
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static int flush_out(struct op_win *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (o->out->n == 0)
+        return WEIR_OK;
+    int rc = op_emit(&o->op, o->out, ctx, err);
+    batch_reset(o->out);
+    return rc;
+}
+
+/* Appends one result row: key (decoded), window bounds, aggregate results. */
+static int emit_row(struct op_win *o, const void *key, size_t key_len, int64_t start,
+                    int64_t end, unsigned char *slot, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    struct batch *b = o->out;
+    int r = b->n;
+    struct vec *kv[64];
+    for (int k = 0; k < o->n_keys && k < 64; k++)
+        kv[k] = &b->cols[k];
+    state_key_decode(key, key_len, kv, o->n_keys, r);
+    b->cols[o->n_keys].i64[r] = start;
+    b->cols[o->n_keys + 1].i64[r] = end;
+    b->cols[o->n_keys + 2].i64[r] = window_time(o, end);
+    for (int k = 0; k < o->n_aggs; k++)
+        o->aggs[k].ops->result(slot + o->acc_off[k], &b->cols[o->n_keys + 3 + k], r,
+                               o->aggs[k].state);
+    b->n++;
+    if (b->n == BATCH_CAP)
+        return flush_out(o, ctx, err);
+    return WEIR_OK;
+}
+
+static void update_state_metrics(struct op_win *o)
+{
+    int64_t keys = 0, bytes = 0;
+    for (int i = 0; i < o->n_wins; i++) {
+        keys += state_table_count(o->wins[i].groups);
+        bytes += state_table_bytes(o->wins[i].groups);
+    }
+    if (o->sessions) {
+        keys += state_table_count(o->sessions);
+        bytes += state_table_bytes(o->sessions) + (int64_t)o->cap_heap * (int64_t)sizeof(struct heap_item);
+    }
+    atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
+}
+
+/* Fires the first aligned window: emits every key, frees its state. */
+static int fire_window(struct op_win *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    struct win w = o->wins[0];
+    memmove(o->wins, o->wins + 1, (size_t)(o->n_wins - 1) * sizeof(*o->wins));
+    o->n_wins--;
+    struct state_iter it;
+    state_iter_init(&it, w.groups);
+    int rc = WEIR_OK;
+    while (state_iter_next(&it)) {
+        if (rc == WEIR_OK)
+            rc = emit_row(o, it.key, it.key_len, w.start, w.end, it.value, ctx, err);
+        slot_destroy(o, it.value);
+    }
+    state_table_free(w.groups);
+    if (rc == WEIR_OK)
+        rc = flush_out(o, ctx, err);
+    return rc;
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+static void heap_push(struct op_win *o, int64_t end, uint64_t hash, const char *key, size_t len)
+{
+    MEM_GROW(o->heap, o->cap_heap, o->n_heap + 1);
+    struct heap_item it = {end, hash, (uint32_t)len, mem_strndup(key, len)};
+    int i = o->n_heap++;
+    while (i > 0 && o->heap[(i - 1) / 2].end > end) {
+        o->heap[i] = o->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    o->heap[i] = it;
+}
+
+static struct heap_item heap_pop(struct op_win *o)
+{
+    struct heap_item top = o->heap[0];
+    struct heap_item last = o->heap[--o->n_heap];
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= o->n_heap)
+            break;
+        if (c + 1 < o->n_heap && o->heap[c + 1].end < o->heap[c].end)
+            c++;
+        if (o->heap[c].end >= last.end)
+            break;
+        o->heap[i] = o->heap[c];
+        i = c;
+    }
+    if (o->n_heap > 0)
+        o->heap[i] = last;
+    return top;
+}
+
+/* Fires the sessions of key that end at or before `limit` (windows whose last
+ * instant end - 1 ms <= watermark). */
+static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint64_t hash,
+                            int64_t limit, struct eval_ctx *ctx, struct weir_error *err)
+{
+    struct sess_list *l = state_table_get(o->sessions, key, len, hash);
+    if (l == NULL)
+        return WEIR_OK;
+    int rc = WEIR_OK, m = 0;
+    for (int i = 0; i < l->n; i++) {
+        struct session *s = &l->items[i];
+        if (s->end <= limit) {
+            if (rc == WEIR_OK)
+                rc = emit_row(o, key, len, s->start, s->end, s->accs, ctx, err);
+            slot_destroy(o, s->accs);
+            mem_free(s->accs);
+        } else {
+            l->items[m++] = *s;
+        }
+    }
+    l->n = m;
+    if (m == 0) {
+        mem_free(l->items);
+        state_table_delete(o->sessions, key, len, hash);
+    }
+    return rc;
+}
+
+static int fire_sessions(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
+                         struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    while (rc == WEIR_OK && o->n_heap > 0 && o->heap[0].end <= limit) {
+        struct heap_item it = heap_pop(o);
+        rc = fire_sessions_of(o, it.key, it.key_len, it.hash, limit, ctx, err);
+        mem_free(it.key);
+    }
+    if (rc == WEIR_OK)
+        rc = flush_out(o, ctx, err);
+    return rc;
+}
+
+/* Adds row's key to a session at [t, t + gap), merging the sessions it
+ * touches; returns the session's accumulators, or NULL when the merged
+ * session is already closed (late). */
+static unsigned char *session_slot(struct op_win *o, int64_t t)
+{
+    bool inserted;
+    uint64_t h = state_hash(o->key.buf, o->key.len);
+    struct sess_list *l = state_table_upsert(o->sessions, o->key.buf, o->key.len, h, &inserted);
+    int64_t s = t, e = t + o->w->gap;
+    /* the merged bounds first, to decide lateness before touching state */
+    for (int i = 0; i < l->n; i++)
+        if (l->items[i].start < e && s < l->items[i].end) {
+            if (l->items[i].start < s)
+                s = l->items[i].start;
+            if (l->items[i].end > e)
+                e = l->items[i].end;
+        }
+    if (o->wm != WM_NONE && !o->w->proctime && e - MS <= o->wm) {
+        if (l->n == 0)
+            state_table_delete(o->sessions, o->key.buf, o->key.len, h);
+        return NULL;
+    }
+    struct session *into = NULL;
+    int m = 0;
+    for (int i = 0; i < l->n; i++) {
+        struct session *x = &l->items[i];
+        if (x->start < e && s < x->end) {
+            if (into == NULL) {
+                into = &l->items[m++];
+                *into = *x;
+            } else {
+                for (int k = 0; k < o->n_aggs; k++)
+                    o->aggs[k].ops->merge(into->accs + o->acc_off[k], x->accs + o->acc_off[k],
+                                          o->aggs[k].state);
+                slot_destroy(o, x->accs);
+                mem_free(x->accs);
+            }
+        } else {
+            l->items[m++] = *x;
+        }
+    }
+    l->n = m;
+    if (into == NULL) {
+        MEM_GROW(l->items, l->cap, l->n + 1);
+        into = &l->items[l->n++];
+        into->accs = mem_calloc(1, o->value_size ? o->value_size : 1);
+        slot_init(o, into->accs);
+    }
+    bool grew = into->end != e;
+    into->start = s;
+    into->end = e;
+    if (grew)
+        heap_push(o, e, h, o->key.buf, o->key.len);
+    return into->accs;
+}
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+static struct win *find_window(struct op_win *o, int64_t start, int64_t end)
+{
+    int i = 0;
+    while (i < o->n_wins && (o->wins[i].end < end || (o->wins[i].end == end && o->wins[i].start < start)))
+        i++;
+    if (i < o->n_wins && o->wins[i].end == end && o->wins[i].start == start)
+        return &o->wins[i];
+    MEM_GROW(o->wins, o->cap_wins, o->n_wins + 1);
+    memmove(o->wins + i + 1, o->wins + i, (size_t)(o->n_wins - i) * sizeof(*o->wins));
+    o->wins[i] = (struct win){start, end, state_table_new(o->value_size, 128)};
+    o->n_wins++;
+    return &o->wins[i];
+}
+
+static void late_row(struct op_win *o, struct batch *b, int row, int64_t t)
+{
+    atomic_fetch_add_explicit(&o->op.late, 1, memory_order_relaxed);
+    if (o->op.dlq == NULL)
+        return;
+    struct strbuf raw = {0}, reason = {0};
+    vfmt_print_row(&raw, batch_kind(b, row), b->cols, b->n_cols, row);
+    char ts[64], wm[64];
+    dt_fmt_ts_java(ts, o->w->ltz || o->w->proctime ? dt_ltz_to_local(t) : t);
+    dt_fmt_ts_java(wm, o->wm);
+    sb_addf(&reason, "late: its windows closed (row time %s, watermark %s)", ts, wm);
+    dlq_write(o->op.dlq, o->op.label, "watermark", reason.buf, raw.buf, raw.len);
+    sb_free(&raw);
+    sb_free(&reason);
+}
+
+static void ensure_pairs(struct op_win *o, int need)
+{
+    if (need <= o->cap_pairs)
+        return;
+    int cap = o->cap_pairs ? o->cap_pairs : BATCH_CAP;
+    while (cap < need)
+        cap *= 2;
+    o->accs = mem_realloc(o->accs, (size_t)cap * sizeof(void *));
+    o->rows = mem_realloc(o->rows, (size_t)cap * sizeof(uint16_t));
+    o->f_accs = mem_realloc(o->f_accs, (size_t)cap * sizeof(void *));
+    o->f_rows = mem_realloc(o->f_rows, (size_t)cap * sizeof(uint16_t));
+    o->cap_pairs = cap;
+}
+
+/* The bare TVF: each row once per window, with the window columns. */
+static int tvf_push(struct op_win *o, struct batch *b, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    const struct vec *tv = &b->cols[o->w->time_col];
+    int nin = b->n_cols;
+    int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
+    int n = batch_live(b);
+    for (int k = 0; k < n; k++) {
+        int i = batch_row(b, k);
+        if (vec_is_null(tv, i))
+            continue;   /* a NULL time attribute belongs to no window */
+        int64_t t = to_wall(o, tv->i64[i]);
+        int nw = assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
+        int kept = 0;
+        for (int w = 0; w < nw; w++) {
+            if (!o->w->proctime && o->wm != WM_NONE && ends[w] - MS <= o->wm)
+                continue;
+            kept++;
+            struct batch *ob = o->out;
+            int r = ob->n;
+            for (int c = 0; c < nin; c++)
+                vec_copy_row(&ob->cols[c], r, &b->cols[c], i);
+            ob->cols[nin].i64[r] = starts[w];
+            ob->cols[nin + 1].i64[r] = ends[w];
+            ob->cols[nin + 2].i64[r] = window_time(o, ends[w]);
+            if (b->kinds) {
+                batch_ensure_kinds(ob);
+                ob->kinds[r] = b->kinds[i];
+            }
+            ob->n++;
+            if (ob->n == BATCH_CAP) {
+                int rc = flush_out(o, ctx, err);
+                if (rc)
+                    return rc;
+            }
+        }
+        if (kept == 0 && nw > 0)
+            late_row(o, b, i, tv->i64[i]);
+    }
+    return flush_out(o, ctx, err);
+}
+
+static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    (void)port;
+    struct op_win *o = (struct op_win *)op;
+    if (o->tvf)
+        return tvf_push(o, b, ctx, err);
+    int rc;
+    for (int k = 0; k < o->n_keys; k++)
+        if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
+            return rc;
+    const struct vec *tv = &b->cols[o->w->time_col];
+    int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
+    int n = batch_live(b), np = 0;
+    ensure_pairs(o, n);
+    for (int k = 0; k < n; k++) {
+        int i = batch_row(b, k);
+        if (vec_is_null(tv, i))
+            continue;
+        int64_t t = to_wall(o, tv->i64[i]);
+        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
+        if (o->w->kind == WIN_SESSION) {
+            unsigned char *slot = session_slot(o, t);
+            if (slot == NULL) {
+                late_row(o, b, i, tv->i64[i]);
+                continue;
+            }
+            o->accs[np] = slot;
+            o->rows[np++] = (uint16_t)i;
+            continue;
+        }
+        int nw = assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
+        ensure_pairs(o, np + nw);
+        uint64_t h = state_hash(o->key.buf, o->key.len);
+        int kept = 0;
+        for (int w = 0; w < nw; w++) {
+            if (!o->w->proctime && o->wm != WM_NONE && ends[w] - MS <= o->wm)
+                continue;   /* this window has fired */
+            struct win *win = find_window(o, starts[w], ends[w]);
+            bool inserted;
+            unsigned char *slot = state_table_upsert(win->groups, o->key.buf, o->key.len, h,
+                                                     &inserted);
+            if (inserted)
+                slot_init(o, slot);
+            o->accs[np] = slot;
+            o->rows[np++] = (uint16_t)i;
+            kept++;
+        }
+        if (kept == 0 && nw > 0)
+            late_row(o, b, i, tv->i64[i]);
+    }
+    /* the aggregates, a batch at a time */
+    for (int a = 0; a < o->n_aggs && np > 0; a++) {
+        const struct agg_call *ac = &o->aggs[a];
+        for (int x = 0; x < ac->n_args; x++) {
+            const struct vec *v;
+            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
+                return rc;
+            o->arg_vecs[x] = *v;
+        }
+        void **accs = o->accs;
+        uint16_t *rows = o->rows;
+        int m = np;
+        if (ac->filter) {
+            const struct vec *f;
+            if ((rc = expr_eval(ac->filter, ctx, b, &f, err)))
+                return rc;
+            m = 0;
+            for (int p = 0; p < np; p++)
+                if (!vec_is_null(f, o->rows[p]) && f->b[o->rows[p]]) {
+                    o->f_accs[m] = o->accs[p];
+                    o->f_rows[m++] = o->rows[p];
+                }
+            accs = o->f_accs;
+            rows = o->f_rows;
+        }
+        /* each pair's accumulator is at the aggregate's offset in its slot */
+        for (int p = 0; p < m; p++)
+            accs[p] = (unsigned char *)accs[p] + o->acc_off[a];
+        ac->ops->update(accs, o->arg_vecs, rows, m, +1, ac->state);
+        for (int p = 0; p < m; p++)
+            accs[p] = (unsigned char *)accs[p] - o->acc_off[a];
+    }
+    update_state_metrics(o);
+    return WEIR_OK;
+}
+
+/* Fires what ends at or before `limit` (a wall-clock window end). */
+static int fire_until(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
+                      struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    if (o->w->kind == WIN_SESSION)
+        rc = fire_sessions(o, limit, ctx, err);
+    else
+        while (rc == WEIR_OK && o->n_wins > 0 && o->wins[0].end <= limit)
+            rc = fire_window(o, ctx, err);
+    update_state_metrics(o);
+    return rc;
+}
+
+static int win_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
+{
+    struct op_win *o = (struct op_win *)op;
+    int rc = WEIR_OK;
+    if (wm != WM_IDLE) {
+        if (!o->w->proctime && !o->tvf) {
+            /* windows whose last instant (end - 1 ms) is covered fire */
+            int64_t limit = wm == WM_END ? WM_END : (wm > WM_END - MS ? WM_END : wm + MS);
+            if (o->w->ltz && wm != WM_END)
+                limit = dt_ltz_to_local(wm) + MS;
+            rc = fire_until(o, limit, ctx, err);
+        }
+        if (wm > o->wm)
+            o->wm = o->w->ltz && wm != WM_END ? dt_ltz_to_local(wm) : wm;
+    }
+    if (rc)
+        return rc;
+    /* downstream time is window_time: the watermark passes through unchanged */
+    return op_emit_watermark(op, wm, ctx, err);
+}
+
+static int win_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx, struct weir_error *err)
+{
+    (void)now_us;
+    struct op_win *o = (struct op_win *)op;
+    if (!o->w->proctime || o->tvf)
+        return WEIR_OK;
+    /* processing time: the wall clock of the session zone */
+    return fire_until(o, dt_ltz_to_local(dt_now_us()), ctx, err);
+}
+
+static int win_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    struct op_win *o = (struct op_win *)op;
+    int rc = o->tvf ? WEIR_OK : fire_until(o, WM_END, ctx, err);
+    if (rc == WEIR_OK)
+        rc = op_finish_next(op, ctx, err);
+    return rc;
+}
+
+static void win_free(struct op *op)
+{
+    struct op_win *o = (struct op_win *)op;
+    for (int i = 0; i < o->n_wins; i++) {
+        struct state_iter it;
+        state_iter_init(&it, o->wins[i].groups);
+        while (state_iter_next(&it))
+            slot_destroy(o, it.value);
+        state_table_free(o->wins[i].groups);
+    }
+    mem_free(o->wins);
+    if (o->sessions) {
+        struct state_iter it;
+        state_iter_init(&it, o->sessions);
+        while (state_iter_next(&it)) {
+            struct sess_list *l = it.value;
+            for (int i = 0; i < l->n; i++) {
+                slot_destroy(o, l->items[i].accs);
+                mem_free(l->items[i].accs);
+            }
+            mem_free(l->items);
+        }
+        state_table_free(o->sessions);
+    }
+    for (int i = 0; i < o->n_heap; i++)
+        mem_free(o->heap[i].key);
+    mem_free(o->heap);
+    for (int k = 0; k < o->n_keys; k++)
+        expr_free_scratch(o->keys[k]);
+    for (int a = 0; a < o->n_aggs; a++) {
+        for (int x = 0; x < o->aggs[a].n_args; x++)
+            expr_free_scratch(o->aggs[a].args[x]);
+        expr_free_scratch(o->aggs[a].filter);
+    }
+    sb_free(&o->key);
+    batch_free(o->out);
+    mem_free(o->accs);
+    mem_free(o->rows);
+    mem_free(o->f_accs);
+    mem_free(o->f_rows);
+    mem_free(o->acc_off);
+    mem_free(o->key_vecs);
+    mem_free(o->arg_vecs);
+    mem_free(o);
+}
+
+static const struct op_ops win_ops = {"WindowAggregate", win_push, win_watermark, win_timer,
+                                      win_finish, win_free};
+
+struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,
+                         int n_keys, const struct agg_call *aggs, int n_aggs, int n_out,
+                         const struct sql_type *const *out_types, char *label)
+{
+    struct op_win *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &win_ops, id, label);
+    o->w = w;
+    o->tvf = tvf;
+    o->keys = keys;
+    o->n_keys = n_keys;
+    o->aggs = aggs;
+    o->n_aggs = n_aggs;
+    o->n_out = n_out;
+    o->wm = WM_NONE;
+    o->acc_off = mem_calloc((size_t)(n_aggs + 1), sizeof(size_t));
+    size_t off = 0;
+    int max_args = 1;
+    for (int a = 0; a < n_aggs; a++) {
+        o->acc_off[a] = off;
+        off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */
+        if (aggs[a].n_args > max_args)
+            max_args = aggs[a].n_args;
+    }
+    o->value_size = w->kind == WIN_SESSION && !tvf ? sizeof(struct sess_list) : off;
+    if (w->kind == WIN_SESSION && !tvf) {
+        o->sessions = state_table_new(sizeof(struct sess_list), 128);
+        o->value_size = off;   /* per-session accumulators */
+    }
+    o->out = batch_new(n_out, out_types);
+    o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
+    o->arg_vecs = mem_calloc((size_t)max_args, sizeof(struct vec));
+    return &o->op;
+}

@@ -1,0 +1,22 @@
+/*
+ * op_window.h — the window operators: window aggregation (TUMBLE, HOP,
+ * CUMULATE, SESSION) and the bare window TVF (see op_window.c).
+ */
+#ifndef WEIR_OP_WINDOW_H
+#define WEIR_OP_WINDOW_H
+
+#include "exec/op.h"
+#include "sql/plan.h"
+
+/*
+ * A window operator.  tvf: the bare TVF (input columns + window_start,
+ * window_end, window_time, each row once per window); otherwise aggregation
+ * with output [keys, window_start, window_end, window_time, aggregates].
+ * w, keys, aggs and out_types are borrowed from the plan (they outlive the
+ * operator); label is taken.
+ */
+struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,
+                         int n_keys, const struct agg_call *aggs, int n_aggs, int n_out,
+                         const struct sql_type *const *out_types, char *label);
+
+#endif

@@ -1,0 +1,81 @@
+/*
+ * table.h — keyed operator state: a hash table from a key (bytes) to a
+ * fixed-size value slot, split into key groups.
+ *
+ * Every stateful operator (window and group aggregation, joins, Top-N) keeps
+ * its state here.  The key is the serialised grouping key (state_key_*); the
+ * value is a caller-defined slot of `value_size` bytes (accumulators, window
+ * bounds, ...), zeroed on insertion and stable in memory until the entry is
+ * deleted (slots are not moved when the table grows), so operators can keep
+ * pointers across a batch.  Each entry belongs to a key group (hash mod
+ * max_parallelism): snapshots are written per key group so a job can be
+ * restored with another parallelism (DESIGN.md, state/).
+ *
+ * Not thread-safe: one table belongs to one operator instance on one thread.
+ */
+#ifndef WEIR_STATE_TABLE_H
+#define WEIR_STATE_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/strbuf.h"
+#include "exec/batch.h"
+
+struct state_table;
+
+/* value_size: bytes of each value slot (may be 0 for a set). */
+struct state_table *state_table_new(size_t value_size, int max_parallelism);
+void state_table_free(struct state_table *t);   /* NULL is fine; values must
+                                                   have been released by the caller */
+
+/* 64-bit hash of a key (also decides its key group). */
+uint64_t state_hash(const void *key, size_t len);
+int state_key_group(uint64_t hash, int max_parallelism);
+
+/*
+ * Returns the value slot of key, inserting a zeroed slot when absent
+ * (*inserted tells which).  The pointer stays valid until the entry is
+ * deleted or the table freed.  hash must be state_hash(key, len).
+ */
+void *state_table_upsert(struct state_table *t, const void *key, size_t len, uint64_t hash,
+                         bool *inserted);
+/* The value slot of key, or NULL. */
+void *state_table_get(struct state_table *t, const void *key, size_t len, uint64_t hash);
+/* Removes key; its slot memory is reused later.  Returns false if absent. */
+bool state_table_delete(struct state_table *t, const void *key, size_t len, uint64_t hash);
+
+/* Iteration (no inserts or deletes during it, except deleting the current
+ * entry through state_iter_delete). */
+struct state_iter {
+    struct state_table *t;
+    size_t pos;                          /* internal */
+    const void *key;                     /* current entry */
+    size_t key_len;
+    void *value;
+    int key_group;
+};
+void state_iter_init(struct state_iter *it, struct state_table *t);
+bool state_iter_next(struct state_iter *it);
+void state_iter_delete(struct state_iter *it);
+
+int64_t state_table_count(const struct state_table *t);   /* entries */
+int64_t state_table_bytes(const struct state_table *t);   /* memory held */
+
+/* ---- keys ------------------------------------------------------------------ */
+
+/*
+ * Serialises the values of columns cols[0..n) at row `row` into buf as a key:
+ * a NULL marker per column, then the value (integers 8 bytes, doubles
+ * normalised so -0.0 == 0.0 and NaNs equal, decimals 16 bytes, strings length
+ * + bytes, ROW recursively).  Equal SQL values (NULL counted equal to NULL, as
+ * GROUP BY does) give equal bytes.  buf is cleared first.
+ */
+void state_key_encode(struct strbuf *buf, const struct vec *const *cols, int n, int row);
+/* Decodes a key written by state_key_encode into row `row` of the vectors
+ * (of the same types); strings are copied into each vector's arena.  Returns
+ * bytes consumed. */
+size_t state_key_decode(const void *key, size_t len, struct vec *const *cols, int n, int row);
+
+#endif

@@ -1,0 +1,638 @@
+/*
+ * test_state.c — unit tests for src/state/table.c: the keyed state hash
+ * table (insert/get/delete, value pointers stable across growth, iteration
+ * with deletion, memory accounting), the key hash and key groups, and the key
+ * encoding (equality rules for every lane, decode round trip).  Ends with a
+ * small upsert timing that is printed, not asserted.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/mem.h"
+#include "core/strbuf.h"
+#include "core/types.h"
+#include "exec/batch.h"
+#include "state/table.h"
+
+/* ---- helpers ---------------------------------------------------------------------- */
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rng(void)
+{
+    /* xorshift64*: deterministic, so a failure reproduces */
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545f4914f6cdd1dULL;
+}
+
+static void *up(struct state_table *t, const void *k, size_t len, bool *ins)
+{
+    return state_table_upsert(t, k, len, state_hash(k, len), ins);
+}
+
+static void *get(struct state_table *t, const void *k, size_t len)
+{
+    return state_table_get(t, k, len, state_hash(k, len));
+}
+
+static bool del(struct state_table *t, const void *k, size_t len)
+{
+    return state_table_delete(t, k, len, state_hash(k, len));
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- table ------------------------------------------------------------------------ */
+
+static void test_insert_get_delete(void **state)
+{
+    (void)state;
+    struct state_table *t = state_table_new(16, 128);
+    /* lengths around every special case: empty, < 4, 4..7, 8..16, long, and
+     * bigger than the largest size class (its own chunk) */
+    static const size_t lens[] = {0, 1, 3, 4, 7, 8, 13, 16, 17, 40, 100, 1500, 5000};
+    enum { NL = sizeof(lens) / sizeof(lens[0]) };
+    unsigned char *keys[NL];
+    void *vals[NL];
+    for (int i = 0; i < NL; i++) {
+        keys[i] = malloc(lens[i] + 1);
+        for (size_t j = 0; j < lens[i]; j++)
+            keys[i][j] = (unsigned char)(j * 7 + i);
+        bool ins = false;
+        vals[i] = up(t, keys[i], lens[i], &ins);
+        assert_true(ins);
+        assert_non_null(vals[i]);
+        assert_true(((uintptr_t)vals[i] & 15) == 0);   /* __int128 accumulators */
+        static const unsigned char zero[16];
+        assert_memory_equal(vals[i], zero, 16);
+        memset(vals[i], 0xa0 + i, 16);
+    }
+    assert_int_equal(state_table_count(t), NL);
+    for (int i = 0; i < NL; i++) {
+        bool ins = true;
+        assert_ptr_equal(up(t, keys[i], lens[i], &ins), vals[i]);
+        assert_false(ins);
+        assert_ptr_equal(get(t, keys[i], lens[i]), vals[i]);
+        assert_int_equal(((unsigned char *)vals[i])[15], 0xa0 + i);
+    }
+    /* a key that is a prefix of another is a different key */
+    assert_null(get(t, keys[NL - 1], 39));
+    assert_null(get(t, "nope", 4));
+    assert_false(del(t, "nope", 4));
+    for (int i = 0; i < NL; i += 2)
+        assert_true(del(t, keys[i], lens[i]));
+    for (int i = 0; i < NL; i++) {
+        if (i % 2 == 0) {
+            assert_null(get(t, keys[i], lens[i]));
+            assert_false(del(t, keys[i], lens[i]));
+        } else {
+            assert_ptr_equal(get(t, keys[i], lens[i]), vals[i]);
+        }
+    }
+    assert_int_equal(state_table_count(t), NL / 2);
+    /* reinserted keys come back zeroed */
+    bool ins = false;
+    unsigned char *v = up(t, keys[0], lens[0], &ins);
+    assert_true(ins);
+    for (int j = 0; j < 16; j++)
+        assert_int_equal(v[j], 0);
+    for (int i = 0; i < NL; i++)
+        free(keys[i]);
+    state_table_free(t);
+    state_table_free(NULL);
+}
+
+static void test_value_size_zero_set(void **state)
+{
+    (void)state;
+    struct state_table *t = state_table_new(0, 8);
+    for (int64_t k = 0; k < 1000; k++)
+        assert_non_null(up(t, &k, 8, NULL));
+    for (int64_t k = 0; k < 2000; k++)
+        assert_true((get(t, &k, 8) != NULL) == (k < 1000));
+    for (int64_t k = 0; k < 1000; k += 2)
+        assert_true(del(t, &k, 8));
+    for (int64_t k = 0; k < 1000; k++)
+        assert_true((get(t, &k, 8) != NULL) == (k % 2 == 1));
+    state_table_free(t);
+}
+
+static void test_growth_keeps_pointers(void **state)
+{
+    (void)state;
+    enum { N = 1000000 };
+    struct state_table *t = state_table_new(24, 128);
+    uint64_t **ptrs = malloc(N * sizeof(*ptrs));
+    for (uint64_t k = 0; k < N; k++) {
+        bool ins = false;
+        ptrs[k] = up(t, &k, 8, &ins);
+        assert_true(ins);
+        ptrs[k][0] = k * 3 + 1;
+        ptrs[k][1] = ~k;
+        ptrs[k][2] = k ^ 0x5555;
+        /* the early entries are re-checked while the index doubles under them */
+        if ((k & (k - 1)) == 0)
+            for (uint64_t j = 0; j < k && j < 1000; j++)
+                assert_true(ptrs[j][0] == j * 3 + 1);
+    }
+    assert_int_equal(state_table_count(t), N);
+    for (uint64_t k = 0; k < N; k++) {
+        assert_ptr_equal(get(t, &k, 8), ptrs[k]);
+        assert_true(ptrs[k][0] == k * 3 + 1 && ptrs[k][1] == ~k && ptrs[k][2] == (k ^ 0x5555));
+    }
+    /* deleting half and inserting new keys reuses memory but never moves the
+     * survivors */
+    for (uint64_t k = 0; k < N; k += 2)
+        assert_true(del(t, &k, 8));
+    for (uint64_t k = N; k < N + N / 2; k++)
+        ((uint64_t *)up(t, &k, 8, NULL))[0] = k;
+    for (uint64_t k = 1; k < N; k += 2)
+        assert_true(get(t, &k, 8) == ptrs[k] && ptrs[k][0] == k * 3 + 1);
+    free(ptrs);
+    state_table_free(t);
+}
+
+static void test_iteration(void **state)
+{
+    (void)state;
+    enum { N = 20000 };
+    struct state_table *t = state_table_new(8, 64);
+    for (int64_t k = 0; k < N; k++)
+        *(int64_t *)up(t, &k, 8, NULL) = k;
+    unsigned char *seen = calloc(N, 1);
+
+    /* every entry exactly once, with its key group */
+    struct state_iter it;
+    int n = 0;
+    state_iter_init(&it, t);
+    while (state_iter_next(&it)) {
+        int64_t k;
+        assert_int_equal(it.key_len, 8);
+        memcpy(&k, it.key, 8);
+        assert_true(k >= 0 && k < N);
+        assert_int_equal(*(int64_t *)it.value, k);
+        assert_int_equal(seen[k]++, 0);
+        assert_int_equal(it.key_group, state_key_group(state_hash(&k, 8), 64));
+        n++;
+    }
+    assert_int_equal(n, N);
+    assert_false(state_iter_next(&it));   /* stays finished */
+
+    /* deleting the current entry: still every entry once */
+    memset(seen, 0, N);
+    n = 0;
+    state_iter_init(&it, t);
+    while (state_iter_next(&it)) {
+        int64_t k;
+        memcpy(&k, it.key, 8);
+        assert_int_equal(seen[k]++, 0);
+        n++;
+        if (k % 3 != 1)
+            state_iter_delete(&it);
+    }
+    assert_int_equal(n, N);
+    assert_int_equal(state_table_count(t), (N + 1) / 3);
+    for (int64_t k = 0; k < N; k++)
+        assert_true((get(t, &k, 8) != NULL) == (k % 3 == 1));
+
+    /* delete everything through the iterator */
+    n = 0;
+    state_iter_init(&it, t);
+    while (state_iter_next(&it)) {
+        n++;
+        state_iter_delete(&it);
+    }
+    assert_int_equal(n, (N + 1) / 3);
+    assert_int_equal(state_table_count(t), 0);
+    state_iter_init(&it, t);
+    assert_false(state_iter_next(&it));
+    free(seen);
+    state_table_free(t);
+}
+
+/* Small, nearly full tables make runs that wrap around the end of the index —
+ * the case where a backward shift moves an entry from slot 0 to the top. */
+static void test_iteration_wraparound(void **state)
+{
+    (void)state;
+    for (int round = 0; round < 3000; round++) {
+        struct state_table *t = state_table_new(8, 128);
+        int nk = 5 + (int)(rng() % 7);   /* up to 11 in 16 slots */
+        uint64_t keys[16];
+        for (int i = 0; i < nk; i++) {
+            keys[i] = rng();
+            *(int *)up(t, &keys[i], 8, NULL) = i;
+        }
+        uint64_t del_mask = rng();
+        int seen[16] = {0};
+        struct state_iter it;
+        state_iter_init(&it, t);
+        while (state_iter_next(&it)) {
+            int i = *(int *)it.value;
+            seen[i]++;
+            if ((del_mask >> i) & 1)
+                state_iter_delete(&it);
+        }
+        for (int i = 0; i < nk; i++) {
+            assert_int_equal(seen[i], 1);
+            assert_true((get(t, &keys[i], 8) != NULL) == !((del_mask >> i) & 1));
+        }
+        state_table_free(t);
+    }
+}
+
+static void test_bytes_accounting(void **state)
+{
+    (void)state;
+    enum { N = 200000 };
+    int64_t mem0 = mem_bytes_in_use();
+    struct state_table *t = state_table_new(16, 128);
+    int64_t empty = state_table_bytes(t);
+    /* the table's figure is exactly what it holds from the allocator */
+    assert_int_equal(mem_bytes_in_use() - mem0, empty);
+    assert_true(empty < 4096);
+    char key[40];
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(key, sizeof key, "user-%d-%s", i, i % 2 ? "web" : "app-ios");
+        up(t, key, (size_t)len, NULL);
+    }
+    int64_t full = state_table_bytes(t);
+    assert_int_equal(mem_bytes_in_use() - mem0, full);
+    /* at least the keys, values and index slots */
+    assert_true(full > (int64_t)N * (16 + 12 + 16));
+    assert_true(full < (int64_t)N * 120);
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(key, sizeof key, "user-%d-%s", i, i % 2 ? "web" : "app-ios");
+        assert_true(del(t, key, (size_t)len));
+    }
+    int64_t after = state_table_bytes(t);
+    assert_int_equal(mem_bytes_in_use() - mem0, after);
+    assert_int_equal(state_table_count(t), 0);
+    /* the index shrinks back and empty chunks are released (but one per class
+     * may be kept as a spare) */
+    assert_true(after < full / 4);
+    assert_true(after < 3 * 1024 * 1024);
+    /* the same through iteration: bytes shrink once the walk is over */
+    for (int i = 0; i < N; i++) {
+        int len = snprintf(key, sizeof key, "k%d", i);
+        up(t, key, (size_t)len, NULL);
+    }
+    full = state_table_bytes(t);
+    struct state_iter it;
+    state_iter_init(&it, t);
+    while (state_iter_next(&it))
+        state_iter_delete(&it);
+    after = state_table_bytes(t);
+    assert_int_equal(mem_bytes_in_use() - mem0, after);
+    assert_true(after < full / 4);
+    state_table_free(t);
+    assert_int_equal(mem_bytes_in_use(), mem0);
+}
+
+/* ---- hash and key groups -------------------------------------------------------- */
+
+static void test_hash_and_key_groups(void **state)
+{
+    (void)state;
+    /* snapshots are written per key group: the hash must never change between
+     * builds.  These values pin it. */
+    assert_true(state_hash("", 0) == state_hash("", 0));
+    uint64_t h_abc = state_hash("abc", 3);
+    uint64_t h_long = state_hash("the quick brown fox jumps over the lazy dog, twice over", 55);
+    int64_t k42 = 42;
+    uint64_t h_42 = state_hash(&k42, 8);
+    printf("state_hash pins: abc=%016llx long=%016llx 42=%016llx\n",
+           (unsigned long long)h_abc, (unsigned long long)h_long, (unsigned long long)h_42);
+    assert_true(h_abc == 0x1b1e8ed5cd8c7e17ULL);
+    assert_true(h_long == 0x2bc0a77ba3cea6c1ULL);
+    assert_true(h_42 == 0xa8e1d5e03ac35519ULL);
+    /* length is part of the hash: "a" and "a\0" differ, and so do prefixes */
+    assert_true(state_hash("a", 1) != state_hash("a\0", 2));
+    assert_true(state_hash("abcdefgh", 8) != state_hash("abcdefgh", 7));
+
+    /* groups are in range, stable, and spread evenly over sequential keys */
+    enum { G = 128, N = 1000000 };
+    static int counts[G];
+    memset(counts, 0, sizeof counts);
+    for (int64_t k = 0; k < N; k++) {
+        uint64_t h = state_hash(&k, 8);
+        int g = state_key_group(h, G);
+        assert_true(g >= 0 && g < G);
+        assert_int_equal(g, state_key_group(h, G));
+        counts[g]++;
+    }
+    for (int g = 0; g < G; g++)
+        assert_true(counts[g] > N / G * 9 / 10 && counts[g] < N / G * 11 / 10);
+    assert_int_equal(state_key_group(0, 128), 0);
+    assert_int_equal(state_key_group(UINT64_MAX, 128), 127);
+    assert_int_equal(state_key_group(UINT64_MAX, 1), 0);
+
+    /* the low bits (the index position) are spread too */
+    static int low[1024];
+    memset(low, 0, sizeof low);
+    for (int64_t k = 0; k < 1024 * 64; k++)
+        low[state_hash(&k, 8) & 1023]++;
+    for (int i = 0; i < 1024; i++)
+        assert_true(low[i] > 20 && low[i] < 120);
+    /* one flipped input bit flips about half the output bits */
+    long flips = 0;
+    for (int i = 0; i < 1000; i++) {
+        unsigned char buf[24];
+        for (int j = 0; j < 24; j++)
+            buf[j] = (unsigned char)rng();
+        uint64_t a = state_hash(buf, 24);
+        buf[i % 24] ^= (unsigned char)(1u << (i % 8));
+        flips += __builtin_popcountll(a ^ state_hash(buf, 24));
+    }
+    assert_true(flips > 1000 * 28 && flips < 1000 * 36);
+}
+
+/* ---- keys ------------------------------------------------------------------------- */
+
+/* Encodes row r of the columns into a fresh buffer (caller frees). */
+static struct strbuf enc(struct vec *const *cols, int n, int r)
+{
+    struct strbuf sb = {0};
+    state_key_encode(&sb, (const struct vec *const *)cols, n, r);
+    return sb;
+}
+
+static bool enc_eq(struct vec *const *cols, int n, int r1, int r2)
+{
+    struct strbuf a = enc(cols, n, r1), b = enc(cols, n, r2);
+    bool eq = a.len == b.len && memcmp(a.buf, b.buf, a.len) == 0;
+    sb_free(&a);
+    sb_free(&b);
+    return eq;
+}
+
+static void test_key_equality(void **state)
+{
+    (void)state;
+    struct arena ar;
+    arena_init(&ar, 0);
+    struct vec vi, vd, vs, vs2;
+    vec_init(&vi, &type_bigint, 16, &ar);
+    vec_init(&vd, &type_double, 16, &ar);
+    vec_init(&vs, &type_string, 16, &ar);
+    vec_init(&vs2, &type_string, 16, &ar);
+    struct vec *c1[] = {&vi};
+    struct vec *cd[] = {&vd};
+    struct vec *cs[] = {&vs};
+    struct vec *css[] = {&vs, &vs2};
+
+    /* NULL equals NULL, differs from every value including 0 */
+    vec_set_null(&vi, 0);
+    vec_set_null(&vi, 1);
+    vi.i64[2] = 0;
+    vi.i64[3] = 0;
+    vi.i64[4] = 1;
+    assert_true(enc_eq(c1, 1, 0, 1));
+    assert_false(enc_eq(c1, 1, 0, 2));
+    assert_true(enc_eq(c1, 1, 2, 3));
+    assert_false(enc_eq(c1, 1, 3, 4));
+    /* a NULL's stale lane value does not leak into the key */
+    vi.i64[0] = 77;
+    assert_true(enc_eq(c1, 1, 0, 1));
+
+    /* doubles: -0.0 == 0.0, every NaN equal, NULL apart */
+    vd.f64[0] = 0.0;
+    vd.f64[1] = -0.0;
+    vd.f64[2] = NAN;
+    vd.f64[3] = -NAN;
+    uint64_t odd_nan = 0x7ff0000000000123ULL;
+    memcpy(&vd.f64[4], &odd_nan, 8);
+    vd.f64[5] = 1.5;
+    vec_set_null(&vd, 6);
+    vd.f64[7] = INFINITY;
+    assert_true(enc_eq(cd, 1, 0, 1));
+    assert_true(enc_eq(cd, 1, 2, 3));
+    assert_true(enc_eq(cd, 1, 2, 4));
+    assert_false(enc_eq(cd, 1, 0, 2));
+    assert_false(enc_eq(cd, 1, 0, 6));
+    assert_false(enc_eq(cd, 1, 2, 7));
+
+    /* strings: bytes as-is, embedded NULs count, empty differs from NULL */
+    vec_set_str(&vs, 0, "a\0b", 3);
+    vec_set_str(&vs, 1, "a\0b", 3);
+    vec_set_str(&vs, 2, "a\0c", 3);
+    vec_set_str(&vs, 3, "a", 1);
+    vec_set_str(&vs, 4, "", 0);
+    vec_set_null(&vs, 5);
+    vec_set_str(&vs, 6, "a  ", 3);   /* CHAR padding is kept */
+    assert_true(enc_eq(cs, 1, 0, 1));
+    assert_false(enc_eq(cs, 1, 0, 2));
+    assert_false(enc_eq(cs, 1, 0, 3));
+    assert_false(enc_eq(cs, 1, 4, 5));
+    assert_false(enc_eq(cs, 1, 3, 6));
+    /* column boundaries are part of the key: ("ab","c") != ("a","bc") */
+    vec_set_str(&vs, 8, "ab", 2);
+    vec_set_str(&vs2, 8, "c", 1);
+    vec_set_str(&vs, 9, "a", 1);
+    vec_set_str(&vs2, 9, "bc", 2);
+    vec_set_str(&vs, 10, "ab", 2);
+    vec_set_str(&vs2, 10, "c", 1);
+    assert_false(enc_eq(css, 2, 8, 9));
+    assert_true(enc_eq(css, 2, 8, 10));
+    /* (NULL, "x") != ("x", NULL) */
+    vec_set_null(&vs, 11);
+    vec_set_str(&vs2, 11, "x", 1);
+    vec_set_str(&vs, 12, "x", 1);
+    vec_set_null(&vs2, 12);
+    assert_false(enc_eq(css, 2, 11, 12));
+
+    /* buffer is cleared first */
+    struct strbuf sb = {0};
+    state_key_encode(&sb, (const struct vec *const *)c1, 1, 4);
+    size_t one = sb.len;
+    state_key_encode(&sb, (const struct vec *const *)c1, 1, 4);
+    assert_int_equal(sb.len, one);
+    assert_int_equal(one, 9);
+    sb_free(&sb);
+
+    vec_free(&vi);
+    vec_free(&vd);
+    vec_free(&vs);
+    vec_free(&vs2);
+    arena_free(&ar);
+}
+
+static void test_key_rows(void **state)
+{
+    (void)state;
+    struct arena ar;
+    arena_init(&ar, 0);
+    static const char *const names[] = {"id", "name"};
+    const struct sql_type *const ftypes[] = {&type_int, &type_string};
+    struct sql_type rt = {.id = T_ROW, .nullable = true, .n_fields = 2,
+                          .field_names = names, .field_types = ftypes};
+    struct vec vr;
+    vec_init(&vr, &rt, 16, &ar);
+    struct vec *cols[] = {&vr};
+    /* row 0 and 1: equal rows; 2: NULL row; 3: row of NULL fields; 4: another
+     * row of NULL fields; 5: differs in the nested string */
+    for (int r = 0; r < 2; r++) {
+        vr.children[0].i64[r] = 7;
+        vec_set_str(&vr.children[1], r, "x\0y", 3);
+    }
+    vec_set_null(&vr, 2);
+    for (int r = 3; r < 5; r++) {
+        vec_set_null(&vr.children[0], r);
+        vec_set_null(&vr.children[1], r);
+    }
+    vr.children[0].i64[5] = 7;
+    vec_set_str(&vr.children[1], 5, "x\0z", 3);
+    assert_true(enc_eq(cols, 1, 0, 1));
+    assert_false(enc_eq(cols, 1, 2, 3));
+    assert_true(enc_eq(cols, 1, 3, 4));
+    assert_false(enc_eq(cols, 1, 0, 5));
+    vec_free(&vr);
+    arena_free(&ar);
+}
+
+static void test_key_decode_round_trip(void **state)
+{
+    (void)state;
+    struct arena a;
+    arena_init(&a, 0);
+    const struct sql_type *dec = type_decimal(&a, 20, 2);
+    static const char *const names[] = {"x", "s"};
+    const struct sql_type *const ftypes[] = {&type_double, &type_string};
+    struct sql_type rt = {.id = T_ROW, .nullable = true, .n_fields = 2,
+                          .field_names = names, .field_types = ftypes};
+    struct sql_type at = {.id = T_ARRAY, .nullable = true, .elem = &type_bigint};
+    const struct sql_type *types[] = {&type_boolean, &type_bigint, &type_double, dec,
+                                      &type_string,  &rt,          &at,          &type_null};
+    enum { NC = 8, NR = 6 };
+    struct batch *src = batch_new(NC, types);
+    struct batch *dst = batch_new(NC, types);
+    for (int r = 0; r < NR; r++) {
+        src->cols[0].b[r] = (uint8_t)(r & 1);
+        src->cols[1].i64[r] = (int64_t)r * -1000003;
+        src->cols[2].f64[r] = r * 0.25 - 1;
+        src->cols[3].i128[r] = ((__int128)r << 70) - 5;
+        /* "s<r>" and, for row 2, an embedded NUL and more bytes after it */
+        char s[16] = "s0\0tail";
+        s[1] = (char)('0' + r);
+        vec_set_str(&src->cols[4], r, s, r == 2 ? 7 : 2);
+        src->cols[5].children[0].f64[r] = r * 1.5;
+        vec_set_str(&src->cols[5].children[1], r, "nested", (size_t)r);
+        /* ARRAY: r elements */
+        int first = src->cols[6].offsets[r];
+        vec_reserve(&src->cols[6].children[0], first + r);
+        for (int e = 0; e < r; e++)
+            src->cols[6].children[0].i64[first + e] = r * 10 + e;
+        if (r == 3)
+            vec_set_null(&src->cols[6].children[0], first + 1);
+        src->cols[6].offsets[r + 1] = first + r;
+        vec_set_null(&src->cols[7], r);
+    }
+    src->n = NR;
+    /* a sprinkle of NULLs at every level */
+    vec_set_null(&src->cols[0], 1);
+    vec_set_null(&src->cols[1], 2);
+    vec_set_null(&src->cols[3], 3);
+    vec_set_null(&src->cols[4], 4);
+    vec_set_null(&src->cols[5], 5);
+    vec_set_null(&src->cols[5].children[1], 0);
+    vec_set_null(&src->cols[6], 4);
+    src->cols[6].offsets[5] = src->cols[6].offsets[4];
+    src->cols[6].offsets[6] = src->cols[6].offsets[5] + 5;
+
+    struct vec *sc[NC], *dc[NC];
+    for (int c = 0; c < NC; c++) {
+        sc[c] = &src->cols[c];
+        dc[c] = &dst->cols[c];
+    }
+    for (int r = 0; r < NR; r++) {
+        struct strbuf k1 = enc(sc, NC, r);
+        size_t used = state_key_decode(k1.buf, k1.len, dc, NC, r);
+        assert_int_equal(used, k1.len);
+        struct strbuf k2 = enc(dc, NC, r);
+        assert_int_equal(k1.len, k2.len);
+        assert_memory_equal(k1.buf, k2.buf, k1.len);
+        sb_free(&k1);
+        sb_free(&k2);
+    }
+    /* spot checks on the decoded values */
+    assert_true(vec_is_null(&dst->cols[0], 1));
+    assert_int_equal(dst->cols[1].i64[5], 5 * -1000003);
+    assert_true(dst->cols[3].i128[4] == ((__int128)4 << 70) - 5);
+    assert_int_equal(dst->cols[4].s[2].len, 7);
+    assert_memory_equal(dst->cols[4].s[2].ptr, "s2\0tail", 7);
+    assert_true(dst->cols[4].s[2].ptr != src->cols[4].s[2].ptr);   /* copied */
+    assert_true(vec_is_null(&dst->cols[5].children[1], 0));
+    assert_true(vec_is_null(&dst->cols[5], 5));
+    assert_int_equal(dst->cols[6].offsets[4] - dst->cols[6].offsets[3], 3);
+    assert_true(vec_is_null(&dst->cols[6].children[0], dst->cols[6].offsets[3] + 1));
+    assert_true(vec_is_null(&dst->cols[7], 0));
+    batch_free(src);
+    batch_free(dst);
+    arena_free(&a);
+}
+
+/* ---- speed (printed, not asserted) ----------------------------------------------- */
+
+static void test_upsert_speed(void **state)
+{
+    (void)state;
+    static const int sizes[] = {1 << 10, 1 << 16, 1 << 20};
+    for (int s = 0; s < 3; s++) {
+        int n = sizes[s];
+        struct state_table *t = state_table_new(16, 128);
+        /* keys that look like ids: scattered, not 0..n-1 */
+        for (int64_t i = 0; i < n; i++) {
+            int64_t k = i * 0x9E3779B1LL;
+            up(t, &k, 8, NULL);
+        }
+        const long ops = 20 * 1000 * 1000;
+        uint64_t x = 88172645463325252ULL;
+        double t0 = now_s();
+        for (long i = 0; i < ops; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            int64_t k = (int64_t)(x & (uint64_t)(n - 1)) * 0x9E3779B1LL;
+            int64_t *v = state_table_upsert(t, &k, 8, state_hash(&k, 8), NULL);
+            v[0]++;
+        }
+        double dt = now_s() - t0;
+        printf("state_table: %7d keys of 8 bytes, random order: %.1f M upserts/s "
+               "(hash included), %.1f MB\n",
+               n, (double)ops / dt / 1e6, (double)state_table_bytes(t) / 1e6);
+        state_table_free(t);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_insert_get_delete),
+        cmocka_unit_test(test_value_size_zero_set),
+        cmocka_unit_test(test_growth_keeps_pointers),
+        cmocka_unit_test(test_iteration),
+        cmocka_unit_test(test_iteration_wraparound),
+        cmocka_unit_test(test_bytes_accounting),
+        cmocka_unit_test(test_hash_and_key_groups),
+        cmocka_unit_test(test_key_equality),
+        cmocka_unit_test(test_key_rows),
+        cmocka_unit_test(test_key_decode_round_trip),
+        cmocka_unit_test(test_upsert_speed),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
