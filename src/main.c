@@ -34,6 +34,8 @@ static void usage(FILE *f)
             "  --state-dir DIR        job state (dead letters); default weir-data/jobs/<name>\n"
             "  --progress / --no-progress   status line on stderr (default: when a terminal)\n"
             "  --metrics-json FILE    write final per-operator metrics as JSON\n"
+            "  -p, --parallelism N    instances of every operator (default: SET\n"
+            "                         'parallelism.default', else the number of cores)\n"
             "  -q, --quiet            no summary at the end\n");
 }
 
@@ -89,7 +91,7 @@ static int compile(const char *file, char **text, struct job_plan *p)
 static int cmd_run(int argc, char **argv, int mode)
 {
     const char *file = NULL;
-    struct job_opts o = {NULL, -1, false, NULL};
+    struct job_opts o = {NULL, -1, false, NULL, 0};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
             o.state_dir = argv[++i];
@@ -99,11 +101,19 @@ static int cmd_run(int argc, char **argv, int mode)
             o.progress = 0;
         else if (strcmp(argv[i], "--metrics-json") == 0 && i + 1 < argc)
             o.metrics_json = argv[++i];
+        else if ((strcmp(argv[i], "-p") == 0 || strcmp(argv[i], "--parallelism") == 0) &&
+                 i + 1 < argc) {
+            o.parallelism = atoi(argv[++i]);
+            if (o.parallelism < 1 || o.parallelism > 256) {
+                fprintf(stderr, "weir: --parallelism expects 1 to 256, got '%s'\n", argv[i]);
+                return 2;
+            }
+        }
         else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
             o.quiet = true;
         else if (argv[i][0] == '-' && argv[i][1] != '\0') {
             fprintf(stderr, "weir: unknown option '%s'; valid: --state-dir, --progress, "
-                            "--no-progress, --metrics-json, --quiet\n", argv[i]);
+                            "--no-progress, --metrics-json, --parallelism, --quiet\n", argv[i]);
             return 2;
         } else if (file == NULL)
             file = argv[i];

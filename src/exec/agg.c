@@ -121,15 +121,7 @@ int agg_val_cmp(int kind, const union agg_val *a, const union agg_val *b)
     switch (kind) {
     case AK_BOOL:
     case AK_I64: return a->i < b->i ? -1 : a->i > b->i;
-    case AK_F64: {
-        /* Java Double.compare: numeric order, then -0.0 < 0.0 and NaN last */
-        if (a->d < b->d)
-            return -1;
-        if (a->d > b->d)
-            return 1;
-        int64_t x = f64_bits(a->d), y = f64_bits(b->d);
-        return x < y ? -1 : x > y;
-    }
+    case AK_F64: return agg_f64_cmp(a->d, b->d);
     case AK_I128: return a->x < b->x ? -1 : a->x > b->x;
     default: {
         uint32_t n = a->s.len < b->s.len ? a->s.len : b->s.len;

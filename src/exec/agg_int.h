@@ -73,6 +73,23 @@ static inline size_t agg_val_heap(int kind, const union agg_val *v)
 {
     return kind == AK_STR ? v->s.len + 1 : 0;
 }
+/* Java Double.compare: numeric order, then -0.0 < 0.0, and NaN (all NaNs
+ * equal) above everything.  Inline: MIN/MAX(DOUBLE) calls it per row. */
+static inline int agg_f64_cmp(double a, double b)
+{
+    if (a < b)
+        return -1;
+    if (a > b)
+        return 1;
+    int64_t x, y;
+    __builtin_memcpy(&x, &a, sizeof x);
+    __builtin_memcpy(&y, &b, sizeof y);
+    if (a != a)
+        x = 0x7ff8000000000000LL;   /* Double.doubleToLongBits: one NaN */
+    if (b != b)
+        y = 0x7ff8000000000000LL;
+    return x < y ? -1 : x > y;
+}
 /* 64-bit hash of bytes (also used for tuple keys and HyperLogLog). */
 uint64_t agg_hash_bytes(const void *p, size_t len);
 static inline uint64_t agg_mix64(uint64_t x)
@@ -179,8 +196,8 @@ void agg_seq_push(struct agg_seq *sq, int kind, const union agg_val *v);  /* cop
 bool agg_seq_remove(struct agg_seq *sq, int kind, const union agg_val *v);
 const union agg_val *agg_seq_first(const struct agg_seq *sq);   /* NULL: empty */
 const union agg_val *agg_seq_last(const struct agg_seq *sq);
-/* Live value i-th from the front (iteration helper): returns the next live
- * index >= *pos and advances *pos past it, or NULL at the end. */
+/* Iteration in arrival order: start with *pos = 0; returns the next live
+ * value at or after *pos and moves *pos past it, or NULL at the end. */
 const union agg_val *agg_seq_next(const struct agg_seq *sq, int32_t *pos);
 void agg_seq_free(struct agg_seq *sq, int kind);
 size_t agg_seq_mem(const struct agg_seq *sq);

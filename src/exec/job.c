@@ -1,22 +1,33 @@
 /*
- * job.c — builds the operator graph of a plan and drives it (see job.h).
+ * job.c — builds the operator graph of a plan and runs it (see job.h).
  *
- * Threading today: one driver thread runs every source and chain; a second
- * thread only prints the status line.  The operator interface is already what
- * the parallel runtime needs (sources feeding chains, chains ending in sinks or
- * exchanges), so adding worker threads changes how chains are scheduled, not
- * the operators.
+ * Parallelism: a job runs as P instances (parallelism.default, by default the
+ * number of cores).  Each instance has its own copy of the compiled plan (so
+ * expression scratch and function state are never shared between threads),
+ * its own source instances (subtask i of P reads its share of the splits) and
+ * its own sink instances.  A stateless job is P independent chains.  A keyed
+ * operator (window aggregation) is preceded by an exchange (exec/exchange.h)
+ * that routes each row to the instance owning its key group; the operators
+ * after it form a new task.  Every task is a thread: the first task of an
+ * instance polls its sources, later tasks pop their exchange's queues.  With
+ * P = 1 and no exchange, the one task runs on the calling thread.
+ *
+ * Every record read is accounted for: the summary and the metrics JSON
+ * aggregate the instances per table and per operator.
  */
 #include "exec/job.h"
 #include "exec/deadletter.h"
+#include "exec/exchange.h"
 #include "exec/op.h"
 #include "exec/op_window.h"
+#include "exec/queue.h"
 #include "exec/values.h"
 
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -24,7 +35,6 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
-static int64_t now_us(void);
 
 static void on_signal(int sig)
 {
@@ -47,18 +57,25 @@ void job_install_signal_handlers(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* ---- the graph ---------------------------------------------------------------- */
+
+struct task;
 
 struct job_source {
     struct cat_table *table;        /* NULL for VALUES */
     struct lnode *node;             /* first scan node (its proj is shared) */
-    struct table_ctx *ctx;          /* in the job arena: connectors keep pointers
-                                       to it while this array grows */
+    struct table_ctx *ctx;          /* in the job arena: connectors keep pointers */
     struct source *src;
     struct op *op;                  /* emits the source's batches */
     struct batch *batch;
     bool done;
-    int64_t rows;                   /* read */
     struct expr *wm_expr;           /* WATERMARK over the produced columns, or NULL */
     int64_t wm;                     /* largest watermark emitted */
     bool idle;                      /* marked idle (idle-timeout) */
@@ -70,43 +87,94 @@ struct job_sink {
     struct table_ctx *ctx;          /* in the job arena (stable address) */
     struct op *op;
     const char *name;
+    struct opt_set *own_opts;       /* a bare SELECT's print options (freed here) */
+};
+
+/* A thread's share of the work: the sources of one instance, or the
+ * receiving end of an exchange, with the chain of operators after it. */
+struct task {
+    struct job *j;
+    int instance;
+    struct job_source **sources;    /* stage 0 */
+    int n_sources;
+    struct op *x_in;                /* later stages: the exchange's receiver */
+    struct exchange *x;
+    struct op **ops;                /* operators this task runs (timers) */
+    int n_ops;
+    pthread_t thread;
+    bool started;
+    int rc;
+    struct weir_error err;
+    struct arena eval_arena;        /* per-batch expression results */
 };
 
 struct job {
-    struct job_plan *p;
+    struct job_plan *p;             /* instance 0's plan (the caller's) */
+    struct job_plan *plans;         /* instances 1..P-1 */
+    int parallelism;
     struct job_opts opts;
     char *state_dir;
     char *dlq_path;
     struct deadletter *dlq;
-    struct job_source *sources;
+    struct job_source **sources;    /* all instances */
     int n_sources;
-    struct job_sink *sinks;
+    struct job_sink **sinks;
     int n_sinks;
-    struct op **ops;                /* every operator, for freeing */
+    struct op **ops;                /* every operator, for freeing and metrics */
     int n_ops;
+    struct task **tasks;
+    int n_tasks;
+    struct exchange **exchanges;
+    int n_exchanges;
     struct arena arena;             /* table contexts */
-    struct arena eval_arena;        /* per-batch expression results */
+    volatile int abort_flag;        /* a task failed: everything stops */
+    bool has_timers;
     /* progress */
     pthread_t progress_thread;
     bool progress_running;
     pthread_mutex_t progress_mu;
     pthread_cond_t progress_cv;
     bool finished;
-    bool has_timers;                /* some operator has processing-time timers */
     bool tty;                       /* stderr is a terminal */
     struct timespec t_start;
 };
 
-static void job_add_op(struct job *j, struct op *op)
+/* Build state for one instance. */
+struct build_ctx {
+    int instance;
+    struct task *task;              /* where new operators run */
+    int next_exchange;              /* exchanges are numbered in build order,
+                                       the same in every instance */
+    struct task *source_task;       /* the instance's stage-0 task */
+};
+
+static void push_ptr(void ***arr, int *n, void *p)
+{
+    *arr = mem_realloc(*arr, (size_t)(*n + 1) * sizeof(void *));
+    (*arr)[(*n)++] = p;
+}
+
+static struct task *task_new(struct job *j, int instance)
+{
+    struct task *t = mem_calloc(1, sizeof(*t));
+    t->j = j;
+    t->instance = instance;
+    t->err.loc = WEIR_LOC_NONE;
+    arena_init(&t->eval_arena, 256 * 1024);
+    push_ptr((void ***)&j->tasks, &j->n_tasks, t);
+    return t;
+}
+
+static void add_op(struct job *j, struct build_ctx *bc, struct op *op)
 {
     op->dlq = j->dlq;
     if (op->ops->timer)
         j->has_timers = true;
-    j->ops = mem_realloc(j->ops, (size_t)(j->n_ops + 1) * sizeof(*j->ops));
-    j->ops[j->n_ops++] = op;
+    push_ptr((void ***)&j->ops, &j->n_ops, op);
+    push_ptr((void ***)&bc->task->ops, &bc->task->n_ops, op);
 }
 
-/* The emitter of a source: the driver pushes through it with op_emit. */
+/* The emitter of a source: the task pushes through it with op_emit. */
 static int source_op_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
                           struct weir_error *err)
 {
@@ -210,23 +278,27 @@ static void table_ctx_fill(struct job *j, struct table_ctx *c, struct cat_table 
     c->opts = t->opts;
     c->format = t->format;
     c->dlq = j->dlq;
-    c->subtask = 0;
+    c->subtask = 0;         /* set by the caller for parallel instances */
     c->parallelism = 1;
     c->job_dir = j->state_dir;
 }
 
-static struct job_source *source_for(struct job *j, struct lnode *scan, struct weir_error *err)
+
+static struct job_source *source_for(struct job *j, struct build_ctx *bc, struct lnode *scan,
+                                     struct weir_error *err)
 {
-    for (int i = 0; i < j->n_sources; i++)
-        if (j->sources[i].table && j->sources[i].table == scan->table)
-            return &j->sources[i];
-    j->sources = mem_realloc(j->sources, (size_t)(j->n_sources + 1) * sizeof(*j->sources));
-    struct job_source *s = &j->sources[j->n_sources];
-    memset(s, 0, sizeof(*s));
+    for (int i = 0; i < bc->source_task->n_sources; i++)
+        if (bc->source_task->sources[i]->table == scan->table)
+            return bc->source_task->sources[i];
+    struct job_source *s = mem_calloc(1, sizeof(*s));
+    push_ptr((void ***)&j->sources, &j->n_sources, s);
+    push_ptr((void ***)&bc->source_task->sources, &bc->source_task->n_sources, s);
     s->table = scan->table;
     s->node = scan;
     s->ctx = arena_calloc(&j->arena, sizeof(*s->ctx));
     table_ctx_fill(j, s->ctx, scan->table, scan->proj, scan->n_proj);
+    s->ctx->subtask = bc->instance;
+    s->ctx->parallelism = j->parallelism;
     if (scan->table->conn->source_create(s->ctx, &s->src, err) != WEIR_OK) {
         if (err && err->loc.offset < 0)
             err->loc = scan->table->with_loc;
@@ -237,86 +309,151 @@ static struct job_source *source_for(struct job *j, struct lnode *scan, struct w
     s->wm_expr = scan->wm_expr;
     s->wm = WM_NONE;
     s->op = source_op_new(scan->id, scan->table->name);
-    job_add_op(j, s->op);
-    j->n_sources++;
+    struct task *saved = bc->task;
+    bc->task = bc->source_task;
+    add_op(j, bc, s->op);
+    bc->task = saved;
     return s;
 }
 
+static void ends_add(struct op ***ends, int *n_ends, struct op *op)
+{
+    *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
+    (*ends)[(*n_ends)++] = op;
+}
+
+/* Routes the rows of `ends` (in the current task) through an exchange into a
+ * new task of this instance, whose receiver becomes the only end. */
+static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op ***ends,
+                                  int *n_ends, struct expr **keys, int n_keys, bool forward,
+                                  int n_cols, const struct sql_type *const *types, int id)
+{
+    int k = bc->next_exchange++;
+    struct exchange *x = NULL;
+    for (int i = 0; i < j->n_exchanges; i++)
+        if (j->exchanges[i]->id == k)
+            x = j->exchanges[i];
+    if (x == NULL) {
+        x = exchange_new(k, j->parallelism, 128, forward);
+        push_ptr((void ***)&j->exchanges, &j->n_exchanges, x);
+    }
+    struct op *xo = op_exchange_out_new(id, x, bc->instance, keys, n_keys, &j->abort_flag);
+    op_exchange_out_types(xo, n_cols, types);
+    add_op(j, bc, xo);
+    for (int i = 0; i < *n_ends; i++)
+        op_connect((*ends)[i], xo);
+    struct task *t = task_new(j, bc->instance);
+    t->x = x;
+    bc->task = t;
+    t->x_in = op_exchange_in_new(id, x, bc->instance);
+    add_op(j, bc, t->x_in);
+    *n_ends = 0;
+    ends_add(ends, n_ends, t->x_in);
+    return WEIR_OK;
+}
+
+static char *calc_label(struct lnode *n)
+{
+    struct strbuf sb = {0};
+    const char *const *names = n->inputs[0]->out_names;
+    sb_addf(&sb, "Calc#%d(", n->id);
+    if (n->filter) {
+        sb_adds(&sb, "where=[");
+        expr_to_text(&sb, n->filter, names);
+        sb_adds(&sb, "], ");
+    }
+    sb_adds(&sb, "select=[");
+    for (int i = 0; i < n->n_out; i++) {
+        if (i)
+            sb_adds(&sb, ", ");
+        expr_to_text(&sb, n->exprs[i], names);
+    }
+    sb_adds(&sb, "])");
+    return sb_steal(&sb);
+}
+
 /* Builds the operators for node n; returns the ops whose output is n's output
- * (several for a UNION ALL) in *ends. */
-static int build(struct job *j, struct lnode *n, struct op ***ends, int *n_ends,
-                 struct weir_error *err)
+ * (several for a UNION ALL) in *ends, all running in bc->task. */
+static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
+                 int *n_ends, struct weir_error *err)
 {
     switch (n->kind) {
     case LN_SCAN: {
-        struct job_source *s = source_for(j, n, err);
+        struct job_source *s = source_for(j, bc, n, err);
         if (s == NULL)
             return err->code ? err->code : WEIR_ERR_CONNECTOR;
-        *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
-        (*ends)[(*n_ends)++] = s->op;
+        bc->task = bc->source_task;
+        ends_add(ends, n_ends, s->op);
         return WEIR_OK;
     }
     case LN_VALUES: {
-        j->sources = mem_realloc(j->sources, (size_t)(j->n_sources + 1) * sizeof(*j->sources));
-        struct job_source *s = &j->sources[j->n_sources++];
-        memset(s, 0, sizeof(*s));
+        struct job_source *s = mem_calloc(1, sizeof(*s));
+        push_ptr((void ***)&j->sources, &j->n_sources, s);
+        push_ptr((void ***)&bc->source_task->sources, &bc->source_task->n_sources, s);
         s->node = n;
-        s->src = values_source_new(n->rows, n->n_rows, n->n_out, n->out_types);
+        /* the rows are emitted once, by the first instance */
+        s->src = values_source_new(n->rows, bc->instance == 0 ? n->n_rows : 0, n->n_out,
+                                   n->out_types);
         s->batch = batch_new(n->n_out, n->out_types);
         s->wm = WM_NONE;
         s->op = source_op_new(n->id, "VALUES");
-        job_add_op(j, s->op);
-        *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
-        (*ends)[(*n_ends)++] = s->op;
+        bc->task = bc->source_task;
+        add_op(j, bc, s->op);
+        ends_add(ends, n_ends, s->op);
         return WEIR_OK;
     }
-    case LN_UNION:
+    case LN_UNION: {
+        struct task *start = bc->task;
+        struct task *where = NULL;
         for (int i = 0; i < n->n_inputs; i++) {
-            int rc = build(j, n->inputs[i], ends, n_ends, err);
-            if (rc)
+            struct op **in = NULL;
+            int n_in = 0;
+            bc->task = start;
+            int rc = build(j, bc, n->inputs[i], &in, &n_in, err);
+            if (rc == WEIR_OK && where != NULL && bc->task != where)
+                rc = err_set(err, WEIR_ERR_UNSUPPORTED,
+                             "UNION ALL of a window aggregation with another input is not "
+                             "supported with parallelism > 1 yet; SET 'parallelism.default' = '1'");
+            if (rc) {
+                mem_free(in);
                 return rc;
+            }
+            where = bc->task;
+            for (int k = 0; k < n_in; k++)
+                ends_add(ends, n_ends, in[k]);
+            mem_free(in);
         }
         return WEIR_OK;
+    }
     case LN_CALC: {
         struct op **in = NULL;
         int n_in = 0;
-        int rc = build(j, n->inputs[0], &in, &n_in, err);
+        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
         if (rc) {
             mem_free(in);
             return rc;
         }
         struct op *c = op_calc_new(n->id, n->filter, n->exprs, n->n_out);
-        /* label: the calc as EXPLAIN shows it */
-        struct strbuf sb = {0};
-        const char *const *names = n->inputs[0]->out_names;
-        sb_addf(&sb, "Calc#%d(", n->id);
-        if (n->filter) {
-            sb_adds(&sb, "where=[");
-            expr_to_text(&sb, n->filter, names);
-            sb_adds(&sb, "], ");
-        }
-        sb_adds(&sb, "select=[");
-        for (int i = 0; i < n->n_out; i++) {
-            if (i)
-                sb_adds(&sb, ", ");
-            expr_to_text(&sb, n->exprs[i], names);
-        }
-        sb_adds(&sb, "])");
         mem_free(c->label);
-        c->label = sb_steal(&sb);
-        job_add_op(j, c);
+        c->label = calc_label(n);
+        add_op(j, bc, c);
         for (int i = 0; i < n_in; i++)
             op_connect(in[i], c);
         mem_free(in);
-        *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
-        (*ends)[(*n_ends)++] = c;
+        ends_add(ends, n_ends, c);
         return WEIR_OK;
     }
     case LN_WINDOW_AGG:
     case LN_WINDOW_TVF: {
         struct op **in = NULL;
         int n_in = 0;
-        int rc = build(j, n->inputs[0], &in, &n_in, err);
+        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
+        if (rc == WEIR_OK && n->kind == LN_WINDOW_AGG && j->parallelism > 1) {
+            /* rows of one key meet in one instance */
+            struct lnode *input = n->inputs[0];
+            rc = exchange_into_new_task(j, bc, &in, &n_in, n->keys, n->n_keys, false,
+                                        input->n_out, input->out_types, n->id);
+        }
         if (rc) {
             mem_free(in);
             return rc;
@@ -326,12 +463,11 @@ static int build(struct job *j, struct lnode *n, struct op ***ends, int *n_ends,
         struct op *w = op_window_new(n->id, &n->win, n->kind == LN_WINDOW_TVF, n->keys,
                                      n->n_keys, n->aggs, n->n_aggs, n->n_out, n->out_types,
                                      sb_steal(&sb));
-        job_add_op(j, w);
+        add_op(j, bc, w);
         for (int i = 0; i < n_in; i++)
             op_connect(in[i], w);
         mem_free(in);
-        *ends = mem_realloc(*ends, (size_t)(*n_ends + 1) * sizeof(**ends));
-        (*ends)[(*n_ends)++] = w;
+        ends_add(ends, n_ends, w);
         return WEIR_OK;
     }
     case LN_SINK:
@@ -340,18 +476,19 @@ static int build(struct job *j, struct lnode *n, struct op ***ends, int *n_ends,
     return err_set(err, WEIR_ERR_INTERNAL, "unexpected plan node");
 }
 
-static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
+static int build_sink(struct job *j, struct build_ctx *bc, struct lnode *n,
+                      struct weir_error *err)
 {
     struct op **in = NULL;
     int n_in = 0;
-    int rc = build(j, n->inputs[0], &in, &n_in, err);
+    bc->task = bc->source_task;
+    int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
     if (rc) {
         mem_free(in);
         return rc;
     }
-    j->sinks = mem_realloc(j->sinks, (size_t)(j->n_sinks + 1) * sizeof(*j->sinks));
-    struct job_sink *s = &j->sinks[j->n_sinks];
-    memset(s, 0, sizeof(*s));
+    struct job_sink *s = mem_calloc(1, sizeof(*s));
+    push_ptr((void ***)&j->sinks, &j->n_sinks, s);
     s->node = n;
     s->ctx = arena_calloc(&j->arena, sizeof(*s->ctx));
     struct sink *snk = NULL;
@@ -363,12 +500,15 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
                 (n->table->cols[i].kind == CAT_METADATA && !n->table->cols[i].is_virtual))
                 proj[k++] = i;
         table_ctx_fill(j, s->ctx, n->table, proj, k);
+        s->ctx->subtask = bc->instance;
+        s->ctx->parallelism = j->parallelism;
         s->name = n->table->name;
         rc = n->table->conn->sink_create(s->ctx, &snk, err);
         if (rc && err && err->loc.offset < 0)
             err->loc = n->table->with_loc;
     } else {
-        /* a bare SELECT: rows to stdout in print format */
+        /* a bare SELECT: rows to stdout in print format, without the subtask
+         * prefix (it shows results, as the SQL client does) */
         const struct connector_def *print = conn_lookup("print");
         struct cat_table *t = arena_calloc(&j->arena, sizeof(*t));
         t->name = "stdout";
@@ -380,13 +520,13 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
             proj[i] = i;
         }
         const char *keys[] = {"connector"}, *vals[] = {"print"};
-        rc = conn_validate(print, NULL, "stdout", 1, keys, vals, false, &t->opts, err);
+        rc = conn_validate(print, NULL, "stdout", 1, keys, vals, false, &s->own_opts, err);
         if (rc == WEIR_OK) {
+            t->opts = s->own_opts;
             table_ctx_fill(j, s->ctx, t, proj, n->n_out);
             s->name = "stdout";
             rc = print->sink_create(s->ctx, &snk, err);
         }
-        /* the opt_set is owned by this synthetic table: freed in job_free */
     }
     if (rc) {
         mem_free(in);
@@ -394,11 +534,10 @@ static int build_sink(struct job *j, struct lnode *n, struct weir_error *err)
     }
     snk->table = s->ctx;
     s->op = op_sink_new(n->id, snk, s->name);
-    job_add_op(j, s->op);
+    add_op(j, bc, s->op);
     for (int i = 0; i < n_in; i++)
         op_connect(in[i], s->op);
     mem_free(in);
-    j->n_sinks++;
     return WEIR_OK;
 }
 
@@ -419,6 +558,28 @@ static int mkdirs(const char *path)
     return 0;
 }
 
+
+static int default_parallelism(const struct job_plan *p, const struct job_opts *opts,
+                               struct weir_error *err)
+{
+    if (opts->parallelism > 0)
+        return opts->parallelism;
+    const char *v = plan_config(p, "parallelism.default");
+    if (v == NULL)
+        v = plan_config(p, "table.exec.resource.default-parallelism");
+    if (v) {
+        int n = atoi(v);
+        if (n == -1)
+            v = NULL;
+        else if (n < 1 || n > 256)
+            return err_set(err, WEIR_ERR_CONFIG, "parallelism must be 1 to 256, got '%s'", v);
+        else
+            return n;
+    }
+    long c = sysconf(_SC_NPROCESSORS_ONLN);
+    return c < 1 ? 1 : c > 64 ? 64 : (int)c;
+}
+
 int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
               struct weir_error *err)
 {
@@ -426,10 +587,13 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
     j->p = p;
     j->opts = *opts;
     arena_init(&j->arena, 16 * 1024);
-    arena_init(&j->eval_arena, 256 * 1024);
     pthread_mutex_init(&j->progress_mu, NULL);
     pthread_cond_init(&j->progress_cv, NULL);
     *out = j;
+    int P = default_parallelism(p, opts, err);
+    if (P < 0)
+        return P;
+    j->parallelism = P;
     const char *sd = opts->state_dir ? opts->state_dir : plan_config(p, "weir.state.dir");
     j->state_dir = sd ? mem_strdup(sd) : mem_sprintf("weir-data/jobs/%s", p->name);
     const char *dl = plan_config(p, "weir.dead-letter.path");
@@ -440,10 +604,27 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
     if (mkdirs(j->state_dir) != 0)
         return err_set(err, WEIR_ERR_IO, "cannot create the job state directory '%s': %s",
                        j->state_dir, strerror(errno));
-    for (int i = 0; i < p->n_sinks; i++) {
-        int rc = build_sink(j, p->sinks[i], err);
-        if (rc)
-            return rc;
+    /* every instance gets its own plan: expressions hold per-thread scratch */
+    if (P > 1)
+        j->plans = mem_calloc((size_t)(P - 1), sizeof(*j->plans));
+    for (int i = 0; i < P; i++) {
+        struct job_plan *pi = p;
+        if (i > 0) {
+            pi = &j->plans[i - 1];
+            int rc = plan_compile_ex(pi, p->file, p->text, true, err);
+            if (rc == WEIR_OK)
+                rc = plan_optimize(pi, err);
+            if (rc)
+                return rc;
+        }
+        struct build_ctx bc = {i, NULL, 0, NULL};
+        bc.source_task = task_new(j, i);
+        bc.task = bc.source_task;
+        for (int k = 0; k < pi->n_sinks; k++) {
+            int rc = build_sink(j, &bc, pi->sinks[k], err);
+            if (rc)
+                return rc;
+        }
     }
     return WEIR_OK;
 }
@@ -461,32 +642,49 @@ static void explain_op(const struct op *op, struct strbuf *sb, int depth)
 
 void job_explain(const struct job *j, struct strbuf *sb)
 {
-    for (int i = 0; i < j->n_sources; i++) {
-        const struct job_source *s = &j->sources[i];
-        if (s->table) {
-            sb_addf(sb, "Source: %s [connector=%s%s%s] parallelism=1 fields=[", s->table->name,
-                    s->table->conn->name, s->table->format ? ", format=" : "",
-                    s->table->format ? s->table->format->name : "");
-            for (int c = 0; c < s->ctx->n_cols; c++)
-                sb_addf(sb, "%s%s", c ? ", " : "", s->ctx->col_names[c]);
-            sb_adds(sb, "]\n");
-        } else {
-            sb_addf(sb, "Source: VALUES (%d rows) parallelism=1\n", s->node->n_rows);
+    /* instance 0 shows the shape; the others are copies */
+    int tasks0 = 0;
+    for (int t = 0; t < j->n_tasks; t++) {
+        struct task *tk = j->tasks[t];
+        if (tk->instance != 0)
+            continue;
+        tasks0++;
+        if (tk->x_in) {
+            sb_addf(sb, "Task %d: receives %s exchange #%d\n", tasks0,
+                    tk->x->forward ? "forward" : "hash", tk->x->id);
+            for (int k = 0; k < tk->x_in->n_next; k++)
+                explain_op(tk->x_in->next[k].to, sb, 1);
+            continue;
         }
-        for (int k = 0; k < s->op->n_next; k++)
-            explain_op(s->op->next[k].to, sb, 1);
+        sb_addf(sb, "Task %d: sources\n", tasks0);
+        for (int i = 0; i < tk->n_sources; i++) {
+            const struct job_source *s = tk->sources[i];
+            if (s->table) {
+                sb_addf(sb, "Source: %s [connector=%s%s%s] fields=[", s->table->name,
+                        s->table->conn->name, s->table->format ? ", format=" : "",
+                        s->table->format ? s->table->format->name : "");
+                for (int c = 0; c < s->ctx->n_cols; c++)
+                    sb_addf(sb, "%s%s", c ? ", " : "", s->ctx->col_names[c]);
+                sb_adds(sb, "]");
+                if (s->wm_expr) {
+                    sb_adds(sb, " watermark=[");
+                    expr_to_text(sb, s->wm_expr, s->ctx->col_names);
+                    sb_adds(sb, "]");
+                }
+                sb_addc(sb, '\n');
+            } else {
+                sb_addf(sb, "Source: VALUES (%d rows)\n", s->node->n_rows);
+            }
+            for (int k = 0; k < s->op->n_next; k++)
+                explain_op(s->op->next[k].to, sb, 1);
+        }
     }
-    sb_adds(sb, "Stateless operators are fused into one chain per path (no queues, no copies).\n");
+    sb_addf(sb, "Parallelism %d: each task runs as %d instance%s, one thread each; "
+                "stateless operators are fused into one chain per task.\n",
+            j->parallelism, j->parallelism, j->parallelism == 1 ? "" : "s");
 }
 
 /* ---- running -------------------------------------------------------------------------- */
-
-static int64_t now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static double elapsed_s(const struct timespec *t0)
 {
@@ -507,20 +705,56 @@ static void human(char *buf, size_t n, double v)
         snprintf(buf, n, "%.0f", v);
 }
 
-static int64_t source_rows(const struct job_source *s)
+
+/* Rows per table over all instances; names[] collects the distinct tables. */
+static int source_tables(const struct job *j, const char **names, int64_t *rows, int64_t *dl,
+                         int max)
 {
-    return atomic_load_explicit(&s->op->rows_out, memory_order_relaxed);
+    int n = 0;
+    for (int i = 0; i < j->n_sources; i++) {
+        const struct job_source *s = j->sources[i];
+        const char *nm = s->table ? s->table->name : "VALUES";
+        int k = 0;
+        while (k < n && strcmp(names[k], nm) != 0)
+            k++;
+        if (k == n) {
+            if (n == max)
+                continue;
+            names[n] = nm;
+            rows[n] = dl[n] = 0;
+            n++;
+        }
+        rows[k] += atomic_load_explicit(&s->op->rows_out, memory_order_relaxed);
+        dl[k] += atomic_load_explicit(&s->src->metrics.dead_letters, memory_order_relaxed);
+    }
+    return n;
 }
 
-static int64_t sink_rows(const struct job_sink *s)
+static int sink_tables(const struct job *j, const char **names, int64_t *rows, int max)
 {
-    return atomic_load_explicit(&s->op->rows_in, memory_order_relaxed);
+    int n = 0;
+    for (int i = 0; i < j->n_sinks; i++) {
+        const struct job_sink *s = j->sinks[i];
+        int k = 0;
+        while (k < n && strcmp(names[k], s->name) != 0)
+            k++;
+        if (k == n) {
+            if (n == max)
+                continue;
+            names[n] = s->name;
+            rows[n++] = 0;
+        }
+        rows[k] += atomic_load_explicit(&s->op->rows_in, memory_order_relaxed);
+    }
+    return n;
 }
+
+#define MAX_SHOWN 64
 
 static void *progress_main(void *arg)
 {
     struct job *j = arg;
-    int64_t *last = mem_calloc((size_t)(j->n_sources + j->n_sinks + 1), sizeof(int64_t));
+    int64_t last[MAX_SHOWN] = {0};
     pthread_mutex_lock(&j->progress_mu);
     while (!j->finished) {
         struct timespec until;
@@ -534,27 +768,33 @@ static void *progress_main(void *arg)
         /* on a terminal the line redraws in place; in a log it is one line per tick */
         sb_addf(&sb, "%s[%s %02d:%02d]", j->tty ? "\r\033[K" : "", j->p->name, (int)t / 60,
                 (int)t % 60);
-        for (int i = 0; i < j->n_sources; i++) {
+        const char *names[MAX_SHOWN];
+        int64_t rows[MAX_SHOWN], dl[MAX_SHOWN];
+        int n = source_tables(j, names, rows, dl, MAX_SHOWN);
+        for (int i = 0; i < n; i++) {
             char a[32], r[32];
-            int64_t v = source_rows(&j->sources[i]);
-            human(a, sizeof a, (double)v);
-            human(r, sizeof r, (double)(v - last[i]));
-            last[i] = v;
-            sb_addf(&sb, " in %s: %s (%s/s)",
-                    j->sources[i].table ? j->sources[i].table->name : "values", a, r);
+            human(a, sizeof a, (double)rows[i]);
+            human(r, sizeof r, (double)(rows[i] - last[i]));
+            last[i] = rows[i];
+            sb_addf(&sb, " in %s: %s (%s/s)", names[i], a, r);
         }
-        for (int i = 0; i < j->n_sinks; i++) {
+        n = sink_tables(j, names, rows, MAX_SHOWN);
+        for (int i = 0; i < n; i++) {
             char a[32];
-            human(a, sizeof a, (double)sink_rows(&j->sinks[i]));
-            sb_addf(&sb, " | out %s: %s", j->sinks[i].name, a);
+            human(a, sizeof a, (double)rows[i]);
+            sb_addf(&sb, " | out %s: %s", names[i], a);
         }
+        int64_t late = 0;
+        for (int i = 0; i < j->n_ops; i++)
+            late += atomic_load_explicit(&j->ops[i]->late, memory_order_relaxed);
+        if (late)
+            sb_addf(&sb, " | late: %lld", (long long)late);
         sb_addf(&sb, " | dead-lettered: %lld%s", (long long)dlq_count(j->dlq), j->tty ? "" : "\n");
         fputs(sb.buf, stderr);
         fflush(stderr);
         sb_free(&sb);
     }
     pthread_mutex_unlock(&j->progress_mu);
-    mem_free(last);
     return NULL;
 }
 
@@ -565,23 +805,43 @@ static void summary(struct job *j, bool stopped, FILE *f)
     getrusage(RUSAGE_SELF, &ru);
     double cpu = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
                  (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-    fprintf(f, "weir: job '%s' %s in %.2f s (cpu %.2f s, peak rss %.1f MiB)\n", j->p->name,
-            stopped ? "stopped" : "finished", t, cpu, ru.ru_maxrss / 1024.0);
-    int64_t total_dl = dlq_count(j->dlq);
-    for (int i = 0; i < j->n_sources; i++) {
-        const struct job_source *s = &j->sources[i];
-        int64_t rows = source_rows(s);
-        int64_t dl = atomic_load_explicit(&s->src->metrics.dead_letters, memory_order_relaxed);
+    fprintf(f, "weir: job '%s' %s in %.2f s (cpu %.2f s, peak rss %.1f MiB, parallelism %d)\n",
+            j->p->name, stopped ? "stopped" : "finished", t, cpu, ru.ru_maxrss / 1024.0,
+            j->parallelism);
+    const char *names[MAX_SHOWN];
+    int64_t rows[MAX_SHOWN], dl[MAX_SHOWN];
+    int n = source_tables(j, names, rows, dl, MAX_SHOWN);
+    for (int i = 0; i < n; i++) {
         char r[32];
-        human(r, sizeof r, t > 0 ? (double)rows / t : 0);
-        fprintf(f, "  source %-20s %12lld rows  %9s rows/s  %lld dead-lettered\n",
-                s->table ? s->table->name : "VALUES", (long long)rows, r, (long long)dl);
+        human(r, sizeof r, t > 0 ? (double)rows[i] / t : 0);
+        fprintf(f, "  source %-20s %12lld rows  %9s rows/s  %lld dead-lettered\n", names[i],
+                (long long)rows[i], r, (long long)dl[i]);
     }
-    for (int i = 0; i < j->n_sinks; i++)
-        fprintf(f, "  sink   %-20s %12lld rows\n", j->sinks[i].name,
-                (long long)sink_rows(&j->sinks[i]));
+    n = sink_tables(j, names, rows, MAX_SHOWN);
+    for (int i = 0; i < n; i++)
+        fprintf(f, "  sink   %-20s %12lld rows\n", names[i], (long long)rows[i]);
+    int64_t late = 0;
+    for (int i = 0; i < j->n_ops; i++)
+        late += atomic_load_explicit(&j->ops[i]->late, memory_order_relaxed);
+    if (late)
+        fprintf(f, "  late rows (dead-lettered): %lld\n", (long long)late);
+    int64_t total_dl = dlq_count(j->dlq);
     if (total_dl)
         fprintf(f, "  dead-letter output: %s (%lld records)\n", j->dlq_path, (long long)total_dl);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            fputc('\\', f);
+        if ((unsigned char)*s < 0x20)
+            fprintf(f, "\\u%04x", *s);
+        else
+            fputc(*s, f);
+    }
+    fputc('"', f);
 }
 
 static void write_metrics_json(struct job *j, const char *path)
@@ -594,66 +854,114 @@ static void write_metrics_json(struct job *j, const char *path)
     double t = elapsed_s(&j->t_start);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    fprintf(f, "{\"job\":\"%s\",\"elapsed_s\":%.3f,\"peak_rss_kib\":%ld,\"dead_letters\":%lld,",
-            j->p->name, t, ru.ru_maxrss, (long long)dlq_count(j->dlq));
+    fprintf(f, "{\"job\":");
+    json_str(f, j->p->name);
+    fprintf(f, ",\"parallelism\":%d,\"elapsed_s\":%.3f,\"peak_rss_kib\":%ld,\"dead_letters\":%lld,",
+            j->parallelism, t, ru.ru_maxrss, (long long)dlq_count(j->dlq));
+    const char *names[MAX_SHOWN];
+    int64_t rows[MAX_SHOWN], dl[MAX_SHOWN];
+    int n = source_tables(j, names, rows, dl, MAX_SHOWN);
     fprintf(f, "\"sources\":[");
-    for (int i = 0; i < j->n_sources; i++)
-        fprintf(f, "%s{\"name\":\"%s\",\"rows\":%lld,\"dead_letters\":%lld}", i ? "," : "",
-                j->sources[i].table ? j->sources[i].table->name : "VALUES",
-                (long long)source_rows(&j->sources[i]),
-                (long long)atomic_load(&j->sources[i].src->metrics.dead_letters));
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s{\"name\":", i ? "," : "");
+        json_str(f, names[i]);
+        fprintf(f, ",\"rows\":%lld,\"dead_letters\":%lld}", (long long)rows[i], (long long)dl[i]);
+    }
+    /* operators: the instances of one plan node summed (ids match across
+     * instances, which are compiled from the same script) */
     fprintf(f, "],\"operators\":[");
-    for (int i = 0; i < j->n_ops; i++)
-        fprintf(f, "%s{\"id\":%d,\"kind\":\"%s\",\"rows_in\":%lld,\"rows_out\":%lld}", i ? "," : "",
-                j->ops[i]->id, j->ops[i]->ops->kind, (long long)atomic_load(&j->ops[i]->rows_in),
-                (long long)atomic_load(&j->ops[i]->rows_out));
+    bool *done = mem_calloc((size_t)j->n_ops + 1, sizeof(bool));
+    int shown = 0;
+    for (int i = 0; i < j->n_ops; i++) {
+        if (done[i])
+            continue;
+        struct op *o = j->ops[i];
+        int64_t in = 0, outr = 0, late = 0, keys = 0, bytes = 0, blocked = 0;
+        int64_t wm = WM_END;
+        int inst = 0;
+        for (int k = i; k < j->n_ops; k++) {
+            struct op *x = j->ops[k];
+            if (done[k] || x->id != o->id || x->ops != o->ops)
+                continue;
+            done[k] = true;
+            inst++;
+            in += atomic_load(&x->rows_in);
+            outr += atomic_load(&x->rows_out);
+            late += atomic_load(&x->late);
+            keys += atomic_load(&x->state_keys);
+            bytes += atomic_load(&x->state_bytes);
+            blocked += op_exchange_blocked_ns(x);
+            int64_t w = atomic_load(&x->wm_out);
+            if (w < wm)
+                wm = w;
+        }
+        fprintf(f, "%s{\"id\":%d,\"kind\":\"%s\",\"name\":", shown++ ? "," : "", o->id,
+                o->ops->kind);
+        json_str(f, o->label);
+        fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,\"late\":%lld,"
+                   "\"state_keys\":%lld,\"state_bytes\":%lld",
+                inst, (long long)in, (long long)outr, (long long)late, (long long)keys,
+                (long long)bytes);
+        if (wm != WM_NONE && wm != WM_END && wm != WM_IDLE)
+            fprintf(f, ",\"watermark_us\":%lld", (long long)wm);
+        if (op_is_exchange_out(o))
+            fprintf(f, ",\"backpressure\":%.4f",
+                    t > 0 ? (double)blocked / 1e9 / t / (inst ? inst : 1) : 0);
+        fputc('}', f);
+    }
+    mem_free(done);
     fprintf(f, "],\"sinks\":[");
-    for (int i = 0; i < j->n_sinks; i++)
-        fprintf(f, "%s{\"name\":\"%s\",\"rows\":%lld}", i ? "," : "", j->sinks[i].name,
-                (long long)sink_rows(&j->sinks[i]));
+    n = sink_tables(j, names, rows, MAX_SHOWN);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%s{\"name\":", i ? "," : "");
+        json_str(f, names[i]);
+        fprintf(f, ",\"rows\":%lld}", (long long)rows[i]);
+    }
     fprintf(f, "]}\n");
     fclose(f);
 }
 
-int job_run(struct job *j, struct weir_error *err)
+/* Runs the operators' processing-time timers. */
+static int task_timers(struct task *t, int64_t now, struct eval_ctx *ctx, struct weir_error *err)
 {
     int rc = WEIR_OK;
-    clock_gettime(CLOCK_MONOTONIC, &j->t_start);
-    for (int i = 0; i < j->n_sinks && rc == WEIR_OK; i++) {
-        struct sink *snk = op_sink_get(j->sinks[i].op);
-        if (snk->ops->open)
-            rc = snk->ops->open(snk, err);
-    }
-    for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++)
-        if (j->sources[i].src->ops->open)
-            rc = j->sources[i].src->ops->open(j->sources[i].src, err);
-    if (rc)
-        return rc;
+    ctx->now_us = now;
+    for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++)
+        if (t->ops[i]->ops->timer)
+            rc = t->ops[i]->ops->timer(t->ops[i], now, ctx, err);
+    arena_reset(&t->eval_arena);
+    return rc;
+}
 
-    j->tty = isatty(STDERR_FILENO);
-    bool show = j->opts.progress > 0 || (j->opts.progress < 0 && j->tty);
-    if (show && pthread_create(&j->progress_thread, NULL, progress_main, j) == 0)
-        j->progress_running = true;
+static bool task_has_timers(const struct task *t)
+{
+    for (int i = 0; i < t->n_ops; i++)
+        if (t->ops[i]->ops->timer)
+            return true;
+    return false;
+}
 
-    struct eval_ctx ctx = {&j->eval_arena, 0};
-    int active = j->n_sources;
-    bool stopped = false;
+/* A stage-0 task: polls its sources and pushes their batches down the chain. */
+static int run_sources(struct task *t, struct weir_error *err)
+{
+    struct job *j = t->j;
+    struct eval_ctx ctx = {&t->eval_arena, 0};
+    int active = t->n_sources, rc = WEIR_OK;
+    bool timers = task_has_timers(t);
     int64_t next_tick = 0;
     const char *idle_cfg = plan_config(j->p, "table.exec.source.idle-timeout");
     int64_t idle_ms = 0;
     if (idle_cfg)
         opt_parse_duration_ms(idle_cfg, &idle_ms);
-    for (int i = 0; i < j->n_sources; i++)
-        j->sources[i].last_data_us = now_us();
+    for (int i = 0; i < t->n_sources; i++)
+        t->sources[i]->last_data_us = now_us();
     while (active > 0 && rc == WEIR_OK) {
-        if (stop_requested) {
-            stopped = true;
+        if (stop_requested || j->abort_flag)
             break;
-        }
         bool any = false;
         int wait_ms = 100;
-        for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++) {
-            struct job_source *s = &j->sources[i];
+        for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++) {
+            struct job_source *s = t->sources[i];
             if (s->done)
                 continue;
             batch_reset(s->batch);
@@ -665,7 +973,7 @@ int job_run(struct job *j, struct weir_error *err)
                 rc = op_emit(s->op, s->batch, &ctx, err);
                 if (rc == WEIR_OK)
                     rc = source_watermark(s, &ctx, err);
-                arena_reset(&j->eval_arena);
+                arena_reset(&t->eval_arena);
                 if (rc)
                     break;
             }
@@ -676,7 +984,7 @@ int job_run(struct job *j, struct weir_error *err)
                 rc = op_emit_watermark(s->op, WM_END, &ctx, err);
                 if (rc == WEIR_OK)
                     rc = op_finish_next(s->op, &ctx, err);
-                arena_reset(&j->eval_arena);
+                arena_reset(&t->eval_arena);
             } else if (prc == WEIR_AGAIN) {
                 if (s->src->wait_ms > 0 && s->src->wait_ms < wait_ms)
                     wait_ms = s->src->wait_ms;
@@ -689,32 +997,130 @@ int job_run(struct job *j, struct weir_error *err)
                 rc = prc;
             }
         }
-        /* processing-time timers, about every 50 ms */
-        int64_t t = now_us();
-        if (rc == WEIR_OK && j->has_timers && t >= next_tick) {
-            next_tick = t + 50000;
-            ctx.now_us = t;
-            for (int i = 0; i < j->n_ops && rc == WEIR_OK; i++)
-                if (j->ops[i]->ops->timer)
-                    rc = j->ops[i]->ops->timer(j->ops[i], t, &ctx, err);
-            arena_reset(&j->eval_arena);
+        int64_t now = now_us();
+        if (rc == WEIR_OK && timers && now >= next_tick) {
+            next_tick = now + 50000;
+            rc = task_timers(t, now, &ctx, err);
         }
         if (!any && rc == WEIR_OK && active > 0) {
-            if (j->has_timers && wait_ms > 50)
+            if (timers && wait_ms > 50)
                 wait_ms = 50;
             struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
             nanosleep(&ts, NULL);
         }
     }
     /* a stop request ends the inputs: windows fire and sinks flush what they hold */
-    if (stopped && rc == WEIR_OK)
-        for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++)
-            if (!j->sources[i].done) {
-                j->sources[i].done = true;
-                rc = op_emit_watermark(j->sources[i].op, WM_END, &ctx, err);
+    if (rc == WEIR_OK && !j->abort_flag)
+        for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++)
+            if (!t->sources[i]->done) {
+                t->sources[i]->done = true;
+                rc = op_emit_watermark(t->sources[i]->op, WM_END, &ctx, err);
                 if (rc == WEIR_OK)
-                    rc = op_finish_next(j->sources[i].op, &ctx, err);
+                    rc = op_finish_next(t->sources[i]->op, &ctx, err);
             }
+    return rc;
+}
+
+/* A later task: pops its exchange's queues until every sender has ended. */
+static int run_exchange(struct task *t, struct weir_error *err)
+{
+    struct job *j = t->j;
+    struct eval_ctx ctx = {&t->eval_arena, 0};
+    int P = j->parallelism;
+    struct queue_set *qs = queue_set_new();
+    for (int from = 0; from < P; from++) {
+        struct queue *q = t->x->q[from * P + t->instance];
+        if (q)
+            queue_set_add(qs, q);
+    }
+    bool ended = false, timers = task_has_timers(t);
+    int64_t next_tick = 0;
+    int rc = WEIR_OK;
+    while (!ended && rc == WEIR_OK && !j->abort_flag) {
+        bool any = false;
+        for (int from = 0; from < P && rc == WEIR_OK && !ended; from++) {
+            struct queue *q = t->x->q[from * P + t->instance];
+            struct msg m;
+            /* a few messages per channel per round keeps the channels fair */
+            for (int k = 0; q && k < 8 && !ended && rc == WEIR_OK && queue_try_pop(q, &m); k++) {
+                any = true;
+                ctx.now_us = now_us();
+                rc = exchange_in_deliver(t->x_in, from, &m, &ctx, &ended, err);
+                if (m.batch)
+                    batch_free(m.batch);
+                arena_reset(&t->eval_arena);
+            }
+        }
+        int64_t now = now_us();
+        if (rc == WEIR_OK && timers && now >= next_tick) {
+            next_tick = now + 50000;
+            rc = task_timers(t, now, &ctx, err);
+        }
+        if (!any && !ended && rc == WEIR_OK)
+            queue_set_wait(qs, timers ? 50 : 100, &j->abort_flag);
+    }
+    queue_set_free(qs);
+    return rc;
+}
+
+static void *task_main(void *arg)
+{
+    struct task *t = arg;
+    t->rc = t->x_in ? run_exchange(t, &t->err) : run_sources(t, &t->err);
+    if (t->rc)
+        t->j->abort_flag = 1;   /* the other tasks stop too */
+    return NULL;
+}
+
+int job_run(struct job *j, struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    clock_gettime(CLOCK_MONOTONIC, &j->t_start);
+    for (int i = 0; i < j->n_sinks && rc == WEIR_OK; i++) {
+        struct sink *snk = op_sink_get(j->sinks[i]->op);
+        if (snk->ops->open)
+            rc = snk->ops->open(snk, err);
+    }
+    for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++)
+        if (j->sources[i]->src->ops->open)
+            rc = j->sources[i]->src->ops->open(j->sources[i]->src, err);
+    if (rc)
+        return rc;
+
+    j->tty = isatty(STDERR_FILENO);
+    bool show = j->opts.progress > 0 || (j->opts.progress < 0 && j->tty);
+    if (show && pthread_create(&j->progress_thread, NULL, progress_main, j) == 0)
+        j->progress_running = true;
+
+    if (j->n_tasks == 1) {
+        task_main(j->tasks[0]);
+    } else {
+        for (int i = 0; i < j->n_tasks; i++)
+            if (pthread_create(&j->tasks[i]->thread, NULL, task_main, j->tasks[i]) == 0)
+                j->tasks[i]->started = true;
+            else {
+                j->abort_flag = 1;
+                rc = err_set(err, WEIR_ERR_RUNTIME, "cannot start a worker thread: %s",
+                             strerror(errno));
+            }
+        for (int i = 0; i < j->n_tasks; i++)
+            if (j->tasks[i]->started)
+                pthread_join(j->tasks[i]->thread, NULL);
+    }
+    /* the first failure is the job's error */
+    for (int i = 0; i < j->n_tasks && rc == WEIR_OK; i++)
+        if (j->tasks[i]->rc && !(j->tasks[i]->err.message &&
+                                 strcmp(j->tasks[i]->err.message, "job aborted") == 0)) {
+            rc = j->tasks[i]->rc;
+            err_set_at(err, rc, j->tasks[i]->err.loc, "%s",
+                       j->tasks[i]->err.message ? j->tasks[i]->err.message : weir_rc_str(rc));
+        }
+    for (int i = 0; i < j->n_tasks && rc == WEIR_OK; i++)
+        if (j->tasks[i]->rc) {
+            rc = j->tasks[i]->rc;
+            err_set(err, rc, "%s", j->tasks[i]->err.message ? j->tasks[i]->err.message : "");
+        }
+    bool stopped = stop_requested != 0;
     if (j->progress_running) {
         pthread_mutex_lock(&j->progress_mu);
         j->finished = true;
@@ -738,15 +1144,31 @@ void job_free(struct job *j)
     if (j == NULL)
         return;
     for (int i = 0; i < j->n_sources; i++) {
-        if (j->sources[i].src)
-            j->sources[i].src->ops->close(j->sources[i].src);
-        batch_free(j->sources[i].batch);
+        if (j->sources[i]->src)
+            j->sources[i]->src->ops->close(j->sources[i]->src);
+        batch_free(j->sources[i]->batch);
+        mem_free(j->sources[i]);
     }
-    for (int i = 0; i < j->n_sinks; i++)
-        if (j->sinks[i].node && j->sinks[i].node->table == NULL)
-            opt_set_free((struct opt_set *)j->sinks[i].ctx->opts);
+    for (int i = 0; i < j->n_sinks; i++) {
+        opt_set_free(j->sinks[i]->own_opts);
+        mem_free(j->sinks[i]);
+    }
     for (int i = 0; i < j->n_ops; i++)
         op_free(j->ops[i]);
+    for (int i = 0; i < j->n_tasks; i++) {
+        mem_free(j->tasks[i]->sources);
+        mem_free(j->tasks[i]->ops);
+        err_clear(&j->tasks[i]->err);
+        arena_free(&j->tasks[i]->eval_arena);
+        mem_free(j->tasks[i]);
+    }
+    for (int i = 0; i < j->n_exchanges; i++)
+        exchange_free(j->exchanges[i]);
+    for (int i = 0; i + 1 < j->parallelism && j->plans; i++)
+        plan_free(&j->plans[i]);
+    mem_free(j->plans);
+    mem_free(j->exchanges);
+    mem_free(j->tasks);
     mem_free(j->ops);
     mem_free(j->sources);
     mem_free(j->sinks);
@@ -754,7 +1176,6 @@ void job_free(struct job *j)
     mem_free(j->state_dir);
     mem_free(j->dlq_path);
     arena_free(&j->arena);
-    arena_free(&j->eval_arena);
     pthread_mutex_destroy(&j->progress_mu);
     pthread_cond_destroy(&j->progress_cv);
     mem_free(j);

@@ -26,6 +26,8 @@ struct job_opts {
     int progress;               /* -1: when stderr is a terminal, 0 off, 1 on */
     bool quiet;                 /* no summary */
     const char *metrics_json;   /* write final metrics here (NULL = no) */
+    int parallelism;            /* instances; 0 = parallelism.default or the
+                                   number of cores */
 };
 
 struct job;

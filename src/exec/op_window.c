@@ -326,8 +326,9 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
     struct sess_list *l = state_table_upsert(o->sessions, o->key.buf, o->key.len, h, &inserted);
     int64_t s = t, e = t + o->w->gap;
     /* the merged bounds first, to decide lateness before touching state */
+    /* Flink's TimeWindow.intersects: sessions that touch merge too */
     for (int i = 0; i < l->n; i++)
-        if (l->items[i].start < e && s < l->items[i].end) {
+        if (l->items[i].start <= e && s <= l->items[i].end) {
             if (l->items[i].start < s)
                 s = l->items[i].start;
             if (l->items[i].end > e)
@@ -342,7 +343,7 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
     int m = 0;
     for (int i = 0; i < l->n; i++) {
         struct session *x = &l->items[i];
-        if (x->start < e && s < x->end) {
+        if (x->start <= e && s <= x->end) {
             if (into == NULL) {
                 into = &l->items[m++];
                 *into = *x;

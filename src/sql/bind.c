@@ -1167,6 +1167,9 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     ab.n_args = n;
     ab.arg_types = types;
     ab.distinct = ae->u.call.distinct;
+    /* window aggregation consumes insert-only input: MIN/MAX & co. need no
+     * history for retraction (updating inputs arrive with changelogs) */
+    ab.append_only = true;
     ab.const_args = consts;
     ab.cast_to = casts;
     ab.arena = bd->a;
@@ -3145,7 +3148,7 @@ static int bind_set(struct binder *bd, struct ast_stmt *s)
         sb_free(&warn);
         return code;
     }
-    if (warn.len) {
+    if (warn.len && !bd->p->quiet) {
         int line, col;
         err_line_col(bd->p->text, s->u.set.key_loc.offset, &line, &col);
         fprintf(stderr, "%s:%d:%d: warning: %s\n", bd->p->file ? bd->p->file : "<sql>", line, col,
@@ -3203,6 +3206,8 @@ static int bind_stmt(struct binder *bd, struct ast_stmt *s)
         if (strcasecmp(k, "USE") == 0 || strcasecmp(k, "CREATE DATABASE") == 0 ||
             strcasecmp(k, "CREATE CATALOG") == 0 || strcasecmp(k, "ADD JAR") == 0 ||
             strcasecmp(k, "USE CATALOG") == 0) {
+            if (bd->p->quiet)
+                return WEIR_OK;
             int line, col;
             err_line_col(bd->p->text, s->loc.offset, &line, &col);
             fprintf(stderr, "%s:%d:%d: warning: %s is ignored: weir has one catalog and database\n",
@@ -3227,7 +3232,14 @@ const char *plan_config(const struct job_plan *p, const char *key)
 
 int plan_compile(struct job_plan *p, const char *file, const char *text, struct weir_error *err)
 {
+    return plan_compile_ex(p, file, text, false, err);
+}
+
+int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool quiet,
+                    struct weir_error *err)
+{
     memset(p, 0, sizeof(*p));
+    p->quiet = quiet;
     arena_init(&p->arena, 256 * 1024);
     p->text = text;
     p->file = file;

@@ -171,6 +171,7 @@ struct job_plan {
     int n_sinks;
     int next_id;
     const char *name;                /* pipeline.name */
+    bool quiet;                      /* no warnings on stderr */
     /* rewrites applied, for EXPLAIN */
     struct strbuf logical_text;      /* the plan before rewrites */
     struct strbuf rewrites;
@@ -189,6 +190,10 @@ struct job_plan {
  * plan_free even on error).  text must outlive p. */
 int plan_compile(struct job_plan *p, const char *file, const char *text,
                  struct weir_error *err);
+/* The same; quiet: no warnings on stderr (the copies compiled for parallel
+ * instances of a job, whose warnings the first compile already printed). */
+int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool quiet,
+                    struct weir_error *err);
 /* Applies the rewrites (optimize.c). */
 int plan_optimize(struct job_plan *p, struct weir_error *err);
 void plan_free(struct job_plan *p);

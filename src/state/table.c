@@ -494,6 +494,7 @@ int64_t state_table_bytes(const struct state_table *t)
  * slot is (start - steps) & mask.
  */
 #define ITER_DONE SIZE_MAX
+_Static_assert(sizeof(size_t) == 8, "state_iter.pos packs two 32-bit fields");
 
 void state_iter_init(struct state_iter *it, struct state_table *t)
 {

@@ -98,7 +98,7 @@ CREATE TABLE src (id INT, s STRING) WITH ('connector' = 'filesystem', 'path' = '
 CREATE TABLE out_p (id INT, s STRING) WITH ('connector' = 'print');
 INSERT INTO out_p SELECT id, UPPER(s) FROM src;
 SQL
-"$WEIR" run mon.sql --no-progress >out 2>err & pid=$!
+"$WEIR" run mon.sql -p 1 --no-progress >out 2>err & pid=$!
 sleep 0.7
 echo '2,b' > mon/f2.csv
 printf '3,c\n4,d\n' > mon/.f3.tmp && mv mon/.f3.tmp mon/f3.csv

@@ -12,6 +12,11 @@ the exact expected output (or error).  Sections start with a line '=== <kind>':
   === expect-dlq: N       the dead-letter file holds N records
   === expect-dlq-reasons  each line must appear in the dead-letter file
   === args                extra arguments to `weir run`
+  === parallelism: 1 2 4  run the case once per parallelism and require the
+                          same rows each time: output is compared sorted, with
+                          the print sink's "N> " subtask prefix removed
+
+Cases run with --parallelism 1 unless their args say otherwise.
 
 Lines starting with '#' before the first section are comments.  Prints
 'N passed, N failed' last; exit status 1 if anything failed.
@@ -43,6 +48,18 @@ def parse(path):
 
 def run_case(path):
     secs = parse(path)
+    pars = [k for k, _ in secs if k.startswith("parallelism:")]
+    if not pars:
+        return run_once(secs, None)
+    for p in pars[0].split(":", 1)[1].split():
+        msg = run_once(secs, int(p))
+        if msg is not None:
+            return f"[parallelism {p}] {msg}"
+    return None
+
+PREFIX = re.compile(r"^(?:[^>\s]*:)?\d+> ")
+
+def run_once(secs, parallelism):
     with tempfile.TemporaryDirectory(prefix="weir-sql-") as d:
         sql, args, checks = None, [], []
         for kind, body in secs:
@@ -56,6 +73,8 @@ def run_case(path):
                 sql = body.replace("${DIR}", d)
             elif kind == "args":
                 args = body.split()
+            elif kind.startswith("parallelism:"):
+                pass
             else:
                 checks.append((kind, body.replace("${DIR}", d)))
         if sql is None:
@@ -64,14 +83,22 @@ def run_case(path):
         with open(job, "w", encoding="utf-8") as f:
             f.write(sql + "\n")
         state = os.path.join(d, "state")
+        if parallelism is not None:
+            args = args + ["--parallelism", str(parallelism)]
+        elif "-p" not in args and "--parallelism" not in args:
+            args = args + ["--parallelism", "1"]
         try:
             r = subprocess.run([WEIR, "run", "job.sql", "--no-progress", "-q", "--state-dir", state] + args,
                                cwd=d, capture_output=True, timeout=60)
         except subprocess.TimeoutExpired:
             return "timed out after 60 s"
         out = r.stdout.decode("utf-8", "replace")
+        if parallelism is not None and parallelism > 1:
+            out = "\n".join(PREFIX.sub("", l) for l in out.split("\n"))
         err = r.stderr.decode("utf-8", "replace")
         for kind, body in checks:
+            if kind == "expect" and parallelism is not None and parallelism > 1:
+                kind = "expect-sorted"   # instances interleave their rows
             if kind == "expect":
                 if r.returncode != 0:
                     return f"exit {r.returncode}, stderr:\n{err}"

@@ -318,9 +318,9 @@ static void test_hash_and_key_groups(void **state)
     uint64_t h_42 = state_hash(&k42, 8);
     printf("state_hash pins: abc=%016llx long=%016llx 42=%016llx\n",
            (unsigned long long)h_abc, (unsigned long long)h_long, (unsigned long long)h_42);
-    assert_true(h_abc == 0x1b1e8ed5cd8c7e17ULL);
-    assert_true(h_long == 0x2bc0a77ba3cea6c1ULL);
-    assert_true(h_42 == 0xa8e1d5e03ac35519ULL);
+    assert_true(h_abc == 0xb4808df22d44ffcfULL);
+    assert_true(h_long == 0x743bea79fee875acULL);
+    assert_true(h_42 == 0xc73c7e9ff277cd8fULL);
     /* length is part of the hash: "a" and "a\0" differ, and so do prefixes */
     assert_true(state_hash("a", 1) != state_hash("a\0", 2));
     assert_true(state_hash("abcdefgh", 8) != state_hash("abcdefgh", 7));
@@ -591,8 +591,8 @@ static void test_key_decode_round_trip(void **state)
 static void test_upsert_speed(void **state)
 {
     (void)state;
-    static const int sizes[] = {1 << 10, 1 << 16, 1 << 20};
-    for (int s = 0; s < 3; s++) {
+    static const int sizes[] = {1 << 10, 1 << 14, 1 << 16, 1 << 20};
+    for (int s = 0; s < 4; s++) {
         int n = sizes[s];
         struct state_table *t = state_table_new(16, 128);
         /* keys that look like ids: scattered, not 0..n-1 */
@@ -600,21 +600,27 @@ static void test_upsert_speed(void **state)
             int64_t k = i * 0x9E3779B1LL;
             up(t, &k, 8, NULL);
         }
-        const long ops = 20 * 1000 * 1000;
+        /* best of five rounds: the figure is for a quiet machine, and a
+         * shared one rarely is for a whole run */
+        const long ops = 4 * 1000 * 1000;
         uint64_t x = 88172645463325252ULL;
-        double t0 = now_s();
-        for (long i = 0; i < ops; i++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            int64_t k = (int64_t)(x & (uint64_t)(n - 1)) * 0x9E3779B1LL;
-            int64_t *v = state_table_upsert(t, &k, 8, state_hash(&k, 8), NULL);
-            v[0]++;
+        double best = 1e9;
+        for (int round = 0; round < 5; round++) {
+            double t0 = now_s();
+            for (long i = 0; i < ops; i++) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                int64_t k = (int64_t)(x & (uint64_t)(n - 1)) * 0x9E3779B1LL;
+                int64_t *v = state_table_upsert(t, &k, 8, state_hash(&k, 8), NULL);
+                v[0]++;
+            }
+            double dt = now_s() - t0;
+            best = dt < best ? dt : best;
         }
-        double dt = now_s() - t0;
         printf("state_table: %7d keys of 8 bytes, random order: %.1f M upserts/s "
                "(hash included), %.1f MB\n",
-               n, (double)ops / dt / 1e6, (double)state_table_bytes(t) / 1e6);
+               n, (double)ops / best / 1e6, (double)state_table_bytes(t) / 1e6);
         state_table_free(t);
     }
 }

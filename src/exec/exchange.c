@@ -1,0 +1,257 @@
+/*
+ * exchange.c — the operators at both ends of an exchange (see exchange.h).
+ */
+#include "exec/exchange.h"
+#include "state/table.h"
+
+#include <string.h>
+
+struct exchange *exchange_new(int id, int parallelism, int max_parallelism, bool forward)
+{
+    struct exchange *x = mem_calloc(1, sizeof(*x));
+    x->id = id;
+    x->parallelism = parallelism;
+    x->max_parallelism = max_parallelism;
+    x->forward = forward;
+    x->q = mem_calloc((size_t)parallelism * (size_t)parallelism, sizeof(*x->q));
+    for (int i = 0; i < parallelism * parallelism; i++)
+        if (!forward || i / parallelism == i % parallelism)
+            x->q[i] = queue_new(EXCHANGE_QUEUE_CAP);
+    return x;
+}
+
+void exchange_free(struct exchange *x)
+{
+    if (x == NULL)
+        return;
+    for (int i = 0; i < x->parallelism * x->parallelism; i++)
+        queue_free(x->q[i]);
+    mem_free(x->q);
+    mem_free(x);
+}
+
+/* ---- sending side ------------------------------------------------------------------ */
+
+struct op_xout {
+    struct op op;
+    struct exchange *x;
+    int from;
+    struct expr **keys;
+    int n_keys;
+    volatile int *abort_flag;
+    const struct vec **key_vecs;
+    struct strbuf key;
+    struct batch **out;            /* per receiver, being filled */
+    int n_cols;                    /* the rows' columns */
+    const struct sql_type *const *types;
+    int64_t blocked_ns;
+};
+
+static int xout_send(struct op_xout *o, int to, struct msg m, struct weir_error *err)
+{
+    struct queue *q = o->x->q[o->from * o->x->parallelism + to];
+    if (!queue_push(q, m, o->abort_flag, &o->blocked_ns)) {
+        if (m.batch)
+            batch_free(m.batch);
+        return err_set(err, WEIR_ERR_RUNTIME, "job aborted");
+    }
+    return WEIR_OK;
+}
+
+static int xout_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                     struct weir_error *err)
+{
+    (void)port;
+    struct op_xout *o = (struct op_xout *)op;
+    int P = o->x->parallelism;
+    int rc;
+    if (o->x->forward) {
+        /* the batch is borrowed: the receiver gets its own copy */
+        struct batch *c = o->out[o->from];
+        int n = batch_live(b);
+        for (int k = 0; k < n; k++)
+            batch_append_row(c, b, batch_row(b, k));
+        o->out[o->from] = NULL;
+        atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
+        rc = xout_send(o, o->from, (struct msg){MSG_BATCH, c, 0}, err);
+        if (rc == WEIR_OK)
+            o->out[o->from] = batch_new(o->n_cols, o->types);
+        return rc;
+    }
+    for (int k = 0; k < o->n_keys; k++)
+        if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
+            return rc;
+    int n = batch_live(b);
+    for (int k = 0; k < n; k++) {
+        int i = batch_row(b, k);
+        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
+        uint64_t h = state_hash(o->key.buf, o->key.len);
+        int kg = state_key_group(h, o->x->max_parallelism);
+        int to = (int)((int64_t)kg * P / o->x->max_parallelism);
+        batch_append_row(o->out[to], b, i);
+    }
+    atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
+    for (int to = 0; to < P; to++) {
+        struct batch *c = o->out[to];
+        if (c->n == 0)
+            continue;
+        o->out[to] = NULL;
+        if ((rc = xout_send(o, to, (struct msg){MSG_BATCH, c, 0}, err)))
+            return rc;
+        o->out[to] = batch_new(o->n_cols, o->types);
+    }
+    return WEIR_OK;
+}
+
+static int broadcast(struct op_xout *o, struct msg m, struct weir_error *err)
+{
+    for (int to = 0; to < o->x->parallelism; to++) {
+        if (o->x->forward && to != o->from)
+            continue;
+        int rc = xout_send(o, to, m, err);
+        if (rc)
+            return rc;
+    }
+    return WEIR_OK;
+}
+
+static int xout_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
+{
+    (void)ctx;
+    atomic_store_explicit(&op->wm_out, wm, memory_order_relaxed);
+    return broadcast((struct op_xout *)op, (struct msg){MSG_WATERMARK, NULL, wm}, err);
+}
+
+static int xout_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    (void)ctx;
+    return broadcast((struct op_xout *)op, (struct msg){MSG_END, NULL, 0}, err);
+}
+
+static void xout_free(struct op *op)
+{
+    struct op_xout *o = (struct op_xout *)op;
+    for (int to = 0; to < o->x->parallelism; to++)
+        batch_free(o->out[to]);
+    mem_free(o->out);
+    for (int k = 0; k < o->n_keys; k++)
+        expr_free_scratch(o->keys[k]);
+    mem_free(o->key_vecs);
+    sb_free(&o->key);
+    mem_free(o);
+}
+
+static const struct op_ops xout_ops = {"ExchangeOut", xout_push, xout_watermark, NULL,
+                                       xout_finish, xout_free};
+
+/* The receiver batches take their column types from the first batch sent. */
+struct op *op_exchange_out_new(int id, struct exchange *x, int from, struct expr **keys,
+                               int n_keys, volatile int *abort_flag)
+{
+    struct op_xout *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &xout_ops, id,
+            x->forward ? mem_sprintf("Exchange#%d(forward)", id)
+                       : mem_sprintf("Exchange#%d(hash, %d key%s)", id, n_keys,
+                                     n_keys == 1 ? "" : "s"));
+    o->x = x;
+    o->from = from;
+    o->keys = keys;
+    o->n_keys = n_keys;
+    o->abort_flag = abort_flag;
+    o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
+    o->out = mem_calloc((size_t)x->parallelism, sizeof(*o->out));
+    return &o->op;
+}
+
+/* Sets the column types of the per-receiver batches (called once the input's
+ * types are known, before the first push). */
+void op_exchange_out_types(struct op *op, int n_cols, const struct sql_type *const *types)
+{
+    struct op_xout *o = (struct op_xout *)op;
+    o->n_cols = n_cols;
+    o->types = types;
+    for (int to = 0; to < o->x->parallelism; to++) {
+        batch_free(o->out[to]);
+        o->out[to] = batch_new(n_cols, types);
+    }
+}
+
+int64_t op_exchange_blocked_ns(const struct op *op)
+{
+    return op->ops == &xout_ops ? ((const struct op_xout *)op)->blocked_ns : 0;
+}
+
+bool op_is_exchange_out(const struct op *op)
+{
+    return op->ops == &xout_ops;
+}
+
+/* ---- receiving side ------------------------------------------------------------------ */
+
+struct op_xin {
+    struct op op;
+    struct exchange *x;
+    int to;
+    int n_ended;
+};
+
+static int xin_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    (void)port;
+    return op_emit(op, b, ctx, err);
+}
+
+static int xin_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    return op_finish_next(op, ctx, err);
+}
+
+static void xin_free(struct op *op) { mem_free(op); }
+
+static const struct op_ops xin_ops = {"ExchangeIn", xin_push, NULL, NULL, xin_finish, xin_free};
+
+struct op *op_exchange_in_new(int id, struct exchange *x, int to)
+{
+    struct op_xin *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &xin_ops, id, mem_sprintf("ExchangeIn#%d", id));
+    o->x = x;
+    o->to = to;
+    /* one input port per sending instance (forward: just its own) */
+    int n = x->forward ? 1 : x->parallelism;
+    o->op.n_inputs = n;
+    o->op.in_wm = mem_calloc((size_t)n, sizeof(int64_t));
+    for (int i = 0; i < n; i++)
+        o->op.in_wm[i] = WM_NONE;
+    return &o->op;
+}
+
+int exchange_in_deliver(struct op *op, int from, struct msg *m, struct eval_ctx *ctx,
+                        bool *ended, struct weir_error *err)
+{
+    struct op_xin *o = (struct op_xin *)op;
+    int port = o->x->forward ? 0 : from;
+    int rc = WEIR_OK;
+    switch (m->kind) {
+    case MSG_BATCH:
+        atomic_fetch_add_explicit(&op->rows_in, m->batch->n, memory_order_relaxed);
+        rc = op_emit(op, m->batch, ctx, err);
+        batch_free(m->batch);
+        m->batch = NULL;
+        break;
+    case MSG_WATERMARK:
+        rc = op_watermark_in(op, port, m->value, ctx, err);
+        break;
+    case MSG_END:
+        /* an ended channel no longer holds the watermark back */
+        rc = op_watermark_in(op, port, WM_END, ctx, err);
+        if (rc == WEIR_OK && ++o->n_ended == op->n_inputs) {
+            rc = op->ops->finish(op, ctx, err);
+            *ended = true;
+        }
+        break;
+    default:
+        break;
+    }
+    return rc;
+}
