@@ -159,6 +159,7 @@ struct op *op_exchange_out_new(int id, struct exchange *x, int from, struct expr
     o->n_keys = n_keys;
     o->abort_flag = abort_flag;
     o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
+    sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */
     o->out = mem_calloc((size_t)x->parallelism, sizeof(*o->out));
     return &o->op;
 }

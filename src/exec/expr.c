@@ -720,16 +720,21 @@ static int eval_field(struct expr *e, struct eval_ctx *ctx, struct batch *b,
         *out = child;   /* zero-copy: the common case */
         return WEIR_OK;
     }
-    struct vec *o = scratch(e, ctx);
-    int n = batch_live(b);
-    for (int k = 0; k < n; k++) {
-        int i = batch_row(b, k);
-        if (vec_is_null(r, i))
-            vec_set_null(o, i);
-        else
-            vec_copy_row(o, i, child, i);
-    }
-    *out = o;
+    /* the child's values with the parent's NULLs folded into its validity,
+     * a word (64 rows) at a time; the data is shared, not copied */
+    struct field_view {
+        struct vec v;
+        uint64_t valid[(BATCH_CAP + 63) / 64];
+    } *fv = e->aux;
+    if (fv == NULL)
+        fv = e->aux = mem_alloc(sizeof(*fv));
+    fv->v = *child;
+    int words = (BATCH_CAP + 63) / 64;
+    for (int w = 0; w < words; w++)
+        fv->valid[w] = r->valid[w] & (child->valid ? child->valid[w] : ~0ULL);
+    fv->v.valid = fv->valid;
+    fv->v.valid_cap = words;
+    *out = &fv->v;
     return WEIR_OK;
 }
 

@@ -1144,6 +1144,7 @@ void job_free(struct job *j)
     if (j == NULL)
         return;
     for (int i = 0; i < j->n_sources; i++) {
+        expr_free_scratch(j->sources[i]->wm_expr);
         if (j->sources[i]->src)
             j->sources[i]->src->ops->close(j->sources[i]->src);
         batch_free(j->sources[i]->batch);

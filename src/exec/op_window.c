@@ -681,6 +681,7 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
         o->value_size = off;   /* per-session accumulators */
     }
     o->out = batch_new(n_out, out_types);
+    sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */
     o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
     o->arg_vecs = mem_calloc((size_t)max_args, sizeof(struct vec));
     return &o->op;

@@ -144,6 +144,7 @@ struct queue *queue_new(int capacity)
     return q;
 }
 
+/* Once its producer has stopped; drains what is left, freeing batches. */
 void queue_free(struct queue *q)
 {
     if (q == NULL)
@@ -321,7 +322,9 @@ void queue_set_free(struct queue_set *s)
 {
     if (s == NULL)
         return;
-    /* the queues are not the set's: they are freed by whoever created them */
+    /* Called once every producer of its queues has stopped (they read the set
+     * when pushing).  The queues are not the set's: whoever created them frees
+     * them, before or after this. */
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);
     mem_free(s->queues);
