@@ -16,6 +16,7 @@
  * aggregate the instances per table and per operator.
  */
 #include "exec/job.h"
+#include "core/datetime.h"
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
@@ -449,10 +450,14 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         int n_in = 0;
         int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
         if (rc == WEIR_OK && n->kind == LN_WINDOW_AGG && j->parallelism > 1) {
-            /* rows of one key meet in one instance */
+            /* rows of one key meet in one instance; with grouping sets the
+             * empty set needs every row, so they all go to one instance (an
+             * Expand before the exchange would spread them: not done yet) */
             struct lnode *input = n->inputs[0];
-            rc = exchange_into_new_task(j, bc, &in, &n_in, n->keys, n->n_keys, false,
-                                        input->n_out, input->out_types, n->id);
+            bool by_key = n->n_sets <= 1;
+            rc = exchange_into_new_task(j, bc, &in, &n_in, by_key ? n->keys : NULL,
+                                        by_key ? n->n_keys : 0, false, input->n_out,
+                                        input->out_types, n->id);
         }
         if (rc) {
             mem_free(in);
@@ -461,8 +466,8 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
         struct op *w = op_window_new(n->id, &n->win, n->kind == LN_WINDOW_TVF, n->keys,
-                                     n->n_keys, n->aggs, n->n_aggs, n->n_out, n->out_types,
-                                     sb_steal(&sb));
+                                     n->n_keys, n->sets, n->n_sets, n->aggs, n->n_aggs,
+                                     n->n_out, n->out_types, sb_steal(&sb));
         add_op(j, bc, w);
         for (int i = 0; i < n_in; i++)
             op_connect(in[i], w);
@@ -749,6 +754,46 @@ static int sink_tables(const struct job *j, const char **names, int64_t *rows, i
     return n;
 }
 
+/* One plan node's operator metrics, summed over its instances. */
+struct op_stats {
+    struct op *op;                  /* instance 0's operator (label, kind) */
+    int instances;
+    int64_t rows_in, rows_out, late, keys, bytes, blocked_ns;
+    int64_t wm;                     /* the lowest instance watermark */
+};
+
+/* Fills st (at most max) with one entry per plan node; returns the count. */
+static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
+{
+    int n = 0;
+    for (int i = 0; i < j->n_ops; i++) {
+        struct op *x = j->ops[i];
+        int k = 0;
+        while (k < n && !(st[k].op->id == x->id && st[k].op->ops == x->ops))
+            k++;
+        if (k == n) {
+            if (n == max)
+                continue;
+            memset(&st[n], 0, sizeof(st[n]));
+            st[n].op = x;
+            st[n].wm = WM_END;
+            n++;
+        }
+        struct op_stats *o = &st[k];
+        o->instances++;
+        o->rows_in += atomic_load(&x->rows_in);
+        o->rows_out += atomic_load(&x->rows_out);
+        o->late += atomic_load(&x->late);
+        o->keys += atomic_load(&x->state_keys);
+        o->bytes += atomic_load(&x->state_bytes);
+        o->blocked_ns += op_exchange_blocked_ns(x);
+        int64_t w = atomic_load(&x->wm_out);
+        if (w < o->wm)
+            o->wm = w;
+    }
+    return n;
+}
+
 #define MAX_SHOWN 64
 
 static void *progress_main(void *arg)
@@ -820,6 +865,32 @@ static void summary(struct job *j, bool stopped, FILE *f)
     n = sink_tables(j, names, rows, MAX_SHOWN);
     for (int i = 0; i < n; i++)
         fprintf(f, "  sink   %-20s %12lld rows\n", names[i], (long long)rows[i]);
+    /* operators that hold state or move rows between threads */
+    struct op_stats *st = mem_calloc((size_t)j->n_ops + 1, sizeof(*st));
+    int nst = op_stats_collect(j, st, j->n_ops);
+    for (int i = 0; i < nst; i++) {
+        struct op_stats *o = &st[i];
+        bool window = strcmp(o->op->ops->kind, "WindowAggregate") == 0;
+        bool xout = op_is_exchange_out(o->op);
+        if (!window && !xout)
+            continue;
+        if (window) {
+            char wm[48] = "-";
+            if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
+                dt_fmt_ts_java(wm, o->wm);
+            else if (o->wm == WM_END)
+                snprintf(wm, sizeof wm, "end of input");
+            fprintf(f, "  op     %-.60s\n         %lld rows in, %lld out, %lld late, state %lld "
+                       "keys / %.1f KiB, watermark %s\n",
+                    o->op->label, (long long)o->rows_in, (long long)o->rows_out,
+                    (long long)o->late, (long long)o->keys, o->bytes / 1024.0, wm);
+        } else {
+            fprintf(f, "  op     %s: %lld rows, backpressure %.1f%%\n", o->op->label,
+                    (long long)o->rows_out,
+                    t > 0 ? 100.0 * (double)o->blocked_ns / 1e9 / t / o->instances : 0);
+        }
+    }
+    mem_free(st);
     int64_t late = 0;
     for (int i = 0; i < j->n_ops; i++)
         late += atomic_load_explicit(&j->ops[i]->late, memory_order_relaxed);
@@ -870,46 +941,25 @@ static void write_metrics_json(struct job *j, const char *path)
     /* operators: the instances of one plan node summed (ids match across
      * instances, which are compiled from the same script) */
     fprintf(f, "],\"operators\":[");
-    bool *done = mem_calloc((size_t)j->n_ops + 1, sizeof(bool));
-    int shown = 0;
-    for (int i = 0; i < j->n_ops; i++) {
-        if (done[i])
-            continue;
-        struct op *o = j->ops[i];
-        int64_t in = 0, outr = 0, late = 0, keys = 0, bytes = 0, blocked = 0;
-        int64_t wm = WM_END;
-        int inst = 0;
-        for (int k = i; k < j->n_ops; k++) {
-            struct op *x = j->ops[k];
-            if (done[k] || x->id != o->id || x->ops != o->ops)
-                continue;
-            done[k] = true;
-            inst++;
-            in += atomic_load(&x->rows_in);
-            outr += atomic_load(&x->rows_out);
-            late += atomic_load(&x->late);
-            keys += atomic_load(&x->state_keys);
-            bytes += atomic_load(&x->state_bytes);
-            blocked += op_exchange_blocked_ns(x);
-            int64_t w = atomic_load(&x->wm_out);
-            if (w < wm)
-                wm = w;
-        }
-        fprintf(f, "%s{\"id\":%d,\"kind\":\"%s\",\"name\":", shown++ ? "," : "", o->id,
-                o->ops->kind);
-        json_str(f, o->label);
+    struct op_stats *st = mem_calloc((size_t)j->n_ops + 1, sizeof(*st));
+    int nst = op_stats_collect(j, st, j->n_ops);
+    for (int i = 0; i < nst; i++) {
+        struct op_stats *o = &st[i];
+        fprintf(f, "%s{\"id\":%d,\"kind\":\"%s\",\"name\":", i ? "," : "", o->op->id,
+                o->op->ops->kind);
+        json_str(f, o->op->label);
         fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,\"late\":%lld,"
                    "\"state_keys\":%lld,\"state_bytes\":%lld",
-                inst, (long long)in, (long long)outr, (long long)late, (long long)keys,
-                (long long)bytes);
-        if (wm != WM_NONE && wm != WM_END && wm != WM_IDLE)
-            fprintf(f, ",\"watermark_us\":%lld", (long long)wm);
-        if (op_is_exchange_out(o))
+                o->instances, (long long)o->rows_in, (long long)o->rows_out, (long long)o->late,
+                (long long)o->keys, (long long)o->bytes);
+        if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
+            fprintf(f, ",\"watermark_us\":%lld", (long long)o->wm);
+        if (op_is_exchange_out(o->op))
             fprintf(f, ",\"backpressure\":%.4f",
-                    t > 0 ? (double)blocked / 1e9 / t / (inst ? inst : 1) : 0);
+                    t > 0 ? (double)o->blocked_ns / 1e9 / t / o->instances : 0);
         fputc('}', f);
     }
-    mem_free(done);
+    mem_free(st);
     fprintf(f, "],\"sinks\":[");
     n = sink_tables(j, names, rows, MAX_SHOWN);
     for (int i = 0; i < n; i++) {

@@ -144,6 +144,15 @@ struct op_win {
     int64_t wm;                         /* event-time watermark seen */
     const struct vec **key_vecs;
     struct vec *arg_vecs;
+    /* grouping sets: each row is keyed once per set, as (set number, keys of
+     * the set, NULL for the others) */
+    int n_sets;
+    const uint64_t *sets;
+    struct vec *null_vecs;              /* per key: all NULL */
+    struct vec *set_vecs;               /* per set: its number in every row */
+    const struct vec **enc;             /* the columns of one set's key */
+    struct vec set_out;                 /* decoded set number (ignored) */
+    struct arena set_arena;             /* for set_out (never holds strings) */
 };
 
 static int64_t to_wall(const struct op_win *o, int64_t t)
@@ -188,10 +197,13 @@ static int emit_row(struct op_win *o, const void *key, size_t key_len, int64_t s
 {
     struct batch *b = o->out;
     int r = b->n;
-    struct vec *kv[64];
+    struct vec *kv[65];
+    int nk = 0;
+    if (o->n_sets > 1)
+        kv[nk++] = &o->set_out;
     for (int k = 0; k < o->n_keys && k < 64; k++)
-        kv[k] = &b->cols[k];
-    state_key_decode(key, key_len, kv, o->n_keys, r);
+        kv[nk++] = &b->cols[k];
+    state_key_decode(key, key_len, kv, nk, r);
     b->cols[o->n_keys].i64[r] = start;
     b->cols[o->n_keys + 1].i64[r] = end;
     b->cols[o->n_keys + 2].i64[r] = window_time(o, end);
@@ -462,6 +474,19 @@ static int tvf_push(struct op_win *o, struct batch *b, struct eval_ctx *ctx,
     return flush_out(o, ctx, err);
 }
 
+/* The state key of row i for grouping set `set`. */
+static void encode_key(struct op_win *o, int set, int i)
+{
+    if (o->n_sets == 1) {
+        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
+        return;
+    }
+    o->enc[0] = &o->set_vecs[set];
+    for (int k = 0; k < o->n_keys; k++)
+        o->enc[k + 1] = (o->sets[set] >> k) & 1 ? o->key_vecs[k] : &o->null_vecs[k];
+    state_key_encode(&o->key, o->enc, o->n_keys + 1, i);
+}
+
 static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
                     struct weir_error *err)
 {
@@ -482,33 +507,36 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         if (vec_is_null(tv, i))
             continue;
         int64_t t = to_wall(o, tv->i64[i]);
-        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
-        if (o->w->kind == WIN_SESSION) {
-            unsigned char *slot = session_slot(o, t);
-            if (slot == NULL) {
-                late_row(o, b, i, tv->i64[i]);
+        int nw = o->w->kind == WIN_SESSION ? 1
+                                           : assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
+        int kept = 0;
+        for (int set = 0; set < o->n_sets; set++) {
+            encode_key(o, set, i);
+            if (o->w->kind == WIN_SESSION) {
+                ensure_pairs(o, np + 1);
+                unsigned char *slot = session_slot(o, t);
+                if (slot == NULL)
+                    continue;
+                o->accs[np] = slot;
+                o->rows[np++] = (uint16_t)i;
+                kept++;
                 continue;
             }
-            o->accs[np] = slot;
-            o->rows[np++] = (uint16_t)i;
-            continue;
-        }
-        int nw = assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
-        ensure_pairs(o, np + nw);
-        uint64_t h = state_hash(o->key.buf, o->key.len);
-        int kept = 0;
-        for (int w = 0; w < nw; w++) {
-            if (!o->w->proctime && o->wm != WM_NONE && ends[w] - MS <= o->wm)
-                continue;   /* this window has fired */
-            struct win *win = find_window(o, starts[w], ends[w]);
-            bool inserted;
-            unsigned char *slot = state_table_upsert(win->groups, o->key.buf, o->key.len, h,
-                                                     &inserted);
-            if (inserted)
-                slot_init(o, slot);
-            o->accs[np] = slot;
-            o->rows[np++] = (uint16_t)i;
-            kept++;
+            ensure_pairs(o, np + nw);
+            uint64_t h = state_hash(o->key.buf, o->key.len);
+            for (int w = 0; w < nw; w++) {
+                if (!o->w->proctime && o->wm != WM_NONE && ends[w] - MS <= o->wm)
+                    continue;   /* this window has fired */
+                struct win *win = find_window(o, starts[w], ends[w]);
+                bool inserted;
+                unsigned char *slot = state_table_upsert(win->groups, o->key.buf, o->key.len,
+                                                         h, &inserted);
+                if (inserted)
+                    slot_init(o, slot);
+                o->accs[np] = slot;
+                o->rows[np++] = (uint16_t)i;
+                kept++;
+            }
         }
         if (kept == 0 && nw > 0)
             late_row(o, b, i, tv->i64[i]);
@@ -639,6 +667,17 @@ static void win_free(struct op *op)
     }
     sb_free(&o->key);
     batch_free(o->out);
+    if (o->n_sets > 1) {
+        for (int k = 0; k < o->n_keys; k++)
+            vec_free(&o->null_vecs[k]);
+        for (int q = 0; q < o->n_sets; q++)
+            vec_free(&o->set_vecs[q]);
+        vec_free(&o->set_out);
+    }
+    mem_free(o->null_vecs);
+    mem_free(o->set_vecs);
+    mem_free(o->enc);
+    arena_free(&o->set_arena);
     mem_free(o->accs);
     mem_free(o->rows);
     mem_free(o->f_accs);
@@ -653,7 +692,8 @@ static const struct op_ops win_ops = {"WindowAggregate", win_push, win_watermark
                                       win_finish, win_free};
 
 struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,
-                         int n_keys, const struct agg_call *aggs, int n_aggs, int n_out,
+                         int n_keys, const uint64_t *sets, int n_sets,
+                         const struct agg_call *aggs, int n_aggs, int n_out,
                          const struct sql_type *const *out_types, char *label)
 {
     struct op_win *o = mem_calloc(1, sizeof(*o));
@@ -662,6 +702,28 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     o->tvf = tvf;
     o->keys = keys;
     o->n_keys = n_keys;
+    o->n_sets = n_sets > 0 ? n_sets : 1;
+    o->sets = sets;
+    arena_init(&o->set_arena, 1024);
+    if (o->n_sets > 1) {
+        o->null_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec));
+        for (int k = 0; k < n_keys; k++) {
+            vec_init(&o->null_vecs[k], keys[k]->type, BATCH_CAP, &o->set_arena);
+            for (int r = 0; r < BATCH_CAP; r++)
+                vec_set_null(&o->null_vecs[k], r);
+        }
+        o->set_vecs = mem_calloc((size_t)o->n_sets, sizeof(struct vec));
+        for (int q = 0; q < o->n_sets; q++) {
+            vec_init(&o->set_vecs[q], &type_bigint, BATCH_CAP, &o->set_arena);
+            for (int r = 0; r < BATCH_CAP; r++)
+                o->set_vecs[q].i64[r] = q;
+        }
+        vec_init(&o->set_out, &type_bigint, 1, &o->set_arena);
+        o->set_out.cap = BATCH_CAP;   /* decode writes row r: size it for a batch */
+        mem_free(o->set_out.data);
+        o->set_out.data = mem_calloc(BATCH_CAP, sizeof(int64_t));
+        o->enc = mem_calloc((size_t)n_keys + 2, sizeof(*o->enc));
+    }
     o->aggs = aggs;
     o->n_aggs = n_aggs;
     o->n_out = n_out;

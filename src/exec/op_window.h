@@ -11,12 +11,14 @@
 /*
  * A window operator.  tvf: the bare TVF (input columns + window_start,
  * window_end, window_time, each row once per window); otherwise aggregation
- * with output [keys, window_start, window_end, window_time, aggregates].
+ * with output [keys, window_start, window_end, window_time, aggregates];
+ * sets: n_sets grouping-set bitmasks over the keys (1 set = plain GROUP BY).
  * w, keys, aggs and out_types are borrowed from the plan (they outlive the
  * operator); label is taken.
  */
 struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,
-                         int n_keys, const struct agg_call *aggs, int n_aggs, int n_out,
+                         int n_keys, const uint64_t *sets, int n_sets,
+                         const struct agg_call *aggs, int n_aggs, int n_out,
                          const struct sql_type *const *out_types, char *label);
 
 #endif

@@ -10,11 +10,13 @@
 extern const struct format_def fmt_json;
 extern const struct format_def fmt_csv;
 extern const struct format_def fmt_raw;
+extern const struct format_def fmt_regex;
 
 static const struct format_def *const formats[] = {
     &fmt_csv,
     &fmt_json,
     &fmt_raw,
+    &fmt_regex,
 };
 #define N_FORMATS ((int)(sizeof(formats) / sizeof(formats[0])))
 

@@ -2210,6 +2210,20 @@ static bool is_ident_named(const struct ast_expr *e, const char *name)
     return e->kind == AST_E_IDENT && strcmp(e->u.ident.parts[e->u.ident.n_parts - 1], name) == 0;
 }
 
+static struct expr **mem_realloc_arena_keys(struct binder *bd, struct expr **old, int n, int cap)
+{
+    struct expr **k = arena_calloc(bd->a, (size_t)cap * sizeof(*k));
+    memcpy(k, old, (size_t)n * sizeof(*k));
+    return k;
+}
+
+static const char **mem_realloc_arena_names(struct binder *bd, const char **old, int n, int cap)
+{
+    const char **k = arena_calloc(bd->a, (size_t)cap * sizeof(*k));
+    memcpy(k, old, (size_t)n * sizeof(*k));
+    return k;
+}
+
 /* SELECT ... FROM ... GROUP BY <window>, keys [HAVING ...]: a window
  * aggregation plus the calc that computes the select list. */
 static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_select *s,
@@ -2240,11 +2254,17 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
     struct expr **keys = arena_calloc(bd->a, (size_t)(s->n_group_by + 1) * sizeof(*keys));
     const char **key_names = arena_calloc(bd->a, (size_t)(s->n_group_by + 1) * sizeof(char *));
     int nk = 0;
+    struct ast_expr *gsets = NULL;   /* the GROUPING SETS / ROLLUP / CUBE item */
     for (int i = 0; i < s->n_group_by; i++) {
         struct ast_expr *g = s->group_by[i];
         if (g->kind == AST_E_GROUPING_SETS || g->kind == AST_E_ROLLUP || g->kind == AST_E_CUBE) {
-            FAIL(WEIR_ERR_UNSUPPORTED, g->loc, "GROUPING SETS, ROLLUP and CUBE are not supported yet");
-            return NULL;
+            if (gsets) {
+                FAIL(WEIR_ERR_UNSUPPORTED, g->loc,
+                     "only one GROUPING SETS, ROLLUP or CUBE per GROUP BY is supported");
+                return NULL;
+            }
+            gsets = g;
+            continue;
         }
         if (from->kind == LN_WINDOW_TVF) {
             if (is_ident_named(g, "window_start")) { has_ws = true; continue; }
@@ -2282,6 +2302,10 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
                                             "to aggregate over windows", sc->cols[c].name);
                 return NULL;
             }
+        if (nk >= 63) {
+            FAIL(WEIR_ERR_UNSUPPORTED, g->loc, "too many grouping keys (max 63)");
+            return NULL;
+        }
         keys[nk] = k;
         key_names[nk] = g->kind == AST_E_IDENT ? g->u.ident.parts[g->u.ident.n_parts - 1]
                                                : arena_sprintf(bd->a, "$key%d", nk);
@@ -2300,6 +2324,84 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
              "SESSION(...)");
         return NULL;
     }
+    /* grouping sets: their expressions become keys too; each set is the plain
+     * keys plus its own */
+    n->n_sets = 1;
+    n->sets = arena_calloc(bd->a, 64 * sizeof(uint64_t));
+    int n_plain = nk;
+    if (gsets) {
+        int ni = gsets->u.list.n_items;
+        struct ast_expr **items = gsets->u.list.items;
+        uint64_t masks[64];
+        int nm = 0;
+        /* the key index of every expression in the sets */
+        keys = mem_realloc_arena_keys(bd, keys, nk, nk + 64);
+        key_names = mem_realloc_arena_names(bd, key_names, nk, nk + 64);
+        int item_key[64][16];
+        int item_n[64];
+        if (ni > 16 && gsets->kind != AST_E_GROUPING_SETS) {
+            FAIL(WEIR_ERR_UNSUPPORTED, gsets->loc, "ROLLUP/CUBE of more than 16 columns");
+            return NULL;
+        }
+        for (int it = 0; it < ni && it < 64; it++) {
+            struct ast_expr *x = items[it];
+            int cnt = x->kind == AST_E_ROW ? x->u.list.n_items : 1;
+            item_n[it] = 0;
+            for (int c = 0; c < cnt && c < 16; c++) {
+                struct ast_expr *ae = x->kind == AST_E_ROW ? x->u.list.items[c] : x;
+                struct expr *k = bind_top(bd, sc, ae);
+                if (k == NULL)
+                    return NULL;
+                int found = -1;
+                for (int q = 0; q < nk; q++)
+                    if (expr_equal(k, keys[q]))
+                        found = q;
+                if (found < 0) {
+                    if (nk >= 63) {
+                        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc, "too many grouping keys (max 63)");
+                        return NULL;
+                    }
+                    keys[nk] = k;
+                    key_names[nk] = ae->kind == AST_E_IDENT
+                                        ? ae->u.ident.parts[ae->u.ident.n_parts - 1]
+                                        : arena_sprintf(bd->a, "$key%d", nk);
+                    found = nk++;
+                }
+                item_key[it][item_n[it]++] = found;
+            }
+        }
+        uint64_t plain = nk ? ((n_plain == 64 ? ~0ULL : (1ULL << n_plain) - 1)) : 0;
+        if (gsets->kind == AST_E_GROUPING_SETS) {
+            for (int it = 0; it < ni && nm < 64; it++) {
+                uint64_t m = plain;
+                for (int c = 0; c < item_n[it]; c++)
+                    m |= 1ULL << item_key[it][c];
+                masks[nm++] = m;
+            }
+        } else if (gsets->kind == AST_E_ROLLUP) {
+            for (int cut = ni; cut >= 0 && nm < 64; cut--) {
+                uint64_t m = plain;
+                for (int it = 0; it < cut; it++)
+                    for (int c = 0; c < item_n[it]; c++)
+                        m |= 1ULL << item_key[it][c];
+                masks[nm++] = m;
+            }
+        } else {
+            /* CUBE: every subset, the fullest first (Flink's order) */
+            for (int sub = (1 << ni) - 1; sub >= 0 && nm < 64; sub--) {
+                uint64_t m = plain;
+                for (int it = 0; it < ni; it++)
+                    if (sub & (1 << it))
+                        for (int c = 0; c < item_n[it]; c++)
+                            m |= 1ULL << item_key[it][c];
+                masks[nm++] = m;
+            }
+        }
+        n->n_sets = nm;
+        memcpy(n->sets, masks, (size_t)nm * sizeof(uint64_t));
+    } else {
+        n->sets[0] = nk == 64 ? ~0ULL : (1ULL << nk) - 1;
+    }
     n->n_keys = nk;
     n->keys = keys;
     /* output so far: keys, window_start, window_end, window_time */
@@ -2309,6 +2411,10 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
     for (int k = 0; k < nk; k++) {
         n->out_names[k] = key_names[k];
         n->out_types[k] = type_with_time_attr(bd->a, keys[k]->type, TA_NONE);
+        /* a key absent from some grouping set is NULL in that set's rows */
+        for (int q = 0; q < n->n_sets; q++)
+            if (!(n->sets[q] & (1ULL << k)))
+                n->out_types[k] = nullable_as(bd, n->out_types[k], true);
     }
     n->out_names[nk] = "window_start";
     n->out_names[nk + 1] = "window_end";

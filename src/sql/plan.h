@@ -156,6 +156,8 @@ struct lnode {
     struct window_spec win;
     int n_keys;
     struct expr **keys;              /* AGG: grouping keys over the input */
+    int n_sets;                      /* AGG: grouping sets (1 = plain GROUP BY) */
+    uint64_t *sets;                  /*   each a bitmask over keys: absent keys are NULL */
     int n_aggs;
     struct agg_call *aggs;
 };
