@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "exec/func.h"
 #include "exec/job.h"
+#include "log/cli.h"
 #include "sql/plan.h"
 
 #include <errno.h>
@@ -28,6 +29,10 @@ static void usage(FILE *f)
             "  weir validate FILE.sql         parse, bind and plan; report errors; run nothing\n"
             "  weir connectors                connectors, formats and their options (Markdown)\n"
             "  weir functions                 built-in scalar functions\n"
+            "  weir topic create|list|describe|delete ...   durable log topics (weir topic)\n"
+            "  weir produce TOPIC             append stdin lines (--key-separator C)\n"
+            "  weir consume TOPIC             print records (--group G, --from-beginning, ...)\n"
+            "  weir groups [GROUP]            consumer groups: committed offset, end, lag\n"
             "  weir version\n"
             "\n"
             "run options:\n"
@@ -36,7 +41,9 @@ static void usage(FILE *f)
             "  --metrics-json FILE    write final per-operator metrics as JSON\n"
             "  -p, --parallelism N    instances of every operator (default: SET\n"
             "                         'parallelism.default', else the number of cores)\n"
-            "  -q, --quiet            no summary at the end\n");
+            "  -q, --quiet            no summary at the end\n"
+            "\n"
+            "log commands take --data-dir DIR (default: $WEIR_DATA_DIR, else ./weir-data)\n");
 }
 
 static char *read_file(const char *path, struct weir_error *err)
@@ -199,11 +206,19 @@ int main(int argc, char **argv)
             printf("%s\n", func_at(i)->signature ? func_at(i)->signature : func_at(i)->name);
         return 0;
     }
+    if (strcmp(cmd, "topic") == 0)
+        return log_cli_topic(argc - 2, argv + 2);
+    if (strcmp(cmd, "produce") == 0)
+        return log_cli_produce(argc - 2, argv + 2);
+    if (strcmp(cmd, "consume") == 0)
+        return log_cli_consume(argc - 2, argv + 2);
+    if (strcmp(cmd, "groups") == 0)
+        return log_cli_groups(argc - 2, argv + 2);
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
         usage(stdout);
         return 0;
     }
     fprintf(stderr, "weir: unknown command '%s'; commands: run, explain, validate, connectors, "
-                    "functions, version, help\n", cmd);
+                    "functions, version, help, topic, produce, consume, groups\n", cmd);
     return 2;
 }

@@ -129,6 +129,8 @@ struct connector_def {
     unsigned caps;                          /* enum conn_caps */
     const struct opt_def *options;          /* NULL-name terminated */
     bool needs_format;                      /* takes 'format' + '<format>.*' options */
+    bool accepts_updates;                   /* the sink consumes -U/+U/-D rows (the
+                                               planner checks it before running) */
     const char *description;
     int (*source_create)(const struct table_ctx *t, struct source **out,
                          struct weir_error *err);

@@ -22,6 +22,7 @@ extern const struct connector_def conn_print;
 extern const struct connector_def conn_blackhole;
 extern const struct connector_def conn_filesystem;
 extern const struct connector_def conn_nexmark;
+extern const struct connector_def conn_tail;
 
 static const struct connector_def *const connectors[] = {
     &conn_datagen,
@@ -29,6 +30,7 @@ static const struct connector_def *const connectors[] = {
     &conn_blackhole,
     &conn_filesystem,
     &conn_nexmark,
+    &conn_tail,
 };
 #define N_CONNECTORS ((int)(sizeof(connectors) / sizeof(connectors[0])))
 

@@ -20,6 +20,7 @@
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
+#include "exec/op_group.h"
 #include "exec/op_window.h"
 #include "exec/queue.h"
 #include "exec/values.h"
@@ -113,6 +114,7 @@ struct job {
     struct job_plan *p;             /* instance 0's plan (the caller's) */
     struct job_plan *plans;         /* instances 1..P-1 */
     int parallelism;
+    int max_parallelism;            /* key groups (pipeline.max-parallelism, 128) */
     struct job_opts opts;
     char *state_dir;
     char *dlq_path;
@@ -335,7 +337,7 @@ static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op
         if (j->exchanges[i]->id == k)
             x = j->exchanges[i];
     if (x == NULL) {
-        x = exchange_new(k, j->parallelism, 128, forward);
+        x = exchange_new(k, j->parallelism, j->max_parallelism, forward);
         push_ptr((void ***)&j->exchanges, &j->n_exchanges, x);
     }
     struct op *xo = op_exchange_out_new(id, x, bc->instance, keys, n_keys, &j->abort_flag);
@@ -442,6 +444,31 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_connect(in[i], c);
         mem_free(in);
         ends_add(ends, n_ends, c);
+        return WEIR_OK;
+    }
+    case LN_GROUP_AGG: {
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
+        if (rc == WEIR_OK && j->parallelism > 1) {
+            /* the changes of one group meet, in order, in one instance */
+            struct lnode *input = n->inputs[0];
+            rc = exchange_into_new_task(j, bc, &in, &n_in, n->keys, n->n_keys, false,
+                                        input->n_out, input->out_types, n->id);
+        }
+        if (rc) {
+            mem_free(in);
+            return rc;
+        }
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *g = op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs, n->n_out,
+                                    n->out_types, sb_steal(&sb));
+        add_op(j, bc, g);
+        for (int i = 0; i < n_in; i++)
+            op_connect(in[i], g);
+        mem_free(in);
+        ends_add(ends, n_ends, g);
         return WEIR_OK;
     }
     case LN_WINDOW_AGG:
@@ -599,6 +626,12 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
     if (P < 0)
         return P;
     j->parallelism = P;
+    const char *mp = plan_config(p, "pipeline.max-parallelism");
+    j->max_parallelism = mp ? atoi(mp) : 128;
+    if (j->max_parallelism < P || j->max_parallelism > 32768)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "pipeline.max-parallelism (key groups) must be between the parallelism "
+                       "(%d) and 32768, got %d", P, j->max_parallelism);
     const char *sd = opts->state_dir ? opts->state_dir : plan_config(p, "weir.state.dir");
     j->state_dir = sd ? mem_strdup(sd) : mem_sprintf("weir-data/jobs/%s", p->name);
     const char *dl = plan_config(p, "weir.dead-letter.path");
@@ -829,9 +862,28 @@ static void *progress_main(void *arg)
             human(a, sizeof a, (double)rows[i]);
             sb_addf(&sb, " | out %s: %s", names[i], a);
         }
-        int64_t late = 0;
-        for (int i = 0; i < j->n_ops; i++)
-            late += atomic_load_explicit(&j->ops[i]->late, memory_order_relaxed);
+        int64_t late = 0, blocked = 0, wm = WM_END;
+        int n_x = 0;
+        for (int i = 0; i < j->n_ops; i++) {
+            struct op *o = j->ops[i];
+            late += atomic_load_explicit(&o->late, memory_order_relaxed);
+            if (op_is_exchange_out(o)) {
+                blocked += op_exchange_blocked_ns(o);
+                n_x++;
+            }
+            if (strcmp(o->ops->kind, "WindowAggregate") == 0) {
+                int64_t w = atomic_load_explicit(&o->wm_out, memory_order_relaxed);
+                if (w < wm)
+                    wm = w;
+            }
+        }
+        if (wm != WM_END && wm != WM_NONE && wm != WM_IDLE) {
+            char wb[48];
+            dt_fmt_ts_java(wb, wm);
+            sb_addf(&sb, " | watermark %s", wb);
+        }
+        if (n_x && t > 0)
+            sb_addf(&sb, " | backpressure %.0f%%", 100.0 * (double)blocked / 1e9 / t / n_x);
         if (late)
             sb_addf(&sb, " | late: %lld", (long long)late);
         sb_addf(&sb, " | dead-lettered: %lld%s", (long long)dlq_count(j->dlq), j->tty ? "" : "\n");
@@ -870,7 +922,8 @@ static void summary(struct job *j, bool stopped, FILE *f)
     int nst = op_stats_collect(j, st, j->n_ops);
     for (int i = 0; i < nst; i++) {
         struct op_stats *o = &st[i];
-        bool window = strcmp(o->op->ops->kind, "WindowAggregate") == 0;
+        bool window = strcmp(o->op->ops->kind, "WindowAggregate") == 0 ||
+                      strcmp(o->op->ops->kind, "GroupAggregate") == 0;
         bool xout = op_is_exchange_out(o->op);
         if (!window && !xout)
             continue;

@@ -143,7 +143,8 @@ struct op_win {
     uint16_t *f_rows;
     int64_t wm;                         /* event-time watermark seen */
     const struct vec **key_vecs;
-    struct vec *arg_vecs;
+    struct vec **arg_vecs;              /* per aggregate: its argument vectors */
+    const struct vec **filters;         /* per aggregate: its FILTER, or NULL */
     /* grouping sets: each row is keyed once per set, as (set number, keys of
      * the set, NULL for the others) */
     int n_sets;
@@ -498,6 +499,18 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
     for (int k = 0; k < o->n_keys; k++)
         if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
             return rc;
+    for (int a = 0; a < o->n_aggs; a++) {
+        const struct agg_call *ac = &o->aggs[a];
+        for (int x = 0; x < ac->n_args; x++) {
+            const struct vec *v;
+            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
+                return rc;
+            o->arg_vecs[a][x] = *v;
+        }
+        o->filters[a] = NULL;
+        if (ac->filter && (rc = expr_eval(ac->filter, ctx, b, &o->filters[a], err)))
+            return rc;
+    }
     const struct vec *tv = &b->cols[o->w->time_col];
     int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
     int n = batch_live(b), np = 0;
@@ -513,12 +526,19 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         for (int set = 0; set < o->n_sets; set++) {
             encode_key(o, set, i);
             if (o->w->kind == WIN_SESSION) {
-                ensure_pairs(o, np + 1);
+                /* applied at once: a later row of this batch may merge this
+                 * session into another and free its accumulators */
                 unsigned char *slot = session_slot(o, t);
                 if (slot == NULL)
                     continue;
-                o->accs[np] = slot;
-                o->rows[np++] = (uint16_t)i;
+                uint16_t row = (uint16_t)i;
+                for (int a = 0; a < o->n_aggs; a++) {
+                    const struct vec *f = o->filters[a];
+                    if (f && (vec_is_null(f, i) || !f->b[i]))
+                        continue;
+                    void *acc = slot + o->acc_off[a];
+                    o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, +1, o->aggs[a].state);
+                }
                 kept++;
                 continue;
             }
@@ -541,22 +561,14 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         if (kept == 0 && nw > 0)
             late_row(o, b, i, tv->i64[i]);
     }
-    /* the aggregates, a batch at a time */
+    /* the aggregates of aligned windows, a batch at a time */
     for (int a = 0; a < o->n_aggs && np > 0; a++) {
         const struct agg_call *ac = &o->aggs[a];
-        for (int x = 0; x < ac->n_args; x++) {
-            const struct vec *v;
-            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
-                return rc;
-            o->arg_vecs[x] = *v;
-        }
         void **accs = o->accs;
         uint16_t *rows = o->rows;
         int m = np;
         if (ac->filter) {
-            const struct vec *f;
-            if ((rc = expr_eval(ac->filter, ctx, b, &f, err)))
-                return rc;
+            const struct vec *f = o->filters[a];
             m = 0;
             for (int p = 0; p < np; p++)
                 if (!vec_is_null(f, o->rows[p]) && f->b[o->rows[p]]) {
@@ -569,7 +581,7 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         /* each pair's accumulator is at the aggregate's offset in its slot */
         for (int p = 0; p < m; p++)
             accs[p] = (unsigned char *)accs[p] + o->acc_off[a];
-        ac->ops->update(accs, o->arg_vecs, rows, m, +1, ac->state);
+        ac->ops->update(accs, o->arg_vecs[a], rows, m, +1, ac->state);
         for (int p = 0; p < m; p++)
             accs[p] = (unsigned char *)accs[p] - o->acc_off[a];
     }
@@ -684,7 +696,10 @@ static void win_free(struct op *op)
     mem_free(o->f_rows);
     mem_free(o->acc_off);
     mem_free(o->key_vecs);
+    for (int a = 0; a < o->n_aggs; a++)
+        mem_free(o->arg_vecs[a]);
     mem_free(o->arg_vecs);
+    mem_free(o->filters);
     mem_free(o);
 }
 
@@ -730,12 +745,9 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     o->wm = WM_NONE;
     o->acc_off = mem_calloc((size_t)(n_aggs + 1), sizeof(size_t));
     size_t off = 0;
-    int max_args = 1;
     for (int a = 0; a < n_aggs; a++) {
         o->acc_off[a] = off;
         off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */
-        if (aggs[a].n_args > max_args)
-            max_args = aggs[a].n_args;
     }
     o->value_size = w->kind == WIN_SESSION && !tvf ? sizeof(struct sess_list) : off;
     if (w->kind == WIN_SESSION && !tvf) {
@@ -745,6 +757,9 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     o->out = batch_new(n_out, out_types);
     sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */
     o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
-    o->arg_vecs = mem_calloc((size_t)max_args, sizeof(struct vec));
+    o->arg_vecs = mem_calloc((size_t)n_aggs + 1, sizeof(*o->arg_vecs));
+    o->filters = mem_calloc((size_t)n_aggs + 1, sizeof(*o->filters));
+    for (int a = 0; a < n_aggs; a++)
+        o->arg_vecs[a] = mem_calloc((size_t)aggs[a].n_args + 1, sizeof(struct vec));
     return &o->op;
 }

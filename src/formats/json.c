@@ -68,20 +68,33 @@ struct jfield {
     struct jlevel *row;             /* ROW: its fields */
     struct jfield *elem;            /* ARRAY element, MAP value */
     struct jfield *key;             /* MAP key */
+    uint8_t kind;                   /* JK_*: the inlined value paths */
 };
+
+/* Column types whose common values parse_object converts inline (the value
+ * paths of parse_field, for one kind of value each); anything else, and any
+ * other kind of value, goes through parse_field. */
+enum { JK_OTHER, JK_BIGINT, JK_STRING, JK_DECIMAL };
 
 /*
  * Key prediction: records of one stream nearly always list their keys in the
  * same order, so each level remembers, per key position, the exact bytes of
  * the key seen there last time (quotes included) and what it resolved to.  A
  * 16-byte compare then replaces scanning and hashing the key.  The stored text
- * ends with the closing quote, so a hit is always exact.
+ * ends with the closing quote, so a hit is always exact.  In compact JSON the
+ * text also takes the ':' that follows (`"user_id":`), so a hit goes straight
+ * to the value: in machine-written NDJSON, where every record lists the same
+ * keys in the same order, each key costs one compare.  Any mismatch (other
+ * order, whitespace, a key longer than 15 bytes) takes the general walk.
  */
 #define JPRED_MAX 32
 
 struct jpred {
-    char text[16];                  /* "key" with both quotes; zero-padded */
+    char text[16];                  /* "key" with both quotes, and the ':' if it
+                                     * came right after; zero-padded */
     uint8_t len;                    /* bytes of text used; 0 = nothing yet */
+    uint8_t klen;                   /* bytes of the key (without quotes) */
+    bool colon;                     /* text ends with ':' */
     struct jfield *f;               /* what the key resolved to (NULL = unknown) */
 };
 
@@ -189,6 +202,10 @@ static void compile_field(struct arena *a, struct jfield *f, const char *name,
     f->type = t;
     f->type_name = type_to_sql(a, type_with_nullable(a, t, true));
     f->idx = idx;
+    f->kind = t->id == T_BIGINT                      ? JK_BIGINT :
+              t->id == T_VARCHAR || t->id == T_CHAR  ? JK_STRING :
+              t->id == T_DECIMAL                     ? JK_DECIMAL :
+                                                       JK_OTHER;
     if (t->id == T_ROW) {
         f->row = arena_calloc(a, sizeof(struct jlevel));
         level_build(a, f->row, t->n_fields);
@@ -445,6 +462,56 @@ struct jnum {
 
 static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
 
+/* SWAR over 8 bytes x (the first byte lowest): how many leading bytes are
+ * ASCII digits (0..8).  A byte is a digit iff its high nibble is 3 before and
+ * after adding 6; a carry out of a non-digit byte only disturbs later bytes. */
+static inline int digits8(uint64_t x)
+{
+    uint64_t a = (x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL;
+    uint64_t b = ((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^
+                 0x3030303030303030ULL;
+    uint64_t m = a | b;
+    uint64_t nz = (((m & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | m) & HIGHS;
+    return nz ? __builtin_ctzll(nz) >> 3 : 8;
+}
+
+/* The value of the first k (1..8) digits of x (digits8(x) >= k). */
+static inline uint64_t value8(uint64_t x, int k)
+{
+    x -= 0x3030303030303030ULL;     /* borrows only reach bytes after the digits */
+    x <<= 8 * (8 - k);              /* drop them; the digits end at the top byte */
+    x = x * 10 + (x >> 8);
+    return ((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
+            ((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
+}
+
+static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+                                    10000000, 100000000};
+
+/* Accumulates the digits at p into *v (v * 10 + digit each, wrapping as that
+ * would) and returns the first non-digit; 8 bytes at a time while 8 remain. */
+static inline const char *digits(const char *p, const char *end, uint64_t *v)
+{
+    uint64_t acc = *v;
+    while (end - p >= 8) {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        int k = digits8(x);
+        if (k == 0)
+            break;
+        acc = acc * pow10_8[k] + value8(x, k);
+        p += k;
+        if (k < 8) {
+            *v = acc;
+            return p;
+        }
+    }
+    while (p < end && is_digit(*p))
+        acc = acc * 10 + (unsigned)(*p++ - '0');
+    *v = acc;
+    return p;
+}
+
 /* A JSON number at p: checks the grammar, returns its end and fills *n. */
 static inline const char *scan_number(struct json_dec *d, const char *p,
                                       const char *end, struct jnum *n)
@@ -461,9 +528,7 @@ static inline const char *scan_number(struct json_dec *d, const char *p,
         if (p < end && is_digit(*p))
             return fail(d, s, "invalid number (leading zero)");
     } else {
-        do
-            v = v * 10 + (unsigned)(*p++ - '0');
-        while (p < end && is_digit(*p));
+        p = digits(p, end, &v);
     }
     n->nint = (int)(p - n->ds);
     n->nfrac = 0;
@@ -473,9 +538,7 @@ static inline const char *scan_number(struct json_dec *d, const char *p,
         if (p >= end || !is_digit(*p))
             return fail(d, s, "invalid number");
         const char *fs = p;
-        do
-            v = v * 10 + (unsigned)(*p++ - '0');
-        while (p < end && is_digit(*p));
+        p = digits(p, end, &v);
         n->nfrac = (int)(p - fs);
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
@@ -875,6 +938,66 @@ static bool from_number(struct json_dec *d, const struct jfield *f, struct vec *
 
 /* ---- the decoder proper ------------------------------------------------------- */
 
+/* The value paths of parse_field for a string (p at its '"') and a number (p
+ * at '-' or a digit); parse_object calls them directly for those values, so
+ * the common cases skip parse_field's dispatch. */
+static inline const char *string_value(struct json_dec *d, const struct jfield *f,
+                                       struct vec *v, int row, const char *p,
+                                       const char *end)
+{
+    bool esc = false;
+    const char *q = scan_string(d, p + 1, end, &esc);
+    if (q == NULL)
+        return NULL;
+    const char *s = p + 1;
+    size_t n = (size_t)(q - s);
+    if (esc) {
+        unescape(&d->scratch, s, n);
+        s = d->scratch.buf;
+        n = d->scratch.len;
+    }
+    if (f->kind == JK_STRING) {                 /* the common case, inline */
+        vec_set_str(v, row, s, n);
+        vec_set_valid(v, row);
+    } else if (!from_text(d, f, v, row, s, n, p, q + 1)) {
+        return NULL;
+    }
+    return q + 1;
+}
+
+static inline const char *number_value(struct json_dec *d, const struct jfield *f,
+                                       struct vec *v, int row, const char *p,
+                                       const char *end)
+{
+    const char *vs = p;
+    struct jnum num;
+    p = scan_number(d, p, end, &num);
+    if (p == NULL)
+        return NULL;
+    bool is_int = num.nfrac == 0 && !num.exp;
+    if (f->kind == JK_BIGINT && is_int && num.nint <= 18) {   /* the common case */
+        v->i64[row] = num.neg ? -(int64_t)num.m : (int64_t)num.m;
+        vec_set_valid(v, row);
+        return p;
+    }
+    if (f->kind == JK_DECIMAL && !num.exp && num.nint + num.nfrac <= 18) {
+        dec128 u;
+        int r = dec_scaled(&num, f->type->precision, f->type->scale, &u);
+        if (r == 0) {
+            v->i128[row] = u;
+            vec_set_valid(v, row);
+            return p;
+        }
+        if (r > 0) {
+            set_null(v, row);   /* does not fit: NULL, as Flink's fromBigDecimal */
+            return p;
+        }
+    }
+    int64_t iv = 0;
+    bool ovf = is_int && !int_value(&num, &iv);
+    return from_number(d, f, v, row, vs, p, is_int, iv, ovf) ? p : NULL;
+}
+
 static const char *parse_field(struct json_dec *d, const struct jfield *f, struct vec *v,
                                int row, const char *p, const char *end);
 
@@ -913,9 +1036,13 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
             bool hit = memcmp(p, pr->text, pr->len) == 0;
 #endif
             if (hit) {
-                ke = p + pr->len - 1;
-                klen = (size_t)(ke - ks);
+                klen = pr->klen;
+                ke = ks + klen;
                 f = pr->f;
+                if (pr->colon) {        /* "key": matched: on to the value */
+                    p += pr->len;
+                    goto value;
+                }
             }
         }
         if (ke == NULL) {
@@ -930,10 +1057,14 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
                 klen = d->keybuf.len;
             }
             f = level_find(L, key, klen, esc ? klen : (size_t)(end - key));
-            if (pr && !esc && ke - p + 1 <= 16) {
+            size_t tl = (size_t)(ke - p + 1);           /* "key" */
+            if (pr && !esc && tl <= 16) {
+                bool colon = tl < 16 && ke + 1 < end && ke[1] == ':';
                 memset(pr->text, 0, sizeof(pr->text));
-                memcpy(pr->text, p, (size_t)(ke - p + 1));
-                pr->len = (uint8_t)(ke - p + 1);
+                memcpy(pr->text, p, tl + colon);
+                pr->len = (uint8_t)(tl + colon);
+                pr->klen = (uint8_t)klen;
+                pr->colon = colon;
                 pr->f = f;
             }
         }
@@ -941,9 +1072,17 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
         if (p >= end || *p != ':')
             return fail(d, p, "expected ':' after key \"%.*s\"",
                         klen > 64 ? 64 : (int)klen, key);
-        p = skip_ws(p + 1, end);
+        p++;
+    value:
+        p = skip_ws(p, end);
         if (f) {
-            p = parse_field(d, f, &vecs[f->idx], row, p, end);
+            struct vec *v = &vecs[f->idx];
+            if (p < end && *p == '"')
+                p = string_value(d, f, v, row, p, end);
+            else if (p < end && (is_digit(*p) || *p == '-'))
+                p = number_value(d, f, v, row, p, end);
+            else
+                p = parse_field(d, f, v, row, p, end);
             L->seen[f - L->f] = gen;
         } else {
             p = skip_value(d, p, end);
@@ -1085,26 +1224,8 @@ static const char *parse_field(struct json_dec *d, const struct jfield *f, struc
     const char *vs = p;
     enum type_id id = (enum type_id)f->type->id;
     switch (*p) {
-    case '"': {
-        bool esc = false;
-        const char *q = scan_string(d, p + 1, end, &esc);
-        if (q == NULL)
-            return NULL;
-        const char *s = p + 1;
-        size_t n = (size_t)(q - s);
-        if (esc) {
-            unescape(&d->scratch, s, n);
-            s = d->scratch.buf;
-            n = d->scratch.len;
-        }
-        if (id == T_VARCHAR || id == T_CHAR) {     /* the common case, inline */
-            vec_set_str(v, row, s, n);
-            vec_set_valid(v, row);
-        } else if (!from_text(d, f, v, row, s, n, vs, q + 1)) {
-            return NULL;
-        }
-        return q + 1;
-    }
+    case '"':
+        return string_value(d, f, v, row, p, end);
     case '{':
         if (id == T_ROW) {
             p = parse_object(d, f->row, v->children, row, p, end);
@@ -1151,36 +1272,10 @@ static const char *parse_field(struct json_dec *d, const struct jfield *f, struc
         if (p)
             set_null(v, row);
         return p;
-    default: {
+    default:
         if (*p != '-' && !is_digit(*p))
             return fail(d, p, "unexpected character '%c'", *p);
-        struct jnum num;
-        p = scan_number(d, p, end, &num);
-        if (p == NULL)
-            return NULL;
-        bool is_int = num.nfrac == 0 && !num.exp;
-        if (is_int && num.nint <= 18 && id == T_BIGINT) {     /* the common case, inline */
-            v->i64[row] = num.neg ? -(int64_t)num.m : (int64_t)num.m;
-            vec_set_valid(v, row);
-            return p;
-        }
-        if (id == T_DECIMAL && !num.exp && num.nint + num.nfrac <= 18) {
-            dec128 u;
-            int r = dec_scaled(&num, f->type->precision, f->type->scale, &u);
-            if (r == 0) {
-                v->i128[row] = u;
-                vec_set_valid(v, row);
-                return p;
-            }
-            if (r > 0) {
-                set_null(v, row);   /* does not fit: NULL, as Flink's fromBigDecimal */
-                return p;
-            }
-        }
-        int64_t iv = 0;
-        bool ovf = is_int && !int_value(&num, &iv);
-        return from_number(d, f, v, row, vs, p, is_int, iv, ovf) ? p : NULL;
-    }
+        return number_value(d, f, v, row, p, end);
     }
 }
 

@@ -138,7 +138,8 @@ struct log_index_entry log_index_floor_offset(const struct log_index_entry *e,
 /* Last entry with timestamp < ts (or {base, 0}). */
 struct log_index_entry log_index_floor_time(const struct log_index_entry *e,
                                             int n, int64_t base, int64_t ts);
-int log_index_append(int fd, int64_t base, bool time, int64_t file_end,
+/* Appends one entry to an index file opened with O_APPEND. */
+int log_index_append(int fd, int64_t base, bool time,
                      const struct log_index_entry *e, struct weir_error *err);
 
 /* ---- published partition state (topic.c) ---------------------------------- */
@@ -178,8 +179,11 @@ struct log_appender {
     int64_t last_idx_pos;       /* position of the last offset-index entry */
     int64_t last_tidx_ts;       /* last time-index timestamp, INT64_MIN none */
     int64_t last_tidx_pos;
+    int64_t last_batch_pos;     /* position and base offset of the last batch */
+    int64_t last_batch_offset;  /*   in the active segment, -1 if empty */
     struct log_state st;        /* what is published (end, committed, ...) */
     struct strbuf buf;          /* batch encoding buffer */
+    struct strbuf oi, ti;       /* index entries due, written after a batch */
     /* interval flusher */
     pthread_t flusher;
     bool flusher_on;
@@ -198,6 +202,23 @@ int log_truncate_to(struct log_appender *a, int64_t offset, struct weir_error *e
 int log_segment_open_active(struct log_appender *a, int64_t base, bool create,
                             struct weir_error *err);
 void log_segment_close_active(struct log_appender *a);
+/* Index policy: appends to oi/ti the entries due for the batch h at pos
+ * (and updates a's index cursors).  Used by append and by recovery. */
+void log_index_note(struct log_appender *a, int64_t pos, const struct log_batch_hdr *h,
+                    struct strbuf *oi, struct strbuf *ti);
+/* Writes the final time-index entry of the active segment (before a roll). */
+int log_seal_active(struct log_appender *a, struct weir_error *err);
+/* Finds the file position of a batch boundary `offset` in the partition
+ * (seg_base = its segment); WEIR_ERR_CONFIG if offset is inside a batch. */
+int log_find_boundary(const char *pdir, int64_t offset, int64_t *seg_base,
+                      int64_t *pos, struct weir_error *err);
+
+/* topic.c */
+int log_lock_partition(const char *pdir, const char *topic, int p, int *fd,
+                       struct weir_error *err);
+int log_list_dir(const char *path, const char *must_have, char ***names, int *n,
+                 struct weir_error *err);
+
 /* Publishes a->st to the state file (the inotify doorbell for readers). */
 int log_publish(struct log_appender *a, struct weir_error *err);
 

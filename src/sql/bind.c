@@ -52,7 +52,8 @@ struct cte {
  * -(1 + output column)) that agg_rewrite turns into references to the
  * aggregation's output once every key is known. */
 struct agg_ctx {
-    struct lnode *agg;               /* the LN_WINDOW_AGG being built */
+    struct lnode *agg;               /* the LN_WINDOW_AGG / LN_GROUP_AGG being built */
+    bool input_updating;             /* the aggregation consumes retractions */
     struct scope *from;              /* the scope of FROM (aggregate arguments) */
     int n_from_cols;                 /* columns the aggregation's input has */
     int tvf_ws, tvf_we, tvf_wt;      /* FROM columns of window_start/_end/_time, or -1 */
@@ -83,6 +84,7 @@ static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struc
 static bool bind_args(struct binder *bd, struct scope *sc, struct ast_expr **in, int n,
                       struct expr **out);
 static struct expr *require_bool(struct binder *bd, struct expr *e, const char *what);
+static bool is_aggregate_name(const char *n);
 static const char *derived_name(struct binder *bd, struct ast_expr *ae, int pos);
 static void scope_from_node(struct binder *bd, struct lnode *n, struct scope *sc,
                             const char *qual, const char **renames, int n_renames);
@@ -1125,6 +1127,12 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
         return NULL;
     }
     int n = ae->u.call.star ? 0 : ae->u.call.n_args;
+    if (strcmp(def->name, "COUNT") == 0 && n > 1 && !ae->u.call.distinct) {
+        /* Flink: "We now only support the count of one field" */
+        FAIL(WEIR_ERR_BIND, ae->loc, "COUNT takes one argument (Flink: \"We now only support "
+                                     "the count of one field.\"); use COUNT(DISTINCT x, y) or COUNT(*)");
+        return NULL;
+    }
     if (n < def->min_args || (def->max_args >= 0 && n > def->max_args)) {
         FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
              def->min_args, def->max_args, n, def->signature);
@@ -1167,9 +1175,8 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     ab.n_args = n;
     ab.arg_types = types;
     ab.distinct = ae->u.call.distinct;
-    /* window aggregation consumes insert-only input: MIN/MAX & co. need no
-     * history for retraction (updating inputs arrive with changelogs) */
-    ab.append_only = true;
+    /* over insert-only input MIN/MAX & co. need no history for retraction */
+    ab.append_only = !ac->input_updating;
     ab.const_args = consts;
     ab.cast_to = casts;
     ab.arena = bd->a;
@@ -1224,9 +1231,9 @@ static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_ex
     if (is_aggregate_name(name) && bd->agg)
         return bind_agg_call(bd, ae);
     if (is_aggregate_name(name)) {
-        FAIL(WEIR_ERR_UNSUPPORTED, loc,
-             "aggregate function %s outside a window aggregation needs an updating "
-             "(non-windowed) GROUP BY, which weir does not run yet", name);
+        FAIL(WEIR_ERR_BIND, loc,
+             "aggregate function %s is not allowed here (only in the SELECT list and HAVING "
+             "of an aggregation)", name);
         return NULL;
     }
     if (bd->agg && window_property(name) >= 0)
@@ -1334,29 +1341,35 @@ static struct expr *bind_case(struct binder *bd, struct scope *sc, struct ast_ex
     }
     if (has_else && !(args[n - 1] = bind_expr(bd, sc, ae->u.case_.else_expr)))
         return NULL;
-    /* result type: common type of all results */
+    /* result type: the common type of every THEN and the ELSE */
+    int results[2 * 512 + 1], nr = 0;
+    if (nw > 512) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "CASE has too many WHEN branches (max 512)");
+        return NULL;
+    }
+    for (int i = 0; i < nw; i++)
+        results[nr++] = 2 * i + 1;
+    if (has_else)
+        results[nr++] = n - 1;
     const struct sql_type *t = NULL;
     bool nullable = !has_else;
-    for (int i = 1; i < n; i += (i < 2 * nw ? 2 : 1)) {
-        const struct sql_type *rt = args[i]->type;
+    for (int r = 0; r < nr; r++) {
+        const struct sql_type *rt = args[results[r]]->type;
         nullable |= rt->nullable;
         t = t ? common_type(bd, t, rt) : rt;
         if (t == NULL) {
-            FAIL(WEIR_ERR_BIND, args[i]->loc,
+            FAIL(WEIR_ERR_BIND, args[results[r]]->loc,
                  "CASE results have no common type: %s does not fit the earlier branches",
                  type_name(bd, rt));
             return NULL;
         }
-        if (i == n - 1)
-            break;
     }
     if (t->id == T_NULL)
         t = &type_string;
     t = nullable_as(bd, type_with_time_attr(bd->a, t, TA_NONE), nullable);
-    for (int i = 1; i < n; i += (i < 2 * nw ? 2 : 1)) {
+    for (int r = 0; r < nr; r++) {
+        int i = results[r];
         args[i] = cast_to(bd, args[i], nullable_as(bd, t, args[i]->type->nullable));
-        if (i == n - 1)
-            break;
     }
     struct expr *e = expr_new(bd->a, EX_CASE, t, n);
     memcpy(e->args, args, (size_t)n * sizeof(*args));
@@ -2176,7 +2189,8 @@ static struct expr *agg_rewrite(struct binder *bd, struct agg_ctx *ac, struct ex
     struct lnode *n = ac->agg;
     if (e->kind == EX_COLUMN && e->index < 0) {
         int v = -(e->index + 1);
-        int col = (v & (1 << 20)) ? n->n_keys + 3 + (v & 0xFFFFF) : v;
+        int wcols = n->kind == LN_WINDOW_AGG ? 3 : 0;
+        int col = (v & (1 << 20)) ? n->n_keys + wcols + (v & 0xFFFFF) : v;
         struct expr *c = expr_column(bd->a, col, e->type);
         c->loc = e->loc;
         return c;
@@ -2185,7 +2199,8 @@ static struct expr *agg_rewrite(struct binder *bd, struct agg_ctx *ac, struct ex
         if (expr_equal(e, n->keys[k]))
             return expr_column(bd->a, k, n->out_types[k]);
     if (e->kind == EX_COLUMN) {
-        int wcol = e->index == ac->tvf_ws ? 0 : e->index == ac->tvf_we ? 1
+        int wcol = n->kind != LN_WINDOW_AGG ? -1
+                 : e->index == ac->tvf_ws ? 0 : e->index == ac->tvf_we ? 1
                  : e->index == ac->tvf_wt ? 2 : -1;
         if (wcol >= 0 && ac->tvf_ws >= 0)
             return expr_column(bd->a, n->n_keys + wcol, n->out_types[n->n_keys + wcol]);
@@ -2236,6 +2251,7 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
     struct lnode *n = lnode_new(bd->p, LN_WINDOW_AGG, 1);
     n->loc = s->loc;
     ac.agg = n;
+    ac.input_updating = plan_updating(from);
     struct lnode *input = from;
     if (from->kind == LN_WINDOW_TVF) {
         /* window assignment happens inside the aggregation */
@@ -2317,11 +2333,18 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
              "other columns only would be an updating aggregation, not supported yet)");
         return NULL;
     }
-    if (from->kind != LN_WINDOW_TVF && ac.legacy == NULL) {
-        FAIL(WEIR_ERR_UNSUPPORTED, s->group_by[0]->loc,
-             "GROUP BY without a window produces an updating changelog, which weir does not "
-             "run yet; group by window_start, window_end of a window TVF, or by TUMBLE/HOP/"
-             "SESSION(...)");
+    bool windowed = from->kind == LN_WINDOW_TVF || ac.legacy != NULL;
+    if (!windowed) {
+        n->kind = LN_GROUP_AGG;
+        if (gsets) {
+            FAIL(WEIR_ERR_UNSUPPORTED, gsets->loc,
+                 "GROUPING SETS, ROLLUP and CUBE without a window are not supported yet");
+            return NULL;
+        }
+    } else if (ac.input_updating) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->loc,
+             "a window aggregation cannot consume an updating input (the rows below it are "
+             "updated by a GROUP BY)");
         return NULL;
     }
     /* grouping sets: their expressions become keys too; each set is the plain
@@ -2416,11 +2439,15 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
             if (!(n->sets[q] & (1ULL << k)))
                 n->out_types[k] = nullable_as(bd, n->out_types[k], true);
     }
-    n->out_names[nk] = "window_start";
-    n->out_names[nk + 1] = "window_end";
-    n->out_names[nk + 2] = "window_time";
-    window_columns(bd, &n->win, n->out_types + nk);
-    n->n_out = nk + 3;
+    if (windowed) {
+        n->out_names[nk] = "window_start";
+        n->out_names[nk + 1] = "window_end";
+        n->out_names[nk + 2] = "window_time";
+        window_columns(bd, &n->win, n->out_types + nk);
+        n->n_out = nk + 3;
+    } else {
+        n->n_out = nk;
+    }
 
     /* SELECT and HAVING, with aggregates collected */
     struct agg_ctx *saved = bd->agg;
@@ -2502,17 +2529,91 @@ static struct lnode *single_row(struct binder *bd)
     return v;
 }
 
+/* Does the expression call an aggregate function (not inside a subquery)? */
+static bool has_aggregate(const struct ast_expr *e)
+{
+    if (e == NULL)
+        return false;
+    switch (e->kind) {
+    case AST_E_CALL:
+        if (e->u.call.over == NULL &&
+            is_aggregate_name(e->u.call.name.parts[e->u.call.name.n_parts - 1]))
+            return true;
+        for (int i = 0; i < e->u.call.n_args; i++)
+            if (has_aggregate(e->u.call.args[i]))
+                return true;
+        return false;
+    case AST_E_UNARY: return has_aggregate(e->u.unary.arg);
+    case AST_E_BINARY: return has_aggregate(e->u.binary.left) || has_aggregate(e->u.binary.right);
+    case AST_E_CAST: return has_aggregate(e->u.cast.arg);
+    case AST_E_CASE:
+        if (has_aggregate(e->u.case_.operand) || has_aggregate(e->u.case_.else_expr))
+            return true;
+        for (int i = 0; i < e->u.case_.n_whens; i++)
+            if (has_aggregate(e->u.case_.whens[i]) || has_aggregate(e->u.case_.thens[i]))
+                return true;
+        return false;
+    case AST_E_IS: return has_aggregate(e->u.is.arg);
+    case AST_E_BETWEEN:
+        return has_aggregate(e->u.between.arg) || has_aggregate(e->u.between.lo) ||
+               has_aggregate(e->u.between.hi);
+    case AST_E_IN:
+        if (has_aggregate(e->u.in.arg))
+            return true;
+        for (int i = 0; i < e->u.in.n_list; i++)
+            if (has_aggregate(e->u.in.list[i]))
+                return true;
+        return false;
+    case AST_E_LIKE: return has_aggregate(e->u.like.arg) || has_aggregate(e->u.like.pattern);
+    case AST_E_ROW:
+        for (int i = 0; i < e->u.list.n_items; i++)
+            if (has_aggregate(e->u.list.items[i]))
+                return true;
+        return false;
+    case AST_E_FIELD: return has_aggregate(e->u.field.base);
+    default: return false;
+    }
+}
+
+/* SELECT DISTINCT a, b ... = the select list grouped by all its columns. */
+static struct lnode *distinct_over(struct binder *bd, struct lnode *in, struct scope *out_sc)
+{
+    struct lnode *n = lnode_new(bd->p, LN_GROUP_AGG, 1);
+    n->inputs[0] = in;
+    n->loc = in->loc;
+    n->n_keys = in->n_out;
+    n->keys = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(*n->keys));
+    for (int c = 0; c < in->n_out; c++)
+        n->keys[c] = expr_column(bd->a, c, in->out_types[c]);
+    n->n_sets = 1;
+    n->sets = arena_calloc(bd->a, sizeof(uint64_t));
+    n->sets[0] = in->n_out >= 64 ? ~0ULL : (1ULL << in->n_out) - 1;
+    n->n_out = in->n_out;
+    n->out_names = in->out_names;
+    n->out_types = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(void *));
+    for (int c = 0; c < in->n_out; c++)
+        n->out_types[c] = type_with_time_attr(bd->a, in->out_types[c], TA_NONE);
+    scope_from_node(bd, n, out_sc, NULL, NULL, 0);
+    return n;
+}
+
 static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
 {
-    if (s->having && !s->n_group_by) {
-        FAIL(WEIR_ERR_UNSUPPORTED, s->having->loc,
-             "HAVING without GROUP BY is a global aggregation, which produces an updating "
-             "changelog that weir does not run yet");
+    bool aggregating = s->n_group_by > 0 || s->having != NULL;
+    for (int i = 0; i < s->n_items && !aggregating; i++)
+        aggregating = has_aggregate(s->items[i].expr);
+    if (s->distinct && aggregating) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "SELECT DISTINCT with GROUP BY or aggregates is not "
+                                           "supported yet");
         return NULL;
     }
     if (s->distinct) {
-        FAIL(WEIR_ERR_UNSUPPORTED, s->loc, "SELECT DISTINCT is not supported yet (it is stateful)");
-        return NULL;
+        /* bind the plain select, then group by every column */
+        s->distinct = false;
+        struct scope sc = {0};
+        struct lnode *in = bind_select(bd, s, &sc);
+        s->distinct = true;
+        return in ? distinct_over(bd, in, out_sc) : NULL;
     }
     if (s->n_windows) {
         FAIL(WEIR_ERR_UNSUPPORTED, s->windows[0].name_loc, "WINDOW clauses are not supported yet");
@@ -2522,7 +2623,7 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
     struct lnode *in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
     if (in == NULL)
         return NULL;
-    if (s->n_group_by) {
+    if (aggregating) {
         if (s->where) {
             /* WHERE filters the rows before they are grouped */
             struct expr *w = bind_top(bd, &sc, s->where);
@@ -3171,6 +3272,20 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
         calc->exprs[k] = e;
         calc->out_names[k] = tc->name;
         calc->out_types[k] = tc->type;
+    }
+    if (plan_updating(q) && !t->conn->accepts_updates) {
+        struct strbuf lb = {0};
+        const struct lnode *u = q;
+        while (u->kind != LN_GROUP_AGG && u->n_inputs)
+            u = u->inputs[0];
+        if (u->kind == LN_GROUP_AGG)
+            plan_node_label(u, &lb);
+        FAIL(WEIR_ERR_BIND, ins->table.loc,
+             "table sink '%s' (connector '%s') doesn't support consuming update changes, which "
+             "are produced by %s; write to a sink that accepts updates (print, blackhole) or "
+             "aggregate over windows", name, t->conn->name, lb.len ? lb.buf : "an aggregation");
+        sb_free(&lb);
+        return WEIR_ERR_BIND;
     }
     /* validated for writing (the same key/value set serves both roles) */
     struct opt_set *o = NULL;

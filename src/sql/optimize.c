@@ -375,10 +375,55 @@ static void interval_text(struct strbuf *sb, int64_t us)
     sb_addf(sb, "INTERVAL '%s'", buf);
 }
 
+bool plan_updating(const struct lnode *n)
+{
+    switch (n->kind) {
+    case LN_GROUP_AGG:
+        return true;
+    case LN_WINDOW_AGG:
+    case LN_WINDOW_TVF:
+    case LN_SCAN:
+    case LN_VALUES:
+        return false;
+    default:
+        for (int i = 0; i < n->n_inputs; i++)
+            if (plan_updating(n->inputs[i]))
+                return true;
+        return false;
+    }
+}
+
+static void agg_list(const struct lnode *n, struct strbuf *sb, const char *const *in_names)
+{
+    sb_adds(sb, "groupBy=[");
+    for (int k = 0; k < n->n_keys; k++) {
+        if (k)
+            sb_adds(sb, ", ");
+        expr_to_text(sb, n->keys[k], in_names);
+    }
+    sb_adds(sb, "], select=[");
+    for (int a = 0; a < n->n_aggs; a++) {
+        if (a)
+            sb_adds(sb, ", ");
+        sb_adds(sb, n->aggs[a].name);
+        if (n->aggs[a].filter) {
+            sb_adds(sb, " FILTER ");
+            expr_to_text(sb, n->aggs[a].filter, in_names);
+        }
+    }
+    sb_addc(sb, ']');
+}
+
 void plan_node_label(const struct lnode *n, struct strbuf *sb)
 {
     const struct window_spec *w = &n->win;
     const char *const *in_names = n->inputs[0]->out_names;
+    if (n->kind == LN_GROUP_AGG) {
+        sb_adds(sb, "GroupAggregate(");
+        agg_list(n, sb, in_names);
+        sb_addc(sb, ')');
+        return;
+    }
     static const char *kinds[] = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};
     sb_addf(sb, "%s(window=[%s(%s, ", n->kind == LN_WINDOW_TVF ? "WindowTableFunction"
                                                                : "WindowAggregate",
@@ -395,23 +440,8 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
     }
     sb_addf(sb, ")%s]", w->proctime ? ", time=[proctime]" : "");
     if (n->kind == LN_WINDOW_AGG) {
-        sb_adds(sb, ", groupBy=[");
-        for (int k = 0; k < n->n_keys; k++) {
-            if (k)
-                sb_adds(sb, ", ");
-            expr_to_text(sb, n->keys[k], in_names);
-        }
-        sb_adds(sb, "], select=[");
-        for (int a = 0; a < n->n_aggs; a++) {
-            if (a)
-                sb_adds(sb, ", ");
-            sb_adds(sb, n->aggs[a].name);
-            if (n->aggs[a].filter) {
-                sb_adds(sb, " FILTER ");
-                expr_to_text(sb, n->aggs[a].filter, in_names);
-            }
-        }
-        sb_addc(sb, ']');
+        sb_adds(sb, ", ");
+        agg_list(n, sb, in_names);
     }
     sb_addc(sb, ')');
 }
@@ -465,6 +495,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
         break;
     case LN_WINDOW_TVF:
     case LN_WINDOW_AGG:
+    case LN_GROUP_AGG:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

@@ -100,6 +100,8 @@ enum lnode_kind {
     LN_WINDOW_TVF,   /* TABLE(TUMBLE/HOP/CUMULATE(...)) without aggregation: each
                         row once per window, + window_start/_end/_time */
     LN_WINDOW_AGG,   /* window aggregation: keys, window bounds, aggregates */
+    LN_GROUP_AGG,    /* GROUP BY without a window (and SELECT DISTINCT): an
+                        updating result, output [keys, aggregates] */
 };
 
 enum window_kind { WIN_TUMBLE, WIN_HOP, WIN_CUMULATE, WIN_SESSION };
@@ -206,8 +208,11 @@ const char *plan_config(const struct job_plan *p, const char *key);
 int config_check(const char *key, const char *value, struct strbuf *warning,
                  struct weir_error *err);
 
-/* One-line description of a window node (EXPLAIN, operator labels). */
+/* One-line description of a window or aggregation node (EXPLAIN, labels). */
 void plan_node_label(const struct lnode *n, struct strbuf *sb);
+/* True when n's output is an updating changelog (-U/+U/-D rows), not only
+ * inserts: a GROUP BY without a window below it, not undone by a window. */
+bool plan_updating(const struct lnode *n);
 /* EXPLAIN text of the logical plan (one tree per sink). */
 void plan_explain_logical(const struct job_plan *p, struct strbuf *sb);
 

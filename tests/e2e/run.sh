@@ -4,6 +4,7 @@
 # Every wait is bounded.  Prints "e2e: N passed, N failed" last.
 set -u
 WEIR=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 T=$(mktemp -d /tmp/weir-e2e.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 cd "$T"
@@ -132,6 +133,16 @@ if [ -f "$REPO/docs/CONNECTORS.md" ]; then
     "$WEIR" connectors > connectors.md
     cmp -s connectors.md "$REPO/docs/CONNECTORS.md"
     check "docs/CONNECTORS.md is current (regenerate: weir connectors > docs/CONNECTORS.md)" test $? -eq 0
+fi
+
+# --- the Nexmark queries: tests/e2e/nexmark.sh, whose counts join these ------------------
+bash "$E2E_DIR/nexmark.sh" "$WEIR" >nexmark.out 2>&1
+grep -v '^nexmark: [0-9]* passed, [0-9]* failed$' nexmark.out
+counts=$(sed -n 's/^nexmark: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' nexmark.out | tail -1)
+if [ -n "$counts" ]; then
+    pass=$((pass + ${counts% *})); fail=$((fail + ${counts#* }))
+else
+    bad "tests/e2e/nexmark.sh printed no counts" "$(tail -20 nexmark.out)"
 fi
 
 echo "e2e: $pass passed, $fail failed"

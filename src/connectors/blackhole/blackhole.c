@@ -59,6 +59,7 @@ const struct connector_def conn_blackhole = {
     .caps = CONN_SINK,
     .options = bh_options,
     .needs_format = false,
+    .accepts_updates = true,
     .description = "Discards every row (all changelog kinds), counting them; for "
                    "throughput measurements.",
     .sink_create = bh_sink_create,

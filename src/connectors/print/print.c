@@ -127,6 +127,7 @@ const struct connector_def conn_print = {
     .caps = CONN_SINK,
     .options = print_options,
     .needs_format = false,
+    .accepts_updates = true,
     .description = "Prints every row as `<kind>[f1, f2, ...]` (all changelog kinds), "
                    "one line per row, to stdout or stderr.",
     .sink_create = print_sink_create,

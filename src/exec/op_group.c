@@ -1,0 +1,238 @@
+/*
+ * op_group.c — GROUP BY without a window: an updating aggregation (Flink's
+ * GroupAggregate), also SELECT DISTINCT (keys, no aggregates).
+ *
+ * The result is a changelog keyed by the group: for every input row the
+ * operator emits what changed, exactly as Flink does without mini-batch —
+ *   a new group:                 +I(new)
+ *   a group whose result changes: -U(old), +U(new)
+ *   a result that does not change: nothing
+ *   a group retracted to empty:   -D(old), and its state is freed.
+ * Input rows may themselves be retractions (-U/-D from an aggregation below):
+ * every aggregate supports them (exec/agg.h).  Rows are applied one by one, in
+ * order, because the changelog order is part of the result; keys, arguments
+ * and FILTERs are still evaluated a batch at a time.
+ *
+ * State: one state-table entry per group: the number of rows in the group
+ * (adds minus retractions, NULLs included) then the accumulators.
+ */
+#include "exec/op_group.h"
+#include "state/table.h"
+
+#include <string.h>
+
+struct op_group {
+    struct op op;
+    int n_keys;
+    struct expr **keys;
+    int n_aggs;
+    const struct agg_call *aggs;
+    size_t *acc_off;                /* offset of each accumulator in a slot */
+    size_t value_size;
+    struct state_table *state;
+    struct batch *out;              /* [keys, aggregates] */
+    struct strbuf key;
+    const struct vec **key_vecs;
+    struct vec **arg_vecs;          /* per aggregate: its argument vectors */
+    const struct vec **filters;     /* per aggregate: FILTER result or NULL */
+};
+
+#define COUNT(slot) (*(int64_t *)(slot))
+
+/* Writes the group's current result into row r of the output. */
+static void result_row(struct op_group *o, unsigned char *slot, struct batch *b, int row,
+                       int r, enum row_kind kind)
+{
+    struct batch *out = o->out;
+    for (int k = 0; k < o->n_keys; k++)
+        vec_copy_row(&out->cols[k], r, o->key_vecs[k], row);
+    for (int a = 0; a < o->n_aggs; a++)
+        o->aggs[a].ops->result(slot + o->acc_off[a], &out->cols[o->n_keys + a], r,
+                               o->aggs[a].state);
+    batch_ensure_kinds(out);
+    out->kinds[r] = (uint8_t)kind;
+    (void)b;
+}
+
+/* Are rows r1 and r2 of the output equal in every aggregate column? */
+static bool same_result(const struct op_group *o, int r1, int r2)
+{
+    for (int a = 0; a < o->n_aggs; a++) {
+        const struct vec *v = &o->out->cols[o->n_keys + a];
+        bool n1 = vec_is_null(v, r1), n2 = vec_is_null(v, r2);
+        if (n1 || n2) {
+            if (n1 != n2)
+                return false;
+            continue;
+        }
+        switch (type_lane(v->type)) {
+        case LANE_BOOL: if (v->b[r1] != v->b[r2]) return false; break;
+        case LANE_I64: if (v->i64[r1] != v->i64[r2]) return false; break;
+        case LANE_F64: if (memcmp(&v->f64[r1], &v->f64[r2], sizeof(double)) != 0) return false; break;
+        case LANE_I128: if (v->i128[r1] != v->i128[r2]) return false; break;
+        case LANE_STR:
+            if (v->s[r1].len != v->s[r2].len ||
+                memcmp(v->s[r1].ptr, v->s[r2].ptr, v->s[r1].len) != 0)
+                return false;
+            break;
+        default: return false;   /* nested results: report a change */
+        }
+    }
+    return true;
+}
+
+static int flush_out(struct op_group *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (o->out->n == 0)
+        return WEIR_OK;
+    int rc = op_emit(&o->op, o->out, ctx, err);
+    batch_reset(o->out);
+    return rc;
+}
+
+static void slot_destroy(struct op_group *o, unsigned char *slot)
+{
+    for (int a = 0; a < o->n_aggs; a++)
+        if (o->aggs[a].ops->destroy)
+            o->aggs[a].ops->destroy(slot + o->acc_off[a], o->aggs[a].state);
+}
+
+static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                      struct weir_error *err)
+{
+    (void)port;
+    struct op_group *o = (struct op_group *)op;
+    int rc;
+    for (int k = 0; k < o->n_keys; k++)
+        if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
+            return rc;
+    for (int a = 0; a < o->n_aggs; a++) {
+        const struct agg_call *ac = &o->aggs[a];
+        for (int x = 0; x < ac->n_args; x++) {
+            const struct vec *v;
+            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
+                return rc;
+            o->arg_vecs[a][x] = *v;
+        }
+        o->filters[a] = NULL;
+        if (ac->filter && (rc = expr_eval(ac->filter, ctx, b, &o->filters[a], err)))
+            return rc;
+    }
+    int n = batch_live(b);
+    for (int k = 0; k < n; k++) {
+        int i = batch_row(b, k);
+        enum row_kind kind = batch_kind(b, i);
+        int sign = (kind == RK_INSERT || kind == RK_UPDATE_AFTER) ? 1 : -1;
+        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
+        uint64_t h = state_hash(o->key.buf, o->key.len);
+        unsigned char *slot;
+        bool inserted = false;
+        if (sign > 0) {
+            slot = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
+            if (inserted)
+                for (int a = 0; a < o->n_aggs; a++)
+                    o->aggs[a].ops->init(slot + o->acc_off[a], o->aggs[a].state);
+        } else {
+            /* retracting a group that is not there (its state expired or the
+             * input retracts what it never added): nothing to do, as Flink */
+            slot = state_table_get(o->state, o->key.buf, o->key.len, h);
+            if (slot == NULL)
+                continue;
+        }
+        if (o->out->n + 2 > BATCH_CAP && (rc = flush_out(o, ctx, err)))
+            return rc;
+        int r = o->out->n;
+        if (!inserted)
+            result_row(o, slot, b, i, r, RK_UPDATE_BEFORE);
+        /* the change itself */
+        uint16_t row = (uint16_t)i;
+        for (int a = 0; a < o->n_aggs; a++) {
+            const struct vec *f = o->filters[a];
+            if (f && (vec_is_null(f, i) || !f->b[i]))
+                continue;
+            void *acc = slot + o->acc_off[a];
+            o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, sign, o->aggs[a].state);
+        }
+        COUNT(slot) += sign;
+        if (COUNT(slot) <= 0) {
+            /* the group is gone: its last result is deleted */
+            o->out->kinds[r] = RK_DELETE;
+            o->out->n = r + 1;
+            slot_destroy(o, slot);
+            state_table_delete(o->state, o->key.buf, o->key.len, h);
+        } else if (inserted) {
+            result_row(o, slot, b, i, r, RK_INSERT);
+            o->out->n = r + 1;
+        } else {
+            result_row(o, slot, b, i, r + 1, RK_UPDATE_AFTER);
+            if (same_result(o, r, r + 1))
+                o->out->n = r;   /* unchanged: no output */
+            else
+                o->out->n = r + 2;
+        }
+    }
+    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    return flush_out(o, ctx, err);
+}
+
+static int group_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    return op_finish_next(op, ctx, err);
+}
+
+static void group_free(struct op *op)
+{
+    struct op_group *o = (struct op_group *)op;
+    struct state_iter it;
+    state_iter_init(&it, o->state);
+    while (state_iter_next(&it))
+        slot_destroy(o, it.value);
+    state_table_free(o->state);
+    for (int k = 0; k < o->n_keys; k++)
+        expr_free_scratch(o->keys[k]);
+    for (int a = 0; a < o->n_aggs; a++) {
+        for (int x = 0; x < o->aggs[a].n_args; x++)
+            expr_free_scratch(o->aggs[a].args[x]);
+        expr_free_scratch(o->aggs[a].filter);
+        mem_free(o->arg_vecs[a]);
+    }
+    mem_free(o->arg_vecs);
+    mem_free(o->filters);
+    mem_free(o->key_vecs);
+    mem_free(o->acc_off);
+    sb_free(&o->key);
+    batch_free(o->out);
+    mem_free(o);
+}
+
+static const struct op_ops group_ops = {"GroupAggregate", group_push, NULL, NULL, group_finish,
+                                        group_free};
+
+struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg_call *aggs,
+                        int n_aggs, int n_out, const struct sql_type *const *out_types,
+                        char *label)
+{
+    struct op_group *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &group_ops, id, label);
+    o->keys = keys;
+    o->n_keys = n_keys;
+    o->aggs = aggs;
+    o->n_aggs = n_aggs;
+    o->acc_off = mem_calloc((size_t)n_aggs + 1, sizeof(size_t));
+    size_t off = 16;   /* the row count, then 16-byte aligned accumulators */
+    for (int a = 0; a < n_aggs; a++) {
+        o->acc_off[a] = off;
+        off += (aggs[a].acc_size + 15) & ~(size_t)15;
+    }
+    o->value_size = off;
+    o->state = state_table_new(off, 128);
+    o->out = batch_new(n_out, out_types);
+    sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */
+    o->key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(*o->key_vecs));
+    o->arg_vecs = mem_calloc((size_t)n_aggs + 1, sizeof(*o->arg_vecs));
+    o->filters = mem_calloc((size_t)n_aggs + 1, sizeof(*o->filters));
+    for (int a = 0; a < n_aggs; a++)
+        o->arg_vecs[a] = mem_calloc((size_t)aggs[a].n_args + 1, sizeof(struct vec));
+    return &o->op;
+}
