@@ -20,6 +20,7 @@
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
+#include "exec/op_join.h"
 #include "exec/op_group.h"
 #include "exec/op_window.h"
 #include "exec/queue.h"
@@ -99,8 +100,9 @@ struct task {
     int instance;
     struct job_source **sources;    /* stage 0 */
     int n_sources;
-    struct op *x_in;                /* later stages: the exchange's receiver */
-    struct exchange *x;
+    int n_x;                        /* later stages: the exchanges received */
+    struct op *x_in[4];             /*   (a join receives two) and their */
+    struct exchange *x[4];          /*   receiving operators */
     struct op **ops;                /* operators this task runs (timers) */
     int n_ops;
     pthread_t thread;
@@ -325,11 +327,13 @@ static void ends_add(struct op ***ends, int *n_ends, struct op *op)
     (*ends)[(*n_ends)++] = op;
 }
 
-/* Routes the rows of `ends` (in the current task) through an exchange into a
- * new task of this instance, whose receiver becomes the only end. */
-static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op ***ends,
-                                  int *n_ends, struct expr **keys, int n_keys, bool forward,
-                                  int n_cols, const struct sql_type *const *types, int id)
+/* Routes the rows of `ends` (in the current task) through an exchange into
+ * task `into` of this instance (NULL: a new task), whose receiver becomes the
+ * only end; bc->task becomes that task. */
+static int exchange_into_task(struct job *j, struct build_ctx *bc, struct op ***ends,
+                              int *n_ends, struct expr **keys, int n_keys, bool forward,
+                              int n_cols, const struct sql_type *const *types, int id,
+                              struct task *into)
 {
     int k = bc->next_exchange++;
     struct exchange *x = NULL;
@@ -345,14 +349,25 @@ static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op
     add_op(j, bc, xo);
     for (int i = 0; i < *n_ends; i++)
         op_connect((*ends)[i], xo);
-    struct task *t = task_new(j, bc->instance);
-    t->x = x;
+    struct task *t = into ? into : task_new(j, bc->instance);
+    if (t->n_x == 4)
+        return err_set(NULL, WEIR_ERR_INTERNAL, "too many exchanges into one task");
     bc->task = t;
-    t->x_in = op_exchange_in_new(id, x, bc->instance);
-    add_op(j, bc, t->x_in);
+    struct op *xi = op_exchange_in_new(id, x, bc->instance);
+    t->x[t->n_x] = x;
+    t->x_in[t->n_x++] = xi;
+    add_op(j, bc, xi);
     *n_ends = 0;
-    ends_add(ends, n_ends, t->x_in);
+    ends_add(ends, n_ends, xi);
     return WEIR_OK;
+}
+
+static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op ***ends,
+                                  int *n_ends, struct expr **keys, int n_keys, bool forward,
+                                  int n_cols, const struct sql_type *const *types, int id)
+{
+    return exchange_into_task(j, bc, ends, n_ends, keys, n_keys, forward, n_cols, types, id,
+                              NULL);
 }
 
 static char *calc_label(struct lnode *n)
@@ -469,6 +484,51 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_connect(in[i], g);
         mem_free(in);
         ends_add(ends, n_ends, g);
+        return WEIR_OK;
+    }
+    case LN_JOIN: {
+        struct op **l_ends = NULL, **r_ends = NULL;
+        int n_l = 0, n_r = 0;
+        bc->task = bc->source_task;
+        int rc = build(j, bc, n->inputs[0], &l_ends, &n_l, err);
+        struct task *tl = bc->task;
+        bc->task = bc->source_task;
+        if (rc == WEIR_OK)
+            rc = build(j, bc, n->inputs[1], &r_ends, &n_r, err);
+        struct task *tr = bc->task;
+        if (rc == WEIR_OK && j->parallelism > 1) {
+            /* both sides meet by join key in one new task */
+            struct lnode *l = n->inputs[0], *r = n->inputs[1];
+            bc->task = tl;
+            rc = exchange_into_task(j, bc, &l_ends, &n_l, n->lkeys, n->n_jkeys, false, l->n_out,
+                                    l->out_types, n->id, NULL);
+            struct task *t = bc->task;
+            bc->task = tr;
+            if (rc == WEIR_OK)
+                rc = exchange_into_task(j, bc, &r_ends, &n_r, n->rkeys, n->n_jkeys, false,
+                                        r->n_out, r->out_types, n->id, t);
+        } else if (rc == WEIR_OK && tl != tr) {
+            rc = err_set(err, WEIR_ERR_INTERNAL, "join inputs in different tasks");
+        }
+        if (rc) {
+            mem_free(l_ends);
+            mem_free(r_ends);
+            return rc;
+        }
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *jo = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
+                                    n->inputs[0]->n_out, n->inputs[1]->n_out, n->out_types,
+                                    sb_steal(&sb));
+        add_op(j, bc, jo);
+        for (int i = 0; i < n_l; i++)
+            op_connect(l_ends[i], jo);
+        op_join_left_ports(jo, jo->n_inputs);
+        for (int i = 0; i < n_r; i++)
+            op_connect(r_ends[i], jo);
+        mem_free(l_ends);
+        mem_free(r_ends);
+        ends_add(ends, n_ends, jo);
         return WEIR_OK;
     }
     case LN_WINDOW_AGG:
@@ -687,11 +747,16 @@ void job_explain(const struct job *j, struct strbuf *sb)
         if (tk->instance != 0)
             continue;
         tasks0++;
-        if (tk->x_in) {
-            sb_addf(sb, "Task %d: receives %s exchange #%d\n", tasks0,
-                    tk->x->forward ? "forward" : "hash", tk->x->id);
-            for (int k = 0; k < tk->x_in->n_next; k++)
-                explain_op(tk->x_in->next[k].to, sb, 1);
+        if (tk->n_x) {
+            for (int x = 0; x < tk->n_x; x++) {
+                sb_addf(sb, "Task %d: receives %s exchange #%d\n", tasks0,
+                        tk->x[x]->forward ? "forward" : "hash", tk->x[x]->id);
+                /* a join's operators hang below both receivers: show them once */
+                if (x + 1 < tk->n_x)
+                    continue;
+                for (int k = 0; k < tk->x_in[x]->n_next; k++)
+                    explain_op(tk->x_in[x]->next[k].to, sb, 1);
+            }
             continue;
         }
         sb_addf(sb, "Task %d: sources\n", tasks0);
@@ -1124,34 +1189,42 @@ static int run_sources(struct task *t, struct weir_error *err)
     return rc;
 }
 
-/* A later task: pops its exchange's queues until every sender has ended. */
+/* A later task: pops its exchanges' queues until every sender has ended. */
 static int run_exchange(struct task *t, struct weir_error *err)
 {
     struct job *j = t->j;
     struct eval_ctx ctx = {&t->eval_arena, 0};
     int P = j->parallelism;
     struct queue_set *qs = queue_set_new();
-    for (int from = 0; from < P; from++) {
-        struct queue *q = t->x->q[from * P + t->instance];
-        if (q)
-            queue_set_add(qs, q);
-    }
-    bool ended = false, timers = task_has_timers(t);
+    for (int x = 0; x < t->n_x; x++)
+        for (int from = 0; from < P; from++) {
+            struct queue *q = t->x[x]->q[from * P + t->instance];
+            if (q)
+                queue_set_add(qs, q);
+        }
+    bool ended[4] = {false, false, false, false};
+    int n_ended = 0;
+    bool timers = task_has_timers(t);
     int64_t next_tick = 0;
     int rc = WEIR_OK;
-    while (!ended && rc == WEIR_OK && !j->abort_flag) {
+    while (n_ended < t->n_x && rc == WEIR_OK && !j->abort_flag) {
         bool any = false;
-        for (int from = 0; from < P && rc == WEIR_OK && !ended; from++) {
-            struct queue *q = t->x->q[from * P + t->instance];
-            struct msg m;
-            /* a few messages per channel per round keeps the channels fair */
-            for (int k = 0; q && k < 8 && !ended && rc == WEIR_OK && queue_try_pop(q, &m); k++) {
-                any = true;
-                ctx.now_us = now_us();
-                rc = exchange_in_deliver(t->x_in, from, &m, &ctx, &ended, err);
-                if (m.batch)
-                    batch_free(m.batch);
-                arena_reset(&t->eval_arena);
+        for (int x = 0; x < t->n_x && rc == WEIR_OK; x++) {
+            for (int from = 0; from < P && rc == WEIR_OK && !ended[x]; from++) {
+                struct queue *q = t->x[x]->q[from * P + t->instance];
+                struct msg m;
+                /* a few messages per channel per round keeps the channels fair */
+                for (int k = 0; q && k < 8 && !ended[x] && rc == WEIR_OK && queue_try_pop(q, &m);
+                     k++) {
+                    any = true;
+                    ctx.now_us = now_us();
+                    rc = exchange_in_deliver(t->x_in[x], from, &m, &ctx, &ended[x], err);
+                    if (ended[x])
+                        n_ended++;
+                    if (m.batch)
+                        batch_free(m.batch);
+                    arena_reset(&t->eval_arena);
+                }
             }
         }
         int64_t now = now_us();
@@ -1159,7 +1232,7 @@ static int run_exchange(struct task *t, struct weir_error *err)
             next_tick = now + 50000;
             rc = task_timers(t, now, &ctx, err);
         }
-        if (!any && !ended && rc == WEIR_OK)
+        if (!any && n_ended < t->n_x && rc == WEIR_OK)
             queue_set_wait(qs, timers ? 50 : 100, &j->abort_flag);
     }
     queue_set_free(qs);
@@ -1169,7 +1242,7 @@ static int run_exchange(struct task *t, struct weir_error *err)
 static void *task_main(void *arg)
 {
     struct task *t = arg;
-    t->rc = t->x_in ? run_exchange(t, &t->err) : run_sources(t, &t->err);
+    t->rc = t->n_x ? run_exchange(t, &t->err) : run_sources(t, &t->err);
     if (t->rc)
         t->j->abort_flag = 1;   /* the other tasks stop too */
     return NULL;

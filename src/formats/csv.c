@@ -36,6 +36,7 @@
 #endif
 
 #include "connectors/connector.h"
+#include "core/decimal.h"
 #include "core/mem.h"
 #include "core/value_fmt.h"
 #include "formats/convert.h"
@@ -48,10 +49,18 @@ struct csv_col {
     const char *type_name;          /* for messages */
 };
 
+struct csv_dec;
+
+/* A field's text into its column (row `row` of v); false if it does not
+ * convert.  Chosen per column when the decoder is created (conv_for). */
+typedef bool (*csv_conv)(struct csv_dec *d, struct vec *v, int row, const char *s,
+                         size_t n);
+
 struct csv_dec {
     struct decoder base;
     int n_phys;                     /* fields a record must have */
     int *want;                      /* per position: index into cols, or -1 */
+    csv_conv *conv;                 /* per position: converter, NULL = not read */
     struct csv_col *cols;
     int n_want;
     char delim, quote, esc, arr_delim;   /* quote/esc 0 = none */
@@ -170,6 +179,107 @@ static bool convert(struct csv_dec *d, struct vec *v, int row, const char *s, si
     return ok;
 }
 
+/* ---- converters, one per column (conv_for) --------------------------------------
+ * The common types get their own function, so a field costs one indirect call
+ * instead of convert -> convert_scalar -> fmt_text_to_scalar's type switch.
+ * Each has the fast path of fmt_text_to_scalar / dec_parse for plain text and
+ * hands anything else to them, so results are the same. */
+
+static bool conv_any(struct csv_dec *d, struct vec *v, int row, const char *s, size_t n)
+{
+    return convert(d, v, row, s, n);
+}
+
+static bool conv_string(struct csv_dec *d, struct vec *v, int row, const char *s, size_t n)
+{
+    (void)d;
+    vec_set_str(v, row, s, n);
+    vec_set_valid(v, row);
+    return true;
+}
+
+static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
+
+/* BIGINT: at most 18 plain digits here (fmt_text_to_scalar's fast path). */
+static bool conv_bigint(struct csv_dec *d, struct vec *v, int row, const char *s, size_t n)
+{
+    if (n > 0 && n <= 18) {
+        uint64_t u = 0;
+        size_t k = 0;
+        for (; k < n && is_digit(s[k]); k++)
+            u = u * 10 + (unsigned)(s[k] - '0');
+        if (k == n) {       /* < 10^18 <= INT64_MAX */
+            v->i64[row] = (int64_t)u;
+            vec_set_valid(v, row);
+            return true;
+        }
+    }
+    return fmt_text_to_scalar(v, row, s, n, &d->tmp);
+}
+
+/* DECIMAL: [sign] digits [. digits], at most 18 digits, as dec_parse's fast
+ * path (the same arithmetic: HALF_UP on the first dropped digit). */
+static bool conv_decimal(struct csv_dec *d, struct vec *v, int row, const char *s,
+                         size_t n)
+{
+    if (n > 0 && n <= 20) {
+        const char *q = s, *e = s + n;
+        bool neg = false;
+        if (*q == '-' || *q == '+') {
+            neg = *q == '-';
+            q++;
+        }
+        const char *ds = q;
+        uint64_t m = 0;
+        while (q < e && is_digit(*q))
+            m = m * 10 + (unsigned)(*q++ - '0');
+        int nd = (int)(q - ds), frac = 0;
+        if (q < e && *q == '.') {
+            const char *fs = ++q;
+            while (q < e && is_digit(*q))
+                m = m * 10 + (unsigned)(*q++ - '0');
+            frac = (int)(q - fs);
+            nd += frac;
+        }
+        int scale = v->type->scale;
+        if (q == e && nd > 0 && nd <= 18 && scale - frac <= 19) {
+            unsigned __int128 u;
+            if (frac <= scale) {
+                u = (unsigned __int128)m * (unsigned __int128)dec_pow10[scale - frac];
+            } else {
+                uint64_t p10 = (uint64_t)dec_pow10[frac - scale];   /* <= 10^18 */
+                u = m / p10 + (m % p10 >= p10 / 10 * 5);
+            }
+            if (u >= (unsigned __int128)dec_pow10[v->type->precision]) {
+                vec_set_null(v, row);   /* does not fit: NULL, as Flink */
+                return true;
+            }
+            v->i128[row] = neg ? -(dec128)u : (dec128)u;
+            vec_set_valid(v, row);
+            return true;
+        }
+    }
+    return fmt_text_to_scalar(v, row, s, n, &d->tmp);
+}
+
+/* The converter for a column of type t. */
+static csv_conv conv_for(const struct csv_dec *d, const struct sql_type *t)
+{
+    if (d->null_lit)
+        return conv_any;            /* the null literal is checked first */
+    switch (t->id) {
+    case T_CHAR:
+    case T_VARCHAR:
+        return conv_string;
+    case T_BIGINT:
+        return conv_bigint;
+    case T_DECIMAL:
+        return conv_decimal;
+    default:
+        return conv_any;
+    }
+}
+
 static int bad_cell(struct csv_dec *d, struct batch *b, int row, const struct csv_col *c,
                     const char *s, size_t n)
 {
@@ -188,9 +298,9 @@ static int bad_cell(struct csv_dec *d, struct batch *b, int row, const struct cs
 static inline int put_field(struct csv_dec *d, struct batch *b, int row, int field,
                             const char *s, size_t n)
 {
-    if (field < d->n_phys && d->want[field] >= 0) {
+    if (field < d->n_phys && d->conv[field]) {
         const struct csv_col *c = &d->cols[d->want[field]];
-        if (!convert(d, &b->cols[c->col], row, s, n))
+        if (!d->conv[field](d, &b->cols[c->col], row, s, n))
             return bad_cell(d, b, row, c, s, n);
     }
     return WEIR_OK;
@@ -349,6 +459,7 @@ static void csv_dec_free(struct decoder *dec)
     sb_free(&d->tmp);
     arena_free(&d->arena);
     mem_free(d->want);
+    mem_free(d->conv);
     mem_free(d->cols);
     mem_free(d->null_lit);
     mem_free(d);
@@ -424,6 +535,7 @@ static int csv_decoder_create(const struct table_ctx *t, struct decoder **out,
         for (int i = 0; i < t->n_cols; i++)
             d->n_phys += !(t->col_metadata && t->col_metadata[i]);
     d->want = mem_alloc(sizeof(int) * (size_t)(d->n_phys ? d->n_phys : 1));
+    d->conv = mem_calloc((size_t)(d->n_phys ? d->n_phys : 1), sizeof(csv_conv));
     for (int i = 0; i < d->n_phys; i++)
         d->want[i] = -1;
     d->cols = mem_calloc((size_t)(t->n_cols ? t->n_cols : 1), sizeof(struct csv_col));
@@ -438,8 +550,10 @@ static int csv_decoder_create(const struct table_ctx *t, struct decoder **out,
         c->name = t->col_names[i];
         c->type_name = type_to_sql(&d->arena, type_with_nullable(&d->arena,
                                                                  t->col_types[i], true));
-        if (field >= 0 && field < d->n_phys)
+        if (field >= 0 && field < d->n_phys) {
             d->want[field] = d->n_want - 1;
+            d->conv[field] = conv_for(d, t->col_types[i]);
+        }
         k++;
     }
     *out = &d->base;

@@ -98,8 +98,32 @@ struct jpred {
     struct jfield *f;               /* what the key resolved to (NULL = unknown) */
 };
 
+/*
+ * Record templates, the fast path over key prediction: machine-written NDJSON
+ * repeats not just the keys but every byte between one value and the next
+ * (`,"action":`, or `, "action": ` from Python's json.dumps).  Entry i of a
+ * level's template holds those bytes before the i-th value (from the '{' for
+ * the first), learned from the last record the general walk parsed.  The fast
+ * walk compares each entry's bytes at the current position (one or two
+ * 16-byte compares) and goes straight to the value; after the last one it
+ * expects the '}'.  Matching bytes mean the same structure and key (keys with
+ * escapes never enter a template), so the result is the general walk's.  On
+ * the first mismatch the general walk takes over at that point (nothing is
+ * parsed twice) and, if the record is templatable, re-learns from there.
+ */
+#define JTMPL_TEXT 32
+
+struct jtmpl {
+    char text[JTMPL_TEXT];          /* the bytes; zero-padded */
+    uint8_t len;                    /* bytes of text used */
+    uint8_t kofs, klen;             /* the key (without quotes) within text */
+    struct jfield *f;               /* what the key resolves to (NULL = unwanted) */
+};
+
 /* The fields of one object level and the table that finds them by name. */
 struct jlevel {
+    struct jtmpl *tmpl;             /* JPRED_MAX entries */
+    int tn;                         /* entries of the current template; 0 = none */
     struct jpred *pred;             /* JPRED_MAX entries */
     int n;
     struct jfield *f;
@@ -177,6 +201,8 @@ static void level_build(struct arena *a, struct jlevel *L, int n)
     L->mask = size - 1;
     L->seen = arena_calloc(a, sizeof(uint32_t) * (size_t)(n ? n : 1));
     L->pred = arena_calloc(a, sizeof(struct jpred) * JPRED_MAX);
+    L->tmpl = arena_calloc(a, sizeof(struct jtmpl) * JPRED_MAX);
+    L->tn = 0;
     L->gen = 0;
 }
 
@@ -462,50 +488,13 @@ struct jnum {
 
 static inline bool is_digit(char c) { return (unsigned)(c - '0') <= 9; }
 
-/* SWAR over 8 bytes x (the first byte lowest): how many leading bytes are
- * ASCII digits (0..8).  A byte is a digit iff its high nibble is 3 before and
- * after adding 6; a carry out of a non-digit byte only disturbs later bytes. */
-static inline int digits8(uint64_t x)
-{
-    uint64_t a = (x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL;
-    uint64_t b = ((x + 0x0606060606060606ULL) & 0xF0F0F0F0F0F0F0F0ULL) ^
-                 0x3030303030303030ULL;
-    uint64_t m = a | b;
-    uint64_t nz = (((m & 0x7F7F7F7F7F7F7F7FULL) + 0x7F7F7F7F7F7F7F7FULL) | m) & HIGHS;
-    return nz ? __builtin_ctzll(nz) >> 3 : 8;
-}
-
-/* The value of the first k (1..8) digits of x (digits8(x) >= k). */
-static inline uint64_t value8(uint64_t x, int k)
-{
-    x -= 0x3030303030303030ULL;     /* borrows only reach bytes after the digits */
-    x <<= 8 * (8 - k);              /* drop them; the digits end at the top byte */
-    x = x * 10 + (x >> 8);
-    return ((x & 0x000000FF000000FFULL) * (100 + (1000000ULL << 32)) +
-            ((x >> 16) & 0x000000FF000000FFULL) * (1 + (10000ULL << 32))) >> 32;
-}
-
-static const uint64_t pow10_8[9] = {1, 10, 100, 1000, 10000, 100000, 1000000,
-                                    10000000, 100000000};
-
-/* Accumulates the digits at p into *v (v * 10 + digit each, wrapping as that
- * would) and returns the first non-digit; 8 bytes at a time while 8 remain. */
+/* Accumulates the digits at p into *v (v * 10 + digit each, wrapping) and
+ * returns the first non-digit.  (An 8-bytes-at-a-time SWAR version was
+ * measured slower: it turns the loop exit, which the branch predictor guesses,
+ * into a data dependency of every later byte's position.) */
 static inline const char *digits(const char *p, const char *end, uint64_t *v)
 {
     uint64_t acc = *v;
-    while (end - p >= 8) {
-        uint64_t x;
-        memcpy(&x, p, 8);
-        int k = digits8(x);
-        if (k == 0)
-            break;
-        acc = acc * pow10_8[k] + value8(x, k);
-        p += k;
-        if (k < 8) {
-            *v = acc;
-            return p;
-        }
-    }
     while (p < end && is_digit(*p))
         acc = acc * 10 + (unsigned)(*p++ - '0');
     *v = acc;
@@ -1001,6 +990,47 @@ static inline const char *number_value(struct json_dec *d, const struct jfield *
 static const char *parse_field(struct json_dec *d, const struct jfield *f, struct vec *v,
                                int row, const char *p, const char *end);
 
+/* Does template entry t match the bytes at p? */
+static inline bool tmpl_match(const struct jtmpl *t, const char *p, const char *end)
+{
+#ifdef __SSE2__
+    if (end - p >= JTMPL_TEXT || (t->len <= 16 && end - p >= 16)) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i y = _mm_loadu_si128((const __m128i *)(const void *)t->text);
+        unsigned eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        if (t->len <= 16) {
+            unsigned need = (1u << t->len) - 1;
+            return (eq & need) == need;
+        }
+        if (eq != 0xffff)
+            return false;
+        x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16));
+        y = _mm_loadu_si128((const __m128i *)(const void *)(t->text + 16));
+        eq = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+        unsigned need = (1u << (t->len - 16)) - 1;
+        return (eq & need) == need;
+    }
+#endif
+    return end - p >= t->len && memcmp(p, t->text, t->len) == 0;
+}
+
+/* The value at p (whitespace skipped) of a key that resolved to f (NULL: not
+ * wanted, checked and skipped); returns its end or NULL. */
+static inline const char *key_value(struct json_dec *d, struct jlevel *L,
+                                    struct jfield *f, struct vec *vecs, int row,
+                                    uint32_t gen, const char *p, const char *end)
+{
+    if (f == NULL)
+        return skip_value(d, p, end);
+    struct vec *v = &vecs[f->idx];
+    L->seen[f - L->f] = gen;
+    if (p < end && *p == '"')
+        return string_value(d, f, v, row, p, end);
+    if (p < end && (is_digit(*p) || *p == '-'))
+        return number_value(d, f, v, row, p, end);
+    return parse_field(d, f, v, row, p, end);
+}
+
 static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec *vecs,
                                 int row, const char *p, const char *end)
 {
@@ -1011,20 +1041,53 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
         memset(L->seen, 0, sizeof(uint32_t) * (size_t)(L->n ? L->n : 1));
         gen = L->gen = 1;
     }
+    const char *ks = NULL;          /* the last key, for messages */
+    size_t kn = 0;
+    const char *prev = p;           /* end of the last value ('{' at first) */
+    bool learn = true;              /* every key so far fits a template entry */
+    int pos = 0;
+    if (L->tn > 0) {
+        /* the fast walk (see struct jtmpl) */
+        int i = 0;
+        for (; i < L->tn; i++) {
+            const struct jtmpl *t = &L->tmpl[i];
+            if (!tmpl_match(t, p, end))
+                break;
+            ks = p + t->kofs;
+            kn = t->klen;
+            p = key_value(d, L, t->f, vecs, row, gen, skip_ws(p + t->len, end), end);
+            if (p == NULL)
+                return NULL;
+        }
+        if (i == L->tn) {
+            const char *q = skip_ws(p, end);
+            if (q < end && *q == '}') {
+                p = q + 1;
+                goto done;
+            }
+        }
+        if (i > 0) {                /* the general walk from there */
+            pos = i - 1;
+            prev = p;
+            goto after_value;
+        }
+    }
     p = skip_ws(p + 1, end);
     if (p < end && *p == '}') {
         p++;
         goto done;
     }
-    for (int pos = 0;; pos++) {
+    for (;; pos++) {
         if (p >= end)
             return fail_eof(d, p);
         if (*p != '"')
             return fail(d, p, "expected a key in double quotes");
         struct jpred *pr = pos < JPRED_MAX ? &L->pred[pos] : NULL;
-        const char *ks = p + 1, *ke = NULL, *key = ks;
+        const char *ke = NULL, *key;
         size_t klen = 0;
+        bool esc = false;
         struct jfield *f = NULL;
+        ks = key = p + 1;
         if (pr && pr->len && end - p >= 16) {
 #ifdef __SSE2__
             __m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
@@ -1046,7 +1109,6 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
             }
         }
         if (ke == NULL) {
-            bool esc = false;
             ke = scan_string(d, ks, end, &esc);
             if (ke == NULL)
                 return NULL;
@@ -1075,20 +1137,27 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
         p++;
     value:
         p = skip_ws(p, end);
-        if (f) {
-            struct vec *v = &vecs[f->idx];
-            if (p < end && *p == '"')
-                p = string_value(d, f, v, row, p, end);
-            else if (p < end && (is_digit(*p) || *p == '-'))
-                p = number_value(d, f, v, row, p, end);
-            else
-                p = parse_field(d, f, v, row, p, end);
-            L->seen[f - L->f] = gen;
-        } else {
-            p = skip_value(d, p, end);
+        kn = (size_t)(ke - ks);
+        if (learn) {
+            /* the bytes from the end of the last value to this one */
+            size_t tl = (size_t)(p - prev);
+            if (!esc && pos < JPRED_MAX && tl <= JTMPL_TEXT) {
+                struct jtmpl *t = &L->tmpl[pos];
+                memset(t->text, 0, sizeof(t->text));
+                memcpy(t->text, prev, tl);
+                t->len = (uint8_t)tl;
+                t->kofs = (uint8_t)(ks - prev);
+                t->klen = (uint8_t)kn;
+                t->f = f;
+            } else {
+                learn = false;
+            }
         }
+        p = key_value(d, L, f, vecs, row, gen, p, end);
         if (p == NULL)
             return NULL;
+        prev = p;
+    after_value:
         p = skip_ws(p, end);
         if (p < end && *p == ',') {
             p = skip_ws(p + 1, end);
@@ -1101,8 +1170,9 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
         if (p >= end)
             return fail_eof(d, p);
         return fail(d, p, "expected ',' or '}' after the value of \"%.*s\"",
-                    (int)(ke - ks) > 64 ? 64 : (int)(ke - ks), ks);
+                    kn > 64 ? 64 : (int)kn, ks);
     }
+    L->tn = learn ? pos + 1 : 0;
 done:
     for (int i = 0; i < L->n; i++) {
         if (L->seen[i] == gen)

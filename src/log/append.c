@@ -150,8 +150,11 @@ int log_appender_open(const char *dir, const char *topic, int partition,
     *out = a;
     return WEIR_OK;
 fail:
-    if (err && err->message && rc != WEIR_ERR_CONFIG && strstr(err->message, topic) == NULL)
-        err_reset(err, rc, "topic '%s' partition %d: %s", topic, partition, err->message);
+    if (err && err->message && rc != WEIR_ERR_CONFIG && strstr(err->message, topic) == NULL) {
+        char *m = mem_strdup(err->message);   /* err_reset frees the old one */
+        err_reset(err, rc, "topic '%s' partition %d: %s", topic, partition, m);
+        mem_free(m);
+    }
     log_appender_close(a);
     return rc;
 }
@@ -231,9 +234,11 @@ int log_append(struct log_appender *a, const struct log_record *recs, int n,
     rc = log_pwrite_all(a->seg_fd, a->buf.buf, len, pos, "segment", err);
     if (rc) {
         /* keep the log clean: nothing of a failed batch stays */
-        if (ftruncate(a->seg_fd, pos) != 0)
-            err_reset(err, rc, "%s; and cannot truncate it back: %s",
-                      err && err->message ? err->message : "write failed", strerror(errno));
+        if (ftruncate(a->seg_fd, pos) != 0) {
+            char *m = mem_strdup(err && err->message ? err->message : "write failed");
+            err_reset(err, rc, "%s; and cannot truncate it back: %s", m, strerror(errno));
+            mem_free(m);
+        }
         /* a reader may have buffered the partial bytes: make it look again */
         pthread_mutex_lock(&a->mu);
         a->st.generation++;

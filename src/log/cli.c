@@ -505,6 +505,9 @@ int log_cli_consume(int argc, char **argv)
             rc = fail(&a, &err);
     }
     int64_t count = 0;
+    int64_t *done = mem_calloc((size_t)nr, sizeof *done);  /* next offset to print */
+    for (int i = 0; i < nr && rc == 0; i++)
+        done[i] = log_reader_position(rs[i]);
     if (rc == 0)
         install_signals();
     struct timespec t0;
@@ -530,8 +533,8 @@ int log_cli_consume(int argc, char **argv)
                 break;
             }
             count += n;
-            if (group && log_group_commit(a.dir, group, topic, first + i,
-                                          recs[n - 1].offset + 1, &err))
+            done[i] = recs[n - 1].offset + 1;
+            if (group && log_group_commit(a.dir, group, topic, first + i, done[i], &err))
                 rc = fail(&a, &err);
         }
         struct timespec t;
@@ -557,6 +560,12 @@ int log_cli_consume(int argc, char **argv)
             idle_since = t.tv_sec * 1000LL + t.tv_nsec / 1000000;
         }
     }
+    /* like Kafka's auto-commit, every assigned partition gets its position,
+     * so a partition that had nothing to read resumes here, not at the end */
+    for (int i = 0; group && rc == 0 && i < nr; i++)
+        if (log_group_commit(a.dir, group, topic, first + i, done[i], &err))
+            rc = fail(&a, &err);
+    mem_free(done);
     fprintf(stderr, "Processed a total of %lld messages\n", (long long)count);
     for (int i = 0; i < nr; i++)
         log_reader_close(rs[i]);

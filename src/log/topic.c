@@ -382,8 +382,9 @@ int log_topic_delete(const char *dir, const char *topic, struct weir_error *err)
         mem_free(pdir);
     }
     if (rc) {
-        err_reset(err, rc, "cannot delete topic '%s': %s", topic,
-                  err && err->message ? err->message : "locked");
+        char *m = mem_strdup(err && err->message ? err->message : "locked");
+        err_reset(err, rc, "cannot delete topic '%s': %s", topic, m);
+        mem_free(m);
         goto done;
     }
     char *path = log_topic_path(dir, topic);

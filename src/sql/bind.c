@@ -80,6 +80,8 @@ static struct expr *bind_expr(struct binder *bd, struct scope *sc, struct ast_ex
 static void add_sink(struct job_plan *p, struct lnode *sink);
 static struct expr *bind_top(struct binder *bd, struct scope *sc, struct ast_expr *ae);
 static struct lnode *bind_window_tvf(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
+static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struct ast_expr *where,
+                               struct scope *sc);
 static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
 static bool bind_args(struct binder *bd, struct scope *sc, struct ast_expr **in, int n,
                       struct expr **out);
@@ -1952,15 +1954,145 @@ static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struc
         FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "UNNEST is not supported yet");
         return NULL;
     case AST_FROM_JOIN:
-        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
-             "joins are not supported yet (%s JOIN)",
-             f->u.join.kind == AST_JOIN_COMMA ? "comma" : f->u.join.kind == AST_JOIN_LEFT ? "LEFT"
-             : f->u.join.kind == AST_JOIN_RIGHT ? "RIGHT" : f->u.join.kind == AST_JOIN_FULL ? "FULL"
-             : f->u.join.kind == AST_JOIN_CROSS ? "CROSS" : "INNER");
-        return NULL;
+        return bind_join(bd, f, NULL, sc);
     }
     FAIL(WEIR_ERR_INTERNAL, f->loc, "unknown FROM item");
     return NULL;
+}
+
+/* ---- joins -------------------------------------------------------------------------------------- */
+
+/* Splits a condition into its AND-ed conjuncts. */
+static void conjuncts(struct expr *e, struct expr ***out, int *n)
+{
+    if (e->kind == EX_OP && e->op == OP_AND) {
+        for (int i = 0; i < e->n_args; i++)
+            conjuncts(e->args[i], out, n);
+        return;
+    }
+    *out = mem_realloc(*out, (size_t)(*n + 1) * sizeof(**out));
+    (*out)[(*n)++] = e;
+}
+
+/* Which sides an expression reads: bit 0 left (< nl), bit 1 right. */
+static int sides_used(const struct expr *e, int nl)
+{
+    if (e->kind == EX_COLUMN)
+        return e->index < nl ? 1 : 2;
+    int m = 0;
+    for (int i = 0; i < e->n_args; i++)
+        m |= sides_used(e->args[i], nl);
+    return m;
+}
+
+static void shift_columns(struct expr *e, int by)
+{
+    if (e->kind == EX_COLUMN)
+        e->index += by;
+    for (int i = 0; i < e->n_args; i++)
+        shift_columns(e->args[i], by);
+}
+
+/* FROM l [INNER|LEFT|RIGHT|FULL] JOIN r ON cond, and comma/CROSS joins whose
+ * condition is the WHERE clause (where != NULL: bound here as the join
+ * condition; Flink rejects joins without an equality, and so does weir). */
+static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struct ast_expr *where,
+                               struct scope *sc)
+{
+    enum ast_join_kind k = f->u.join.kind;
+    if (f->u.join.natural || f->u.join.n_using) {
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "NATURAL joins and JOIN ... USING are not supported "
+                                           "yet; write the ON condition");
+        return NULL;
+    }
+    struct ast_table_ref *rr = f->u.join.right;
+    if (rr->kind == AST_FROM_TABLE && rr->u.table.system_time) {
+        FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.system_time->loc,
+             "temporal and lookup joins (FOR SYSTEM_TIME AS OF) are not supported yet");
+        return NULL;
+    }
+    struct scope ls = {0}, rs = {0};
+    struct lnode *l = bind_from(bd, f->u.join.left, &ls);
+    struct lnode *r = l ? bind_from(bd, rr, &rs) : NULL;
+    if (r == NULL)
+        return NULL;
+    enum join_kind jk = k == AST_JOIN_LEFT ? JOIN_LEFT : k == AST_JOIN_RIGHT ? JOIN_RIGHT
+                      : k == AST_JOIN_FULL ? JOIN_FULL : JOIN_INNER;
+    int nl = l->n_out, nr = r->n_out;
+    struct lnode *j = lnode_new(bd->p, LN_JOIN, 2);
+    j->inputs[0] = l;
+    j->inputs[1] = r;
+    j->loc = f->loc;
+    j->join = jk;
+    j->n_out = nl + nr;
+    j->out_names = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(char *));
+    j->out_types = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(void *));
+    sc->n = nl + nr;
+    sc->cols = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(struct scol));
+    for (int i = 0; i < nl + nr; i++) {
+        const struct scol *c = i < nl ? &ls.cols[i] : &rs.cols[i - nl];
+        bool padded = (i < nl && (jk == JOIN_RIGHT || jk == JOIN_FULL)) ||
+                      (i >= nl && (jk == JOIN_LEFT || jk == JOIN_FULL));
+        /* a join's output has no time attribute (Flink: regular joins) */
+        const struct sql_type *t = type_with_time_attr(bd->a, c->type, TA_NONE);
+        if (padded)
+            t = nullable_as(bd, t, true);
+        j->out_names[i] = c->name;
+        j->out_types[i] = t;
+        sc->cols[i] = (struct scol){c->qual, c->name, c->type};
+    }
+    struct ast_expr *cond_ast = f->u.join.on ? f->u.join.on : where;
+    if (cond_ast == NULL) {
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "a join needs an equality between its two sides (cross joins are not supported)");
+        return NULL;
+    }
+    struct expr *cond = bind_top(bd, sc, cond_ast);
+    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
+        return NULL;
+    /* equalities between the sides are the keys; the rest is the residual */
+    struct expr **cs = NULL;
+    int ncs = 0;
+    conjuncts(cond, &cs, &ncs);
+    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    j->rkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    int nrest = 0;
+    for (int i = 0; i < ncs; i++) {
+        struct expr *c = cs[i];
+        if (c->kind == EX_OP && c->op == OP_EQ) {
+            int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
+            if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
+                struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
+                struct expr *re = s0 == 1 ? c->args[1] : c->args[0];
+                re = expr_copy_tree(bd->a, re);   /* shared with cond: renumbered */
+                shift_columns(re, -nl);
+                j->lkeys[j->n_jkeys] = le;
+                j->rkeys[j->n_jkeys++] = re;
+                continue;
+            }
+        }
+        rest[nrest++] = c;
+    }
+    mem_free(cs);
+    if (j->n_jkeys == 0) {
+        FAIL(WEIR_ERR_UNSUPPORTED, cond_ast->loc,
+             "a join needs an equality between its two sides, e.g. ON a.id = b.id (cross and "
+             "theta joins are not supported)");
+        return NULL;
+    }
+    if (nrest == 1)
+        j->residual = rest[0];
+    else if (nrest > 1) {
+        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
+        a->op = OP_AND;
+        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
+        j->residual = a;
+    }
+    /* the scope above a join sees the padded types */
+    for (int i = 0; i < nl + nr; i++)
+        sc->cols[i].type = j->out_types[i];
+    return j;
 }
 
 /* ---- windows ------------------------------------------------------------------------------------ */
@@ -2597,6 +2729,9 @@ static struct lnode *distinct_over(struct binder *bd, struct lnode *in, struct s
     return n;
 }
 
+static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, struct lnode *in,
+                                      struct scope *scp, bool aggregating, struct scope *out_sc);
+
 static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
 {
     bool aggregating = s->n_group_by > 0 || s->having != NULL;
@@ -2620,9 +2755,29 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
         return NULL;
     }
     struct scope sc = {0};
-    struct lnode *in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
+    struct ast_expr *where = s->where;
+    struct lnode *in;
+    if (s->from && s->from->kind == AST_FROM_JOIN &&
+        (s->from->u.join.kind == AST_JOIN_COMMA || s->from->u.join.kind == AST_JOIN_CROSS)) {
+        /* FROM a, b WHERE a.x = b.y ...: the WHERE is the join's condition */
+        in = bind_join(bd, s->from, s->where, &sc);
+        where = NULL;
+    } else {
+        in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
+    }
     if (in == NULL)
         return NULL;
+    struct ast_expr *saved_where = s->where;
+    s->where = where;
+    struct lnode *res = bind_select_rest(bd, s, in, &sc, aggregating, out_sc);
+    s->where = saved_where;
+    return res;
+}
+
+static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, struct lnode *in,
+                                      struct scope *scp, bool aggregating, struct scope *out_sc)
+{
+    struct scope sc = *scp;
     if (aggregating) {
         if (s->where) {
             /* WHERE filters the rows before they are grouped */

@@ -21,7 +21,7 @@
 
 /* ---- expression utilities ----------------------------------------------------- */
 
-static struct expr *expr_copy(struct arena *a, const struct expr *e)
+struct expr *expr_copy_tree(struct arena *a, const struct expr *e)
 {
     struct expr *c = arena_alloc(a, sizeof(*c));
     *c = *e;
@@ -29,7 +29,7 @@ static struct expr *expr_copy(struct arena *a, const struct expr *e)
     if (e->n_args) {
         c->args = arena_alloc(a, (size_t)e->n_args * sizeof(*c->args));
         for (int i = 0; i < e->n_args; i++)
-            c->args[i] = expr_copy(a, e->args[i]);
+            c->args[i] = expr_copy_tree(a, e->args[i]);
     }
     return c;
 }
@@ -37,7 +37,7 @@ static struct expr *expr_copy(struct arena *a, const struct expr *e)
 struct expr *expr_substitute(struct arena *a, const struct expr *e, struct expr *const *defs)
 {
     if (e->kind == EX_COLUMN)
-        return expr_copy(a, defs[e->index]);
+        return expr_copy_tree(a, defs[e->index]);
     struct expr *c = arena_alloc(a, sizeof(*c));
     *c = *e;
     c->scratch = NULL;
@@ -380,6 +380,10 @@ bool plan_updating(const struct lnode *n)
     switch (n->kind) {
     case LN_GROUP_AGG:
         return true;
+    case LN_JOIN:
+        /* an outer join retracts its NULL-padded rows when a match arrives */
+        return n->join != JOIN_INNER || plan_updating(n->inputs[0]) ||
+               plan_updating(n->inputs[1]);
     case LN_WINDOW_AGG:
     case LN_WINDOW_TVF:
     case LN_SCAN:
@@ -422,6 +426,25 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         sb_adds(sb, "GroupAggregate(");
         agg_list(n, sb, in_names);
         sb_addc(sb, ')');
+        return;
+    }
+    if (n->kind == LN_JOIN) {
+        static const char *kinds[] = {"InnerJoin", "LeftOuterJoin", "RightOuterJoin",
+                                      "FullOuterJoin"};
+        const char *const *rn = n->inputs[1]->out_names;
+        sb_addf(sb, "Join(joinType=[%s], where=[", kinds[n->join]);
+        for (int k = 0; k < n->n_jkeys; k++) {
+            if (k)
+                sb_adds(sb, " AND ");
+            expr_to_text(sb, n->lkeys[k], in_names);
+            sb_adds(sb, " = ");
+            expr_to_text(sb, n->rkeys[k], rn);
+        }
+        if (n->residual) {
+            sb_adds(sb, " AND ");
+            expr_to_text(sb, n->residual, n->out_names);
+        }
+        sb_adds(sb, "])");
         return;
     }
     static const char *kinds[] = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};
@@ -496,6 +519,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_WINDOW_TVF:
     case LN_WINDOW_AGG:
     case LN_GROUP_AGG:
+    case LN_JOIN:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

@@ -102,7 +102,11 @@ enum lnode_kind {
     LN_WINDOW_AGG,   /* window aggregation: keys, window bounds, aggregates */
     LN_GROUP_AGG,    /* GROUP BY without a window (and SELECT DISTINCT): an
                         updating result, output [keys, aggregates] */
+    LN_JOIN,         /* regular equi-join of inputs[0] (left) and inputs[1]
+                        (right): output [left columns, right columns] */
 };
+
+enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
 
 enum window_kind { WIN_TUMBLE, WIN_HOP, WIN_CUMULATE, WIN_SESSION };
 
@@ -162,6 +166,13 @@ struct lnode {
     uint64_t *sets;                  /*   each a bitmask over keys: absent keys are NULL */
     int n_aggs;
     struct agg_call *aggs;
+    /* LN_JOIN: rows join when every lkeys[i] = rkeys[i] (NULL never joins)
+     * and the residual condition (over [left, right]) is TRUE */
+    enum join_kind join;
+    int n_jkeys;
+    struct expr **lkeys;             /* over the left input */
+    struct expr **rkeys;             /* over the right input */
+    struct expr *residual;           /* or NULL */
 };
 
 /* The result of compiling a script. */
@@ -221,6 +232,8 @@ struct lnode *lnode_new(struct job_plan *p, enum lnode_kind kind, int n_inputs);
 struct expr *expr_new(struct arena *a, enum expr_kind kind, const struct sql_type *t,
                       int n_args);
 struct expr *expr_column(struct arena *a, int index, const struct sql_type *t);
+/* A deep copy of e (scratch not copied). */
+struct expr *expr_copy_tree(struct arena *a, const struct expr *e);
 /* Replaces column references in e by the expressions `defs` (deep copy). */
 struct expr *expr_substitute(struct arena *a, const struct expr *e, struct expr *const *defs);
 /* Folds constant subtrees into literals; returns how many were folded. */

@@ -36,6 +36,9 @@
  * Restore seeks the current file to the offset; finished files are not re-read.
  */
 #include <dirent.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -428,6 +431,66 @@ static inline int one_line(struct fs_source *fs, const char *line, size_t n, int
     return 1;
 }
 
+/*
+ * Line ends, found 64 bytes at a time: a bitmask of the '\n's in the block at
+ * base, consumed one line at a time, instead of a memchr call per line (7% of
+ * a NDJSON job, mostly per-call overhead on ~80-byte lines).  The last < 64
+ * bytes of the data go to memchr.
+ */
+struct nl_scan {
+    const char *base;               /* the block the mask describes */
+    uint64_t mask;                  /* its '\n's not yet returned */
+    bool tail;                      /* < 64 bytes were left: memchr from here */
+};
+
+static inline uint64_t nl_mask64(const char *p)
+{
+#ifdef __SSE2__
+    const __m128i nl = _mm_set1_epi8('\n');
+    uint64_t m0 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)p), nl));
+    uint64_t m1 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)(p + 16)), nl));
+    uint64_t m2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)(p + 32)), nl));
+    uint64_t m3 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+        _mm_loadu_si128((const __m128i *)(const void *)(p + 48)), nl));
+    return m0 | m1 << 16 | m2 << 32 | m3 << 48;
+#else
+    uint64_t m = 0;
+    for (int i = 0; i < 64; i++)
+        m |= (uint64_t)(p[i] == '\n') << i;
+    return m;
+#endif
+}
+
+static inline void nl_init(struct nl_scan *ns, const char *p, const char *end)
+{
+    ns->base = p;
+    ns->tail = end - p < 64;
+    ns->mask = ns->tail ? 0 : nl_mask64(p);
+}
+
+/* The first '\n' at or after p (the start of the line after the last one
+ * returned), or NULL. */
+static inline const char *nl_next(struct nl_scan *ns, const char *p, const char *end)
+{
+    if (!ns->tail) {
+        while (ns->mask == 0) {
+            ns->base += 64;
+            if (end - ns->base < 64) {
+                ns->tail = true;
+                return memchr(ns->base, '\n', (size_t)(end - ns->base));
+            }
+            ns->mask = nl_mask64(ns->base);
+        }
+        const char *nl = ns->base + __builtin_ctzll(ns->mask);
+        ns->mask &= ns->mask - 1;
+        return nl;
+    }
+    return memchr(p, '\n', (size_t)(end - p));
+}
+
 static int fs_poll_lines(struct fs_source *fs, struct batch *out, int64_t *rows,
                          struct weir_error *err);
 
@@ -471,9 +534,12 @@ static int fs_poll_lines(struct fs_source *fs, struct batch *out, int64_t *rows,
             return WEIR_AGAIN;
         }
         /* lines in the buffer */
+        struct nl_scan ns;
+        const char *dend = fs->data + fs->len;
+        nl_init(&ns, fs->data + fs->pos, dend);
         while (out->n < BATCH_CAP) {
             const char *s = fs->data + fs->pos;
-            const char *nl = memchr(s, '\n', fs->len - fs->pos);
+            const char *nl = nl_next(&ns, s, dend);
             if (nl == NULL)
                 break;
             *rows += one_line(fs, s, (size_t)(nl - s), fs->buf_off + (int64_t)fs->pos,

@@ -790,6 +790,7 @@ static void truncated(struct tail_source *ts, struct tail_file *f, int64_t size,
     mem_free(dir);
     if (copy != NULL) {
         copy->read_off = committed < copy->size ? committed : copy->size;
+        copy->rotated = true;       /* out of the glob from the start */
         files_insert(ts, index_of(ts, f), copy);
     } else {
         int64_t hi = read_hi(ts, f);

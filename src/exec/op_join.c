@@ -1,0 +1,409 @@
+/*
+ * op_join.c — the regular (unbounded) equi-join: INNER, LEFT, RIGHT, FULL,
+ * over insert-only or updating inputs (Flink's StreamingJoinOperator).
+ *
+ * Each side keeps its rows in keyed state: join key -> a multiset of rows
+ * (encoded with state_key_encode; count for duplicates; for an outer side,
+ * how many rows of the other side each is joined with).  A row arriving on one
+ * side is added to (or retracted from) its own state and probes the other
+ * side's rows of its key.  The residual condition (the non-equality part of
+ * ON) is evaluated a chunk of candidate pairs at a time, vectorised.
+ *
+ * The changelog, in input order:
+ *   accumulate (+I/+U) of a row: +I(l, r) for every match; for an outer
+ *     side's stored row that had no match yet, -D(padded) first; an outer
+ *     row with no match at all: +I(row, nulls);
+ *   retract (-U/-D): -D(l, r) for every match; a stored outer row losing its
+ *     last match gets +I(padded) back; an unmatched outer row: -D(row, nulls).
+ * NULL keys never join (SQL equality); their rows are only padded by outer
+ * joins.  State is kept until retracted (table.exec.state.ttl: later).
+ */
+#include "exec/op_join.h"
+#include "state/table.h"
+
+#include <string.h>
+
+struct jrow {
+    char *bytes;                   /* the encoded row (all the side's columns) */
+    uint32_t len;
+    int32_t count;                 /* duplicates */
+    int32_t matches;               /* rows of the other side joined with it */
+};
+
+struct jlist {
+    int n, cap;
+    struct jrow *rows;
+};
+
+struct side {
+    struct state_table *state;     /* key -> struct jlist */
+    struct expr **keys;
+    int n_cols;
+    bool outer;                    /* unmatched rows are kept, NULL-padded */
+    const struct vec **key_vecs;
+};
+
+struct pair {
+    int k;                         /* which input row (index into the row list) */
+    struct jrow *other;
+};
+
+struct op_join {
+    struct op op;
+    struct side side[2];
+    int n_keys;
+    struct expr *residual;         /* over [left, right] */
+    int n_left_ports;              /* input ports < this are the left side */
+    struct batch *chunk;           /* candidate joined rows [left, right] */
+    struct pair *pairs;
+    int n_pairs;
+    struct batch *out;
+    struct strbuf key, row;
+    struct vec **dec;              /* decode targets (column pointers) */
+    /* the rows of the batch being processed */
+    int *rows;                     /* batch row */
+    int *n_cand, *matched;
+    int n_rows, cap_rows;
+};
+
+/* ---- output -------------------------------------------------------------------- */
+
+static int flush_out(struct op_join *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (o->out->n == 0)
+        return WEIR_OK;
+    int rc = op_emit(&o->op, o->out, ctx, err);
+    batch_reset(o->out);
+    return rc;
+}
+
+static int out_reserve(struct op_join *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    return o->out->n >= BATCH_CAP ? flush_out(o, ctx, err) : WEIR_OK;
+}
+
+/* Appends chunk row c (a joined row) with the given kind, dup times. */
+static int emit_joined(struct op_join *o, int c, enum row_kind kind, int dup,
+                       struct eval_ctx *ctx, struct weir_error *err)
+{
+    for (int d = 0; d < dup; d++) {
+        int rc = out_reserve(o, ctx, err);
+        if (rc)
+            return rc;
+        int r = o->out->n++;
+        for (int col = 0; col < o->out->n_cols; col++)
+            vec_copy_row(&o->out->cols[col], r, &o->chunk->cols[col], c);
+        batch_ensure_kinds(o->out);
+        o->out->kinds[r] = (uint8_t)kind;
+    }
+    return WEIR_OK;
+}
+
+/* Appends a NULL-padded row: side s's values from row `row` of the vectors
+ * src (that side's columns), the other side NULL. */
+static int emit_padded(struct op_join *o, int s, struct vec *src, int row, enum row_kind kind,
+                       int dup, struct eval_ctx *ctx, struct weir_error *err)
+{
+    int nl = o->side[0].n_cols;
+    int base = s == 0 ? 0 : nl, n = o->side[s].n_cols;
+    for (int d = 0; d < dup; d++) {
+        int rc = out_reserve(o, ctx, err);
+        if (rc)
+            return rc;
+        int r = o->out->n++;
+        for (int col = 0; col < o->out->n_cols; col++) {
+            if (col >= base && col < base + n)
+                vec_copy_row(&o->out->cols[col], r, &src[col - base], row);
+            else
+                vec_set_null(&o->out->cols[col], r);
+        }
+        batch_ensure_kinds(o->out);
+        o->out->kinds[r] = (uint8_t)kind;
+    }
+    return WEIR_OK;
+}
+
+/* A stored row of side s, decoded into chunk row c's columns of that side. */
+static void decode_into_chunk(struct op_join *o, int s, const struct jrow *jr, int c)
+{
+    int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
+    for (int i = 0; i < o->side[s].n_cols; i++)
+        o->dec[i] = &o->chunk->cols[base + i];
+    state_key_decode(jr->bytes, jr->len, o->dec, o->side[s].n_cols, c);
+}
+
+/* ---- state ---------------------------------------------------------------------- */
+
+static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->rows[i].len == len && memcmp(l->rows[i].bytes, bytes, len) == 0)
+            return &l->rows[i];
+    return NULL;
+}
+
+static void state_add(struct op_join *o, int s, int matched)
+{
+    struct side *sd = &o->side[s];
+    bool inserted;
+    uint64_t h = state_hash(o->key.buf, o->key.len);
+    struct jlist *l = state_table_upsert(sd->state, o->key.buf, o->key.len, h, &inserted);
+    struct jrow *jr = find_row(l, o->row.buf, o->row.len);
+    if (jr) {
+        jr->count++;
+        return;
+    }
+    MEM_GROW(l->rows, l->cap, l->n + 1);
+    jr = &l->rows[l->n++];
+    jr->bytes = mem_strndup(o->row.buf, o->row.len);
+    jr->len = (uint32_t)o->row.len;
+    jr->count = 1;
+    jr->matches = matched;
+}
+
+static void state_retract(struct op_join *o, int s)
+{
+    struct side *sd = &o->side[s];
+    uint64_t h = state_hash(o->key.buf, o->key.len);
+    struct jlist *l = state_table_get(sd->state, o->key.buf, o->key.len, h);
+    if (l == NULL)
+        return;
+    struct jrow *jr = find_row(l, o->row.buf, o->row.len);
+    if (jr == NULL || --jr->count > 0)
+        return;
+    mem_free(jr->bytes);
+    *jr = l->rows[--l->n];
+    if (l->n == 0) {
+        mem_free(l->rows);
+        state_table_delete(sd->state, o->key.buf, o->key.len, h);
+    }
+}
+
+/* The key of batch row i of side s (false: a key column is NULL). */
+static bool encode_key(struct op_join *o, int s, int i)
+{
+    for (int k = 0; k < o->n_keys; k++)
+        if (vec_is_null(o->side[s].key_vecs[k], i))
+            return false;
+    state_key_encode(&o->key, o->side[s].key_vecs, o->n_keys, i);
+    return true;
+}
+
+static void encode_row(struct op_join *o, struct batch *b, int i)
+{
+    const struct vec *cols[256];
+    int n = b->n_cols < 256 ? b->n_cols : 256;
+    for (int c = 0; c < n; c++)
+        cols[c] = &b->cols[c];
+    state_key_encode(&o->row, cols, n, i);
+}
+
+/* ---- processing ------------------------------------------------------------------- */
+
+static bool is_accumulate(enum row_kind k) { return k == RK_INSERT || k == RK_UPDATE_AFTER; }
+
+/* Input row k (of side s) is complete: pad it if outer and unmatched, then
+ * update its side's state. */
+static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct eval_ctx *ctx,
+                        struct weir_error *err)
+{
+    int i = o->rows[k];
+    enum row_kind kind = batch_kind(b, i);
+    bool acc = is_accumulate(kind);
+    int rc = WEIR_OK;
+    if (o->side[s].outer && o->matched[k] == 0)
+        rc = emit_padded(o, s, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
+    bool has_key = encode_key(o, s, i);
+    encode_row(o, b, i);
+    if (!has_key) {
+        /* NULL keys can never match: keep the row under an impossible key so
+         * an outer side could still be retracted; inner sides skip it */
+        if (!o->side[s].outer)
+            return rc;
+        sb_clear(&o->key);
+        sb_addc(&o->key, '\xff');   /* encoded keys never start with 0xff */
+    }
+    if (acc)
+        state_add(o, s, o->matched[k]);
+    else
+        state_retract(o, s);
+    return rc;
+}
+
+/* Evaluates the residual over the chunk and emits the pairs in order,
+ * finalizing every row before the pairs of later rows. */
+static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_row,
+                         int upto_row, struct eval_ctx *ctx, struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    const struct vec *pass = NULL;
+    if (o->residual && o->n_pairs > 0) {
+        o->chunk->n = o->n_pairs;
+        o->chunk->sel = NULL;
+        if ((rc = expr_eval(o->residual, ctx, o->chunk, &pass, err)))
+            return rc;
+    }
+    int os = 1 - s;
+    for (int p = 0; p < o->n_pairs && rc == WEIR_OK; p++) {
+        struct pair *pr = &o->pairs[p];
+        while (*next_row < pr->k && rc == WEIR_OK)
+            rc = finalize_row(o, s, b, (*next_row)++, ctx, err);
+        if (rc)
+            break;
+        if (pass && (vec_is_null(pass, p) || !pass->b[p]))
+            continue;
+        struct jrow *jr = pr->other;
+        enum row_kind kind = batch_kind(b, o->rows[pr->k]);
+        o->matched[pr->k]++;
+        if (is_accumulate(kind)) {
+            if (o->side[os].outer && jr->matches == 0) {
+                /* its padded row goes: it has a match now */
+                int nl = o->side[0].n_cols, base = os == 0 ? 0 : nl;
+                rc = emit_padded(o, os, &o->chunk->cols[base], p, RK_DELETE, jr->count, ctx, err);
+            }
+            if (rc == WEIR_OK)
+                rc = emit_joined(o, p, RK_INSERT, jr->count, ctx, err);
+            jr->matches++;
+        } else {
+            rc = emit_joined(o, p, RK_DELETE, jr->count, ctx, err);
+            jr->matches--;
+            if (rc == WEIR_OK && o->side[os].outer && jr->matches == 0) {
+                int nl = o->side[0].n_cols, base = os == 0 ? 0 : nl;
+                rc = emit_padded(o, os, &o->chunk->cols[base], p, RK_INSERT, jr->count, ctx, err);
+            }
+        }
+    }
+    /* rows whose candidates all fit in this chunk are complete */
+    while (rc == WEIR_OK && *next_row < upto_row)
+        rc = finalize_row(o, s, b, (*next_row)++, ctx, err);
+    o->n_pairs = 0;
+    batch_reset(o->chunk);
+    return rc;
+}
+
+static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                     struct weir_error *err)
+{
+    struct op_join *o = (struct op_join *)op;
+    int s = port < o->n_left_ports ? 0 : 1, os = 1 - s;
+    struct side *sd = &o->side[s];
+    int rc;
+    for (int k = 0; k < o->n_keys; k++)
+        if ((rc = expr_eval(sd->keys[k], ctx, b, &sd->key_vecs[k], err)))
+            return rc;
+    int n = batch_live(b);
+    if (n > o->cap_rows) {
+        o->cap_rows = n;
+        o->rows = mem_realloc(o->rows, (size_t)n * sizeof(int));
+        o->n_cand = mem_realloc(o->n_cand, (size_t)n * sizeof(int));
+        o->matched = mem_realloc(o->matched, (size_t)n * sizeof(int));
+    }
+    o->n_rows = n;
+    int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
+    int next_row = 0;
+    rc = WEIR_OK;
+    for (int k = 0; k < n && rc == WEIR_OK; k++) {
+        int i = batch_row(b, k);
+        o->rows[k] = i;
+        o->matched[k] = 0;
+        o->n_cand[k] = 0;
+        if (!encode_key(o, s, i))
+            continue;
+        struct jlist *l = state_table_get(o->side[os].state, o->key.buf, o->key.len,
+                                          state_hash(o->key.buf, o->key.len));
+        for (int c = 0; l && c < l->n && rc == WEIR_OK; c++) {
+            if (o->n_pairs == BATCH_CAP)
+                rc = process_chunk(o, s, b, &next_row, k, ctx, err);
+            if (rc)
+                break;
+            int p = o->n_pairs++;
+            o->pairs[p] = (struct pair){k, &l->rows[c]};
+            for (int col = 0; col < sd->n_cols; col++)
+                vec_copy_row(&o->chunk->cols[base + col], p, &b->cols[col], i);
+            decode_into_chunk(o, os, &l->rows[c], p);
+            o->n_cand[k]++;
+        }
+    }
+    if (rc == WEIR_OK)
+        rc = process_chunk(o, s, b, &next_row, n, ctx, err);
+    atomic_store_explicit(&op->state_keys,
+                          state_table_count(o->side[0].state) + state_table_count(o->side[1].state),
+                          memory_order_relaxed);
+    atomic_store_explicit(&op->state_bytes,
+                          state_table_bytes(o->side[0].state) + state_table_bytes(o->side[1].state),
+                          memory_order_relaxed);
+    if (rc == WEIR_OK)
+        rc = flush_out(o, ctx, err);
+    return rc;
+}
+
+static int join_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    return op_finish_next(op, ctx, err);
+}
+
+static void side_free(struct side *sd)
+{
+    struct state_iter it;
+    state_iter_init(&it, sd->state);
+    while (state_iter_next(&it)) {
+        struct jlist *l = it.value;
+        for (int i = 0; i < l->n; i++)
+            mem_free(l->rows[i].bytes);
+        mem_free(l->rows);
+    }
+    state_table_free(sd->state);
+    mem_free(sd->key_vecs);
+}
+
+static void join_free(struct op *op)
+{
+    struct op_join *o = (struct op_join *)op;
+    for (int s = 0; s < 2; s++) {
+        for (int k = 0; k < o->n_keys; k++)
+            expr_free_scratch(o->side[s].keys[k]);
+        side_free(&o->side[s]);
+    }
+    expr_free_scratch(o->residual);
+    batch_free(o->chunk);
+    batch_free(o->out);
+    mem_free(o->pairs);
+    mem_free(o->dec);
+    mem_free(o->rows);
+    mem_free(o->n_cand);
+    mem_free(o->matched);
+    sb_free(&o->key);
+    sb_free(&o->row);
+    mem_free(o);
+}
+
+static const struct op_ops join_ops = {"Join", join_push, NULL, NULL, join_finish, join_free};
+
+struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
+                       int n_keys, struct expr *residual, int n_left, int n_right,
+                       const struct sql_type *const *out_types, char *label)
+{
+    struct op_join *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &join_ops, id, label);
+    o->n_keys = n_keys;
+    o->residual = residual;
+    o->side[0] = (struct side){state_table_new(sizeof(struct jlist), 128), lkeys, n_left,
+                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL};
+    o->side[1] = (struct side){state_table_new(sizeof(struct jlist), 128), rkeys, n_right,
+                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL};
+    for (int s = 0; s < 2; s++)
+        o->side[s].key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
+    o->chunk = batch_new(n_left + n_right, out_types);
+    o->out = batch_new(n_left + n_right, out_types);
+    o->pairs = mem_calloc(BATCH_CAP, sizeof(*o->pairs));
+    int maxc = n_left > n_right ? n_left : n_right;
+    o->dec = mem_calloc((size_t)maxc + 1, sizeof(*o->dec));
+    sb_reserve(&o->key, 64);
+    sb_reserve(&o->row, 256);
+    return &o->op;
+}
+
+void op_join_left_ports(struct op *op, int n)
+{
+    ((struct op_join *)op)->n_left_ports = n;
+}

@@ -1,0 +1,18 @@
+/*
+ * op_join.h — the regular equi-join operator (see op_join.c).
+ */
+#ifndef WEIR_OP_JOIN_H
+#define WEIR_OP_JOIN_H
+
+#include "exec/op.h"
+#include "sql/plan.h"
+
+/* Output [left columns, right columns] as a changelog.  Keys, residual and
+ * out_types are borrowed from the plan; label is taken. */
+struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
+                       int n_keys, struct expr *residual, int n_left, int n_right,
+                       const struct sql_type *const *out_types, char *label);
+/* Input ports below n carry the left side (connect the left inputs first). */
+void op_join_left_ports(struct op *op, int n);
+
+#endif
