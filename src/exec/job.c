@@ -20,6 +20,7 @@
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
+#include "exec/op_rank.h"
 #include "exec/op_join.h"
 #include "exec/op_group.h"
 #include "exec/op_window.h"
@@ -459,6 +460,30 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_connect(in[i], c);
         mem_free(in);
         ends_add(ends, n_ends, c);
+        return WEIR_OK;
+    }
+    case LN_RANK: {
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
+        if (rc == WEIR_OK && j->parallelism > 1) {
+            /* a partition's rows meet in one instance */
+            struct lnode *input = n->inputs[0];
+            rc = exchange_into_new_task(j, bc, &in, &n_in, n->part, n->n_part, false,
+                                        input->n_out, input->out_types, n->id);
+        }
+        if (rc) {
+            mem_free(in);
+            return rc;
+        }
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *r = op_rank_new(n->id, n, sb_steal(&sb));
+        add_op(j, bc, r);
+        for (int i = 0; i < n_in; i++)
+            op_connect(in[i], r);
+        mem_free(in);
+        ends_add(ends, n_ends, r);
         return WEIR_OK;
     }
     case LN_GROUP_AGG: {

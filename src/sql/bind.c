@@ -68,6 +68,9 @@ struct binder {
     struct weir_error *err;
     int depth;
     struct agg_ctx *agg;             /* set while binding an aggregation's outputs */
+    struct lnode *rank;              /* the LN_RANK whose ROW_NUMBER() is being bound */
+    struct lnode **ranks;            /* every LN_RANK, to check they got their N */
+    int n_ranks;
     struct cte ctes[64];
     int n_ctes;
     int view_depth;
@@ -82,6 +85,10 @@ static struct expr *bind_top(struct binder *bd, struct scope *sc, struct ast_exp
 static struct lnode *bind_window_tvf(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
 static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struct ast_expr *where,
                                struct scope *sc);
+static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct ast_select *s,
+                               struct lnode *in, struct scope *sc);
+static bool topn_from_filter(struct binder *bd, struct lnode *calc);
+static int topn_output_check(struct binder *bd, struct lnode *calc);
 static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
 static bool bind_args(struct binder *bd, struct scope *sc, struct ast_expr **in, int n,
                       struct expr **out);
@@ -1225,9 +1232,16 @@ static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_ex
     struct weir_loc loc = ae->loc;
     int n = ae->u.call.n_args;
 
+    if (ae->u.call.over && strcasecmp(name, "ROW_NUMBER") == 0 && bd->rank &&
+        ae->u.call.over == bd->rank->win_ast) {
+        struct expr *e = expr_column(bd->a, bd->rank->n_out - 1, bd->rank->out_types[bd->rank->n_out - 1]);
+        e->loc = loc;
+        return e;
+    }
     if (ae->u.call.over) {
         FAIL(WEIR_ERR_UNSUPPORTED, loc,
-             "OVER windows (%s ... OVER) are not supported yet", name);
+             "OVER windows (%s ... OVER) are not supported yet (ROW_NUMBER() is, in the "
+             "Top-N pattern)", name);
         return NULL;
     }
     if (is_aggregate_name(name) && bd->agg)
@@ -2095,6 +2109,139 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     return j;
 }
 
+/* ---- Top-N ---------------------------------------------------------------------------------------- */
+
+/* SELECT ..., ROW_NUMBER() OVER (PARTITION BY p ORDER BY o) AS rn FROM in
+ * [WHERE w]: the Rank node over `in` (filtered by w first). */
+static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct ast_select *s,
+                               struct lnode *in, struct scope *sc)
+{
+    struct ast_window *w = call->u.call.over;
+    if (w->ref || w->has_frame) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->loc, "ROW_NUMBER() needs an inline OVER (PARTITION BY .. "
+                                           "ORDER BY ..) without a frame");
+        return NULL;
+    }
+    if (w->n_order_by == 0) {
+        FAIL(WEIR_ERR_BIND, w->loc, "ROW_NUMBER() OVER needs ORDER BY");
+        return NULL;
+    }
+    if (plan_updating(in)) {
+        FAIL(WEIR_ERR_UNSUPPORTED, call->loc,
+             "Top-N over an updating input is not supported yet (the input is updated by a "
+             "GROUP BY or an outer join)");
+        return NULL;
+    }
+    if (s->where) {
+        struct expr *f = bind_top(bd, sc, s->where);
+        if (f == NULL || !(f = require_bool(bd, f, "WHERE condition")))
+            return NULL;
+        struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
+        c->inputs[0] = in;
+        c->filter = f;
+        c->n_out = in->n_out;
+        c->out_names = in->out_names;
+        c->out_types = in->out_types;
+        c->exprs = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(void *));
+        for (int i = 0; i < in->n_out; i++)
+            c->exprs[i] = expr_column(bd->a, i, in->out_types[i]);
+        in = c;
+    }
+    struct lnode *r = lnode_new(bd->p, LN_RANK, 1);
+    r->inputs[0] = in;
+    r->loc = call->loc;
+    r->win_ast = w;
+    r->n_part = w->n_partition_by;
+    r->part = arena_calloc(bd->a, (size_t)(r->n_part + 1) * sizeof(void *));
+    for (int i = 0; i < r->n_part; i++)
+        if (!(r->part[i] = bind_top(bd, sc, w->partition_by[i])))
+            return NULL;
+    r->n_order = w->n_order_by;
+    r->order = arena_calloc(bd->a, (size_t)(r->n_order + 1) * sizeof(void *));
+    r->desc = arena_calloc(bd->a, (size_t)(r->n_order + 1) * sizeof(bool));
+    for (int i = 0; i < r->n_order; i++) {
+        if (!(r->order[i] = bind_top(bd, sc, w->order_by[i].expr)))
+            return NULL;
+        r->desc[i] = w->order_by[i].desc;
+    }
+    r->dedup = r->n_order == 1 && r->order[0]->kind == EX_COLUMN &&
+               r->order[0]->type->time_attr != TA_NONE;
+    r->n_out = in->n_out + 1;
+    r->out_names = arena_calloc(bd->a, (size_t)(r->n_out + 1) * sizeof(char *));
+    r->out_types = arena_calloc(bd->a, (size_t)(r->n_out + 1) * sizeof(void *));
+    memcpy(r->out_names, in->out_names, (size_t)in->n_out * sizeof(char *));
+    memcpy(r->out_types, in->out_types, (size_t)in->n_out * sizeof(void *));
+    r->out_names[in->n_out] = "$rownum";
+    r->out_types[in->n_out] = nullable_as(bd, &type_bigint, false);
+    bd->ranks = mem_realloc(bd->ranks, (size_t)(bd->n_ranks + 1) * sizeof(*bd->ranks));
+    bd->ranks[bd->n_ranks++] = r;
+    return r;
+}
+
+/* The Rank node whose row number column c of node n is, if any. */
+static struct lnode *rank_of_column(struct lnode *n, int c, int *col)
+{
+    while (n->kind == LN_CALC) {
+        const struct expr *e = n->exprs[c];
+        if (e->kind != EX_COLUMN)
+            return NULL;
+        c = e->index;
+        n = n->inputs[0];
+    }
+    if (n->kind == LN_RANK && c == n->n_out - 1) {
+        *col = c;
+        return n;
+    }
+    return NULL;
+}
+
+/* The outer WHERE of a Top-N: rownum <= N (or < N, = 1) gives the Rank its N. */
+static bool topn_from_filter(struct binder *bd, struct lnode *calc)
+{
+    struct expr **cs = NULL;
+    int n = 0;
+    conjuncts(calc->filter, &cs, &n);
+    for (int i = 0; i < n; i++) {
+        struct expr *c = cs[i];
+        if (c->kind != EX_OP || c->n_args != 2 || c->args[0]->kind != EX_COLUMN ||
+            c->args[1]->kind != EX_LITERAL || c->args[1]->lit.is_null ||
+            !type_is_integer(c->args[1]->type))
+            continue;
+        int col;
+        struct lnode *r = rank_of_column(calc->inputs[0], c->args[0]->index, &col);
+        if (r == NULL)
+            continue;
+        int64_t v = c->args[1]->lit.i;
+        int64_t top = c->op == OP_LE ? v : c->op == OP_LT ? v - 1 : c->op == OP_EQ && v == 1 ? 1 : 0;
+        if (top <= 0) {
+            mem_free(cs);
+            FAIL(WEIR_ERR_UNSUPPORTED, c->loc,
+                 "a Top-N filter must be rownum <= N, rownum < N or rownum = 1 with N >= 1");
+            return false;
+        }
+        if (r->top_n == 0 || top < r->top_n)
+            r->top_n = top;
+    }
+    mem_free(cs);
+    (void)bd;
+    return true;
+}
+
+/* After the SELECT above a Rank: is the row number selected?  Then every rank
+ * whose row changes is updated (Flink's Top-N with rank output). */
+static int topn_output_check(struct binder *bd, struct lnode *sink)
+{
+    (void)bd;
+    struct lnode *top = sink->inputs[0];
+    for (int c = 0; c < top->n_out; c++) {
+        int col;
+        struct lnode *r = rank_of_column(top, c, &col);
+        if (r)
+            r->rank_output = true;
+    }
+    return WEIR_OK;
+}
+
 /* ---- windows ------------------------------------------------------------------------------------ */
 
 /* A constant INTERVAL argument in microseconds (> 0 unless allow_zero). */
@@ -2811,14 +2958,38 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
         }
         return bind_window_aggregation(bd, s, in, &sc, out_sc);
     }
+    /* ROW_NUMBER() OVER (...) in the select list: a Top-N over FROM, the
+     * WHERE of this SELECT (if any) filtering before it */
+    struct ast_expr *rn = NULL;
+    for (int i = 0; i < s->n_items; i++) {
+        struct ast_expr *x = s->items[i].expr;
+        if (x->kind == AST_E_CALL && x->u.call.over &&
+            strcasecmp(x->u.call.name.parts[x->u.call.name.n_parts - 1], "ROW_NUMBER") == 0) {
+            if (rn) {
+                FAIL(WEIR_ERR_UNSUPPORTED, x->loc, "only one ROW_NUMBER() per SELECT is supported");
+                return NULL;
+            }
+            rn = x;
+        }
+    }
+    struct lnode *saved_rank = bd->rank;
+    if (rn) {
+        struct lnode *rk = bind_rank(bd, rn, s, in, &sc);
+        if (rk == NULL)
+            return NULL;
+        in = rk;
+        bd->rank = rk;
+    }
     struct lnode *calc = lnode_new(bd->p, LN_CALC, 1);
     calc->inputs[0] = in;
     calc->loc = s->loc;
-    if (s->where) {
+    if (s->where && !rn) {
         struct expr *w = bind_top(bd, &sc, s->where);
         if (w == NULL || !(w = require_bool(bd, w, "WHERE condition")))
             return NULL;
         calc->filter = w;
+        if (!topn_from_filter(bd, calc))
+            return NULL;
     }
     /* expand the select list */
     int cap = 0, n = 0;
@@ -2858,6 +3029,7 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
         names[n] = it->alias ? it->alias : derived_name(bd, it->expr, n);
         n++;
     }
+    bd->rank = saved_rank;
     calc->n_out = n;
     calc->exprs = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
     calc->out_names = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(char *));
@@ -2869,6 +3041,7 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
     }
     mem_free(exprs);
     mem_free(names);
+
     scope_from_node(bd, calc, out_sc, NULL, NULL, 0);
     return calc;
 fail:
@@ -3470,6 +3643,9 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
 
 static void add_sink(struct job_plan *p, struct lnode *sink)
 {
+    /* a row number that reaches the sink makes its Top-N update every rank
+     * whose row changes (Flink's rank-number output) */
+    topn_output_check(NULL, sink);
     p->sinks = mem_realloc(p->sinks, (size_t)(p->n_sinks + 1) * sizeof(*p->sinks));
     p->sinks[p->n_sinks++] = sink;
 }
@@ -3631,9 +3807,18 @@ int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool
         if (rc) {
             if (err && err->code == 0)
                 err_set_at(err, rc, p->script->stmts[i]->loc, "%s", weir_rc_str(rc));
+            mem_free(bd.ranks);
             return rc;
         }
     }
+    for (int i = 0; i < bd.n_ranks; i++)
+        if (bd.ranks[i]->top_n == 0) {
+            mem_free(bd.ranks);
+            return err_set_at(err, WEIR_ERR_UNSUPPORTED, bd.ranks[i]->loc,
+                              "ROW_NUMBER() OVER needs an outer WHERE rownum <= N (the Top-N "
+                              "pattern); other uses are not supported");
+        }
+    mem_free(bd.ranks);
     if (p->n_sinks == 0)
         return err_set(err, WEIR_ERR_BIND,
                        "the script has no INSERT INTO or SELECT statement: nothing to run");

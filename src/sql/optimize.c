@@ -380,6 +380,9 @@ bool plan_updating(const struct lnode *n)
     switch (n->kind) {
     case LN_GROUP_AGG:
         return true;
+    case LN_RANK:
+        /* a Top-N replaces rows; only keep-first on processing time never does */
+        return !(n->dedup && !n->desc[0] && n->order[0]->type->time_attr == TA_PROCTIME);
     case LN_JOIN:
         /* an outer join retracts its NULL-padded rows when a match arrives */
         return n->join != JOIN_INNER || plan_updating(n->inputs[0]) ||
@@ -426,6 +429,24 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         sb_adds(sb, "GroupAggregate(");
         agg_list(n, sb, in_names);
         sb_addc(sb, ')');
+        return;
+    }
+    if (n->kind == LN_RANK) {
+        sb_addf(sb, "%s(partitionBy=[", n->dedup ? "Deduplicate" : "Rank");
+        for (int k = 0; k < n->n_part; k++) {
+            if (k)
+                sb_adds(sb, ", ");
+            expr_to_text(sb, n->part[k], in_names);
+        }
+        sb_adds(sb, "], orderBy=[");
+        for (int k = 0; k < n->n_order; k++) {
+            if (k)
+                sb_adds(sb, ", ");
+            expr_to_text(sb, n->order[k], in_names);
+            sb_adds(sb, n->desc[k] ? " DESC" : " ASC");
+        }
+        sb_addf(sb, "], rankRange=[1..%lld]%s)", (long long)n->top_n,
+                n->rank_output ? ", rankNumber" : "");
         return;
     }
     if (n->kind == LN_JOIN) {
@@ -520,6 +541,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_WINDOW_AGG:
     case LN_GROUP_AGG:
     case LN_JOIN:
+    case LN_RANK:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

@@ -104,6 +104,8 @@ enum lnode_kind {
                         updating result, output [keys, aggregates] */
     LN_JOIN,         /* regular equi-join of inputs[0] (left) and inputs[1]
                         (right): output [left columns, right columns] */
+    LN_RANK,         /* ROW_NUMBER() OVER (PARTITION BY .. ORDER BY ..) kept to the
+                        top N (Top-N, deduplication): output [input, rank] */
 };
 
 enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
@@ -173,6 +175,17 @@ struct lnode {
     struct expr **lkeys;             /* over the left input */
     struct expr **rkeys;             /* over the right input */
     struct expr *residual;           /* or NULL */
+    /* LN_RANK */
+    int n_part;
+    struct expr **part;              /* PARTITION BY, over the input */
+    int n_order;
+    struct expr **order;             /* ORDER BY, over the input */
+    bool *desc;                      /* per ORDER BY item */
+    int64_t top_n;                   /* from the outer WHERE rownum <= N; 0 = not yet */
+    bool rank_output;                /* the rank column is selected: every rank
+                                        whose row changes is updated */
+    bool dedup;                      /* N = 1 ordered by a time attribute */
+    struct ast_window *win_ast;      /* the OVER clause (binder use) */
 };
 
 /* The result of compiling a script. */

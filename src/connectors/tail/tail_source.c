@@ -698,7 +698,7 @@ static int scan(struct tail_source *ts, bool initial, struct weir_error *err)
     (void)err;
     for (int i = 0; i < ts->n_files; i++)
         ts->files[i]->in_glob = false;
-    glob_t g;
+    glob_t g = {0};
     int grc = glob(ts->pattern, GLOB_BRACE, NULL, &g);
     struct found *nf = NULL;
     int n_new = 0, cap_new = 0;
@@ -726,7 +726,8 @@ static int scan(struct tail_source *ts, bool initial, struct weir_error *err)
         }
     }
     globfree(&g);
-    qsort(nf, (size_t)n_new, sizeof(*nf), cmp_found);
+    if (n_new > 1)
+        qsort(nf, (size_t)n_new, sizeof(*nf), cmp_found);
     for (int i = 0; i < n_new; i++) {
         int fd = open(nf[i].path, O_RDONLY | O_CLOEXEC);
         struct stat st;

@@ -1,0 +1,317 @@
+/*
+ * op_rank.c — Top-N and deduplication: ROW_NUMBER() OVER (PARTITION BY p
+ * ORDER BY o) filtered to the first N rows (Flink's AppendOnlyTopNFunction and
+ * Deduplicate), over an insert-only input.
+ *
+ * Per partition the operator keeps its current top N rows, sorted (ties keep
+ * arrival order: a new row goes after the rows it ties with).  A new row that
+ * enters the top N changes the output:
+ *   without the rank column: +I(new row), and -D(the row pushed out of the
+ *     top N);
+ *   with the rank column selected: every rank from the new row's down gets
+ *     its new occupant: -U(old row, r), +U(new row, r), or +I at a new rank.
+ * Deduplication (N = 1 ordered by a time attribute) keeps the first or the
+ * last row per key: the first row is +I; a replacement is -U(old), +U(new).
+ * Keep-last on event time replaces when the new row's time is >= the kept
+ * one's; keep-first on event time when it is strictly smaller; on processing
+ * time keep-last always replaces and keep-first never does.
+ *
+ * NULLs sort first in ascending order and last in descending order.
+ */
+#include "exec/op_rank.h"
+#include "state/table.h"
+
+#include <string.h>
+
+struct tentry {
+    char *row;                      /* the input row, encoded */
+    uint32_t len;
+    struct value *ord;              /* its ORDER BY values (strings owned) */
+};
+
+struct tlist {
+    int n, cap;
+    struct tentry *e;
+};
+
+struct op_rank {
+    struct op op;
+    int n_part;
+    struct expr **part;
+    int n_order;
+    struct expr **order;
+    const bool *desc;
+    int64_t top_n;
+    bool rank_output;
+    bool dedup;
+    bool proctime;                  /* dedup on processing time */
+    int n_in;                       /* input columns */
+    struct state_table *state;      /* partition key -> struct tlist */
+    struct batch *out;              /* [input columns, rank] */
+    struct strbuf key, row;
+    const struct vec **part_vecs;
+    const struct vec **ord_vecs;
+    struct vec **dec;
+    struct value *tmp_ord;          /* the incoming row's ORDER BY values */
+};
+
+static int cmp_values(const struct sql_type *t, const struct value *a, const struct value *b)
+{
+    if (a->is_null || b->is_null)
+        return a->is_null == b->is_null ? 0 : a->is_null ? -1 : 1;
+    switch (type_lane(t)) {
+    case LANE_BOOL: return (a->b > b->b) - (a->b < b->b);
+    case LANE_I64: return (a->i > b->i) - (a->i < b->i);
+    case LANE_F64: return (a->f > b->f) - (a->f < b->f);
+    case LANE_I128: return (a->d > b->d) - (a->d < b->d);
+    case LANE_STR: {
+        uint32_t n = a->s.len < b->s.len ? a->s.len : b->s.len;
+        int r = n ? memcmp(a->s.ptr, b->s.ptr, n) : 0;
+        return r ? r : (a->s.len > b->s.len) - (a->s.len < b->s.len);
+    }
+    default: return 0;
+    }
+}
+
+/* < 0 when a sorts before b under ORDER BY. */
+static int cmp_rows(const struct op_rank *o, const struct value *a, const struct value *b)
+{
+    for (int k = 0; k < o->n_order; k++) {
+        int r = cmp_values(o->order[k]->type, &a[k], &b[k]);
+        if (r)
+            return o->desc[k] ? -r : r;
+    }
+    return 0;
+}
+
+static void read_value(const struct vec *v, int i, struct value *out, bool copy)
+{
+    memset(out, 0, sizeof(*out));
+    if (vec_is_null(v, i)) {
+        out->is_null = true;
+        return;
+    }
+    switch (type_lane(v->type)) {
+    case LANE_BOOL: out->b = v->b[i]; break;
+    case LANE_I64: out->i = v->i64[i]; break;
+    case LANE_F64: out->f = v->f64[i]; break;
+    case LANE_I128: out->d = v->i128[i]; break;
+    case LANE_STR:
+        out->s = v->s[i];
+        if (copy)
+            out->s.ptr = mem_strndup(v->s[i].ptr, v->s[i].len);
+        break;
+    default: out->is_null = true; break;
+    }
+}
+
+static void entry_free(const struct op_rank *o, struct tentry *e)
+{
+    for (int k = 0; k < o->n_order; k++)
+        if (type_lane(o->order[k]->type) == LANE_STR && !e->ord[k].is_null)
+            mem_free((void *)e->ord[k].s.ptr);
+    mem_free(e->ord);
+    mem_free(e->row);
+}
+
+static int flush_out(struct op_rank *o, struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (o->out->n == 0)
+        return WEIR_OK;
+    int rc = op_emit(&o->op, o->out, ctx, err);
+    batch_reset(o->out);
+    return rc;
+}
+
+/* Appends a stored row with its rank and kind. */
+static int emit(struct op_rank *o, const struct tentry *e, int64_t rank, enum row_kind kind,
+                struct eval_ctx *ctx, struct weir_error *err)
+{
+    if (o->out->n == BATCH_CAP) {
+        int rc = flush_out(o, ctx, err);
+        if (rc)
+            return rc;
+    }
+    int r = o->out->n++;
+    for (int c = 0; c < o->n_in; c++)
+        o->dec[c] = &o->out->cols[c];
+    state_key_decode(e->row, e->len, o->dec, o->n_in, r);
+    o->out->cols[o->n_in].i64[r] = rank;
+    batch_ensure_kinds(o->out);
+    o->out->kinds[r] = (uint8_t)kind;
+    return WEIR_OK;
+}
+
+static struct tentry new_entry(struct op_rank *o, const struct value *ord)
+{
+    struct tentry e;
+    e.row = mem_strndup(o->row.buf, o->row.len);
+    e.len = (uint32_t)o->row.len;
+    e.ord = mem_alloc((size_t)(o->n_order ? o->n_order : 1) * sizeof(struct value));
+    for (int k = 0; k < o->n_order; k++) {
+        e.ord[k] = ord[k];
+        if (type_lane(o->order[k]->type) == LANE_STR && !ord[k].is_null)
+            e.ord[k].s.ptr = mem_strndup(ord[k].s.ptr, ord[k].s.len);
+    }
+    return e;
+}
+
+static int dedup_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
+                     struct weir_error *err)
+{
+    if (l->n == 0) {
+        MEM_GROW(l->e, l->cap, 1);
+        l->e[l->n++] = new_entry(o, o->tmp_ord);
+        return emit(o, &l->e[0], 1, RK_INSERT, ctx, err);
+    }
+    bool keep_last = o->desc[0];
+    int c = cmp_values(o->order[0]->type, &o->tmp_ord[0], &l->e[0].ord[0]);
+    bool replace = o->proctime ? keep_last : (keep_last ? c >= 0 : c < 0);
+    if (!replace)
+        return WEIR_OK;
+    int rc = emit(o, &l->e[0], 1, RK_UPDATE_BEFORE, ctx, err);
+    entry_free(o, &l->e[0]);
+    l->e[0] = new_entry(o, o->tmp_ord);
+    if (rc == WEIR_OK)
+        rc = emit(o, &l->e[0], 1, RK_UPDATE_AFTER, ctx, err);
+    return rc;
+}
+
+static int topn_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
+                    struct weir_error *err)
+{
+    int pos = l->n;
+    for (int i = 0; i < l->n; i++)
+        if (cmp_rows(o, o->tmp_ord, l->e[i].ord) < 0) {
+            pos = i;
+            break;
+        }
+    if (pos >= o->top_n)
+        return WEIR_OK;
+    int m = l->n;   /* size before */
+    struct tentry evicted = {0};
+    bool has_evicted = false;
+    MEM_GROW(l->e, l->cap, l->n + 1);
+    memmove(&l->e[pos + 1], &l->e[pos], (size_t)(l->n - pos) * sizeof(*l->e));
+    l->e[pos] = new_entry(o, o->tmp_ord);
+    l->n++;
+    if (l->n > o->top_n) {
+        evicted = l->e[--l->n];
+        has_evicted = true;
+    }
+    int rc = WEIR_OK;
+    if (!o->rank_output) {
+        rc = emit(o, &l->e[pos], pos + 1, RK_INSERT, ctx, err);
+        if (rc == WEIR_OK && has_evicted)
+            rc = emit(o, &evicted, o->top_n, RK_DELETE, ctx, err);
+    } else {
+        /* every rank from pos down changes occupant: the old occupant of
+         * rank r is now at r + 1 (or evicted) */
+        for (int r = pos; r < l->n && rc == WEIR_OK; r++) {
+            const struct tentry *old = r < m ? (r + 1 < l->n ? &l->e[r + 1] : &evicted) : NULL;
+            if (old) {
+                rc = emit(o, old, r + 1, RK_UPDATE_BEFORE, ctx, err);
+                if (rc == WEIR_OK)
+                    rc = emit(o, &l->e[r], r + 1, RK_UPDATE_AFTER, ctx, err);
+            } else {
+                rc = emit(o, &l->e[r], r + 1, RK_INSERT, ctx, err);
+            }
+        }
+    }
+    if (has_evicted)
+        entry_free(o, &evicted);
+    return rc;
+}
+
+static int rank_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
+                     struct weir_error *err)
+{
+    (void)port;
+    struct op_rank *o = (struct op_rank *)op;
+    int rc;
+    for (int k = 0; k < o->n_part; k++)
+        if ((rc = expr_eval(o->part[k], ctx, b, &o->part_vecs[k], err)))
+            return rc;
+    for (int k = 0; k < o->n_order; k++)
+        if ((rc = expr_eval(o->order[k], ctx, b, &o->ord_vecs[k], err)))
+            return rc;
+    const struct vec *cols[512];
+    int nc = b->n_cols < 512 ? b->n_cols : 512;
+    for (int c = 0; c < nc; c++)
+        cols[c] = &b->cols[c];
+    int n = batch_live(b);
+    for (int k = 0; k < n && rc == WEIR_OK; k++) {
+        int i = batch_row(b, k);
+        state_key_encode(&o->key, o->part_vecs, o->n_part, i);
+        state_key_encode(&o->row, cols, nc, i);
+        for (int q = 0; q < o->n_order; q++)
+            read_value(o->ord_vecs[q], i, &o->tmp_ord[q], false);
+        bool inserted;
+        struct tlist *l = state_table_upsert(o->state, o->key.buf, o->key.len,
+                                             state_hash(o->key.buf, o->key.len), &inserted);
+        rc = o->dedup ? dedup_row(o, l, ctx, err) : topn_row(o, l, ctx, err);
+    }
+    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    if (rc == WEIR_OK)
+        rc = flush_out(o, ctx, err);
+    return rc;
+}
+
+static int rank_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
+{
+    return op_finish_next(op, ctx, err);
+}
+
+static void rank_free(struct op *op)
+{
+    struct op_rank *o = (struct op_rank *)op;
+    struct state_iter it;
+    state_iter_init(&it, o->state);
+    while (state_iter_next(&it)) {
+        struct tlist *l = it.value;
+        for (int i = 0; i < l->n; i++)
+            entry_free(o, &l->e[i]);
+        mem_free(l->e);
+    }
+    state_table_free(o->state);
+    for (int k = 0; k < o->n_part; k++)
+        expr_free_scratch(o->part[k]);
+    for (int k = 0; k < o->n_order; k++)
+        expr_free_scratch(o->order[k]);
+    mem_free(o->part_vecs);
+    mem_free(o->ord_vecs);
+    mem_free(o->dec);
+    mem_free(o->tmp_ord);
+    sb_free(&o->key);
+    sb_free(&o->row);
+    batch_free(o->out);
+    mem_free(o);
+}
+
+static const struct op_ops rank_ops = {"Rank", rank_push, NULL, NULL, rank_finish, rank_free};
+
+struct op *op_rank_new(int id, const struct lnode *n, char *label)
+{
+    struct op_rank *o = mem_calloc(1, sizeof(*o));
+    op_init(&o->op, &rank_ops, id, label);
+    o->n_part = n->n_part;
+    o->part = n->part;
+    o->n_order = n->n_order;
+    o->order = n->order;
+    o->desc = n->desc;
+    o->top_n = n->top_n;
+    o->rank_output = n->rank_output;
+    o->dedup = n->dedup;
+    o->proctime = n->dedup && n->order[0]->type->time_attr == TA_PROCTIME;
+    o->n_in = n->n_out - 1;
+    o->state = state_table_new(sizeof(struct tlist), 128);
+    o->out = batch_new(n->n_out, n->out_types);
+    sb_reserve(&o->key, 64);
+    sb_reserve(&o->row, 256);
+    o->part_vecs = mem_calloc((size_t)n->n_part + 1, sizeof(*o->part_vecs));
+    o->ord_vecs = mem_calloc((size_t)n->n_order + 1, sizeof(*o->ord_vecs));
+    o->dec = mem_calloc((size_t)n->n_out + 1, sizeof(*o->dec));
+    o->tmp_ord = mem_calloc((size_t)n->n_order + 1, sizeof(struct value));
+    return &o->op;
+}

@@ -1,0 +1,14 @@
+/*
+ * op_rank.h — Top-N and deduplication (see op_rank.c).
+ */
+#ifndef WEIR_OP_RANK_H
+#define WEIR_OP_RANK_H
+
+#include "exec/op.h"
+#include "sql/plan.h"
+
+/* The Rank operator of plan node n (LN_RANK; borrowed, outlives the
+ * operator).  label is taken. */
+struct op *op_rank_new(int id, const struct lnode *n, char *label);
+
+#endif
