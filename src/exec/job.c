@@ -20,6 +20,7 @@
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
+#include "exec/op_lookup.h"
 #include "exec/op_rank.h"
 #include "exec/op_join.h"
 #include "exec/op_group.h"
@@ -371,6 +372,54 @@ static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op
                               NULL);
 }
 
+/* Reads the dimension table of a lookup join into its operator. */
+static int load_dimension(struct job *j, struct lnode *n, struct op *lj, struct weir_error *err)
+{
+    struct cat_table *t = n->table;
+    int nd = n->n_out - n->inputs[0]->n_out;
+    int *proj = arena_calloc(&j->arena, (size_t)(nd + 1) * sizeof(int));
+    int k = 0;
+    for (int i = 0; i < t->n_cols && k < nd; i++)
+        if (t->cols[i].kind == CAT_PHYSICAL)
+            proj[k++] = i;
+    struct table_ctx *ctx = arena_calloc(&j->arena, sizeof(*ctx));
+    table_ctx_fill(j, ctx, t, proj, nd);
+    struct source *src = NULL;
+    int rc = t->conn->source_create(ctx, &src, err);
+    if (rc) {
+        if (err && err->loc.offset < 0)
+            err->loc = t->with_loc;
+        return rc;
+    }
+    src->table = ctx;
+    if (!src->bounded) {
+        src->ops->close(src);
+        return err_set_at(err, WEIR_ERR_UNSUPPORTED, t->with_loc,
+                          "lookup table '%s' must be bounded (a monitored source is not)",
+                          t->name);
+    }
+    if (src->ops->open && (rc = src->ops->open(src, err))) {
+        src->ops->close(src);
+        return rc;
+    }
+    const struct sql_type **types = arena_calloc(&j->arena, (size_t)(nd + 1) * sizeof(void *));
+    for (int i = 0; i < nd; i++)
+        types[i] = t->cols[proj[i]].type;
+    struct batch *b = batch_new(nd, types);
+    int prc = WEIR_OK;
+    for (int guard = 0; guard < 100000000; guard++) {
+        batch_reset(b);
+        prc = src->ops->poll(src, b, err);
+        if (b->n > 0)
+            op_lookup_load(lj, b);
+        if (prc == WEIR_DONE || prc < 0)
+            break;
+    }
+    batch_free(b);
+    src->ops->close(src);
+    return prc < 0 ? prc : WEIR_OK;
+}
+
 static char *calc_label(struct lnode *n)
 {
     struct strbuf sb = {0};
@@ -460,6 +509,31 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_connect(in[i], c);
         mem_free(in);
         ends_add(ends, n_ends, c);
+        return WEIR_OK;
+    }
+    case LN_LOOKUP_JOIN: {
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *lj = rc ? NULL : op_lookup_new(n->id, n, sb_steal(&sb));
+        sb_free(&sb);
+        /* every instance reads the whole dimension table now, as a lookup
+         * table (the filesystem connector reads it to its end) */
+        if (lj)
+            rc = load_dimension(j, n, lj, err);
+        if (rc) {
+            if (lj)
+                op_free(lj);
+            mem_free(in);
+            return rc;
+        }
+        add_op(j, bc, lj);
+        for (int i = 0; i < n_in; i++)
+            op_connect(in[i], lj);
+        mem_free(in);
+        ends_add(ends, n_ends, lj);
         return WEIR_OK;
     }
     case LN_RANK: {

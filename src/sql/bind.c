@@ -87,6 +87,10 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
                                struct scope *sc);
 static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct ast_select *s,
                                struct lnode *in, struct scope *sc);
+static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
+                                      struct scope *ls, struct scope *sc);
+static struct cat_table *find_table(struct catalog *c, const char *name);
+static const char *simple_name(struct binder *bd, const struct ast_name *nm);
 static bool topn_from_filter(struct binder *bd, struct lnode *calc);
 static int topn_output_check(struct binder *bd, struct lnode *calc);
 static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struct scope *sc);
@@ -2020,14 +2024,13 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
         return NULL;
     }
     struct ast_table_ref *rr = f->u.join.right;
-    if (rr->kind == AST_FROM_TABLE && rr->u.table.system_time) {
-        FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.system_time->loc,
-             "temporal and lookup joins (FOR SYSTEM_TIME AS OF) are not supported yet");
-        return NULL;
-    }
     struct scope ls = {0}, rs = {0};
     struct lnode *l = bind_from(bd, f->u.join.left, &ls);
-    struct lnode *r = l ? bind_from(bd, rr, &rs) : NULL;
+    if (l == NULL)
+        return NULL;
+    if (rr->kind == AST_FROM_TABLE && rr->u.table.system_time)
+        return bind_lookup_join(bd, f, l, &ls, sc);
+    struct lnode *r = bind_from(bd, rr, &rs);
     if (r == NULL)
         return NULL;
     enum join_kind jk = k == AST_JOIN_LEFT ? JOIN_LEFT : k == AST_JOIN_RIGHT ? JOIN_RIGHT
@@ -2106,6 +2109,132 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     /* the scope above a join sees the padded types */
     for (int i = 0; i < nl + nr; i++)
         sc->cols[i].type = j->out_types[i];
+    return j;
+}
+
+/* JOIN dim FOR SYSTEM_TIME AS OF l.proctime [AS d] ON l.x = d.k: a lookup
+ * join against a table read as a dimension (SQL.md c.8). */
+static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
+                                      struct scope *ls, struct scope *sc)
+{
+    struct ast_table_ref *rr = f->u.join.right;
+    enum ast_join_kind k = f->u.join.kind;
+    if (k != AST_JOIN_INNER && k != AST_JOIN_LEFT) {
+        FAIL(WEIR_ERR_BIND, f->loc, "a lookup join must be INNER or LEFT");
+        return NULL;
+    }
+    struct expr *t = bind_top(bd, ls, rr->u.table.system_time);
+    if (t == NULL)
+        return NULL;
+    if (t->type->time_attr != TA_PROCTIME) {
+        FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.system_time->loc,
+             t->type->time_attr == TA_ROWTIME
+                 ? "event-time temporal joins (FOR SYSTEM_TIME AS OF a rowtime) are not supported yet"
+                 : "FOR SYSTEM_TIME AS OF needs the left side's processing-time attribute "
+                   "(PROCTIME()) for a lookup join");
+        return NULL;
+    }
+    const char *name = simple_name(bd, &rr->u.table.name);
+    struct cat_table *dim = name ? find_table(&bd->p->cat, name) : NULL;
+    if (dim == NULL) {
+        if (name)
+            FAIL(WEIR_ERR_BIND, rr->u.table.name.loc, "lookup table '%s' not found (a lookup "
+                                                      "join needs a table, not a view)", name);
+        return NULL;
+    }
+    if (dim->opts == NULL &&
+        conn_validate(dim->conn, dim->format, dim->name, dim->n_options, dim->opt_keys,
+                      dim->opt_values, true, &dim->opts, bd->err) != WEIR_OK)
+        return NULL;
+    if (strcmp(dim->conn->name, "filesystem") != 0) {
+        FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.name.loc,
+             "lookup joins against connector '%s' are not supported yet (filesystem is)",
+             dim->conn->name);
+        return NULL;
+    }
+    /* the dimension's physical columns, as a scope */
+    int nl = l->n_out, nd = 0;
+    for (int i = 0; i < dim->n_cols; i++)
+        nd += dim->cols[i].kind == CAT_PHYSICAL;
+    struct lnode *j = lnode_new(bd->p, LN_LOOKUP_JOIN, 1);
+    j->inputs[0] = l;
+    j->loc = f->loc;
+    j->table = dim;
+    j->join = k == AST_JOIN_LEFT ? JOIN_LEFT : JOIN_INNER;
+    j->n_out = nl + nd;
+    j->out_names = arena_calloc(bd->a, (size_t)(nl + nd + 1) * sizeof(char *));
+    j->out_types = arena_calloc(bd->a, (size_t)(nl + nd + 1) * sizeof(void *));
+    const char *qual = rr->alias ? rr->alias : name;
+    sc->n = nl + nd;
+    sc->cols = arena_calloc(bd->a, (size_t)(nl + nd + 1) * sizeof(struct scol));
+    for (int i = 0; i < nl; i++) {
+        j->out_names[i] = l->out_names[i];
+        j->out_types[i] = type_with_time_attr(bd->a, l->out_types[i], TA_NONE);
+        sc->cols[i] = (struct scol){ls->cols[i].qual, ls->cols[i].name, j->out_types[i]};
+    }
+    int d = 0;
+    for (int i = 0; i < dim->n_cols; i++) {
+        if (dim->cols[i].kind != CAT_PHYSICAL)
+            continue;
+        const struct sql_type *ty = dim->cols[i].type;
+        if (j->join == JOIN_LEFT)
+            ty = nullable_as(bd, ty, true);
+        j->out_names[nl + d] = dim->cols[i].name;
+        j->out_types[nl + d] = ty;
+        sc->cols[nl + d] = (struct scol){qual, dim->cols[i].name, ty};
+        d++;
+    }
+    if (f->u.join.on == NULL) {
+        FAIL(WEIR_ERR_BIND, f->loc, "a lookup join needs ON <left expression> = <dimension column>");
+        return NULL;
+    }
+    struct expr *cond = bind_top(bd, sc, f->u.join.on);
+    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
+        return NULL;
+    struct expr **cs = NULL;
+    int ncs = 0;
+    conjuncts(cond, &cs, &ncs);
+    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    j->rkey_cols = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(int));
+    struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    int nrest = 0;
+    for (int i = 0; i < ncs; i++) {
+        struct expr *c = cs[i];
+        if (c->kind == EX_OP && c->op == OP_EQ) {
+            /* the comparison's casts are undone: the key is the dimension column */
+            struct expr *a = c->args[0], *b = c->args[1];
+            struct expr *da = a->kind == EX_CAST ? a->args[0] : a;
+            struct expr *db = b->kind == EX_CAST ? b->args[0] : b;
+            struct expr *dcol = NULL, *lex = NULL;
+            if (da->kind == EX_COLUMN && da->index >= nl && sides_used(b, nl) == 1) {
+                dcol = da;
+                lex = b;
+            } else if (db->kind == EX_COLUMN && db->index >= nl && sides_used(a, nl) == 1) {
+                dcol = db;
+                lex = a;
+            }
+            if (dcol) {
+                j->rkey_cols[j->n_jkeys] = dcol->index - nl;
+                j->lkeys[j->n_jkeys++] = cast_to(bd, lex, nullable_as(bd, dcol->type, true));
+                continue;
+            }
+        }
+        rest[nrest++] = c;
+    }
+    mem_free(cs);
+    if (j->n_jkeys == 0) {
+        FAIL(WEIR_ERR_BIND, f->u.join.on->loc,
+             "a lookup join needs an equality between a left expression and a dimension column");
+        return NULL;
+    }
+    if (nrest == 1)
+        j->residual = rest[0];
+    else if (nrest > 1) {
+        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
+        a->op = OP_AND;
+        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
+        j->residual = a;
+    }
     return j;
 }
 

@@ -449,6 +449,18 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
                 n->rank_output ? ", rankNumber" : "");
         return;
     }
+    if (n->kind == LN_LOOKUP_JOIN) {
+        sb_addf(sb, "LookupJoin(table=[%s], joinType=[%s], lookup=[", n->table->name,
+                n->join == JOIN_LEFT ? "LeftOuterJoin" : "InnerJoin");
+        for (int k = 0; k < n->n_jkeys; k++) {
+            if (k)
+                sb_adds(sb, ", ");
+            sb_addf(sb, "%s=", n->out_names[n->inputs[0]->n_out + n->rkey_cols[k]]);
+            expr_to_text(sb, n->lkeys[k], in_names);
+        }
+        sb_adds(sb, "])");
+        return;
+    }
     if (n->kind == LN_JOIN) {
         static const char *kinds[] = {"InnerJoin", "LeftOuterJoin", "RightOuterJoin",
                                       "FullOuterJoin"};
@@ -542,6 +554,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_GROUP_AGG:
     case LN_JOIN:
     case LN_RANK:
+    case LN_LOOKUP_JOIN:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

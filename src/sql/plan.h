@@ -106,6 +106,8 @@ enum lnode_kind {
                         (right): output [left columns, right columns] */
     LN_RANK,         /* ROW_NUMBER() OVER (PARTITION BY .. ORDER BY ..) kept to the
                         top N (Top-N, deduplication): output [input, rank] */
+    LN_LOOKUP_JOIN,  /* JOIN dim FOR SYSTEM_TIME AS OF left.proctime: each left row
+                        looks up `table` by key; output [left, dim columns] */
 };
 
 enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
@@ -186,6 +188,9 @@ struct lnode {
                                         whose row changes is updated */
     bool dedup;                      /* N = 1 ordered by a time attribute */
     struct ast_window *win_ast;      /* the OVER clause (binder use) */
+    /* LN_LOOKUP_JOIN: `table` is the dimension; rkey_cols[i] is the dimension
+     * column (index among its physical columns) that lkeys[i] must equal */
+    int *rkey_cols;
 };
 
 /* The result of compiling a script. */
