@@ -3942,8 +3942,9 @@ int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool
     }
     for (int i = 0; i < bd.n_ranks; i++)
         if (bd.ranks[i]->top_n == 0) {
+            struct weir_loc loc = bd.ranks[i]->loc;
             mem_free(bd.ranks);
-            return err_set_at(err, WEIR_ERR_UNSUPPORTED, bd.ranks[i]->loc,
+            return err_set_at(err, WEIR_ERR_UNSUPPORTED, loc,
                               "ROW_NUMBER() OVER needs an outer WHERE rownum <= N (the Top-N "
                               "pattern); other uses are not supported");
         }
