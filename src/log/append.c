@@ -216,6 +216,9 @@ static int roll(struct log_appender *a, struct weir_error *err)
     return log_retention_apply(a, log_now_ms(), NULL, err);
 }
 
+/* Encode, roll if the batch does not fit, one pwrite, index entries, sync
+ * for "batch", then publish (end offset; committed offset too unless
+ * transactional).  A failed write is cut back so the log stays clean. */
 int log_append(struct log_appender *a, const struct log_record *recs, int n,
                int64_t *base_offset, struct weir_error *err)
 {

@@ -260,6 +260,12 @@ struct pbatch {
     int n, cap;
 };
 
+/* Reads stdin in chunks of up to 1 MiB (more for a longer line); the complete
+ * lines of each chunk become one batch per partition, so an interactive
+ * producer appends a line at a time and a piped one appends big batches.
+ * Partition: --partition P, else murmur2 of the key (with --key-separator and
+ * a separator in the line), else round-robin.  Appenders open lazily, so a
+ * partition nobody writes to is never locked. */
 int log_cli_produce(int argc, char **argv)
 {
     struct args a = {"produce", "--key-separator, --partition, --data-dir", default_dir(), 0};
@@ -410,6 +416,12 @@ static bool print_records(const struct log_record *recs, int n, bool print_key)
     return fflush(stdout) == 0;
 }
 
+/* Start position per partition, as kafka-console-consumer: --offset N, else
+ * the group's committed offset, else the start (--from-beginning) or the end.
+ * Reads round-robin over the partitions, one batch each; when none has data
+ * it sleeps in log_reader_wait_any (at most 100 ms, so a signal is seen
+ * promptly).  With --group it commits after each printed batch (stdout
+ * flushed first: at-least-once) and every partition's position at exit. */
 int log_cli_consume(int argc, char **argv)
 {
     struct args a = {"consume", "--group, --from-beginning, --offset, --partition, "

@@ -55,6 +55,11 @@ struct log_reader {
 
 static int refresh(struct log_reader *r, struct weir_error *err);
 
+/* Points r at `offset` (clamped to [start, end] of the last state read): opens
+ * the segment holding it, starts at the offset index's floor entry and drops
+ * the buffer.  The batches between that entry and `offset` are skipped
+ * without decoding by log_reader_next; a batch that straddles `offset` is
+ * decoded and its records before `offset` are not returned. */
 static int position(struct log_reader *r, int64_t offset, struct weir_error *err)
 {
     if (offset < r->st.start_offset)
@@ -247,6 +252,11 @@ static int corrupt(struct log_reader *r, struct weir_error *err, const char *wha
                    (long long)(r->buf_pos + (int64_t)r->at), (long long)r->next_offset);
 }
 
+/* The read loop: a complete batch at r->at (refilling the buffer, moving to
+ * the next segment at the end of one), skip it if it lies wholly before the
+ * position, else check its CRC, decode it, return the records from the
+ * position on.  A bad or missing batch below the visible end is first taken
+ * as a sign of a new writer generation (look again), then reported. */
 int log_reader_next(struct log_reader *r, const struct log_record **recs, int *n,
                     struct weir_error *err)
 {
@@ -340,6 +350,11 @@ static int time_cb(void *ctx, int64_t pos, const struct log_batch_hdr *h)
     return WEIR_OK;
 }
 
+/* Segments whose last time-index entry (their largest timestamp) is older
+ * than ts are skipped; in the first other one the time index gives where to
+ * start scanning batch headers; the first batch whose max timestamp reaches ts
+ * is decoded to find the first record at or after ts.  Timestamps need not
+ * be ordered: the answer is the first record in offset order with ts >= ts_ms. */
 int log_reader_seek_time(struct log_reader *r, int64_t ts_ms, struct weir_error *err)
 {
     int rc = refresh(r, err);
@@ -442,6 +457,9 @@ static int ready(struct log_reader *r, struct weir_error *err)
     return WEIR_AGAIN;
 }
 
+/* Adds the inotify watches first, then checks each reader's state, then
+ * sleeps in poll(): a publish that lands between the check and the poll has
+ * already queued an event, so it wakes the poll at once. */
 int log_reader_wait_any(struct log_reader **rs, int n, int timeout_ms,
                         struct weir_error *err)
 {

@@ -201,6 +201,10 @@ static int check_sealed(const char *pdir, int64_t base, int64_t next_base, int64
     return rc;
 }
 
+/* Steps 1-3 of the header.  The old state is read only for the generation
+ * and for the committed offset of a transactional writer: every other field
+ * is recomputed from the segments, so a stale or torn state file (power loss)
+ * cannot make the log lose or invent records. */
 int log_recover(struct log_appender *a, struct log_recovery *rec, struct weir_error *err)
 {
     struct log_state old;
@@ -330,6 +334,10 @@ int log_find_boundary(const char *pdir, int64_t offset, int64_t *seg_base,
     return WEIR_OK;
 }
 
+/* Used by log_abort and by recovery's discard of an unfinished transaction:
+ * drops the segments after the one holding `offset`, cuts that one at the
+ * batch boundary, rebuilds its indexes and bumps the generation so readers
+ * drop whatever they buffered past the new end.  The caller publishes. */
 int log_truncate_to(struct log_appender *a, int64_t offset, struct weir_error *err)
 {
     if (offset >= a->st.end_offset)

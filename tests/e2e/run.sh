@@ -145,5 +145,6 @@ else
     bad "tests/e2e/nexmark.sh printed no counts" "$(tail -20 nexmark.out)"
 fi
 
+. "$E2E_DIR/log.sh"   # the durable log's console tools: its checks add to pass/fail
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
