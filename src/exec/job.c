@@ -117,6 +117,10 @@ struct task {
 struct job {
     struct job_plan *p;             /* instance 0's plan (the caller's) */
     struct job_plan *plans;         /* instances 1..P-1 */
+    struct job_plan *shadows;       /* per instance, a second copy whose key
+                                       expressions the exchanges evaluate (an
+                                       expression runs on one thread only) */
+    bool *shadow_ok;
     int parallelism;
     int max_parallelism;            /* key groups (pipeline.max-parallelism, 128) */
     struct job_opts opts;
@@ -332,6 +336,55 @@ static void ends_add(struct op ***ends, int *n_ends, struct op *op)
 /* Routes the rows of `ends` (in the current task) through an exchange into
  * task `into` of this instance (NULL: a new task), whose receiver becomes the
  * only end; bc->task becomes that task. */
+static struct lnode *find_node(struct lnode *n, int id)
+{
+    if (n->id == id)
+        return n;
+    for (int i = 0; i < n->n_inputs; i++) {
+        struct lnode *f = find_node(n->inputs[i], id);
+        if (f)
+            return f;
+    }
+    return NULL;
+}
+
+/* Instance i's shadow copy of plan node `id` (compiled on first use). */
+static struct lnode *shadow_node(struct job *j, int instance, int id, struct weir_error *err)
+{
+    struct job_plan *sp = &j->shadows[instance];
+    if (!j->shadow_ok[instance]) {
+        int rc = plan_compile_ex(sp, j->p->file, j->p->text, true, err);
+        if (rc == WEIR_OK)
+            rc = plan_optimize(sp, err);
+        if (rc)
+            return NULL;
+        j->shadow_ok[instance] = true;
+    }
+    for (int s = 0; s < sp->n_sinks; s++) {
+        struct lnode *f = find_node(sp->sinks[s], id);
+        if (f)
+            return f;
+    }
+    err_set(err, WEIR_ERR_INTERNAL, "plan node %d missing from the shadow plan", id);
+    return NULL;
+}
+
+/* The key expressions of an exchange: the same as the keyed operator's, but
+ * separate objects (from the shadow plan), since the exchange runs on the
+ * sending thread.  which: 0 keys/part/lkeys, 1 rkeys (a join's right side). */
+static struct expr **exchange_keys(struct job *j, int instance, struct lnode *n, int which,
+                                   struct weir_error *err)
+{
+    struct lnode *sh = shadow_node(j, instance, n->id, err);
+    if (sh == NULL)
+        return NULL;
+    switch (sh->kind) {
+    case LN_JOIN: return which ? sh->rkeys : sh->lkeys;
+    case LN_RANK: return sh->part;
+    default: return sh->keys;
+    }
+}
+
 static int exchange_into_task(struct job *j, struct build_ctx *bc, struct op ***ends,
                               int *n_ends, struct expr **keys, int n_keys, bool forward,
                               int n_cols, const struct sql_type *const *types, int id,
@@ -543,8 +596,10 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         if (rc == WEIR_OK && j->parallelism > 1) {
             /* a partition's rows meet in one instance */
             struct lnode *input = n->inputs[0];
-            rc = exchange_into_new_task(j, bc, &in, &n_in, n->part, n->n_part, false,
-                                        input->n_out, input->out_types, n->id);
+            struct expr **keys = exchange_keys(j, bc->instance, n, 0, err);
+            rc = keys ? exchange_into_new_task(j, bc, &in, &n_in, keys, n->n_part, false,
+                                               input->n_out, input->out_types, n->id)
+                      : (err->code ? err->code : WEIR_ERR_INTERNAL);
         }
         if (rc) {
             mem_free(in);
@@ -567,8 +622,10 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         if (rc == WEIR_OK && j->parallelism > 1) {
             /* the changes of one group meet, in order, in one instance */
             struct lnode *input = n->inputs[0];
-            rc = exchange_into_new_task(j, bc, &in, &n_in, n->keys, n->n_keys, false,
-                                        input->n_out, input->out_types, n->id);
+            struct expr **keys = exchange_keys(j, bc->instance, n, 0, err);
+            rc = keys ? exchange_into_new_task(j, bc, &in, &n_in, keys, n->n_keys, false,
+                                               input->n_out, input->out_types, n->id)
+                      : (err->code ? err->code : WEIR_ERR_INTERNAL);
         }
         if (rc) {
             mem_free(in);
@@ -599,12 +656,16 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             /* both sides meet by join key in one new task */
             struct lnode *l = n->inputs[0], *r = n->inputs[1];
             bc->task = tl;
-            rc = exchange_into_task(j, bc, &l_ends, &n_l, n->lkeys, n->n_jkeys, false, l->n_out,
-                                    l->out_types, n->id, NULL);
+            struct expr **lk = exchange_keys(j, bc->instance, n, 0, err);
+            struct expr **rk = lk ? exchange_keys(j, bc->instance, n, 1, err) : NULL;
+            rc = rk ? WEIR_OK : (err->code ? err->code : WEIR_ERR_INTERNAL);
+            if (rc == WEIR_OK)
+                rc = exchange_into_task(j, bc, &l_ends, &n_l, lk, n->n_jkeys, false, l->n_out,
+                                        l->out_types, n->id, NULL);
             struct task *t = bc->task;
             bc->task = tr;
             if (rc == WEIR_OK)
-                rc = exchange_into_task(j, bc, &r_ends, &n_r, n->rkeys, n->n_jkeys, false,
+                rc = exchange_into_task(j, bc, &r_ends, &n_r, rk, n->n_jkeys, false,
                                         r->n_out, r->out_types, n->id, t);
         } else if (rc == WEIR_OK && tl != tr) {
             rc = err_set(err, WEIR_ERR_INTERNAL, "join inputs in different tasks");
@@ -641,9 +702,12 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
              * Expand before the exchange would spread them: not done yet) */
             struct lnode *input = n->inputs[0];
             bool by_key = n->n_sets <= 1;
-            rc = exchange_into_new_task(j, bc, &in, &n_in, by_key ? n->keys : NULL,
-                                        by_key ? n->n_keys : 0, false, input->n_out,
-                                        input->out_types, n->id);
+            struct expr **keys = by_key ? exchange_keys(j, bc->instance, n, 0, err) : NULL;
+            if (by_key && keys == NULL)
+                rc = err->code ? err->code : WEIR_ERR_INTERNAL;
+            else
+                rc = exchange_into_new_task(j, bc, &in, &n_in, keys, by_key ? n->n_keys : 0,
+                                            false, input->n_out, input->out_types, n->id);
         }
         if (rc) {
             mem_free(in);
@@ -802,8 +866,11 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
         return err_set(err, WEIR_ERR_IO, "cannot create the job state directory '%s': %s",
                        j->state_dir, strerror(errno));
     /* every instance gets its own plan: expressions hold per-thread scratch */
-    if (P > 1)
+    if (P > 1) {
         j->plans = mem_calloc((size_t)(P - 1), sizeof(*j->plans));
+        j->shadows = mem_calloc((size_t)P, sizeof(*j->shadows));
+        j->shadow_ok = mem_calloc((size_t)P, sizeof(bool));
+    }
     for (int i = 0; i < P; i++) {
         struct job_plan *pi = p;
         if (i > 0) {
@@ -1443,6 +1510,11 @@ void job_free(struct job *j)
     for (int i = 0; i + 1 < j->parallelism && j->plans; i++)
         plan_free(&j->plans[i]);
     mem_free(j->plans);
+    for (int i = 0; i < j->parallelism && j->shadows; i++)
+        if (j->shadow_ok[i])
+            plan_free(&j->shadows[i]);
+    mem_free(j->shadows);
+    mem_free(j->shadow_ok);
     mem_free(j->exchanges);
     mem_free(j->tasks);
     mem_free(j->ops);

@@ -259,8 +259,10 @@ static void *writer_main(void *arg)
             line[63] = '\n';
             if (write(fd, line, 64) != 64)
                 abort();
-            if (i % 100 == 99)
-                sleep_ms(1);    /* let the reader interleave */
+            if (i % 100 == 99 && i < PER_GEN - 1000)
+                sleep_ms(1);    /* let the reader interleave; the last 1000 lines
+                                   come in a burst, so the rotation may catch the
+                                   reader behind */
         }
         if (g == GENS - 1)
             break;
@@ -334,7 +336,7 @@ static void run_rotation(bool copytruncate)
     /* rotated files were closed after rotate-wait: only app.log is left */
     char *pos = h_position(&h);
     assert_non_null(strstr(pos, "/app.log\n"));
-    assert_null(strstr(pos, "app.log.1"));
+    assert_null(strstr(pos, "app.log."));
     mem_free(pos);
     h_close(&h);
 }
@@ -349,6 +351,63 @@ static void test_rotate_copytruncate_while_writing(void **state)
 {
     (void)state;
     run_rotation(true);
+}
+
+/* Rows whose line starts with prefix must be prefix + first, first + 1, ...
+ * (n of them, in order, none twice). */
+static void expect_sequence(struct h *h, const char *prefix, int first, int n)
+{
+    int next = first;
+    size_t pl = strlen(prefix);
+    for (int k = 0; k < h->n_rows; k++) {
+        const char *l = line_of(h->rows[k]);
+        if (strncmp(l, prefix, pl) != 0 || l[pl] < '0' || l[pl] > '9')
+            continue;
+        if (atoi(l + pl) != next)
+            fail_msg("row %d: '%s' where %s%06d was expected", k, h->rows[k], prefix, next);
+        next++;
+    }
+    assert_int_equal(next - first, n);
+}
+
+/* copytruncate while the reader is behind: the unread rest of the old content
+ * comes from the copy, whether the truncated file is still smaller than what
+ * was read (size check) or already regrown past it (fingerprint check). */
+static void test_copytruncate_while_behind(void **state)
+{
+    (void)state;
+    write_numbered("app.log", "old ", 0, 3000);
+    struct h h;
+    h_open(&h, "*.log", NULL);
+    assert_int_equal(h_poll(&h), WEIR_OK);
+    assert_int_equal(h.n_rows, BATCH_CAP);          /* 952 lines behind */
+    char *text = slurp(path_of("app.log"));
+    append("app.log.1", text);
+    mem_free(text);
+    assert_int_equal(truncate(path_of("app.log"), 0), 0);
+    write_numbered("app.log", "new ", 0, 10);       /* smaller than what was read */
+    assert_int_equal(h_collect(&h, 3010), 3010);
+    expect_sequence(&h, "old ", 0, 3000);
+    expect_sequence(&h, "new ", 0, 10);
+
+    /* again, behind, and the file regrows past the read offset at once */
+    write_numbered("app.log", "new ", 10, 3000);
+    assert_int_equal(h_poll(&h), WEIR_OK);
+    assert_int_equal(h.n_rows, 3010 + BATCH_CAP);
+    assert_int_equal(rename(path_of("app.log.1"), path_of("app.log.2")), 0);
+    text = slurp(path_of("app.log"));
+    append("app.log.1", text);
+    mem_free(text);
+    assert_int_equal(truncate(path_of("app.log"), 0), 0);
+    write_numbered("app.log", "newer ", 0, 4000);
+    assert_int_equal(h_collect(&h, 3000 + 3000 + 4000), 10000);
+    h_idle(&h, 100);
+    assert_int_equal(h.n_rows, 10000);
+    expect_sequence(&h, "old ", 0, 3000);
+    expect_sequence(&h, "new ", 0, 3000);
+    expect_sequence(&h, "newer ", 0, 4000);
+    assert_int_equal(h.src->metrics.errors, 0);
+    h_close(&h);
 }
 
 /* ---- restarts ------------------------------------------------------------------ */
@@ -726,6 +785,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rotate_rename_while_writing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rotate_copytruncate_while_writing, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_copytruncate_while_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_across_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_across_copytruncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_position_format, setup, teardown),
