@@ -115,7 +115,8 @@ static inline enum row_kind batch_kind(const struct batch *b, int i)
 void batch_ensure_kinds(struct batch *b);   /* allocates kinds (all +I) */
 /* Moves live rows to the front so that sel becomes NULL. */
 void batch_compact(struct batch *b);
-/* Appends live row k of src to dst (same column types); dst->n must be < cap. */
-void batch_append_row(struct batch *dst, const struct batch *src, int row);
+/* Appends rows rows[0..n) of src to dst (same column types); dst->n + n must
+ * be <= cap. */
+void batch_append_rows(struct batch *dst, const struct batch *src, const int *rows, int n);
 
 #endif

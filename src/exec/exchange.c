@@ -42,6 +42,9 @@ struct op_xout {
     const struct vec **key_vecs;
     struct strbuf key;
     struct batch **out;            /* per receiver, being filled */
+    int *dest;                     /* per live row of a batch: its receiver */
+    int *rows;                     /* the batch's rows grouped by receiver */
+    int *count;                    /* per receiver (P + 1 entries) */
     int n_cols;                    /* the rows' columns */
     const struct sql_type *const *types;
     int64_t blocked_ns;
@@ -65,12 +68,18 @@ static int xout_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     struct op_xout *o = (struct op_xout *)op;
     int P = o->x->parallelism;
     int rc;
+    int n = batch_live(b);
+    if (o->dest == NULL) {
+        o->dest = mem_alloc(BATCH_CAP * sizeof(int));
+        o->rows = mem_alloc(BATCH_CAP * sizeof(int));
+        o->count = mem_alloc((size_t)(P + 1) * sizeof(int));
+    }
     if (o->x->forward) {
         /* the batch is borrowed: the receiver gets its own copy */
         struct batch *c = o->out[o->from];
-        int n = batch_live(b);
         for (int k = 0; k < n; k++)
-            batch_append_row(c, b, batch_row(b, k));
+            o->rows[k] = batch_row(b, k);
+        batch_append_rows(c, b, o->rows, n);
         o->out[o->from] = NULL;
         atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
         rc = xout_send(o, o->from, (struct msg){MSG_BATCH, c, 0}, err);
@@ -81,15 +90,22 @@ static int xout_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     for (int k = 0; k < o->n_keys; k++)
         if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
             return rc;
-    int n = batch_live(b);
+    /* a counting sort of the rows by receiver, then one column-wise copy each */
+    memset(o->count, 0, (size_t)(P + 1) * sizeof(int));
     for (int k = 0; k < n; k++) {
-        int i = batch_row(b, k);
-        state_key_encode(&o->key, o->key_vecs, o->n_keys, i);
+        state_key_encode(&o->key, o->key_vecs, o->n_keys, batch_row(b, k));
         uint64_t h = state_hash(o->key.buf, o->key.len);
         int kg = state_key_group(h, o->x->max_parallelism);
-        int to = (int)((int64_t)kg * P / o->x->max_parallelism);
-        batch_append_row(o->out[to], b, i);
+        o->dest[k] = (int)((int64_t)kg * P / o->x->max_parallelism);
+        o->count[o->dest[k] + 1]++;
     }
+    for (int to = 0; to < P; to++)
+        o->count[to + 1] += o->count[to];
+    for (int k = 0; k < n; k++)
+        o->rows[o->count[o->dest[k]]++] = batch_row(b, k);
+    /* count[to] now ends receiver to's rows, and begins to + 1's */
+    for (int to = 0, start = 0; to < P; start = o->count[to], to++)
+        batch_append_rows(o->out[to], b, o->rows + start, o->count[to] - start);
     atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
     for (int to = 0; to < P; to++) {
         struct batch *c = o->out[to];
@@ -134,6 +150,9 @@ static void xout_free(struct op *op)
     for (int to = 0; to < o->x->parallelism; to++)
         batch_free(o->out[to]);
     mem_free(o->out);
+    mem_free(o->dest);
+    mem_free(o->rows);
+    mem_free(o->count);
     for (int k = 0; k < o->n_keys; k++)
         expr_free_scratch(o->keys[k]);
     mem_free(o->key_vecs);

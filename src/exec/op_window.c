@@ -105,6 +105,9 @@ struct session {
 struct sess_list {
     int n, cap;
     struct session *items;
+    bool queued;                        /* the key has an entry in the timer heap, */
+    int64_t queued_end;                 /* at this end: at most the earliest end
+                                           of its sessions */
 };
 
 struct heap_item {
@@ -290,12 +293,14 @@ static struct heap_item heap_pop(struct op_win *o)
 /* Fires the sessions of key that end at or before `limit` (windows whose last
  * instant end - 1 ms <= watermark). */
 static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint64_t hash,
-                            int64_t limit, struct eval_ctx *ctx, struct weir_error *err)
+                            int64_t popped_end, int64_t limit, struct eval_ctx *ctx,
+                            struct weir_error *err)
 {
     struct sess_list *l = state_table_get(o->sessions, key, len, hash);
     if (l == NULL)
         return WEIR_OK;
     int rc = WEIR_OK, m = 0;
+    int64_t next = INT64_MAX;
     for (int i = 0; i < l->n; i++) {
         struct session *s = &l->items[i];
         if (s->end <= limit) {
@@ -304,6 +309,8 @@ static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint6
             slot_destroy(o, s->accs);
             mem_free(s->accs);
         } else {
+            if (s->end < next)
+                next = s->end;
             l->items[m++] = *s;
         }
     }
@@ -311,6 +318,11 @@ static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint6
     if (m == 0) {
         mem_free(l->items);
         state_table_delete(o->sessions, key, len, hash);
+    } else if (popped_end == l->queued_end) {
+        /* this was the key's live entry: queue its next end (an older,
+         * superseded entry only fires what is due) */
+        heap_push(o, next, hash, key, len);
+        l->queued_end = next;
     }
     return rc;
 }
@@ -321,7 +333,7 @@ static int fire_sessions(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
     int rc = WEIR_OK;
     while (rc == WEIR_OK && o->n_heap > 0 && o->heap[0].end <= limit) {
         struct heap_item it = heap_pop(o);
-        rc = fire_sessions_of(o, it.key, it.key_len, it.hash, limit, ctx, err);
+        rc = fire_sessions_of(o, it.key, it.key_len, it.hash, it.end, limit, ctx, err);
         mem_free(it.key);
     }
     if (rc == WEIR_OK)
@@ -378,11 +390,16 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
         into->accs = mem_calloc(1, o->value_size ? o->value_size : 1);
         slot_init(o, into->accs);
     }
-    bool grew = into->end != e;
     into->start = s;
     into->end = e;
-    if (grew)
+    /* One heap entry per key, not per row that grows a session (that was a
+     * malloc'ed key copy per row and a heap as large as the input): the
+     * entry fires at the earliest end, and firing queues the next one. */
+    if (!l->queued || e < l->queued_end) {
         heap_push(o, e, h, o->key.buf, o->key.len);
+        l->queued = true;
+        l->queued_end = e;
+    }
     return into->accs;
 }
 

@@ -337,6 +337,123 @@ static void pushdown_projections(struct job_plan *p)
     mem_free(parents);
 }
 
+/* ---- calc pruning ---------------------------------------------------------------------- */
+
+/* How many parents reference each node: a calc feeding two consumers keeps
+ * every column either of them needs, so only single-parent calcs are pruned. */
+static void count_parents(struct lnode *n, struct lnode ***seen, int **refs, int *n_seen)
+{
+    for (int i = 0; i < *n_seen; i++)
+        if ((*seen)[i] == n) {
+            (*refs)[i]++;
+            return;
+        }
+    *seen = mem_realloc(*seen, (size_t)(*n_seen + 1) * sizeof(**seen));
+    *refs = mem_realloc(*refs, (size_t)(*n_seen + 1) * sizeof(**refs));
+    (*seen)[*n_seen] = n;
+    (*refs)[(*n_seen)++] = 1;
+    for (int i = 0; i < n->n_inputs; i++)
+        count_parents(n->inputs[i], seen, refs, n_seen);
+}
+
+/* The expressions of an aggregation that read its input's columns.  Visiting
+ * each column reference once matters when remapping: a subtree may be shared
+ * by two of them (a key that is also an aggregate's argument). */
+struct col_refs {
+    struct expr **refs;
+    int n, cap;
+};
+
+static void gather_refs(struct expr *e, struct col_refs *cr)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == EX_COLUMN) {
+        for (int i = 0; i < cr->n; i++)
+            if (cr->refs[i] == e)
+                return;
+        if (cr->n == cr->cap) {
+            cr->cap = cr->cap ? 2 * cr->cap : 16;
+            cr->refs = mem_realloc(cr->refs, (size_t)cr->cap * sizeof(*cr->refs));
+        }
+        cr->refs[cr->n++] = e;
+    }
+    for (int i = 0; i < e->n_args; i++)
+        gather_refs(e->args[i], cr);
+}
+
+/*
+ * An aggregation reads only its keys', arguments' and time column from its
+ * input, but the Calc under it was built from the whole SELECT list of the
+ * view or subquery (Nexmark q11's bid view: seven columns, two used).  The
+ * columns nobody reads are dropped from that Calc, so they are neither
+ * computed nor copied through the exchange in front of the aggregation.
+ */
+static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *calc)
+{
+    struct col_refs cr = {0};
+    for (int k = 0; k < n->n_keys; k++)
+        gather_refs(n->keys[k], &cr);
+    for (int a = 0; a < n->n_aggs; a++) {
+        for (int i = 0; i < n->aggs[a].n_args; i++)
+            gather_refs(n->aggs[a].args[i], &cr);
+        gather_refs(n->aggs[a].filter, &cr);
+    }
+    bool *used = mem_calloc((size_t)calc->n_out + 1, sizeof(bool));
+    for (int i = 0; i < cr.n; i++)
+        used[cr.refs[i]->index] = true;
+    if (n->kind == LN_WINDOW_AGG)
+        used[n->win.time_col] = true;
+    int kept = 0;
+    for (int i = 0; i < calc->n_out; i++)
+        kept += used[i];
+    if (kept == 0)
+        used[0] = true, kept = 1;   /* a batch keeps one column to carry its rows */
+    if (kept < calc->n_out) {
+        int *map = mem_alloc((size_t)calc->n_out * sizeof(int));
+        int k = 0;
+        for (int i = 0; i < calc->n_out; i++) {
+            map[i] = used[i] ? k : -1;
+            if (used[i]) {
+                calc->exprs[k] = calc->exprs[i];
+                calc->out_names[k] = calc->out_names[i];
+                calc->out_types[k] = calc->out_types[i];
+                k++;
+            }
+        }
+        sb_addf(&p->rewrites, "calc pruning: %s reads %d of %d columns of its input\n",
+                n->kind == LN_WINDOW_AGG ? "window aggregate" : "group aggregate", kept,
+                calc->n_out);
+        calc->n_out = kept;
+        for (int i = 0; i < cr.n; i++)
+            cr.refs[i]->index = map[cr.refs[i]->index];
+        if (n->kind == LN_WINDOW_AGG)
+            n->win.time_col = map[n->win.time_col];
+        mem_free(map);
+    }
+    mem_free(used);
+    mem_free(cr.refs);
+}
+
+static void prune_calcs(struct job_plan *p)
+{
+    struct lnode **seen = NULL;
+    int *refs = NULL, n_seen = 0;
+    for (int s = 0; s < p->n_sinks; s++)
+        count_parents(p->sinks[s], &seen, &refs, &n_seen);
+    for (int i = 0; i < n_seen; i++) {
+        struct lnode *n = seen[i];
+        if (n->kind != LN_WINDOW_AGG && n->kind != LN_GROUP_AGG)
+            continue;
+        struct lnode *in = n->inputs[0];
+        for (int j = 0; j < n_seen; j++)
+            if (seen[j] == in && in->kind == LN_CALC && refs[j] == 1)
+                prune_calc_under(p, n, in);
+    }
+    mem_free(seen);
+    mem_free(refs);
+}
+
 int plan_optimize(struct job_plan *p, struct weir_error *err)
 {
     (void)err;
@@ -358,6 +475,7 @@ int plan_optimize(struct job_plan *p, struct weir_error *err)
     sb_addf(&head, "constant folding: %d expression%s\n", p->n_folded, p->n_folded == 1 ? "" : "s");
     sb_addf(&head, "calc merging: %d\n", p->n_merged);
     sb_addf(&head, "filter push-down through UNION ALL: %d\n", p->n_pushed_filters);
+    prune_calcs(p);
     pushdown_projections(p);
     if (p->rewrites.len)
         sb_adds(&head, p->rewrites.buf);

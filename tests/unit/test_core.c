@@ -165,22 +165,41 @@ static void test_batch_select_compact(void **state)
     batch_free(b);
 }
 
-static void test_batch_append_kinds(void **state)
+static void test_batch_append_rows(void **state)
 {
     (void)state;
-    const struct sql_type *types[] = {&type_int};
-    struct batch *src = batch_new(1, types), *dst = batch_new(1, types);
-    src->n = 2;
+    const struct sql_type *types[] = {&type_int, &type_string};
+    struct batch *src = batch_new(2, types), *dst = batch_new(2, types);
+    src->n = 3;
     src->cols[0].i64[0] = 5;
     src->cols[0].i64[1] = 6;
+    vec_set_null(&src->cols[0], 2);
+    vec_set_str(&src->cols[1], 0, "five", 4);
+    vec_set_null(&src->cols[1], 1);
+    vec_set_str(&src->cols[1], 2, "", 0);
     batch_ensure_kinds(src);
     src->kinds[1] = RK_DELETE;
-    batch_append_row(dst, src, 1);
-    batch_append_row(dst, src, 0);
-    assert_int_equal(dst->n, 2);
+    int rows[] = {1, 0, 2};
+    batch_append_rows(dst, src, rows, 3);
+    assert_int_equal(dst->n, 3);
     assert_int_equal(dst->cols[0].i64[0], 6);
+    assert_int_equal(dst->cols[0].i64[1], 5);
+    assert_true(vec_is_null(&dst->cols[0], 2));
+    assert_false(vec_is_null(&dst->cols[0], 0));
+    assert_true(vec_is_null(&dst->cols[1], 0));
+    assert_int_equal(dst->cols[1].s[1].len, 4);
+    assert_memory_equal(dst->cols[1].s[1].ptr, "five", 4);
+    assert_true(dst->cols[1].s[1].ptr != src->cols[1].s[0].ptr);   /* copied: own arena */
+    assert_false(vec_is_null(&dst->cols[1], 2));
+    assert_int_equal(dst->cols[1].s[2].len, 0);
     assert_int_equal(batch_kind(dst, 0), RK_DELETE);
     assert_int_equal(batch_kind(dst, 1), RK_INSERT);
+    /* appending after existing rows */
+    int again[] = {0};
+    batch_append_rows(dst, src, again, 1);
+    assert_int_equal(dst->n, 4);
+    assert_int_equal(dst->cols[0].i64[3], 5);
+    assert_int_equal(batch_kind(dst, 3), RK_INSERT);
     assert_string_equal(row_kind_str(RK_UPDATE_BEFORE), "-U");
     batch_free(src);
     batch_free(dst);
@@ -196,7 +215,7 @@ int main(void)
         cmocka_unit_test(test_strbuf),
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_batch_select_compact),
-        cmocka_unit_test(test_batch_append_kinds),
+        cmocka_unit_test(test_batch_append_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
