@@ -17,7 +17,7 @@ endif
 CC ?= gcc
 CFLAGS := -std=c17 -g $(OPT) -Wall -Wextra -Werror -Wno-missing-field-initializers \
           -D_GNU_SOURCE -Isrc -pthread $(EXTRA_CFLAGS)
-LDLIBS := -lpcre2-8 -lm -lpthread
+LDLIBS := -lpcre2-8 -lsqlite3 -lm -lpthread
 LDFLAGS := $(OPT)
 
 LIB_SRC := $(sort $(shell find src -name '*.c' ! -path src/main.c))

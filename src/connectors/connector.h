@@ -131,6 +131,8 @@ struct connector_def {
     bool needs_format;                      /* takes 'format' + '<format>.*' options */
     bool accepts_updates;                   /* the sink consumes -U/+U/-D rows (the
                                                planner checks it before running) */
+    bool updates_need_pk;                   /* ...but only into a table with a PRIMARY
+                                               KEY (upsert sinks: sqlite) */
     const char *description;
     int (*source_create)(const struct table_ctx *t, struct source **out,
                          struct weir_error *err);

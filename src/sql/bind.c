@@ -2146,9 +2146,12 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
         conn_validate(dim->conn, dim->format, dim->name, dim->n_options, dim->opt_keys,
                       dim->opt_values, true, &dim->opts, bd->err) != WEIR_OK)
         return NULL;
-    if (strcmp(dim->conn->name, "filesystem") != 0) {
+    /* the dimension is read whole through the source interface (job.c
+     * load_dimension): any bounded source that declares CONN_LOOKUP will do */
+    if (strcmp(dim->conn->name, "filesystem") != 0 && !(dim->conn->caps & CONN_LOOKUP)) {
         FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.name.loc,
-             "lookup joins against connector '%s' are not supported yet (filesystem is)",
+             "lookup joins against connector '%s' are not supported yet (filesystem and "
+             "sqlite are)",
              dim->conn->name);
         return NULL;
     }
@@ -3744,6 +3747,13 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
         sb_free(&lb);
         return WEIR_ERR_BIND;
     }
+    /* upsert sinks (sqlite) apply updates by key: without one an update
+     * cannot find the row it replaces */
+    if (plan_updating(q) && t->conn->updates_need_pk && t->n_pk == 0)
+        return FAIL(WEIR_ERR_BIND, ins->table.loc,
+                    "table sink '%s' (connector '%s') receives update changes but has no "
+                    "primary key; declare PRIMARY KEY (..) NOT ENFORCED on the key the "
+                    "updates are for (e.g. the GROUP BY columns)", name, t->conn->name);
     /* validated for writing (the same key/value set serves both roles) */
     struct opt_set *o = NULL;
     struct weir_error e2 = {0};

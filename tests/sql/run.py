@@ -3,6 +3,8 @@
 the exact expected output (or error).  Sections start with a line '=== <kind>':
 
   === file: NAME          a file written into the case's temporary directory
+  === sqlite: NAME        an SQLite database built in the case's directory by
+                          running the body with the sqlite3 shell, before the job
   === sql                 the job; ${DIR} is replaced by that directory
   === expect              exact stdout of `weir run` (print sink rows, in order)
   === expect-sorted       stdout compared after sorting lines (order not defined)
@@ -11,6 +13,10 @@ the exact expected output (or error).  Sections start with a line '=== <kind>':
                           the case directory), lines sorted
   === expect-dlq: N       the dead-letter file holds N records
   === expect-dlq-reasons  each line must appear in the dead-letter file
+  === expect-query: DB: SELECT ...
+                          after a successful run, the output of the sqlite3
+                          shell running that query on DB (relative to the case
+                          directory), compared exactly
   === args                extra arguments to `weir run`
   === parallelism: 1 2 4  run the case once per parallelism and require the
                           same rows each time: output is compared sorted, with
@@ -69,6 +75,12 @@ def run_once(secs, parallelism):
                 os.makedirs(os.path.dirname(p), exist_ok=True)
                 with open(p, "w", encoding="utf-8") as f:
                     f.write(body + ("\n" if body else ""))
+            elif kind.startswith("sqlite:"):
+                p = os.path.join(d, kind[7:].strip())
+                q = subprocess.run(["sqlite3", p], input=body.encode("utf-8"),
+                                   capture_output=True, timeout=30)
+                if q.returncode != 0:
+                    return f"sqlite3 {p} failed: {q.stderr.decode('utf-8', 'replace')}"
             elif kind == "sql":
                 sql = body.replace("${DIR}", d)
             elif kind == "args":
@@ -140,6 +152,16 @@ def run_once(secs, parallelism):
                 for want in body.split("\n"):
                     if not any(want in x for x in reasons):
                         return f"no dead-letter reason contains {want!r}; reasons: {reasons}"
+            elif kind.startswith("expect-query:"):
+                if r.returncode != 0:
+                    return f"exit {r.returncode}, stderr:\n{err}"
+                _, db, query = kind.split(":", 2)
+                q = subprocess.run(["sqlite3", os.path.join(d, db.strip()), query.strip()],
+                                   capture_output=True, timeout=30)
+                got = q.stdout.decode("utf-8", "replace").rstrip("\n")
+                if q.returncode != 0 or got != body:
+                    return (f"sqlite3 {db.strip()} {query.strip()!r} differs\n--- expected\n{body}"
+                            f"\n--- got\n{got}\n{q.stderr.decode('utf-8', 'replace')}")
             else:
                 return f"unknown section '{kind}'"
         return None
