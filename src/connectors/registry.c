@@ -23,6 +23,8 @@ extern const struct connector_def conn_blackhole;
 extern const struct connector_def conn_filesystem;
 extern const struct connector_def conn_nexmark;
 extern const struct connector_def conn_tail;
+extern const struct connector_def conn_log;
+extern const struct connector_def conn_sqlite;
 
 static const struct connector_def *const connectors[] = {
     &conn_datagen,
@@ -31,6 +33,8 @@ static const struct connector_def *const connectors[] = {
     &conn_filesystem,
     &conn_nexmark,
     &conn_tail,
+    &conn_log,
+    &conn_sqlite,
 };
 #define N_CONNECTORS ((int)(sizeof(connectors) / sizeof(connectors[0])))
 

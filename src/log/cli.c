@@ -94,10 +94,15 @@ static bool int_arg(struct args *a, const char *opt, const char *v, int64_t lo, 
     return true;
 }
 
-static const char *default_dir(void)
+const char *log_default_dir(void)
 {
     const char *e = getenv("WEIR_DATA_DIR");
     return e && *e ? e : LOG_DEFAULT_DIR;
+}
+
+static const char *default_dir(void)
+{
+    return log_default_dir();
 }
 
 /* Option needing a value: returns it or NULL after a usage error. */

@@ -26,6 +26,11 @@
 #define LOG_MAX_NAME 200                 /* topic and group names */
 #define LOG_MAX_BATCH_BYTES (64 << 20)   /* one encoded batch */
 
+/* The data directory when none is given: $WEIR_DATA_DIR if set and not
+ * empty, else LOG_DEFAULT_DIR (relative to the working directory).  Shared by
+ * the CLI (cli.c) and the 'log' SQL connector.  Borrowed. */
+const char *log_default_dir(void);
+
 /* ---- topics ------------------------------------------------------------------ */
 
 enum log_durability {

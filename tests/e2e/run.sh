@@ -48,6 +48,22 @@ for s in "== Logical Plan ==" "== Rewrites ==" "== Physical Plan ==" "projection
 done
 test "$(grep -c '^Source: src' out)" -eq 1; check "statement set reads the source once" test $? -eq 0
 
+# an aggregation over a wide view: the Calc in front of the exchange keeps only
+# the columns the aggregation reads
+cat > wide.sql <<'SQL'
+CREATE TABLE src (id BIGINT, name STRING, amount DOUBLE, note STRING, ts TIMESTAMP(3),
+  WATERMARK FOR ts AS ts) WITH ('connector' = 'datagen', 'number-of-rows' = '100');
+CREATE VIEW v AS SELECT id % 4 AS k, UPPER(name) AS n, amount, note, ts FROM src WHERE amount > 0;
+CREATE TABLE out_w (k BIGINT, c BIGINT, s DOUBLE) WITH ('connector' = 'blackhole');
+INSERT INTO out_w SELECT k, COUNT(*), SUM(amount) FROM TABLE(TUMBLE(TABLE v, DESCRIPTOR(ts),
+  INTERVAL '1' SECOND)) GROUP BY k, window_start, window_end;
+SQL
+"$WEIR" explain wide.sql -p 2 >out 2>err; check "explain wide view exits 0" test $? -eq 0
+grep -qF "calc pruning: window aggregate reads 3 of 5 columns" out
+check "explain: calc pruning under a window aggregate" test $? -eq 0
+grep -qF "select=[MOD(id, 4), amount, ts])" out
+check "the calc before the exchange computes only what is read" test $? -eq 0
+
 cat > bad.sql <<'SQL'
 CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');
 CREATE TABLE out_a (id BIGINT) WITH ('connector' = 'blackhole');
@@ -146,5 +162,7 @@ else
 fi
 
 . "$E2E_DIR/log.sh"   # the durable log's console tools: its checks add to pass/fail
+. "$E2E_DIR/log_connector.sh"   # the 'log' SQL connector: adds to pass/fail
+. "$E2E_DIR/sqlite.sh"   # the sqlite result store: adds to pass/fail
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

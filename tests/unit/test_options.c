@@ -232,7 +232,7 @@ static void test_registry_and_docs(void **state)
     assert_null(conn_at(100));
     struct strbuf sb = {0};
     conn_names(&sb);
-    assert_string_equal(sb.buf, "datagen, print, blackhole, filesystem, nexmark, tail");
+    assert_string_equal(sb.buf, "datagen, print, blackhole, filesystem, nexmark, tail, log, sqlite");
     sb_clear(&sb);
     conn_doc_markdown(&sb);
     assert_non_null(strstr(sb.buf, "### `filesystem` (source and sink)"));
