@@ -17,9 +17,19 @@
  *     last match gets +I(padded) back; an unmatched outer row: -D(row, nulls).
  * NULL keys never join (SQL equality); their rows are only padded by outer
  * joins.  State is kept until retracted (table.exec.state.ttl: later).
+ *
+ * Interval joins (op_join_interval; Flink's IntervalJoin) use the same state
+ * and probing over insert-only inputs whose rowtimes ON bounds:
+ * lt - rt in [lower, upper].  A left row can meet future right rows (rt >
+ * watermark) only while lt - lower > watermark, a right row while rt + upper >
+ * watermark; past that it expires (keyed timers find it), and an outer row
+ * that never matched is emitted NULL-padded then — once, so the output stays
+ * insert-only.  The output watermark is held back by max(-lower, upper, 0),
+ * since a row emitted at expiry is that much older than the watermark.
  */
 #include "exec/op_join.h"
 #include "state/table.h"
+#include "state/timers.h"
 
 #include <string.h>
 
@@ -28,11 +38,14 @@ struct jrow {
     uint32_t len;
     int32_t count;                 /* duplicates */
     int32_t matches;               /* rows of the other side joined with it */
+    int64_t expire;                /* interval joins: the watermark that retires it */
 };
 
 struct jlist {
     int n, cap;
     struct jrow *rows;
+    bool queued;                   /* interval joins: the key has a timer at */
+    int64_t queued_at;             /*   most its rows' earliest expiry */
 };
 
 struct side {
@@ -41,6 +54,8 @@ struct side {
     int n_cols;
     bool outer;                    /* unmatched rows are kept, NULL-padded */
     const struct vec **key_vecs;
+    int time_col;                  /* interval joins: this side's rowtime */
+    struct timers timers;          /* interval joins: (expiry, key) */
 };
 
 struct pair {
@@ -64,6 +79,9 @@ struct op_join {
     int *rows;                     /* batch row */
     int *n_cand, *matched;
     int n_rows, cap_rows;
+    bool interval;                 /* see the top of the file */
+    int64_t lower, upper, delay;
+    int64_t wm;                    /* the last input watermark (interval joins) */
 };
 
 /* ---- output -------------------------------------------------------------------- */
@@ -142,7 +160,7 @@ static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
     return NULL;
 }
 
-static void state_add(struct op_join *o, int s, int matched)
+static void state_add(struct op_join *o, int s, int matched, int64_t expire)
 {
     struct side *sd = &o->side[s];
     bool inserted;
@@ -151,14 +169,33 @@ static void state_add(struct op_join *o, int s, int matched)
     struct jrow *jr = find_row(l, o->row.buf, o->row.len);
     if (jr) {
         jr->count++;
-        return;
+    } else {
+        MEM_GROW(l->rows, l->cap, l->n + 1);
+        jr = &l->rows[l->n++];
+        jr->bytes = mem_strndup(o->row.buf, o->row.len);
+        jr->len = (uint32_t)o->row.len;
+        jr->count = 1;
+        jr->matches = matched;
+        jr->expire = expire;
     }
-    MEM_GROW(l->rows, l->cap, l->n + 1);
-    jr = &l->rows[l->n++];
-    jr->bytes = mem_strndup(o->row.buf, o->row.len);
-    jr->len = (uint32_t)o->row.len;
-    jr->count = 1;
-    jr->matches = matched;
+    if (o->interval && (!l->queued || expire < l->queued_at)) {
+        timers_push(&sd->timers, expire, h, o->key.buf, o->key.len);
+        l->queued = true;
+        l->queued_at = expire;
+    }
+}
+
+/* Interval joins: when row i of side s stops being able to meet rows of the
+ * other side (INT64_MIN: a NULL time never meets any). */
+static int64_t row_expiry(const struct op_join *o, int s, const struct batch *b, int i)
+{
+    const struct vec *t = &b->cols[o->side[s].time_col];
+    if (vec_is_null(t, i))
+        return INT64_MIN;
+    int64_t ts = t->i64[i];
+    if (s == 0)
+        return o->lower > 0 && ts < INT64_MIN + o->lower ? INT64_MIN : ts - o->lower;
+    return o->upper > 0 && ts > INT64_MAX - o->upper ? INT64_MAX : ts + o->upper;
 }
 
 static void state_retract(struct op_join *o, int s)
@@ -200,6 +237,8 @@ static void encode_row(struct op_join *o, struct batch *b, int i)
 
 /* ---- processing ------------------------------------------------------------------- */
 
+static void update_state_metrics(struct op_join *o);
+
 static bool is_accumulate(enum row_kind k) { return k == RK_INSERT || k == RK_UPDATE_AFTER; }
 
 /* Input row k (of side s) is complete: pad it if outer and unmatched, then
@@ -211,6 +250,20 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
     enum row_kind kind = batch_kind(b, i);
     bool acc = is_accumulate(kind);
     int rc = WEIR_OK;
+    int64_t expire = 0;
+    if (o->interval) {
+        /* insert-only input: the row is stored until it expires, and padded
+         * then; one that expired on arrival (or has a NULL key) is done now */
+        expire = row_expiry(o, s, b, i);
+        if (expire <= o->wm || !encode_key(o, s, i)) {
+            if (o->side[s].outer && o->matched[k] == 0)
+                rc = emit_padded(o, s, b->cols, i, RK_INSERT, 1, ctx, err);
+            return rc;
+        }
+        encode_row(o, b, i);
+        state_add(o, s, o->matched[k], expire);
+        return rc;
+    }
     if (o->side[s].outer && o->matched[k] == 0)
         rc = emit_padded(o, s, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
     bool has_key = encode_key(o, s, i);
@@ -224,7 +277,7 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
         sb_addc(&o->key, '\xff');   /* encoded keys never start with 0xff */
     }
     if (acc)
-        state_add(o, s, o->matched[k]);
+        state_add(o, s, o->matched[k], 0);
     else
         state_retract(o, s);
     return rc;
@@ -256,7 +309,7 @@ static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_ro
         enum row_kind kind = batch_kind(b, o->rows[pr->k]);
         o->matched[pr->k]++;
         if (is_accumulate(kind)) {
-            if (o->side[os].outer && jr->matches == 0) {
+            if (o->side[os].outer && jr->matches == 0 && !o->interval) {
                 /* its padded row goes: it has a match now */
                 int nl = o->side[0].n_cols, base = os == 0 ? 0 : nl;
                 rc = emit_padded(o, os, &o->chunk->cols[base], p, RK_DELETE, jr->count, ctx, err);
@@ -326,20 +379,95 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     }
     if (rc == WEIR_OK)
         rc = process_chunk(o, s, b, &next_row, n, ctx, err);
-    atomic_store_explicit(&op->state_keys,
-                          state_table_count(o->side[0].state) + state_table_count(o->side[1].state),
-                          memory_order_relaxed);
-    atomic_store_explicit(&op->state_bytes,
-                          state_table_bytes(o->side[0].state) + state_table_bytes(o->side[1].state),
-                          memory_order_relaxed);
+    update_state_metrics(o);
     if (rc == WEIR_OK)
         rc = flush_out(o, ctx, err);
     return rc;
 }
 
+static void update_state_metrics(struct op_join *o)
+{
+    int64_t keys = 0, bytes = 0;
+    for (int s = 0; s < 2; s++) {
+        keys += state_table_count(o->side[s].state);
+        bytes += state_table_bytes(o->side[s].state) + timers_bytes(&o->side[s].timers);
+    }
+    atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
+}
+
+/* Interval joins: retires the rows of side s that expire at or before wm,
+ * padding the outer side's unmatched ones. */
+static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ctx,
+                       struct weir_error *err)
+{
+    struct side *sd = &o->side[s];
+    int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
+    struct timer t;
+    int rc = WEIR_OK;
+    while (rc == WEIR_OK && timers_pop_due(&sd->timers, wm, &t)) {
+        struct jlist *l = state_table_get(sd->state, t.key, t.key_len, t.hash);
+        if (l == NULL) {
+            mem_free(t.key);
+            continue;
+        }
+        int m = 0;
+        int64_t next = INT64_MAX;
+        for (int i = 0; i < l->n; i++) {
+            struct jrow *jr = &l->rows[i];
+            if (jr->expire > wm) {
+                if (jr->expire < next)
+                    next = jr->expire;
+                l->rows[m++] = *jr;
+                continue;
+            }
+            if (sd->outer && jr->matches == 0 && rc == WEIR_OK) {
+                decode_into_chunk(o, s, jr, 0);
+                rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx, err);
+                batch_reset(o->chunk);
+            }
+            mem_free(jr->bytes);
+        }
+        l->n = m;
+        if (m == 0) {
+            mem_free(l->rows);
+            state_table_delete(sd->state, t.key, t.key_len, t.hash);
+        } else if (t.time == l->queued_at) {
+            /* the key's live timer: set the next one (a stale one only retires
+             * what is due) */
+            timers_push(&sd->timers, next, t.hash, t.key, t.key_len);
+            l->queued_at = next;
+        }
+        mem_free(t.key);
+    }
+    return rc;
+}
+
+static int join_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
+{
+    struct op_join *o = (struct op_join *)op;
+    if (!o->interval || wm == WM_IDLE)
+        return op_emit_watermark(op, wm, ctx, err);
+    if (wm > o->wm)
+        o->wm = wm;
+    int rc = expire_side(o, 0, wm, ctx, err);
+    if (rc == WEIR_OK)
+        rc = expire_side(o, 1, wm, ctx, err);
+    if (rc == WEIR_OK)
+        rc = flush_out(o, ctx, err);
+    update_state_metrics(o);
+    if (rc)
+        return rc;
+    int64_t out = wm == WM_END ? WM_END : wm - o->delay;
+    return op_emit_watermark(op, out, ctx, err);
+}
+
 static int join_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
-    return op_finish_next(op, ctx, err);
+    struct op_join *o = (struct op_join *)op;
+    /* the end of input retires every row (pads the unmatched outer ones) */
+    int rc = o->interval ? join_watermark(op, WM_END, ctx, err) : WEIR_OK;
+    return rc ? rc : op_finish_next(op, ctx, err);
 }
 
 static void side_free(struct side *sd)
@@ -353,6 +481,7 @@ static void side_free(struct side *sd)
         mem_free(l->rows);
     }
     state_table_free(sd->state);
+    timers_free(&sd->timers);
     mem_free(sd->key_vecs);
 }
 
@@ -377,7 +506,8 @@ static void join_free(struct op *op)
     mem_free(o);
 }
 
-static const struct op_ops join_ops = {"Join", join_push, NULL, NULL, join_finish, join_free};
+static const struct op_ops join_ops = {"Join", join_push, join_watermark, NULL, join_finish,
+                                       join_free};
 
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
@@ -388,9 +518,10 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     o->n_keys = n_keys;
     o->residual = residual;
     o->side[0] = (struct side){state_table_new(sizeof(struct jlist), 128), lkeys, n_left,
-                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL};
+                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL, 0, {0}};
     o->side[1] = (struct side){state_table_new(sizeof(struct jlist), 128), rkeys, n_right,
-                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL};
+                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL, 0, {0}};
+    o->wm = WM_NONE;
     for (int s = 0; s < 2; s++)
         o->side[s].key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
     o->chunk = batch_new(n_left + n_right, out_types);
@@ -406,4 +537,17 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
 void op_join_left_ports(struct op *op, int n)
 {
     ((struct op_join *)op)->n_left_ports = n;
+}
+
+void op_join_interval(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper)
+{
+    struct op_join *o = (struct op_join *)op;
+    o->interval = true;
+    o->side[0].time_col = left_time;
+    o->side[1].time_col = right_time;
+    o->lower = lower;
+    o->upper = upper;
+    o->delay = upper > 0 ? upper : 0;
+    if (lower < 0 && -lower > o->delay)
+        o->delay = -lower;
 }

@@ -14,5 +14,8 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
                        const struct sql_type *const *out_types, char *label);
 /* Input ports below n carry the left side (connect the left inputs first). */
 void op_join_left_ports(struct op *op, int n);
+/* Makes it an interval join: rows join only while left time - right time can
+ * lie in [lower, upper] µs (the columns are indexes within each side). */
+void op_join_interval(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper);
 
 #endif

@@ -13,9 +13,9 @@
  *
  * Sessions: per key, a short list of sessions [first row, last row + gap) with
  * their accumulators; a row that falls within gap of one or more sessions
- * merges them (agg merge).  A min-heap of (session end, key) finds the sessions
- * the watermark closes without scanning every key; entries made stale by a
- * merge are skipped when popped.
+ * merges them (agg merge).  Keyed timers (state/timers.h) at each key's
+ * earliest session end find the sessions the watermark closes without
+ * scanning every key.
  *
  * Late rows — rows whose windows have all fired — are never silently dropped:
  * they are counted on the operator and written to the dead-letter output with
@@ -31,6 +31,7 @@
 #include "core/value_fmt.h"
 #include "exec/deadletter.h"
 #include "state/table.h"
+#include "state/timers.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -110,12 +111,6 @@ struct sess_list {
                                            of its sessions */
 };
 
-struct heap_item {
-    int64_t end;
-    uint64_t hash;
-    uint32_t key_len;
-    char *key;                          /* mem_alloc'ed copy */
-};
 
 struct op_win {
     struct op op;
@@ -134,8 +129,7 @@ struct op_win {
     int n_wins, cap_wins;
     /* sessions */
     struct state_table *sessions;
-    struct heap_item *heap;
-    int n_heap, cap_heap;
+    struct timers timers;               /* sessions: (earliest end, key) */
     /* scratch */
     struct strbuf key;
     struct batch *out;
@@ -229,7 +223,7 @@ static void update_state_metrics(struct op_win *o)
     }
     if (o->sessions) {
         keys += state_table_count(o->sessions);
-        bytes += state_table_bytes(o->sessions) + (int64_t)o->cap_heap * (int64_t)sizeof(struct heap_item);
+        bytes += state_table_bytes(o->sessions) + timers_bytes(&o->timers);
     }
     atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
@@ -256,39 +250,6 @@ static int fire_window(struct op_win *o, struct eval_ctx *ctx, struct weir_error
 }
 
 /* ---- sessions ------------------------------------------------------------------------ */
-
-static void heap_push(struct op_win *o, int64_t end, uint64_t hash, const char *key, size_t len)
-{
-    MEM_GROW(o->heap, o->cap_heap, o->n_heap + 1);
-    struct heap_item it = {end, hash, (uint32_t)len, mem_strndup(key, len)};
-    int i = o->n_heap++;
-    while (i > 0 && o->heap[(i - 1) / 2].end > end) {
-        o->heap[i] = o->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
-    }
-    o->heap[i] = it;
-}
-
-static struct heap_item heap_pop(struct op_win *o)
-{
-    struct heap_item top = o->heap[0];
-    struct heap_item last = o->heap[--o->n_heap];
-    int i = 0;
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= o->n_heap)
-            break;
-        if (c + 1 < o->n_heap && o->heap[c + 1].end < o->heap[c].end)
-            c++;
-        if (o->heap[c].end >= last.end)
-            break;
-        o->heap[i] = o->heap[c];
-        i = c;
-    }
-    if (o->n_heap > 0)
-        o->heap[i] = last;
-    return top;
-}
 
 /* Fires the sessions of key that end at or before `limit` (windows whose last
  * instant end - 1 ms <= watermark). */
@@ -321,7 +282,7 @@ static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint6
     } else if (popped_end == l->queued_end) {
         /* this was the key's live entry: queue its next end (an older,
          * superseded entry only fires what is due) */
-        heap_push(o, next, hash, key, len);
+        timers_push(&o->timers, next, hash, key, len);
         l->queued_end = next;
     }
     return rc;
@@ -331,9 +292,9 @@ static int fire_sessions(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
                          struct weir_error *err)
 {
     int rc = WEIR_OK;
-    while (rc == WEIR_OK && o->n_heap > 0 && o->heap[0].end <= limit) {
-        struct heap_item it = heap_pop(o);
-        rc = fire_sessions_of(o, it.key, it.key_len, it.hash, it.end, limit, ctx, err);
+    struct timer it;
+    while (rc == WEIR_OK && timers_pop_due(&o->timers, limit, &it)) {
+        rc = fire_sessions_of(o, it.key, it.key_len, it.hash, it.time, limit, ctx, err);
         mem_free(it.key);
     }
     if (rc == WEIR_OK)
@@ -392,11 +353,11 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
     }
     into->start = s;
     into->end = e;
-    /* One heap entry per key, not per row that grows a session (that was a
+    /* One timer per key, not per row that grows a session (that was a
      * malloc'ed key copy per row and a heap as large as the input): the
      * entry fires at the earliest end, and firing queues the next one. */
     if (!l->queued || e < l->queued_end) {
-        heap_push(o, e, h, o->key.buf, o->key.len);
+        timers_push(&o->timers, e, h, o->key.buf, o->key.len);
         l->queued = true;
         l->queued_end = e;
     }
@@ -684,9 +645,7 @@ static void win_free(struct op *op)
         }
         state_table_free(o->sessions);
     }
-    for (int i = 0; i < o->n_heap; i++)
-        mem_free(o->heap[i].key);
-    mem_free(o->heap);
+    timers_free(&o->timers);
     for (int k = 0; k < o->n_keys; k++)
         expr_free_scratch(o->keys[k]);
     for (int a = 0; a < o->n_aggs; a++) {

@@ -2014,6 +2014,79 @@ static void shift_columns(struct expr *e, int by)
 /* FROM l [INNER|LEFT|RIGHT|FULL] JOIN r ON cond, and comma/CROSS joins whose
  * condition is the WHERE clause (where != NULL: bound here as the join
  * condition; Flink rejects joins without an equality, and so does weir). */
+/* e as column + constant day-time interval (µs): r.ts, r.ts - INTERVAL '1' HOUR */
+static bool column_plus_const(const struct expr *e, int *col, int64_t *off)
+{
+    if (e->kind == EX_COLUMN) {
+        *col = e->index;
+        *off = 0;
+        return true;
+    }
+    struct value v;
+    if (e->kind == EX_OP && (e->op == OP_ADD || e->op == OP_SUB) && e->n_args == 2 &&
+        e->args[0]->kind == EX_COLUMN && e->args[1]->type->id == T_INTERVAL_DT &&
+        expr_literal_value(e->args[1], &v) && !v.is_null) {
+        *col = e->args[0]->index;
+        *off = e->op == OP_ADD ? v.i : -v.i;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Flink plans a join whose ON bounds one side's rowtime by the other's
+ * (l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts) over insert-only inputs as
+ * an interval join: each conjunct `lt + a OP rt + b` narrows lt - rt to
+ * [lower, upper]; both ends must be bounded, by the same pair of columns.
+ */
+static void detect_interval(struct lnode *j, struct expr **cs, int ncs, int nl,
+                            const struct scope *ls, const struct scope *rs)
+{
+    int64_t lower = INT64_MIN, upper = INT64_MAX;
+    int tl = -1, tr = -1;
+    for (int i = 0; i < ncs; i++) {
+        const struct expr *c = cs[i];
+        if (c->kind != EX_OP || c->n_args != 2 ||
+            (c->op != OP_GE && c->op != OP_GT && c->op != OP_LE && c->op != OP_LT))
+            continue;
+        int ca, cb;
+        int64_t oa, ob;
+        if (!column_plus_const(c->args[0], &ca, &oa) || !column_plus_const(c->args[1], &cb, &ob))
+            continue;
+        int op = c->op;
+        if (ca >= nl && cb < nl) {   /* rt + oa OP lt + ob: mirror it */
+            int t = ca; ca = cb; cb = t;
+            int64_t o = oa; oa = ob; ob = o;
+            op = op == OP_GE ? OP_LE : op == OP_GT ? OP_LT : op == OP_LE ? OP_GE : OP_GT;
+        }
+        if (!(ca < nl && cb >= nl))
+            continue;
+        if (ls->cols[ca].type->time_attr != TA_ROWTIME ||
+            rs->cols[cb - nl].type->time_attr != TA_ROWTIME)
+            continue;
+        if ((tl >= 0 && tl != ca) || (tr >= 0 && tr != cb - nl))
+            return;   /* bounds over different columns: a regular join */
+        tl = ca;
+        tr = cb - nl;
+        int64_t d = ob - oa;   /* lt - rt OP d */
+        if (op == OP_GE && d > lower)
+            lower = d;
+        else if (op == OP_GT && d + 1 > lower)
+            lower = d + 1;
+        else if (op == OP_LE && d < upper)
+            upper = d;
+        else if (op == OP_LT && d - 1 < upper)
+            upper = d - 1;
+    }
+    if (tl < 0 || lower == INT64_MIN || upper == INT64_MAX)
+        return;
+    j->interval = true;
+    j->time_col[0] = tl;
+    j->time_col[1] = tr;
+    j->lower = lower;
+    j->upper = upper;
+}
+
 static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struct ast_expr *where,
                                struct scope *sc)
 {
@@ -2091,6 +2164,8 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
         }
         rest[nrest++] = c;
     }
+    if (!plan_updating(l) && !plan_updating(r))
+        detect_interval(j, cs, ncs, nl, &ls, &rs);
     mem_free(cs);
     if (j->n_jkeys == 0) {
         FAIL(WEIR_ERR_UNSUPPORTED, cond_ast->loc,
@@ -2105,6 +2180,17 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
         a->op = OP_AND;
         memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
         j->residual = a;
+    }
+    if (j->interval) {
+        /* an interval join keeps the rowtimes of the sides it never pads:
+         * windows can follow it (its watermark is held back by the bounds) */
+        for (int i = 0; i < nl + nr; i++) {
+            const struct sql_type *t = i < nl ? ls.cols[i].type : rs.cols[i - nl].type;
+            bool padded = (i < nl && (jk == JOIN_RIGHT || jk == JOIN_FULL)) ||
+                          (i >= nl && (jk == JOIN_LEFT || jk == JOIN_FULL));
+            if (t->time_attr == TA_ROWTIME && !padded)
+                j->out_types[i] = t;
+        }
     }
     /* the scope above a join sees the padded types */
     for (int i = 0; i < nl + nr; i++)

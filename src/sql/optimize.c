@@ -502,7 +502,10 @@ bool plan_updating(const struct lnode *n)
         /* a Top-N replaces rows; only keep-first on processing time never does */
         return !(n->dedup && !n->desc[0] && n->order[0]->type->time_attr == TA_PROCTIME);
     case LN_JOIN:
-        /* an outer join retracts its NULL-padded rows when a match arrives */
+        /* an outer join retracts its NULL-padded rows when a match arrives;
+         * an interval join pads a row only once it can no longer match */
+        if (n->interval)
+            return false;
         return n->join != JOIN_INNER || plan_updating(n->inputs[0]) ||
                plan_updating(n->inputs[1]);
     case LN_WINDOW_AGG:
@@ -583,7 +586,15 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         static const char *kinds[] = {"InnerJoin", "LeftOuterJoin", "RightOuterJoin",
                                       "FullOuterJoin"};
         const char *const *rn = n->inputs[1]->out_names;
-        sb_addf(sb, "Join(joinType=[%s], where=[", kinds[n->join]);
+        if (n->interval)
+            /* Flink's label, bounds in milliseconds */
+            sb_addf(sb, "IntervalJoin(joinType=[%s], windowBounds=[isRowTime=true, "
+                        "leftLowerBound=%lld, leftUpperBound=%lld, leftTimeIndex=%d, "
+                        "rightTimeIndex=%d], where=[",
+                    kinds[n->join], (long long)(n->lower / 1000), (long long)(n->upper / 1000),
+                    n->time_col[0], n->time_col[1]);
+        else
+            sb_addf(sb, "Join(joinType=[%s], where=[", kinds[n->join]);
         for (int k = 0; k < n->n_jkeys; k++) {
             if (k)
                 sb_adds(sb, " AND ");

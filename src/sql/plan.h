@@ -177,6 +177,13 @@ struct lnode {
     struct expr **lkeys;             /* over the left input */
     struct expr **rkeys;             /* over the right input */
     struct expr *residual;           /* or NULL */
+    /* an interval join (both inputs insert-only, ON bounds the two sides'
+     * rowtimes): rows can only join while lt - rt lies in [lower, upper] µs,
+     * so stored rows expire as the watermark passes; the bounds themselves
+     * stay in the residual */
+    bool interval;
+    int time_col[2];                 /* rowtime column of each side (its index there) */
+    int64_t lower, upper;
     /* LN_RANK */
     int n_part;
     struct expr **part;              /* PARTITION BY, over the input */

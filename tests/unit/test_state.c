@@ -21,6 +21,7 @@
 #include "core/types.h"
 #include "exec/batch.h"
 #include "state/table.h"
+#include "state/timers.h"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
@@ -629,6 +630,48 @@ static void test_upsert_speed(void **state)
     }
 }
 
+/* Keyed timers pop in time order, only when due, with their keys; the held
+ * bytes go back to the fixed part once popped. */
+static void test_timers(void **state)
+{
+    (void)state;
+    struct timers t = {0};
+    uint64_t rnd = 42;
+    for (int i = 0; i < 1000; i++) {
+        rnd = rnd * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t when = (int64_t)(rnd >> 40) % 500;
+        char key[32];
+        int n = snprintf(key, sizeof key, "k%lld", (long long)when);
+        timers_push(&t, when, (uint64_t)when, key, (size_t)n);
+    }
+    assert_int_equal(t.n, 1000);
+    struct timer it;
+    int64_t last = INT64_MIN;
+    int popped = 0;
+    while (timers_pop_due(&t, 249, &it)) {
+        assert_true(it.time >= last && it.time <= 249);
+        char key[32];
+        int n = snprintf(key, sizeof key, "k%lld", (long long)it.time);
+        assert_int_equal(it.key_len, n);
+        assert_memory_equal(it.key, key, (size_t)n);
+        last = it.time;
+        popped++;
+        mem_free(it.key);
+    }
+    assert_true(popped > 0 && popped < 1000);
+    assert_int_equal(t.n, 1000 - popped);
+    assert_true(t.n == 0 || t.items[0].time >= 250);
+    while (timers_pop_due(&t, INT64_MAX, &it)) {
+        assert_true(it.time >= last);
+        last = it.time;
+        mem_free(it.key);
+    }
+    assert_int_equal(t.n, 0);
+    assert_int_equal(t.key_bytes, 0);
+    assert_false(timers_pop_due(&t, INT64_MAX, &it));
+    timers_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -643,6 +686,7 @@ int main(void)
         cmocka_unit_test(test_key_rows),
         cmocka_unit_test(test_key_decode_round_trip),
         cmocka_unit_test(test_upsert_speed),
+        cmocka_unit_test(test_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
