@@ -23,6 +23,8 @@
 #include <strings.h>
 
 #include "exec/agg_int.h"
+#include "exec/expr.h"
+#include "sql/plan.h"
 
 /* ---- registry ------------------------------------------------------------------ */
 
@@ -857,5 +859,29 @@ int agg_bind_done(struct agg_bind *ab, struct weir_error *err, bool dup_insensit
     ab->ops = &dist_ops;
     ab->state = ds;
     ab->acc_size = ds->off + sizeof(struct dist_acc);
+    return WEIR_OK;
+}
+
+int agg_eval_inputs(struct expr *const *keys, int n_keys, const struct vec **key_vecs,
+                    const struct agg_call *aggs, int n_aggs, struct vec **arg_vecs,
+                    const struct vec **filters, struct eval_ctx *ctx, struct batch *b,
+                    struct weir_error *err)
+{
+    int rc;
+    for (int k = 0; k < n_keys; k++)
+        if ((rc = expr_eval(keys[k], ctx, b, &key_vecs[k], err)))
+            return rc;
+    for (int a = 0; a < n_aggs; a++) {
+        const struct agg_call *ac = &aggs[a];
+        for (int x = 0; x < ac->n_args; x++) {
+            const struct vec *v;
+            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
+                return rc;
+            arg_vecs[a][x] = *v;
+        }
+        filters[a] = NULL;
+        if (ac->filter && (rc = expr_eval(ac->filter, ctx, b, &filters[a], err)))
+            return rc;
+    }
     return WEIR_OK;
 }

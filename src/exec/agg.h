@@ -90,4 +90,15 @@ struct agg_def {
 const struct agg_def *agg_lookup(const char *name);   /* case-insensitive */
 const struct agg_def *agg_at(int i);                  /* NULL past the end */
 
+struct agg_call;
+struct eval_ctx;
+struct expr;
+/* What an aggregating operator evaluates per input batch: its grouping keys
+ * into key_vecs[], each aggregate's arguments into arg_vecs[a][] and its
+ * FILTER (or NULL) into filters[a]. */
+int agg_eval_inputs(struct expr *const *keys, int n_keys, const struct vec **key_vecs,
+                    const struct agg_call *aggs, int n_aggs, struct vec **arg_vecs,
+                    const struct vec **filters, struct eval_ctx *ctx, struct batch *b,
+                    struct weir_error *err);
+
 #endif

@@ -496,6 +496,44 @@ static char *calc_label(struct lnode *n)
 /* Builds the operators for node n; returns the ops whose output is n's output
  * (several for a UNION ALL) in *ends, all running in bc->task. */
 static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
+                 int *n_ends, struct weir_error *err);
+
+/* Builds n's single input; with parallelism > 1 and keyed (n_keys >= 0) the
+ * input then goes through a hash exchange on n's keys into a new task, so the
+ * rows of one key meet in one instance (n_keys 0: all rows to one instance). */
+static int build_keyed_input(struct job *j, struct build_ctx *bc, struct lnode *n, int n_keys,
+                             struct op ***in, int *n_in, struct weir_error *err)
+{
+    int rc = build(j, bc, n->inputs[0], in, n_in, err);
+    if (rc == WEIR_OK && n_keys >= 0 && j->parallelism > 1) {
+        struct lnode *input = n->inputs[0];
+        struct expr **keys = n_keys > 0 ? exchange_keys(j, bc->instance, n, 0, err) : NULL;
+        if (n_keys > 0 && keys == NULL)
+            rc = err->code ? err->code : WEIR_ERR_INTERNAL;
+        else
+            rc = exchange_into_new_task(j, bc, in, n_in, keys, n_keys, false, input->n_out,
+                                        input->out_types, n->id);
+    }
+    if (rc) {
+        mem_free(*in);
+        *in = NULL;
+    }
+    return rc;
+}
+
+/* Adds op to the current task fed by the ends in[] (freed) and makes it the
+ * branch's end. */
+static void attach(struct job *j, struct build_ctx *bc, struct op *op, struct op **in, int n_in,
+                   struct op ***ends, int *n_ends)
+{
+    add_op(j, bc, op);
+    for (int i = 0; i < n_in; i++)
+        op_connect(in[i], op);
+    mem_free(in);
+    ends_add(ends, n_ends, op);
+}
+
+static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
                  int *n_ends, struct weir_error *err)
 {
     switch (n->kind) {
@@ -549,19 +587,13 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
     case LN_CALC: {
         struct op **in = NULL;
         int n_in = 0;
-        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
-        if (rc) {
-            mem_free(in);
+        int rc = build_keyed_input(j, bc, n, -1, &in, &n_in, err);
+        if (rc)
             return rc;
-        }
         struct op *c = op_calc_new(n->id, n->filter, n->exprs, n->n_out);
         mem_free(c->label);
         c->label = calc_label(n);
-        add_op(j, bc, c);
-        for (int i = 0; i < n_in; i++)
-            op_connect(in[i], c);
-        mem_free(in);
-        ends_add(ends, n_ends, c);
+        attach(j, bc, c, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
     case LN_LOOKUP_JOIN: {
@@ -582,64 +614,26 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             mem_free(in);
             return rc;
         }
-        add_op(j, bc, lj);
-        for (int i = 0; i < n_in; i++)
-            op_connect(in[i], lj);
-        mem_free(in);
-        ends_add(ends, n_ends, lj);
+        attach(j, bc, lj, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
-    case LN_RANK: {
-        struct op **in = NULL;
-        int n_in = 0;
-        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
-        if (rc == WEIR_OK && j->parallelism > 1) {
-            /* a partition's rows meet in one instance */
-            struct lnode *input = n->inputs[0];
-            struct expr **keys = exchange_keys(j, bc->instance, n, 0, err);
-            rc = keys ? exchange_into_new_task(j, bc, &in, &n_in, keys, n->n_part, false,
-                                               input->n_out, input->out_types, n->id)
-                      : (err->code ? err->code : WEIR_ERR_INTERNAL);
-        }
-        if (rc) {
-            mem_free(in);
-            return rc;
-        }
-        struct strbuf sb = {0};
-        plan_node_label(n, &sb);
-        struct op *r = op_rank_new(n->id, n, sb_steal(&sb));
-        add_op(j, bc, r);
-        for (int i = 0; i < n_in; i++)
-            op_connect(in[i], r);
-        mem_free(in);
-        ends_add(ends, n_ends, r);
-        return WEIR_OK;
-    }
+    case LN_RANK:
     case LN_GROUP_AGG: {
+        /* a partition's rows (the changes of one group) meet, in order, in
+         * one instance */
         struct op **in = NULL;
         int n_in = 0;
-        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
-        if (rc == WEIR_OK && j->parallelism > 1) {
-            /* the changes of one group meet, in order, in one instance */
-            struct lnode *input = n->inputs[0];
-            struct expr **keys = exchange_keys(j, bc->instance, n, 0, err);
-            rc = keys ? exchange_into_new_task(j, bc, &in, &n_in, keys, n->n_keys, false,
-                                               input->n_out, input->out_types, n->id)
-                      : (err->code ? err->code : WEIR_ERR_INTERNAL);
-        }
-        if (rc) {
-            mem_free(in);
+        int rc = build_keyed_input(j, bc, n, n->kind == LN_RANK ? n->n_part : n->n_keys, &in,
+                                   &n_in, err);
+        if (rc)
             return rc;
-        }
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
-        struct op *g = op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs, n->n_out,
-                                    n->out_types, sb_steal(&sb));
-        add_op(j, bc, g);
-        for (int i = 0; i < n_in; i++)
-            op_connect(in[i], g);
-        mem_free(in);
-        ends_add(ends, n_ends, g);
+        struct op *op = n->kind == LN_RANK
+                            ? op_rank_new(n->id, n, sb_steal(&sb))
+                            : op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs,
+                                           n->n_out, n->out_types, sb_steal(&sb));
+        attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
     case LN_JOIN: {
@@ -695,36 +689,21 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
     }
     case LN_WINDOW_AGG:
     case LN_WINDOW_TVF: {
+        /* rows of one key meet in one instance; with grouping sets the empty
+         * set needs every row, so they all go to one instance (an Expand
+         * before the exchange would spread them: not done yet) */
         struct op **in = NULL;
         int n_in = 0;
-        int rc = build(j, bc, n->inputs[0], &in, &n_in, err);
-        if (rc == WEIR_OK && n->kind == LN_WINDOW_AGG && j->parallelism > 1) {
-            /* rows of one key meet in one instance; with grouping sets the
-             * empty set needs every row, so they all go to one instance (an
-             * Expand before the exchange would spread them: not done yet) */
-            struct lnode *input = n->inputs[0];
-            bool by_key = n->n_sets <= 1;
-            struct expr **keys = by_key ? exchange_keys(j, bc->instance, n, 0, err) : NULL;
-            if (by_key && keys == NULL)
-                rc = err->code ? err->code : WEIR_ERR_INTERNAL;
-            else
-                rc = exchange_into_new_task(j, bc, &in, &n_in, keys, by_key ? n->n_keys : 0,
-                                            false, input->n_out, input->out_types, n->id);
-        }
-        if (rc) {
-            mem_free(in);
+        int keyed = n->kind == LN_WINDOW_TVF ? -1 : n->n_sets <= 1 ? n->n_keys : 0;
+        int rc = build_keyed_input(j, bc, n, keyed, &in, &n_in, err);
+        if (rc)
             return rc;
-        }
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
         struct op *w = op_window_new(n->id, &n->win, n->kind == LN_WINDOW_TVF, n->keys,
                                      n->n_keys, n->sets, n->n_sets, n->aggs, n->n_aggs,
                                      n->n_out, n->out_types, sb_steal(&sb));
-        add_op(j, bc, w);
-        for (int i = 0; i < n_in; i++)
-            op_connect(in[i], w);
-        mem_free(in);
-        ends_add(ends, n_ends, w);
+        attach(j, bc, w, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
     case LN_SINK:

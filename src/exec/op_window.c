@@ -474,21 +474,9 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
     if (o->tvf)
         return tvf_push(o, b, ctx, err);
     int rc;
-    for (int k = 0; k < o->n_keys; k++)
-        if ((rc = expr_eval(o->keys[k], ctx, b, &o->key_vecs[k], err)))
-            return rc;
-    for (int a = 0; a < o->n_aggs; a++) {
-        const struct agg_call *ac = &o->aggs[a];
-        for (int x = 0; x < ac->n_args; x++) {
-            const struct vec *v;
-            if ((rc = expr_eval(ac->args[x], ctx, b, &v, err)))
-                return rc;
-            o->arg_vecs[a][x] = *v;
-        }
-        o->filters[a] = NULL;
-        if (ac->filter && (rc = expr_eval(ac->filter, ctx, b, &o->filters[a], err)))
-            return rc;
-    }
+    if ((rc = agg_eval_inputs(o->keys, o->n_keys, o->key_vecs, o->aggs, o->n_aggs, o->arg_vecs,
+                              o->filters, ctx, b, err)))
+        return rc;
     const struct vec *tv = &b->cols[o->w->time_col];
     int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
     int n = batch_live(b), np = 0;

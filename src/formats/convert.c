@@ -13,7 +13,7 @@
 #include "core/decimal.h"
 #include "core/numfmt.h"
 
-static bool base64_decode(struct strbuf *out, const char *s, size_t n)
+bool fmt_base64_decode(struct strbuf *out, const char *s, size_t n, bool mime)
 {
     sb_clear(out);
     sb_reserve(out, n);
@@ -28,6 +28,7 @@ static bool base64_decode(struct strbuf *out, const char *s, size_t n)
         else if (c == '+' || c == '-') v = 62;
         else if (c == '/' || c == '_') v = 63;
         else if (c == '=') break;
+        else if (mime && (c == '\n' || c == '\r' || c == ' ')) continue;
         else return false;
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
@@ -138,7 +139,7 @@ bool fmt_text_to_scalar(struct vec *v, int row, const char *s, size_t n,
         break;
     case T_BINARY:
     case T_VARBINARY:
-        if (!base64_decode(tmp, s, n))
+        if (!fmt_base64_decode(tmp, s, n, false))
             return false;
         vec_set_str(v, row, tmp->buf ? tmp->buf : "", tmp->len);
         break;

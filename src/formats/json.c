@@ -53,6 +53,7 @@
 #include "core/datetime.h"
 #include "core/decimal.h"
 #include "core/mem.h"
+#include "formats/convert.h"
 #include "core/numfmt.h"
 #include "core/value_fmt.h"
 #include "formats/format.h"
@@ -751,33 +752,6 @@ static double parse_double(const char *s, size_t n, bool *ok)
     return v;
 }
 
-static bool base64_decode(struct strbuf *out, const char *s, size_t n)
-{
-    sb_clear(out);
-    sb_reserve(out, n);
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int v;
-        if (c >= 'A' && c <= 'Z') v = c - 'A';
-        else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9') v = c - '0' + 52;
-        else if (c == '+' || c == '-') v = 62;
-        else if (c == '/' || c == '_') v = 63;
-        else if (c == '=') break;
-        else if (c == '\n' || c == '\r' || c == ' ') continue;
-        else return false;
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sb_addc(out, (char)(acc >> bits));
-        }
-    }
-    return true;
-}
-
 static bool trimmed(const char **s, size_t *n)
 {
     while (*n && (**s == ' ' || **s == '\t'))
@@ -812,7 +786,7 @@ static bool from_text(struct json_dec *d, const struct jfield *f, struct vec *v,
     case T_BINARY:
     case T_VARBINARY: {
         struct strbuf bin = {0};
-        ok = base64_decode(&bin, s, n);
+        ok = fmt_base64_decode(&bin, s, n, true);
         if (ok)
             vec_set_str(v, row, bin.buf ? bin.buf : "", bin.len);
         sb_free(&bin);

@@ -2234,11 +2234,15 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
         return NULL;
     /* the dimension is read whole through the source interface (job.c
      * load_dimension): any bounded source that declares CONN_LOOKUP will do */
-    if (strcmp(dim->conn->name, "filesystem") != 0 && !(dim->conn->caps & CONN_LOOKUP)) {
+    if (!(dim->conn->caps & CONN_LOOKUP)) {
+        struct strbuf names = {0};
+        for (int i = 0; conn_at(i); i++)
+            if (conn_at(i)->caps & CONN_LOOKUP)
+                sb_addf(&names, "%s%s", names.len ? ", " : "", conn_at(i)->name);
         FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.name.loc,
-             "lookup joins against connector '%s' are not supported yet (filesystem and "
-             "sqlite are)",
-             dim->conn->name);
+             "lookup joins against connector '%s' are not supported; lookup tables can be: %s",
+             dim->conn->name, names.buf);
+        sb_free(&names);
         return NULL;
     }
     /* the dimension's physical columns, as a scope */
