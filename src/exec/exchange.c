@@ -13,6 +13,9 @@ struct exchange *exchange_new(int id, int parallelism, int max_parallelism, bool
     x->parallelism = parallelism;
     x->max_parallelism = max_parallelism;
     x->forward = forward;
+    x->owner = mem_calloc((size_t)max_parallelism + 1, sizeof(int));
+    for (int kg = 0; kg < max_parallelism; kg++)
+        x->owner[kg] = (int)((int64_t)kg * parallelism / max_parallelism);
     x->q = mem_calloc((size_t)parallelism * (size_t)parallelism, sizeof(*x->q));
     for (int i = 0; i < parallelism * parallelism; i++)
         if (!forward || i / parallelism == i % parallelism)
@@ -27,6 +30,7 @@ void exchange_free(struct exchange *x)
     for (int i = 0; i < x->parallelism * x->parallelism; i++)
         queue_free(x->q[i]);
     mem_free(x->q);
+    mem_free(x->owner);
     mem_free(x);
 }
 
@@ -95,8 +99,7 @@ static int xout_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     for (int k = 0; k < n; k++) {
         state_key_encode(&o->key, o->key_vecs, o->n_keys, batch_row(b, k));
         uint64_t h = state_hash(o->key.buf, o->key.len);
-        int kg = state_key_group(h, o->x->max_parallelism);
-        o->dest[k] = (int)((int64_t)kg * P / o->x->max_parallelism);
+        o->dest[k] = o->x->owner[state_key_group(h, o->x->max_parallelism)];
         o->count[o->dest[k] + 1]++;
     }
     for (int to = 0; to < P; to++)

@@ -24,6 +24,8 @@ struct exchange {
     int id;
     int parallelism;
     int max_parallelism;          /* key groups */
+    int *owner;                   /* key group -> receiving instance (a table:
+                                     the division was a third of the send cost) */
     bool forward;                 /* no key: rows stay on their instance */
     struct queue **q;             /* q[from * parallelism + to] */
 };
