@@ -678,6 +678,7 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         for (int i = 0; i < n_l; i++)
             op_connect(l_ends[i], jo);
         op_join_left_ports(jo, jo->n_inputs);
+        op_join_insert_only(jo, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
         if (n->interval)
             op_join_interval(jo, n->time_col[0], n->time_col[1], n->lower, n->upper);
         for (int i = 0; i < n_r; i++)

@@ -54,6 +54,10 @@ struct side {
     int n_cols;
     bool outer;                    /* unmatched rows are kept, NULL-padded */
     const struct vec **key_vecs;
+    bool insert_only;              /* the input never retracts: rows are not
+                                      looked up again, so duplicates are not
+                                      merged (a linear search per row made
+                                      joins on wide keys quadratic) */
     int time_col;                  /* interval joins: this side's rowtime */
     struct timers timers;          /* interval joins: (expiry, key) */
 };
@@ -166,7 +170,7 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
     bool inserted;
     uint64_t h = state_hash(o->key.buf, o->key.len);
     struct jlist *l = state_table_upsert(sd->state, o->key.buf, o->key.len, h, &inserted);
-    struct jrow *jr = find_row(l, o->row.buf, o->row.len);
+    struct jrow *jr = sd->insert_only ? NULL : find_row(l, o->row.buf, o->row.len);
     if (jr) {
         jr->count++;
     } else {
@@ -518,9 +522,9 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     o->n_keys = n_keys;
     o->residual = residual;
     o->side[0] = (struct side){state_table_new(sizeof(struct jlist), 128), lkeys, n_left,
-                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL, 0, {0}};
+                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL, false, 0, {0}};
     o->side[1] = (struct side){state_table_new(sizeof(struct jlist), 128), rkeys, n_right,
-                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL, 0, {0}};
+                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL, false, 0, {0}};
     o->wm = WM_NONE;
     for (int s = 0; s < 2; s++)
         o->side[s].key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
@@ -550,4 +554,11 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
     o->delay = upper > 0 ? upper : 0;
     if (lower < 0 && -lower > o->delay)
         o->delay = -lower;
+}
+
+void op_join_insert_only(struct op *op, bool left, bool right)
+{
+    struct op_join *o = (struct op_join *)op;
+    o->side[0].insert_only = left;
+    o->side[1].insert_only = right;
 }

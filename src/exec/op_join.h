@@ -16,6 +16,9 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
 void op_join_left_ports(struct op *op, int n);
 /* Makes it an interval join: rows join only while left time - right time can
  * lie in [lower, upper] µs (the columns are indexes within each side). */
+/* Declares which inputs never retract (their rows are stored without merging
+ * duplicates). */
+void op_join_insert_only(struct op *op, bool left, bool right);
 void op_join_interval(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper);
 
 #endif

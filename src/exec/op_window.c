@@ -486,12 +486,21 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         if (vec_is_null(tv, i))
             continue;
         int64_t t = to_wall(o, tv->i64[i]);
-        int nw = o->w->kind == WIN_SESSION ? 1
-                                           : assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
+        int nw;
+        if (o->w->assigned) {
+            const struct vec *sv = &b->cols[o->w->start_col];
+            if (vec_is_null(sv, i))
+                continue;
+            starts[0] = sv->i64[i];
+            ends[0] = tv->i64[i];
+            nw = 1;
+        } else {
+            nw = o->sessions ? 1 : assign_windows(o->w, t, starts, ends, MAX_WINDOWS_PER_ROW);
+        }
         int kept = 0;
         for (int set = 0; set < o->n_sets; set++) {
             encode_key(o, set, i);
-            if (o->w->kind == WIN_SESSION) {
+            if (o->sessions) {
                 /* applied at once: a later row of this batch may merge this
                  * session into another and free its accumulators */
                 unsigned char *slot = session_slot(o, t);
@@ -560,7 +569,7 @@ static int fire_until(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
                       struct weir_error *err)
 {
     int rc = WEIR_OK;
-    if (o->w->kind == WIN_SESSION)
+    if (o->sessions)
         rc = fire_sessions(o, limit, ctx, err);
     else
         while (rc == WEIR_OK && o->n_wins > 0 && o->wins[0].end <= limit)
@@ -713,8 +722,9 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
         o->acc_off[a] = off;
         off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */
     }
-    o->value_size = w->kind == WIN_SESSION && !tvf ? sizeof(struct sess_list) : off;
-    if (w->kind == WIN_SESSION && !tvf) {
+    bool sessions = w->kind == WIN_SESSION && !tvf && !w->assigned;
+    o->value_size = sessions ? sizeof(struct sess_list) : off;
+    if (sessions) {
         o->sessions = state_table_new(sizeof(struct sess_list), 128);
         o->value_size = off;   /* per-session accumulators */
     }

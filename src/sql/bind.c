@@ -2740,6 +2740,71 @@ static const char **mem_realloc_arena_names(struct binder *bd, const char **old,
     return k;
 }
 
+/* Which window bound column c of node n is, following plain column
+ * references down through Calcs: 0 window_start, 1 window_end of the window
+ * aggregation returned in *agg; -1 if it is neither. */
+static int window_bound_of(const struct lnode *n, int c, const struct lnode **agg)
+{
+    for (int depth = 0; depth < 64; depth++) {
+        if (n->kind == LN_CALC) {
+            const struct expr *e = n->exprs[c];
+            if (e->kind != EX_COLUMN)
+                return -1;
+            c = e->index;
+            n = n->inputs[0];
+            continue;
+        }
+        if (n->kind == LN_WINDOW_AGG && (c == n->n_keys || c == n->n_keys + 1)) {
+            *agg = n;
+            return c - n->n_keys;
+        }
+        return -1;
+    }
+    return -1;
+}
+
+/*
+ * GROUP BY over a window aggregation's output that keeps its window_start and
+ * window_end among the keys (Nexmark q5: the maximum count per window) is, as
+ * in Flink, a window aggregation over the same windows: the rows already carry
+ * them, the result is final when the watermark passes the window's end, and
+ * the output is insert-only instead of an updating GROUP BY.  Returns whether
+ * n was made one (the two keys removed from keys[]).
+ */
+static bool propagate_window(struct lnode *n, struct lnode *from, struct expr **keys,
+                             const char **key_names, int *nk, struct agg_ctx *ac)
+{
+    int ks = -1, ke = -1;
+    const struct lnode *up_s = NULL, *up_e = NULL;
+    for (int k = 0; k < *nk; k++) {
+        if (keys[k]->kind != EX_COLUMN)
+            continue;
+        const struct lnode *up = NULL;
+        int b = window_bound_of(from, keys[k]->index, &up);
+        if (b == 0 && ks < 0)
+            ks = k, up_s = up;
+        else if (b == 1 && ke < 0)
+            ke = k, up_e = up;
+    }
+    if (ks < 0 || ke < 0 || up_s != up_e)
+        return false;
+    n->win = up_s->win;
+    n->win.assigned = true;
+    n->win.start_col = keys[ks]->index;
+    n->win.end_col = keys[ke]->index;
+    n->win.time_col = n->win.end_col;
+    ac->tvf_ws = n->win.start_col;
+    ac->tvf_we = n->win.end_col;
+    int m = 0;
+    for (int k = 0; k < *nk; k++)
+        if (k != ks && k != ke) {
+            key_names[m] = key_names[k];
+            keys[m++] = keys[k];
+        }
+    *nk = m;
+    return true;
+}
+
 /* SELECT ... FROM ... GROUP BY <window>, keys [HAVING ...]: a window
  * aggregation plus the calc that computes the select list. */
 static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_select *s,
@@ -2835,6 +2900,9 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
         return NULL;
     }
     bool windowed = from->kind == LN_WINDOW_TVF || ac.legacy != NULL;
+    if (!windowed && !gsets && !ac.input_updating &&
+        propagate_window(n, from, keys, key_names, &nk, &ac))
+        windowed = true;
     if (!windowed) {
         n->kind = LN_GROUP_AGG;
         if (gsets) {

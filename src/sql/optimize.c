@@ -402,8 +402,11 @@ static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *
     bool *used = mem_calloc((size_t)calc->n_out + 1, sizeof(bool));
     for (int i = 0; i < cr.n; i++)
         used[cr.refs[i]->index] = true;
-    if (n->kind == LN_WINDOW_AGG)
+    if (n->kind == LN_WINDOW_AGG) {
         used[n->win.time_col] = true;
+        if (n->win.assigned)
+            used[n->win.start_col] = used[n->win.end_col] = true;
+    }
     int kept = 0;
     for (int i = 0; i < calc->n_out; i++)
         kept += used[i];
@@ -427,8 +430,13 @@ static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *
         calc->n_out = kept;
         for (int i = 0; i < cr.n; i++)
             cr.refs[i]->index = map[cr.refs[i]->index];
-        if (n->kind == LN_WINDOW_AGG)
+        if (n->kind == LN_WINDOW_AGG) {
             n->win.time_col = map[n->win.time_col];
+            if (n->win.assigned) {
+                n->win.start_col = map[n->win.start_col];
+                n->win.end_col = map[n->win.end_col];
+            }
+        }
         mem_free(map);
     }
     mem_free(used);
@@ -610,9 +618,14 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         return;
     }
     static const char *kinds[] = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};
-    sb_addf(sb, "%s(window=[%s(%s, ", n->kind == LN_WINDOW_TVF ? "WindowTableFunction"
-                                                               : "WindowAggregate",
-            kinds[w->kind], in_names[w->time_col]);
+    if (w->assigned)
+        /* Flink's label for windows carried by the input */
+        sb_addf(sb, "WindowAggregate(window=[%s(win_start=[%s], win_end=[%s], ", kinds[w->kind],
+                in_names[w->start_col], in_names[w->end_col]);
+    else
+        sb_addf(sb, "%s(window=[%s(%s, ", n->kind == LN_WINDOW_TVF ? "WindowTableFunction"
+                                                                   : "WindowAggregate",
+                kinds[w->kind], in_names[w->time_col]);
     switch (w->kind) {
     case WIN_TUMBLE: interval_text(sb, w->size); break;
     case WIN_HOP:

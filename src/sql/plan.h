@@ -124,6 +124,12 @@ struct window_spec {
     int64_t slide;                   /* HOP slide, CUMULATE step */
     int64_t offset;                  /* alignment offset (TUMBLE/HOP/CUMULATE) */
     int64_t gap;                     /* SESSION gap */
+    /* the input already carries its windows: a GROUP BY on the window_start
+     * and window_end of a window aggregation below (Flink's window property
+     * propagation); rows belong to [start_col, end_col), the kind and sizes
+     * above are the upstream window's, for EXPLAIN */
+    bool assigned;
+    int start_col, end_col;
 };
 
 /* One aggregate call of a window (later: group) aggregation. */
