@@ -133,6 +133,9 @@ struct connector_def {
                                                planner checks it before running) */
     bool updates_need_pk;                   /* ...but only into a table with a PRIMARY
                                                KEY (upsert sinks: sqlite) */
+    bool has_metadata;                      /* METADATA columns are served (the
+                                               connector checks their keys when
+                                               it creates the source or sink) */
     const char *description;
     int (*source_create)(const struct table_ctx *t, struct source **out,
                          struct weir_error *err);

@@ -3550,9 +3550,6 @@ static int bind_create_table(struct binder *bd, struct ast_stmt *s)
                                                   : CAT_PHYSICAL;
         cc->meta_key = ac->metadata_key ? ac->metadata_key : ac->name;
         cc->is_virtual = ac->is_virtual;
-        if (cc->kind == CAT_METADATA)
-            return FAIL(WEIR_ERR_UNSUPPORTED, ac->loc,
-                        "metadata column '%s': connector metadata is not supported yet", ac->name);
     }
     /* computed columns: bind now, against the non-computed columns, to learn
      * their types and report errors at CREATE time */
@@ -3684,6 +3681,18 @@ static int bind_create_table(struct binder *bd, struct ast_stmt *s)
         sb_free(&sb);
         return WEIR_ERR_CONFIG;
     }
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->cols[i].kind == CAT_METADATA && !t->conn->has_metadata) {
+            struct strbuf sb = {0};
+            for (int c = 0; conn_at(c); c++)
+                if (conn_at(c)->has_metadata)
+                    sb_addf(&sb, "%s%s", sb.len ? ", " : "", conn_at(c)->name);
+            FAIL(WEIR_ERR_UNSUPPORTED, t->cols[i].loc,
+                 "metadata column '%s': connector '%s' has no metadata (these have: %s)",
+                 t->cols[i].name, cname, sb.buf);
+            sb_free(&sb);
+            return WEIR_ERR_UNSUPPORTED;
+        }
     if (fname)
         t->format = format_lookup(fname);   /* an unknown format is reported by conn_validate */
     cat_add_table(&bd->p->cat, t);

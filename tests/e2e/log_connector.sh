@@ -50,6 +50,20 @@ test "$(wc -l < out)" -eq 5; check "consume printed 5 records" test $? -eq 0
 timeout 20 "$W" consume out_topic --from-beginning --max-messages 10 --timeout-ms 500 >out 2>err
 test "$(wc -l < out)" -eq 5; check "and nothing more" test $? -eq 0
 
+# --- metadata columns: where each record sits ------------------------------------------------
+cat > job_md.sql <<'SQL'
+CREATE TABLE src (id BIGINT, t STRING METADATA FROM 'topic' VIRTUAL,
+  p INT METADATA FROM 'partition' VIRTUAL, o BIGINT METADATA FROM 'offset' VIRTUAL)
+  WITH ('connector' = 'log', 'topic' = 'in_topic', 'format' = 'json',
+        'scan.bounded.mode' = 'latest-offset');
+SELECT t, p, o, id FROM src;
+SQL
+timeout 60 "$W" run job_md.sql -q -p 1 --no-progress >out 2>err; check "metadata job exits 0" test $? -eq 0
+test "$(grep -c '^+I\[in_topic, [0-2], [0-9]*, [0-9]*\]$' out)" -eq 20
+check "every record with its topic, partition and offset" test $? -eq 0
+sed 's/^+I\[in_topic, \([0-9]\), \([0-9]*\), .*/\1 \2/' out | sort | uniq -d > dup
+test ! -s dup; check "no two records at the same partition and offset" test $? -eq 0
+
 # --- a group id job: lag 0 afterwards ----------------------------------------------------
 cat > job2.sql <<'SQL'
 CREATE TABLE src (id BIGINT) WITH ('connector' = 'log', 'topic' = 'in_topic', 'format' = 'json',

@@ -96,6 +96,7 @@ static const struct opt_def fs_options[] = {
 const struct connector_def conn_filesystem = {
     .name = "filesystem",
     .caps = CONN_SOURCE | CONN_SINK | CONN_LOOKUP,
+    .has_metadata = true,
     .options = fs_options,
     .needs_format = true,
     .description = "Reads files line by line (a file or a whole directory) and writes "

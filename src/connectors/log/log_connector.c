@@ -58,6 +58,7 @@ static const struct opt_def log_options[] = {
 const struct connector_def conn_log = {
     .name = "log",
     .caps = CONN_SOURCE | CONN_SINK,
+    .has_metadata = true,
     .options = log_options,
     .needs_format = true,
     .description = "Reads and writes topics of weir's embedded durable log, like "

@@ -41,6 +41,7 @@ static const struct opt_def tail_options[] = {
 const struct connector_def conn_tail = {
     .name = "tail",
     .caps = CONN_SOURCE,
+    .has_metadata = true,
     .options = tail_options,
     .needs_format = true,
     .description = "Follows files matching a glob as they grow, one record per line "
