@@ -397,6 +397,12 @@ int fs_sink_create(const struct table_ctx *t, struct sink **out, struct weir_err
     if (t->format == NULL)
         return err_set(err, WEIR_ERR_CONFIG, "table '%s': the filesystem sink needs a "
                        "'format'", t->table_name);
+    for (int i = 0; i < t->n_cols; i++)
+        if (t->col_metadata && t->col_metadata[i])
+            return err_set(err, WEIR_ERR_CONFIG, "table '%s': metadata column '%s' ('%s') "
+                           "cannot be written: the filesystem's metadata is read-only; "
+                           "declare it VIRTUAL", t->table_name, t->col_names[i],
+                           t->col_metadata[i]);
     if (opt_bool(t->opts, "auto-compaction", false))
         return err_set(err, WEIR_ERR_UNSUPPORTED, "table '%s': 'auto-compaction' is "
                        "not supported yet", t->table_name);
