@@ -671,9 +671,16 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         }
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
+        /* the joined rows [left, right]: the output's types, except that a
+         * semi join outputs the left columns only */
+        int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
+        const struct sql_type **jt = mem_calloc((size_t)(nl + nr + 1), sizeof(*jt));
+        for (int i = 0; i < nl + nr; i++)
+            jt[i] = n->join != JOIN_SEMI ? n->out_types[i]
+                  : i < nl ? n->inputs[0]->out_types[i] : n->inputs[1]->out_types[i - nl];
         struct op *jo = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
-                                    n->inputs[0]->n_out, n->inputs[1]->n_out, n->out_types,
-                                    sb_steal(&sb));
+                                    nl, nr, jt, sb_steal(&sb));
+        mem_free(jt);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
             op_connect(l_ends[i], jo);

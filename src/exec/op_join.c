@@ -18,6 +18,10 @@
  * NULL keys never join (SQL equality); their rows are only padded by outer
  * joins.  State is kept until retracted (table.exec.state.ttl: later).
  *
+ * A semi join (x IN (subquery)) emits only left columns: a left row once it
+ * has a match (+I), and -D when its last match is retracted; the stored
+ * `matches` count of each left row drives it like an outer side's padding.
+ *
  * Interval joins (op_join_interval; Flink's IntervalJoin) use the same state
  * and probing over insert-only inputs whose rowtimes ON bounds:
  * lt - rt in [lower, upper].  A left row can meet future right rows (rt >
@@ -83,6 +87,7 @@ struct op_join {
     int *rows;                     /* batch row */
     int *n_cand, *matched;
     int n_rows, cap_rows;
+    bool semi;                     /* left columns of matched left rows only */
     bool interval;                 /* see the top of the file */
     int64_t lower, upper, delay;
     int64_t wm;                    /* the last input watermark (interval joins) */
@@ -270,6 +275,8 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
     }
     if (o->side[s].outer && o->matched[k] == 0)
         rc = emit_padded(o, s, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
+    if (o->semi && s == 0 && o->matched[k] > 0)
+        rc = emit_padded(o, 0, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
     bool has_key = encode_key(o, s, i);
     encode_row(o, b, i);
     if (!has_key) {
@@ -312,6 +319,18 @@ static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_ro
         struct jrow *jr = pr->other;
         enum row_kind kind = batch_kind(b, o->rows[pr->k]);
         o->matched[pr->k]++;
+        if (o->semi) {
+            /* a right row: the stored left row appears with its first match
+             * and goes with its last; a left row is settled in finalize_row */
+            if (s == 1 && is_accumulate(kind)) {
+                if (jr->matches++ == 0)
+                    rc = emit_padded(o, 0, o->chunk->cols, p, RK_INSERT, jr->count, ctx, err);
+            } else if (s == 1) {
+                if (--jr->matches == 0)
+                    rc = emit_padded(o, 0, o->chunk->cols, p, RK_DELETE, jr->count, ctx, err);
+            }
+            continue;
+        }
         if (is_accumulate(kind)) {
             if (o->side[os].outer && jr->matches == 0 && !o->interval) {
                 /* its padded row goes: it has a match now */
@@ -515,7 +534,7 @@ static const struct op_ops join_ops = {"Join", join_push, join_watermark, NULL, 
 
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
-                       const struct sql_type *const *out_types, char *label)
+                       const struct sql_type *const *in_types, char *label)
 {
     struct op_join *o = mem_calloc(1, sizeof(*o));
     op_init(&o->op, &join_ops, id, label);
@@ -528,8 +547,9 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     o->wm = WM_NONE;
     for (int s = 0; s < 2; s++)
         o->side[s].key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
-    o->chunk = batch_new(n_left + n_right, out_types);
-    o->out = batch_new(n_left + n_right, out_types);
+    o->semi = kind == JOIN_SEMI;
+    o->chunk = batch_new(n_left + n_right, in_types);
+    o->out = batch_new(o->semi ? n_left : n_left + n_right, in_types);
     o->pairs = mem_calloc(BATCH_CAP, sizeof(*o->pairs));
     int maxc = n_left > n_right ? n_left : n_right;
     o->dec = mem_calloc((size_t)maxc + 1, sizeof(*o->dec));

@@ -11,7 +11,7 @@
  * out_types are borrowed from the plan; label is taken. */
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
-                       const struct sql_type *const *out_types, char *label);
+                       const struct sql_type *const *in_types, char *label);
 /* Input ports below n carry the left side (connect the left inputs first). */
 void op_join_left_ports(struct op *op, int n);
 /* Makes it an interval join: rows join only while left time - right time can

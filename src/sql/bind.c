@@ -1565,7 +1565,9 @@ static struct expr *bind_expr_inner(struct binder *bd, struct scope *sc, struct 
     case AST_E_IN: {
         if (ae->u.in.query) {
             FAIL(WEIR_ERR_UNSUPPORTED, loc,
-                 "IN (subquery) needs a semi-join, which weir does not run yet");
+                 "%s (subquery) is not supported here: weir runs x IN (subquery) as a term "
+                 "of WHERE's top-level AND (a semi join); NOT IN, and IN under OR or NOT or "
+                 "outside WHERE, are not supported yet", ae->u.in.negated ? "NOT IN" : "IN");
             return NULL;
         }
         int n = ae->u.in.n_list + 1;
@@ -3169,6 +3171,76 @@ static struct lnode *distinct_over(struct binder *bd, struct lnode *in, struct s
 static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, struct lnode *in,
                                       struct scope *scp, bool aggregating, struct scope *out_sc);
 
+/*
+ * x IN (subquery) among WHERE's top-level AND terms: the FROM becomes a semi
+ * join with the subquery on x = its column (Flink plans IN the same way); the
+ * term leaves the WHERE.  Returns the WHERE that is left (a copy when terms
+ * were taken out: the AST is bound again for every use of a view), NULL when
+ * nothing is left; sets *failed on an error.
+ */
+static struct ast_expr *bind_in_subqueries(struct binder *bd, struct ast_expr *w,
+                                           struct lnode **in, struct scope *sc, bool *failed)
+{
+    if (w == NULL || *failed)
+        return w;
+    if (w->kind == AST_E_BINARY && w->u.binary.op == AST_OP_AND) {
+        struct ast_expr *l = bind_in_subqueries(bd, w->u.binary.left, in, sc, failed);
+        struct ast_expr *r = bind_in_subqueries(bd, w->u.binary.right, in, sc, failed);
+        if (l == w->u.binary.left && r == w->u.binary.right)
+            return w;
+        if (l == NULL || r == NULL)
+            return l ? l : r;
+        struct ast_expr *c = arena_alloc(bd->a, sizeof(*c));
+        *c = *w;
+        c->u.binary.left = l;
+        c->u.binary.right = r;
+        return c;
+    }
+    if (w->kind != AST_E_IN || w->u.in.query == NULL || w->u.in.negated)
+        return w;
+    if ((*in)->kind == LN_WINDOW_TVF) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->loc,
+             "IN (subquery) in the WHERE of a window aggregation is not supported yet");
+        *failed = true;
+        return NULL;
+    }
+    struct scope qs = {0};
+    struct lnode *q = bind_query(bd, w->u.in.query, &qs);
+    struct expr *x = q ? bind_top(bd, sc, w->u.in.arg) : NULL;
+    if (x == NULL) {
+        *failed = true;
+        return NULL;
+    }
+    if (q->n_out != 1) {
+        FAIL(WEIR_ERR_BIND, w->loc, "the subquery of IN returns %d columns; it must return one",
+             q->n_out);
+        *failed = true;
+        return NULL;
+    }
+    struct expr *eq = bind_compare(bd, OP_EQ, x, expr_column(bd->a, 0, q->out_types[0]), w->loc,
+                                   "IN");
+    if (eq == NULL) {
+        *failed = true;
+        return NULL;
+    }
+    struct lnode *l = *in;
+    struct lnode *j = lnode_new(bd->p, LN_JOIN, 2);
+    j->inputs[0] = l;
+    j->inputs[1] = q;
+    j->loc = w->loc;
+    j->join = JOIN_SEMI;
+    j->n_out = l->n_out;
+    j->out_names = l->out_names;
+    j->out_types = l->out_types;
+    j->n_jkeys = 1;
+    j->lkeys = arena_calloc(bd->a, 2 * sizeof(void *));
+    j->rkeys = arena_calloc(bd->a, 2 * sizeof(void *));
+    j->lkeys[0] = eq->args[0];
+    j->rkeys[0] = eq->args[1];
+    *in = j;
+    return NULL;
+}
+
 static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
 {
     bool aggregating = s->n_group_by > 0 || s->having != NULL;
@@ -3203,6 +3275,10 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
         in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
     }
     if (in == NULL)
+        return NULL;
+    bool failed = false;
+    where = bind_in_subqueries(bd, where, &in, &sc, &failed);
+    if (failed)
         return NULL;
     struct ast_expr *saved_where = s->where;
     s->where = where;

@@ -514,7 +514,7 @@ bool plan_updating(const struct lnode *n)
          * an interval join pads a row only once it can no longer match */
         if (n->interval)
             return false;
-        return n->join != JOIN_INNER || plan_updating(n->inputs[0]) ||
+        return (n->join != JOIN_INNER && n->join != JOIN_SEMI) || plan_updating(n->inputs[0]) ||
                plan_updating(n->inputs[1]);
     case LN_WINDOW_AGG:
     case LN_WINDOW_TVF:
@@ -592,7 +592,7 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
     }
     if (n->kind == LN_JOIN) {
         static const char *kinds[] = {"InnerJoin", "LeftOuterJoin", "RightOuterJoin",
-                                      "FullOuterJoin"};
+                                      "FullOuterJoin", "LeftSemiJoin"};
         const char *const *rn = n->inputs[1]->out_names;
         if (n->interval)
             /* Flink's label, bounds in milliseconds */

@@ -110,7 +110,9 @@ enum lnode_kind {
                         looks up `table` by key; output [left, dim columns] */
 };
 
-enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
+/* JOIN_SEMI: x IN (subquery): the left rows that have a match, once each,
+ * left columns only */
+enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL, JOIN_SEMI };
 
 enum window_kind { WIN_TUMBLE, WIN_HOP, WIN_CUMULATE, WIN_SESSION };
 
