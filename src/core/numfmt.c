@@ -322,8 +322,42 @@ static bool ieq(const char *s, size_t len, const char *lit)
     return true;
 }
 
+/* Clinger's fast path for plain decimals ("12.5", "-3", ".5"): at most 15
+ * digits and a power of ten up to 15 are exact in double, so one division
+ * rounds correctly.  Formats parse millions of such values per second; the
+ * grammar check and strtod below are for everything else. */
+static bool parse_plain_decimal(const char *s, size_t n, double *out)
+{
+    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    const char *p = s, *e = s + n;
+    bool neg = p < e && *p == '-';
+    p += neg;
+    uint64_t m = 0;
+    int digits = 0, frac = 0;
+    while (p < e && (unsigned)(*p - '0') <= 9) {
+        m = m * 10 + (unsigned)(*p++ - '0');
+        digits++;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        while (p < e && (unsigned)(*p - '0') <= 9) {
+            m = m * 10 + (unsigned)(*p++ - '0');
+            digits++;
+            frac++;
+        }
+    }
+    if (p != e || digits == 0 || digits > 15)
+        return false;
+    double v = (double)m / p10[frac];
+    *out = neg ? -v : v;
+    return true;
+}
+
 bool numfmt_parse_double(const char *s, size_t len, double *out)
 {
+    if (parse_plain_decimal(s, len, out))
+        return true;
     /* Java trims every char <= ' ' */
     while (len > 0 && (unsigned char)s[0] <= ' ') {
         s++;

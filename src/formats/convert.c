@@ -40,43 +40,13 @@ bool fmt_base64_decode(struct strbuf *out, const char *s, size_t n, bool mime)
     return true;
 }
 
-static void trim(const char **s, size_t *n)
+bool fmt_trim_blanks(const char **s, size_t *n)
 {
     while (*n && (**s == ' ' || **s == '\t'))
         (*s)++, (*n)--;
     while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
         (*n)--;
-}
-
-/* Clinger's fast path for plain decimals ("12.5", "-3"): at most 15 digits
- * and a power of ten up to 22 are exact in double, so one division rounds
- * correctly.  Anything else is left to numfmt_parse_double (Java's rules). */
-static bool fast_double(const char *s, size_t n, double *out)
-{
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    const char *p = s, *e = s + n;
-    bool neg = p < e && *p == '-';
-    p += neg;
-    uint64_t m = 0;
-    int digits = 0, frac = 0;
-    while (p < e && (unsigned)(*p - '0') <= 9) {
-        m = m * 10 + (unsigned)(*p++ - '0');
-        digits++;
-    }
-    if (p < e && *p == '.') {
-        p++;
-        while (p < e && (unsigned)(*p - '0') <= 9) {
-            m = m * 10 + (unsigned)(*p++ - '0');
-            digits++;
-            frac++;
-        }
-    }
-    if (p != e || digits == 0 || digits > 15)
-        return false;
-    double v = (double)m / p10[frac];
-    *out = neg ? -v : v;
-    return true;
+    return *n > 0;
 }
 
 static const int64_t int_min[] = {INT8_MIN, INT16_MIN, INT32_MIN, INT64_MIN};
@@ -109,7 +79,7 @@ bool fmt_text_to_scalar(struct vec *v, int row, const char *s, size_t n,
                 break;
             }
         }
-        trim(&s, &n);
+        fmt_trim_blanks(&s, &n);
         if (!numfmt_parse_int_strict(s, n, int_min[w], int_max[w], &i))
             return false;
         v->i64[row] = i;
@@ -117,7 +87,7 @@ bool fmt_text_to_scalar(struct vec *v, int row, const char *s, size_t n,
     }
     case T_FLOAT:
     case T_DOUBLE:
-        if (!fast_double(s, n, &x) && !numfmt_parse_double(s, n, &x))
+        if (!numfmt_parse_double(s, n, &x))
             return false;
         v->f64[row] = t->id == T_FLOAT ? (double)(float)x : x;
         break;
@@ -134,7 +104,7 @@ bool fmt_text_to_scalar(struct vec *v, int row, const char *s, size_t n,
         break;
     }
     case T_BOOLEAN:
-        trim(&s, &n);
+        fmt_trim_blanks(&s, &n);
         v->b[row] = n == 4 && strncasecmp(s, "true", 4) == 0;
         break;
     case T_BINARY:

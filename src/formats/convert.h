@@ -28,6 +28,8 @@ bool fmt_text_to_scalar(struct vec *v, int row, const char *s, size_t n,
 
 /* True if fmt_text_to_scalar handles type t. */
 bool fmt_text_type_ok(const struct sql_type *t);
+/* Drops spaces and tabs around a value's text; false when nothing is left. */
+bool fmt_trim_blanks(const char **s, size_t *n);
 /* Decodes base64 (standard or URL-safe alphabet, '=' ends it) into out;
  * mime: line breaks and spaces are skipped, as in Jackson's binary values. */
 bool fmt_base64_decode(struct strbuf *out, const char *s, size_t n, bool mime);

@@ -718,49 +718,6 @@ static int width_index(const struct sql_type *t)
     }
 }
 
-/* Clinger's fast path: few digits and a small power of ten are exact in
- * double; everything else goes to the correctly rounded parser. */
-static double parse_double(const char *s, size_t n, bool *ok)
-{
-    static const double p10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                 1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const char *p = s, *e = s + n;
-    bool neg = p < e && *p == '-';
-    p += neg;
-    uint64_t m = 0;
-    int digits = 0, frac = 0;
-    while (p < e && (unsigned)(*p - '0') <= 9) {
-        m = m * 10 + (unsigned)(*p++ - '0');
-        digits++;
-    }
-    if (p < e && *p == '.') {
-        p++;
-        while (p < e && (unsigned)(*p - '0') <= 9) {
-            m = m * 10 + (unsigned)(*p++ - '0');
-            digits++;
-            frac++;
-        }
-    }
-    if (p == e && digits > 0 && digits <= 15 && frac <= 22) {
-        double v = (double)m / p10[frac];
-        *ok = true;
-        return neg ? -v : v;
-    }
-    double v = 0;
-    *ok = numfmt_parse_double(s, n, &v);
-    return v;
-}
-
-static bool trimmed(const char **s, size_t *n)
-{
-    while (*n && (**s == ' ' || **s == '\t'))
-        (*s)++, (*n)--;
-    while (*n && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
-        (*n)--;
-    return *n > 0;
-}
-
 /* Parses a timestamp text: date, ' ' or 'T', time; an optional trailing Z. */
 static bool parse_ts(const char *s, size_t n, int64_t *us)
 {
@@ -799,7 +756,7 @@ static bool from_text(struct json_dec *d, const struct jfield *f, struct vec *v,
     case T_INT:
     case T_BIGINT: {
         int w = width_index(t);
-        if (!trimmed(&s, &n) || !numfmt_parse_int_strict(s, n, int_min[w], int_max[w], &i))
+        if (!fmt_trim_blanks(&s, &n) || !numfmt_parse_int_strict(s, n, int_min[w], int_max[w], &i))
             return bad_value(d, f, v, row, vs, ve);
         v->i64[row] = i;
         break;
@@ -824,7 +781,7 @@ static bool from_text(struct json_dec *d, const struct jfield *f, struct vec *v,
     }
     case T_BOOLEAN:
         /* Boolean.parseBoolean(text.trim()): anything but "true" is false */
-        trimmed(&s, &n);
+        fmt_trim_blanks(&s, &n);
         v->b[row] = n == 4 && strncasecmp(s, "true", 4) == 0;
         break;
     case T_DATE:
@@ -875,7 +832,7 @@ static bool from_number(struct json_dec *d, const struct jfield *f, struct vec *
          * Flink parses TINYINT/SMALLINT from the text, which fails */
         if (w < 2)
             return bad_value(d, f, v, row, s, e);
-        x = parse_double(s, n, &ok);
+        ok = numfmt_parse_double(s, n, &x);
         if (!ok || !(x >= (double)int_min[w] && x < -(double)int_min[w]))
             return bad_value(d, f, v, row, s, e);
         v->i64[row] = (int64_t)x;
@@ -885,7 +842,7 @@ static bool from_number(struct json_dec *d, const struct jfield *f, struct vec *
     case T_FLOAT:
         if (is_int && !ovf && iv > -(1LL << 53) && iv < (1LL << 53))
             x = (double)iv;
-        else if (!(x = parse_double(s, n, &ok), ok))
+        else if (!numfmt_parse_double(s, n, &x))
             return bad_value(d, f, v, row, s, e);
         v->f64[row] = t->id == T_FLOAT ? (double)(float)x : x;
         break;
