@@ -112,23 +112,10 @@ rm -rf "$JOBS/state" "$JOBS/fs" "$OUT/measure.tmp"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the report ----------------------------------------------------------------------
-commit() {
-    local c
-    if c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
-        if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]; then
-            echo "uncommitted working tree on top of $c"
-        else
-            echo "$c"
-        fi
-    else
-        echo "uncommitted working tree (the repository has no commit yet)"
-    fi
-}
-MACHINE="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores,"
-MACHINE+=" $(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo),"
-MACHINE+=" Linux $(uname -r)"
+. "$ROOT/bench/lib.sh"
+MACHINE=$(bench_machine)
 export EVENTS RUNS TPS LOAD_BEFORE LOAD_AFTER MACHINE
-export COMMIT="${WEIR_COMMIT:-$(commit)}; weir binary: $WEIR_FROM (built $WEIR_ID)"
+export COMMIT="${WEIR_COMMIT:-$(bench_commit)}; weir binary: $WEIR_FROM (built $WEIR_ID)"
 export COMMAND="EVENTS=$EVENTS RUNS=$RUNS TPS=$TPS bench/nexmark.sh"
 export WORKLOAD="$EVENTS events at \${TPS} = $TPS ($(awk -v e="$EVENTS" -v t="$TPS" \
     'BEGIN {printf "%g", e / t}') s of event time), proportions 1/3/46, generator at full speed"

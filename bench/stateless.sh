@@ -122,25 +122,12 @@ rm -rf "$OUT/state" "$OUT/measure.tmp" "$OUT/baseline.out"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---- the report ------------------------------------------------------------------
-commit() {
-    local c
-    if c=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null); then
-        if [ -n "$(git -C "$ROOT" status --porcelain 2>/dev/null | head -1)" ]; then
-            echo "uncommitted working tree on top of $c"
-        else
-            echo "$c"
-        fi
-    else
-        echo "uncommitted working tree (the repository has no commit yet)"
-    fi
-}
+. "$ROOT/bench/lib.sh"
 {
 echo "## stateless: file -> WHERE + projection -> blackhole"
 echo
-echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores," \
-     "$(awk '/MemTotal/ {printf "%.1f GiB RAM", $2 / 1048576}' /proc/meminfo)," \
-     "Linux $(uname -r)"
-echo "- commit: $(commit); weir binary: $WEIR_FROM (built $WEIR_ID)"
+echo "- machine: $(bench_machine)"
+echo "- commit: $(bench_commit); weir binary: $WEIR_FROM (built $WEIR_ID)"
 echo "- command: EVENTS=$EVENTS RUNS=$RUNS SEED=$SEED bench/stateless.sh"
 per_event() { awk -v b="$1" -v n="$N" 'BEGIN {printf "%.1f", b / n}'; }
 echo "- input: $N events; NDJSON $JSON_BYTES bytes ($(per_event $JSON_BYTES) B/event)," \
