@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/numfmt.h"
@@ -140,6 +141,39 @@ static void test_parse_double(void **state)
     assert_false(numfmt_parse_double("abc", 3, &d));
     assert_false(numfmt_parse_double("", 0, &d));
     assert_false(numfmt_parse_double("1,5", 3, &d));
+    assert_false(numfmt_parse_double("-", 1, &d));
+    assert_false(numfmt_parse_double(".", 1, &d));
+    assert_true(numfmt_parse_double("5.", 2, &d));
+    assert_true(d == 5.0);
+    assert_true(numfmt_parse_double("-0", 2, &d));
+    assert_true(d == 0.0 && signbit(d));
+}
+
+/* Plain decimals take the exact fast path; it must give strtod's correctly
+ * rounded double bit for bit, up to 15 digits and past them (the slow path). */
+static void test_parse_double_plain_exact(void **state)
+{
+    (void)state;
+    uint64_t r = 12345;
+    for (int k = 0; k < 200000; k++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int digits = 1 + (int)((r >> 33) % 18), frac = (int)((r >> 45) % (digits + 1));
+        char buf[40];
+        int n = 0;
+        if ((r >> 20) & 1)
+            buf[n++] = '-';
+        uint64_t x = r >> 3;
+        for (int i = 0; i < digits; i++) {
+            if (i == digits - frac)
+                buf[n++] = '.';
+            buf[n++] = (char)('0' + x % 10);
+            x /= 10;
+        }
+        buf[n] = 0;
+        double got, want = strtod(buf, NULL);
+        assert_true(numfmt_parse_double(buf, (size_t)n, &got));
+        assert_memory_equal(&got, &want, sizeof got);
+    }
 }
 
 static void test_parse_bool(void **state)
@@ -192,7 +226,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_double_tostring), cmocka_unit_test(test_float_tostring),
         cmocka_unit_test(test_int_format),      cmocka_unit_test(test_parse_int),
-        cmocka_unit_test(test_parse_double),    cmocka_unit_test(test_parse_bool),
+        cmocka_unit_test(test_parse_double),
+        cmocka_unit_test(test_parse_double_plain_exact),    cmocka_unit_test(test_parse_bool),
         cmocka_unit_test(test_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
