@@ -6,6 +6,8 @@
 #include "connectors/registry_doc.h"
 #include "core/err.h"
 #include "core/mem.h"
+#include "exec/checkpoint.h"
+#include "exec/control.h"
 #include "exec/func.h"
 #include "exec/job.h"
 #include "log/cli.h"
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define WEIR_VERSION "0.1.0"
 
@@ -33,10 +36,18 @@ static void usage(FILE *f)
             "  weir produce TOPIC             append stdin lines (--key-separator C)\n"
             "  weir consume TOPIC             print records (--group G, --from-beginning, ...)\n"
             "  weir groups [GROUP]            consumer groups: committed offset, end, lag\n"
+            "  weir ctl STATE_DIR status | savepoint [PATH] | stop [--savepoint]\n"
+            "                                 control a running job (SIGTERM = stop with a\n"
+            "                                 savepoint)\n"
             "  weir version\n"
             "\n"
             "run options:\n"
-            "  --state-dir DIR        job state (dead letters); default weir-data/jobs/<name>\n"
+            "  --state-dir DIR        job state: checkpoints, savepoints, dead letters, the\n"
+            "                         control socket; default weir-data/jobs/<name>.  A job\n"
+            "                         resumes from the newest complete checkpoint there\n"
+            "  --from PATH            resume from this checkpoint or savepoint directory\n"
+            "  --allow-non-restored-state   drop checkpointed state of operators the job\n"
+            "                         no longer has (instead of refusing to start)\n"
             "  --progress / --no-progress   status line on stderr (default: when a terminal)\n"
             "  --metrics-json FILE    write final per-operator metrics as JSON\n"
             "  -p, --parallelism N    instances of every operator (default: SET\n"
@@ -98,7 +109,7 @@ static int compile(const char *file, char **text, struct job_plan *p)
 static int cmd_run(int argc, char **argv, int mode)
 {
     const char *file = NULL;
-    struct job_opts o = {NULL, -1, false, NULL, 0};
+    struct job_opts o = {NULL, -1, false, NULL, 0, NULL, false};
     for (int i = 0; i < argc; i++) {
         if (strcmp(argv[i], "--state-dir") == 0 && i + 1 < argc)
             o.state_dir = argv[++i];
@@ -118,9 +129,14 @@ static int cmd_run(int argc, char **argv, int mode)
         }
         else if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
             o.quiet = true;
+        else if (strcmp(argv[i], "--from") == 0 && i + 1 < argc)
+            o.from_path = argv[++i];
+        else if (strcmp(argv[i], "--allow-non-restored-state") == 0)
+            o.allow_non_restored = true;
         else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            fprintf(stderr, "weir: unknown option '%s'; valid: --state-dir, --progress, "
-                            "--no-progress, --metrics-json, --parallelism, --quiet\n", argv[i]);
+            fprintf(stderr, "weir: unknown option '%s'; valid: --state-dir, --from, "
+                            "--allow-non-restored-state, --progress, --no-progress, "
+                            "--metrics-json, --parallelism, --quiet\n", argv[i]);
             return 2;
         } else if (file == NULL)
             file = argv[i];
@@ -177,6 +193,74 @@ static int cmd_run(int argc, char **argv, int mode)
     return rc;
 }
 
+/* What a state directory holds when no job runs there. */
+static int ctl_offline(const char *dir)
+{
+    struct ckpt_manifest *m = NULL;
+    int64_t max_id = 0;
+    struct weir_error err = {0};
+    err.loc = WEIR_LOC_NONE;
+    ckpt_find_latest(dir, &m, &max_id, stdout, &err);
+    err_clear(&err);
+    printf("state: not running\n");
+    if (m)
+        printf("latest: %s (id %lld, %s, parallelism %d)%s\n", m->dir, (long long)m->id,
+               ckpt_kind_name(m->kind), m->parallelism,
+               m->kind == CKPT_FINAL ? "; the job finished: a new run starts from the beginning"
+                                     : "; a new run resumes from it");
+    else
+        printf("latest: none\n");
+    ckpt_manifest_free(m);
+    return 3;
+}
+
+/* weir ctl DIR status | savepoint [PATH] | stop [--savepoint] */
+static int cmd_ctl(int argc, char **argv)
+{
+    const char *usage_line = "usage: weir ctl STATE_DIR status | savepoint [PATH] | "
+                             "stop [--savepoint]\n";
+    if (argc < 2) {
+        fputs(usage_line, stderr);
+        return 2;
+    }
+    const char *dir = argv[0], *what = argv[1];
+    struct strbuf cmd = {0};
+    if (strcmp(what, "status") == 0 && argc == 2) {
+        sb_adds(&cmd, "status");
+    } else if (strcmp(what, "savepoint") == 0 && argc <= 3) {
+        sb_adds(&cmd, "savepoint");
+        if (argc == 3) {
+            /* the job's working directory may differ from ours */
+            char cwd[4096];
+            if (argv[2][0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+                sb_addf(&cmd, " %s", argv[2]);
+            else
+                sb_addf(&cmd, " %s/%s", cwd, argv[2]);
+        }
+    } else if (strcmp(what, "stop") == 0 && argc == 2) {
+        sb_adds(&cmd, "stop");
+    } else if (strcmp(what, "stop") == 0 && argc == 3 && strcmp(argv[2], "--savepoint") == 0) {
+        sb_adds(&cmd, "stop --savepoint");
+    } else {
+        fprintf(stderr, "weir ctl: unknown command '%s'; valid: status, savepoint [PATH], "
+                        "stop [--savepoint]\n", what);
+        return 2;
+    }
+    struct strbuf reply = {0};
+    int rc = control_call(dir, cmd.buf, 15 * 60 * 1000, &reply);
+    sb_free(&cmd);
+    if (rc == 2) {
+        sb_free(&reply);
+        if (strcmp(what, "status") == 0)
+            return ctl_offline(dir);
+        fprintf(stderr, "weir ctl: no job is running with state directory '%s'\n", dir);
+        return 3;
+    }
+    fputs(reply.buf ? reply.buf : "", rc ? stderr : stdout);
+    sb_free(&reply);
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -190,6 +274,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 2, argv + 2, 1);
     if (strcmp(cmd, "validate") == 0)
         return cmd_run(argc - 2, argv + 2, 0);
+    if (strcmp(cmd, "ctl") == 0)
+        return cmd_ctl(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("weir %s\n", WEIR_VERSION);
         return 0;

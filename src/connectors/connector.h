@@ -84,10 +84,19 @@ struct source_ops {
      * source exhausted; out may still hold final rows) or an error.
      */
     int (*poll)(struct source *src, struct batch *out, struct weir_error *err);
-    /* Writes the current position (after the last row returned) as text. */
+    /* Appends the current position (after the last row returned) as text:
+     * what a checkpoint keeps so a restarted job reads on from there. */
     int (*position)(struct source *src, struct strbuf *pos);
-    /* Seeks to a position written by `position` (restore from checkpoint). */
-    int (*seek)(struct source *src, const char *pos, struct weir_error *err);
+    /*
+     * Restore, after open and before the first poll: pos[s]
+     * is the position old subtask s wrote (NULL when it wrote none), for s in
+     * 0..old_parallelism.  With an unchanged parallelism the source resumes
+     * pos[its subtask]; with another one it takes over the share of the old
+     * positions that belongs to its subtask now (the splits it owns), so that
+     * every split goes on from exactly one old position.
+     */
+    int (*seek)(struct source *src, const char *const *pos, int old_parallelism,
+                struct weir_error *err);
     void (*close)(struct source *src);      /* frees src too */
 };
 
@@ -107,12 +116,30 @@ struct sink_ops {
     int (*write)(struct sink *snk, struct batch *b, struct weir_error *err);
     /* Makes what was written durable/visible (end of input, shutdown). */
     int (*flush)(struct sink *snk, struct weir_error *err);
-    /* Two-phase commit (exactly-once sinks; NULL = at-least-once):
-     * prepare at a checkpoint barrier, commit once the checkpoint is complete,
-     * abort what a failed run left behind on restore. */
-    int (*prepare)(struct sink *snk, int64_t checkpoint_id, struct weir_error *err);
-    int (*commit)(struct sink *snk, int64_t checkpoint_id, struct weir_error *err);
-    int (*abort)(struct sink *snk, int64_t checkpoint_id, struct weir_error *err);
+    /*
+     * Two-phase commit tied to checkpoints (exec/checkpoint.h); all three
+     * NULL = at-least-once (print, blackhole).
+     * prepare: checkpoint `id`'s barrier: everything written since the last
+     *   prepare becomes transaction `id` — durable, not yet visible — and what
+     *   a restarted job needs to finish or discard it is appended to `state`
+     *   (kept in the checkpoint; may be empty).
+     * commit: checkpoint `id` is complete: make transaction `id` (and any
+     *   earlier one not yet committed) visible.  Must be idempotent.
+     * recover: on restore, before the first write, once per old subtask this
+     *   subtask takes over (old subtask s goes to s mod P): `state` is what
+     *   that subtask prepared in the restored checkpoint `id`.  Commit that
+     *   transaction unless it already was (a crash can fall between the
+     *   manifest and the commit) and discard what the failed run wrote after
+     *   it.
+     *   With id 0 (state NULL), before any other recover or write: the job
+     *   checkpoints, nothing to restore — commit at checkpoints from the
+     *   first row on.
+     * Without checkpointing, flush alone makes the rows visible, as before.
+     */
+    int (*prepare)(struct sink *snk, int64_t id, struct strbuf *state, struct weir_error *err);
+    int (*commit)(struct sink *snk, int64_t id, struct weir_error *err);
+    int (*recover)(struct sink *snk, int64_t id, const char *state, size_t len,
+                   struct weir_error *err);
     void (*close)(struct sink *snk);        /* frees snk too */
 };
 

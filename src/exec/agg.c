@@ -183,18 +183,13 @@ void agg_val_put(int kind, struct vec *out, int row, const union agg_val *v)
 
 /* ---- checkpoint codec ------------------------------------------------------------ */
 
-void agg_put_u8(struct strbuf *sb, uint8_t v) { sb_add(sb, (const char *)&v, 1); }
-void agg_put_i64(struct strbuf *sb, int64_t v) { sb_add(sb, (const char *)&v, 8); }
-void agg_put_f64(struct strbuf *sb, double v) { sb_add(sb, (const char *)&v, 8); }
-void agg_put_i128(struct strbuf *sb, __int128 v) { sb_add(sb, (const char *)&v, 16); }
-
 void agg_put_val(struct strbuf *sb, int kind, const union agg_val *v)
 {
     switch (kind) {
     case AK_BOOL:
-    case AK_I64: agg_put_i64(sb, v->i); break;
-    case AK_F64: agg_put_f64(sb, v->d); break;
-    case AK_I128: agg_put_i128(sb, v->x); break;
+    case AK_I64: snap_put_i64(sb, v->i); break;
+    case AK_F64: snap_put_f64(sb, v->d); break;
+    case AK_I128: snap_put_i128(sb, v->x); break;
     default: {
         uint32_t n = v->s.len;
         sb_add(sb, (const char *)&n, 4);
@@ -205,57 +200,17 @@ void agg_put_val(struct strbuf *sb, int kind, const union agg_val *v)
     }
 }
 
-static bool rd_take(struct agg_rd *rd, void *dst, size_t n)
-{
-    if (rd->bad || rd->len - rd->pos < n) {
-        rd->bad = true;
-        memset(dst, 0, n);
-        return false;
-    }
-    memcpy(dst, rd->p + rd->pos, n);
-    rd->pos += n;
-    return true;
-}
-
-uint8_t agg_get_u8(struct agg_rd *rd)
-{
-    uint8_t v;
-    rd_take(rd, &v, 1);
-    return v;
-}
-
-int64_t agg_get_i64(struct agg_rd *rd)
-{
-    int64_t v;
-    rd_take(rd, &v, 8);
-    return v;
-}
-
-double agg_get_f64(struct agg_rd *rd)
-{
-    double v;
-    rd_take(rd, &v, 8);
-    return v;
-}
-
-__int128 agg_get_i128(struct agg_rd *rd)
-{
-    __int128 v;
-    rd_take(rd, &v, 16);
-    return v;
-}
-
-bool agg_get_val(struct agg_rd *rd, int kind, union agg_val *v)
+bool agg_get_val(struct snap_rd *rd, int kind, union agg_val *v)
 {
     memset(v, 0, sizeof *v);
     switch (kind) {
     case AK_BOOL:
-    case AK_I64: v->i = agg_get_i64(rd); break;
-    case AK_F64: v->d = agg_get_f64(rd); break;
-    case AK_I128: v->x = agg_get_i128(rd); break;
+    case AK_I64: v->i = snap_get_i64(rd); break;
+    case AK_F64: v->d = snap_get_f64(rd); break;
+    case AK_I128: v->x = snap_get_i128(rd); break;
     default: {
         uint32_t n;
-        if (!rd_take(rd, &n, 4) || rd->len - rd->pos < n) {
+        if (!snap_take(rd, &n, 4) || rd->len - rd->pos < n) {
             rd->bad = true;
             return false;
         }
@@ -463,27 +418,27 @@ static void ms_snap_one(const union agg_val *v, int64_t count, void *ctx)
 {
     struct ms_snap_ctx *c = ctx;
     agg_put_val(c->out, c->kind, v);
-    agg_put_i64(c->out, count);
+    snap_put_i64(c->out, count);
 }
 
 void agg_mset_snapshot(const struct agg_mset *ms, int kind, struct strbuf *out)
 {
     struct ms_snap_ctx c = {out, kind};
-    agg_put_i64(out, ms->n_values);
+    snap_put_i64(out, ms->n_values);
     agg_mset_each(ms, ms_snap_one, &c);
 }
 
-bool agg_mset_restore(struct agg_mset *ms, int kind, struct agg_rd *rd)
+bool agg_mset_restore(struct agg_mset *ms, int kind, struct snap_rd *rd)
 {
     memset(ms, 0, sizeof *ms);
-    int64_t n = agg_get_i64(rd);
+    int64_t n = snap_get_i64(rd);
     if (n < 0)
         rd->bad = true;
     for (int64_t i = 0; i < n && !rd->bad; i++) {
         union agg_val v;
         if (!agg_get_val(rd, kind, &v))
             break;
-        int64_t c = agg_get_i64(rd);
+        int64_t c = snap_get_i64(rd);
         if (!rd->bad && c > 0)
             agg_mset_add(ms, kind, &v, c);
         else
@@ -591,17 +546,17 @@ size_t agg_seq_mem(const struct agg_seq *sq)
 
 void agg_seq_snapshot(const struct agg_seq *sq, int kind, struct strbuf *out)
 {
-    agg_put_i64(out, sq->live);
+    snap_put_i64(out, sq->live);
     int32_t pos = 0;
     const union agg_val *v;
     while ((v = agg_seq_next(sq, &pos)) != NULL)
         agg_put_val(out, kind, v);
 }
 
-bool agg_seq_restore(struct agg_seq *sq, int kind, struct agg_rd *rd)
+bool agg_seq_restore(struct agg_seq *sq, int kind, struct snap_rd *rd)
 {
     memset(sq, 0, sizeof *sq);
-    int64_t n = agg_get_i64(rd);
+    int64_t n = snap_get_i64(rd);
     if (n < 0 || n > INT32_MAX)
         rd->bad = true;
     for (int64_t i = 0; i < n && !rd->bad; i++) {
@@ -727,7 +682,7 @@ static void dist_feed(const struct dist_state *ds, void *acc, const union agg_va
     if (!ds->tuple) {
         agg_val_put(ds->kind, &tmp[0], 0, v);
     } else {
-        struct agg_rd rd = {v->s.p, v->s.len, 0, false};
+        struct snap_rd rd = {v->s.p, v->s.len, 0, false};
         for (int i = 0; i < ds->n_args; i++) {
             union agg_val a;
             if (agg_get_val(&rd, ds->kinds[i], &a)) {
@@ -795,7 +750,7 @@ static void dist_snapshot(const void *acc, struct strbuf *out, const void *state
 {
     const struct dist_state *ds = state;
     const struct dist_acc *da = DIST(acc, ds);
-    agg_put_i64(out, da->rows);
+    snap_put_i64(out, da->rows);
     ds->inner->snapshot(acc, out, ds->inner_state);
     agg_mset_snapshot(&da->set, ds->kind, out);
 }
@@ -804,9 +759,9 @@ static int dist_restore(void *acc, const char *p, size_t len, const void *state)
 {
     const struct dist_state *ds = state;
     struct dist_acc *da = DIST(acc, ds);
-    struct agg_rd rd = {p, len, 0, false};
+    struct snap_rd rd = {p, len, 0, false};
     memset(da, 0, sizeof *da);
-    da->rows = agg_get_i64(&rd);
+    da->rows = snap_get_i64(&rd);
     if (rd.bad)
         return -1;
     int c = ds->inner->restore(acc, p + rd.pos, len - rd.pos, ds->inner_state);

@@ -78,14 +78,14 @@ static bool count_star_is_empty(const void *acc, const void *state)
 static void count_star_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     (void)state;
-    agg_put_i64(out, *(const int64_t *)acc);
+    snap_put_i64(out, *(const int64_t *)acc);
 }
 
 static int count_star_restore(void *acc, const char *p, size_t len, const void *state)
 {
     (void)state;
-    struct agg_rd rd = {p, len, 0, false};
-    *(int64_t *)acc = agg_get_i64(&rd);
+    struct snap_rd rd = {p, len, 0, false};
+    *(int64_t *)acc = snap_get_i64(&rd);
     return rd.bad ? -1 : (int)rd.pos;
 }
 
@@ -180,17 +180,17 @@ static void count_snapshot(const void *acc, struct strbuf *out, const void *stat
 {
     (void)state;
     const struct acc_count *a = acc;
-    agg_put_i64(out, a->n);
-    agg_put_i64(out, a->rows);
+    snap_put_i64(out, a->n);
+    snap_put_i64(out, a->rows);
 }
 
 static int count_restore(void *acc, const char *p, size_t len, const void *state)
 {
     (void)state;
     struct acc_count *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
-    a->n = agg_get_i64(&rd);
-    a->rows = agg_get_i64(&rd);
+    struct snap_rd rd = {p, len, 0, false};
+    a->n = snap_get_i64(&rd);
+    a->rows = snap_get_i64(&rd);
     return rd.bad ? -1 : (int)rd.pos;
 }
 
@@ -457,21 +457,21 @@ static void num_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     (void)state;
     const struct acc_num *a = acc;
-    agg_put_i128(out, a->sum.x);   /* all 16 bytes of the lane, whatever it holds */
-    agg_put_i64(out, a->n);
-    agg_put_i64(out, a->rows);
-    agg_put_i64(out, a->sum_null);
+    snap_put_i128(out, a->sum.x);   /* all 16 bytes of the lane, whatever it holds */
+    snap_put_i64(out, a->n);
+    snap_put_i64(out, a->rows);
+    snap_put_i64(out, a->sum_null);
 }
 
 static int num_restore(void *acc, const char *p, size_t len, const void *state)
 {
     (void)state;
     struct acc_num *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
-    a->sum.x = agg_get_i128(&rd);
-    a->n = agg_get_i64(&rd);
-    a->rows = agg_get_i64(&rd);
-    a->sum_null = agg_get_i64(&rd);
+    struct snap_rd rd = {p, len, 0, false};
+    a->sum.x = snap_get_i128(&rd);
+    a->n = snap_get_i64(&rd);
+    a->rows = snap_get_i64(&rd);
+    a->sum_null = snap_get_i64(&rd);
     return rd.bad ? -1 : (int)rd.pos;
 }
 
@@ -752,12 +752,12 @@ static void mm_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     const struct mm_state *ms = state;
     const struct acc_mm *a = acc;
-    agg_put_i64(out, a->rows);
+    snap_put_i64(out, a->rows);
     if (!ms->append_only) {
         agg_mset_snapshot(&a->set, ms->kind, out);
         return;
     }
-    agg_put_i64(out, a->n);
+    snap_put_i64(out, a->n);
     if (a->n > 0)
         agg_put_val(out, ms->kind, &a->v);
 }
@@ -766,12 +766,12 @@ static int mm_restore(void *acc, const char *p, size_t len, const void *state)
 {
     const struct mm_state *ms = state;
     struct acc_mm *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
+    struct snap_rd rd = {p, len, 0, false};
     mm_init(acc, state);
-    a->rows = agg_get_i64(&rd);
+    a->rows = snap_get_i64(&rd);
     if (!ms->append_only)
         return agg_mset_restore(&a->set, ms->kind, &rd) ? (int)rd.pos : -1;
-    a->n = agg_get_i64(&rd);
+    a->n = snap_get_i64(&rd);
     if (a->n > 0 && !agg_get_val(&rd, ms->kind, &a->v))
         return -1;
     return rd.bad ? -1 : (int)rd.pos;

@@ -27,6 +27,7 @@
 
 #include "core/decimal.h"
 #include "exec/agg.h"
+#include "state/snapshot.h"
 
 /* An int128 that only needs 8-byte alignment (GCC lowers a typedef's
  * alignment on request), so accumulators can sit in 8-aligned slots. */
@@ -116,27 +117,11 @@ static inline int64_t agg_wrap(int64_t v, int bits)
 
 /* ---- checkpoint codec --------------------------------------------------------- */
 
-void agg_put_u8(struct strbuf *sb, uint8_t v);
-void agg_put_i64(struct strbuf *sb, int64_t v);
-void agg_put_f64(struct strbuf *sb, double v);
-void agg_put_i128(struct strbuf *sb, __int128 v);
-/* kind-dependent: I64/BOOL 8 bytes, F64 8, I128 16, STR u32 length + bytes */
 void agg_put_val(struct strbuf *sb, int kind, const union agg_val *v);
 
-/* A reader over a snapshot; `bad` becomes sticky on a short read. */
-struct agg_rd {
-    const char *p;
-    size_t len;
-    size_t pos;
-    bool bad;
-};
-uint8_t agg_get_u8(struct agg_rd *rd);
-int64_t agg_get_i64(struct agg_rd *rd);
-double agg_get_f64(struct agg_rd *rd);
-__int128 agg_get_i128(struct agg_rd *rd);
 /* Reads a value; strings come back owned.  False (and nothing owned) on a
  * short read. */
-bool agg_get_val(struct agg_rd *rd, int kind, union agg_val *v);
+bool agg_get_val(struct snap_rd *rd, int kind, union agg_val *v);
 
 /* ---- ordered multiset (treap) ------------------------------------------------- */
 
@@ -172,7 +157,7 @@ void agg_mset_free(struct agg_mset *ms, int kind);
 size_t agg_mset_mem(const struct agg_mset *ms);
 /* Format: i64 n_values, then (value, i64 count) ascending. */
 void agg_mset_snapshot(const struct agg_mset *ms, int kind, struct strbuf *out);
-bool agg_mset_restore(struct agg_mset *ms, int kind, struct agg_rd *rd);
+bool agg_mset_restore(struct agg_mset *ms, int kind, struct snap_rd *rd);
 
 /* ---- arrival-ordered sequence --------------------------------------------------- */
 
@@ -203,7 +188,7 @@ void agg_seq_free(struct agg_seq *sq, int kind);
 size_t agg_seq_mem(const struct agg_seq *sq);
 /* Format: i64 live, then the live values in order. */
 void agg_seq_snapshot(const struct agg_seq *sq, int kind, struct strbuf *out);
-bool agg_seq_restore(struct agg_seq *sq, int kind, struct agg_rd *rd);
+bool agg_seq_restore(struct agg_seq *sq, int kind, struct snap_rd *rd);
 
 /* ---- bind helpers ------------------------------------------------------------- */
 

@@ -163,12 +163,12 @@ static void fl_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     const struct fl_state *fs = state;
     const struct acc_fl *a = acc;
-    agg_put_i64(out, a->rows);
+    snap_put_i64(out, a->rows);
     if (!fs->append_only) {
         agg_seq_snapshot(&a->seq, fs->kind, out);
         return;
     }
-    agg_put_i64(out, a->n);
+    snap_put_i64(out, a->n);
     if (a->n > 0)
         agg_put_val(out, fs->kind, &a->v);
 }
@@ -177,12 +177,12 @@ static int fl_restore(void *acc, const char *p, size_t len, const void *state)
 {
     const struct fl_state *fs = state;
     struct acc_fl *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
+    struct snap_rd rd = {p, len, 0, false};
     fl_init(acc, state);
-    a->rows = agg_get_i64(&rd);
+    a->rows = snap_get_i64(&rd);
     if (!fs->append_only)
         return agg_seq_restore(&a->seq, fs->kind, &rd) ? (int)rd.pos : -1;
-    a->n = agg_get_i64(&rd);
+    a->n = snap_get_i64(&rd);
     if (a->n > 0 && !agg_get_val(&rd, fs->kind, &a->v))
         return -1;
     return rd.bad ? -1 : (int)rd.pos;
@@ -391,12 +391,12 @@ static void la_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     const struct la_state *ls = state;
     const struct acc_la *a = acc;
-    agg_put_i64(out, a->rows);
+    snap_put_i64(out, a->rows);
     if (!ls->append_only) {
         agg_seq_snapshot(&a->seq, AK_STR, out);
         return;
     }
-    agg_put_i64(out, a->n);
+    snap_put_i64(out, a->n);
     union agg_val v = {.s = {a->buf, a->len}};
     agg_put_val(out, AK_STR, &v);
 }
@@ -405,12 +405,12 @@ static int la_restore(void *acc, const char *p, size_t len, const void *state)
 {
     const struct la_state *ls = state;
     struct acc_la *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
+    struct snap_rd rd = {p, len, 0, false};
     la_init(acc, state);
-    a->rows = agg_get_i64(&rd);
+    a->rows = snap_get_i64(&rd);
     if (!ls->append_only)
         return agg_seq_restore(&a->seq, AK_STR, &rd) ? (int)rd.pos : -1;
-    a->n = agg_get_i64(&rd);
+    a->n = snap_get_i64(&rd);
     union agg_val v;
     if (!agg_get_val(&rd, AK_STR, &v))
         return -1;
@@ -621,21 +621,21 @@ static void sd_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     (void)state;
     const struct acc_sd *a = acc;
-    agg_put_i64(out, a->n);
-    agg_put_f64(out, a->mean);
-    agg_put_f64(out, a->m2);
-    agg_put_i64(out, a->rows);
+    snap_put_i64(out, a->n);
+    snap_put_f64(out, a->mean);
+    snap_put_f64(out, a->m2);
+    snap_put_i64(out, a->rows);
 }
 
 static int sd_restore(void *acc, const char *p, size_t len, const void *state)
 {
     (void)state;
     struct acc_sd *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
-    a->n = agg_get_i64(&rd);
-    a->mean = agg_get_f64(&rd);
-    a->m2 = agg_get_f64(&rd);
-    a->rows = agg_get_i64(&rd);
+    struct snap_rd rd = {p, len, 0, false};
+    a->n = snap_get_i64(&rd);
+    a->mean = snap_get_f64(&rd);
+    a->m2 = snap_get_f64(&rd);
+    a->rows = snap_get_i64(&rd);
     return rd.bad ? -1 : (int)rd.pos;
 }
 
@@ -818,8 +818,8 @@ static void hll_snapshot(const void *acc, struct strbuf *out, const void *state)
 {
     (void)state;
     const struct acc_hll *a = acc;
-    agg_put_i64(out, a->rows);
-    agg_put_u8(out, a->reg != NULL);
+    snap_put_i64(out, a->rows);
+    snap_put_u8(out, a->reg != NULL);
     if (a->reg)
         sb_add(out, (const char *)a->reg, HLL_M);
 }
@@ -828,10 +828,10 @@ static int hll_restore(void *acc, const char *p, size_t len, const void *state)
 {
     (void)state;
     struct acc_hll *a = acc;
-    struct agg_rd rd = {p, len, 0, false};
+    struct snap_rd rd = {p, len, 0, false};
     a->reg = NULL;
-    a->rows = agg_get_i64(&rd);
-    uint8_t present = agg_get_u8(&rd);
+    a->rows = snap_get_i64(&rd);
+    uint8_t present = snap_get_u8(&rd);
     if (rd.bad)
         return -1;
     if (present) {

@@ -52,6 +52,7 @@ struct op_xout {
     int n_cols;                    /* the rows' columns */
     const struct sql_type *const *types;
     int64_t blocked_ns;
+    bool ended;                    /* MSG_END sent */
 };
 
 static int xout_send(struct op_xout *o, int to, struct msg m, struct weir_error *err)
@@ -144,7 +145,19 @@ static int xout_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struc
 static int xout_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
     (void)ctx;
+    ((struct op_xout *)op)->ended = true;
     return broadcast((struct op_xout *)op, (struct msg){MSG_END, NULL, 0}, err);
+}
+
+/* Rows are sent as they come, so nothing is buffered: the barrier follows the
+ * last row of the checkpoint in every channel.  An ended channel needs none
+ * (the receiver no longer waits for it). */
+static int xout_barrier(struct op *op, int64_t id, struct weir_error *err)
+{
+    struct op_xout *o = (struct op_xout *)op;
+    if (o->ended)
+        return WEIR_OK;
+    return broadcast(o, (struct msg){MSG_BARRIER, NULL, id}, err);
 }
 
 static void xout_free(struct op *op)
@@ -164,7 +177,7 @@ static void xout_free(struct op *op)
 }
 
 static const struct op_ops xout_ops = {"ExchangeOut", xout_push, xout_watermark, NULL,
-                                       xout_finish, xout_free};
+                                       xout_finish, xout_free, .barrier = xout_barrier};
 
 /* The receiver batches take their column types from the first batch sent. */
 struct op *op_exchange_out_new(int id, struct exchange *x, int from, struct expr **keys,
@@ -232,7 +245,27 @@ static int xin_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *er
 
 static void xin_free(struct op *op) { mem_free(op); }
 
-static const struct op_ops xin_ops = {"ExchangeIn", xin_push, NULL, NULL, xin_finish, xin_free};
+/* No state of its own, but its per-channel watermarks (which the runtime
+ * keeps in every section's header) decide when the keyed operator behind it
+ * sees time advance: without them a restored job would hold the watermark
+ * back until every channel spoke again, and judge late rows differently. */
+static int xin_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    (void)op;
+    (void)w;
+    (void)err;
+    return WEIR_OK;
+}
+
+static int xin_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    (void)kg;
+    (void)rd;
+    return err_set(err, WEIR_ERR_CORRUPT, "%s: unexpected state in the checkpoint", op->label);
+}
+
+static const struct op_ops xin_ops = {"ExchangeIn", xin_push, NULL, NULL, xin_finish, xin_free,
+                                      .snapshot = xin_snapshot, .restore = xin_restore};
 
 struct op *op_exchange_in_new(int id, struct exchange *x, int to)
 {

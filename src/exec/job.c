@@ -17,6 +17,9 @@
  */
 #include "exec/job.h"
 #include "core/datetime.h"
+#include "core/files.h"
+#include "exec/checkpoint.h"
+#include "exec/control.h"
 #include "exec/deadletter.h"
 #include "exec/exchange.h"
 #include "exec/op.h"
@@ -27,13 +30,16 @@
 #include "exec/op_window.h"
 #include "exec/queue.h"
 #include "exec/values.h"
+#include "state/snapshot.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -60,6 +66,9 @@ void job_install_signal_handlers(void)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    /* a file-size limit makes write() fail with EFBIG (a checkpoint then
+     * fails cleanly) instead of killing the process */
+    signal(SIGXFSZ, SIG_IGN);
 }
 
 static int64_t now_us(void)
@@ -112,6 +121,14 @@ struct task {
     int rc;
     struct weir_error err;
     struct arena eval_arena;        /* per-batch expression results */
+    /* checkpoints */
+    int64_t last_barrier;           /* newest checkpoint this task took part in */
+    int64_t committed;              /* newest completed one it committed */
+    int64_t aligning;               /* the barrier being aligned (0: none) */
+    int64_t align_t0;               /* when its first channel delivered it */
+    bool *blocked;                  /* per channel (x * P + from): barrier seen */
+    bool paused;                    /* a stop barrier went out: poll no more */
+    bool finished;                  /* inputs ended; only checkpoints remain */
 };
 
 struct job {
@@ -140,6 +157,18 @@ struct job {
     struct arena arena;             /* table contexts */
     volatile int abort_flag;        /* a task failed: everything stops */
     bool has_timers;
+    /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
+    struct ckpt_config ckpt_cfg;
+    struct ckpt_coord *ckpt;
+    struct ckpt_manifest *restored; /* what the job resumed from */
+    _Atomic int n_finished;         /* tasks whose inputs ended */
+    _Atomic int64_t exit_id;        /* tasks exit once they committed this one */
+    volatile int stop_now;          /* tasks exit at once (a stop that failed) */
+    _Atomic int n_exited;           /* task threads that returned */
+    _Atomic int64_t stop_id;        /* the stop savepoint's id, once requested */
+    struct control *control;        /* <state-dir>/ctl.sock */
+    int lock_fd;                    /* holds <state-dir>/LOCK */
+    int64_t restore_us;             /* reading and applying the checkpoint */
     /* progress */
     pthread_t progress_thread;
     bool progress_running;
@@ -179,6 +208,7 @@ static struct task *task_new(struct job *j, int instance)
 static void add_op(struct job *j, struct build_ctx *bc, struct op *op)
 {
     op->dlq = j->dlq;
+    op->instance = bc->instance;
     if (op->ops->timer)
         j->has_timers = true;
     push_ptr((void ***)&j->ops, &j->n_ops, op);
@@ -633,6 +663,11 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
                             ? op_rank_new(n->id, n, sb_steal(&sb))
                             : op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs,
                                            n->n_out, n->out_types, sb_steal(&sb));
+        /* key groups: the exchange's and the checkpoint's, before any row */
+        if (n->kind == LN_RANK)
+            op_rank_set_max_parallelism(op, j->max_parallelism);
+        else
+            op_group_set_max_parallelism(op, j->max_parallelism);
         attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
@@ -681,6 +716,7 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         struct op *jo = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
                                     nl, nr, jt, sb_steal(&sb));
         mem_free(jt);
+        op_join_set_max_parallelism(jo, j->max_parallelism);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
             op_connect(l_ends[i], jo);
@@ -711,6 +747,7 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         struct op *w = op_window_new(n->id, &n->win, n->kind == LN_WINDOW_TVF, n->keys,
                                      n->n_keys, n->sets, n->n_sets, n->aggs, n->n_aggs,
                                      n->n_out, n->out_types, sb_steal(&sb));
+        op_window_set_max_parallelism(w, j->max_parallelism);
         attach(j, bc, w, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
@@ -785,24 +822,6 @@ static int build_sink(struct job *j, struct build_ctx *bc, struct lnode *n,
     return WEIR_OK;
 }
 
-static int mkdirs(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
-
 static int default_parallelism(const struct job_plan *p, const struct job_opts *opts,
                                struct weir_error *err)
 {
@@ -823,6 +842,8 @@ static int default_parallelism(const struct job_plan *p, const struct job_opts *
     long c = sysconf(_SC_NPROCESSORS_ONLN);
     return c < 1 ? 1 : c > 64 ? 64 : (int)c;
 }
+
+static void assign_uids(struct job *j);
 
 int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
               struct weir_error *err)
@@ -851,9 +872,8 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
     j->dlq = dlq_open(j->dlq_path, err);
     if (j->dlq == NULL)
         return err->code ? err->code : WEIR_ERR_IO;
-    if (mkdirs(j->state_dir) != 0)
-        return err_set(err, WEIR_ERR_IO, "cannot create the job state directory '%s': %s",
-                       j->state_dir, strerror(errno));
+    if (files_mkdirs(j->state_dir, err) != WEIR_OK)
+        return err->code;
     /* every instance gets its own plan: expressions hold per-thread scratch */
     if (P > 1) {
         j->plans = mem_calloc((size_t)(P - 1), sizeof(*j->plans));
@@ -879,7 +899,93 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
                 return rc;
         }
     }
-    return WEIR_OK;
+    assign_uids(j);
+    return ckpt_config_parse(plan_config(p, "execution.checkpointing.interval"),
+                             plan_config(p, "execution.checkpointing.timeout"),
+                             plan_config(p, "state.checkpoints.num-retained"), &j->ckpt_cfg,
+                             err);
+}
+
+/* ---- operator identity ------------------------------------------------------------ */
+
+static uint64_t fnv_mix(uint64_t h, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+    return h;
+}
+
+/* The signature of a plan node: what it computes, over its inputs'
+ * signatures, without the node ids (which shift when the query is edited).
+ * Equal signatures mean the same state layout, so a checkpoint restores into
+ * an edited query wherever the operators under it are unchanged. */
+static uint64_t node_uid(const struct lnode *n, int depth)
+{
+    struct strbuf sb = {0};
+    sb_addf(&sb, "%d|", (int)n->kind);
+    switch (n->kind) {
+    case LN_SCAN:
+    case LN_SINK:
+        sb_adds(&sb, n->table ? n->table->name : "stdout");
+        break;
+    case LN_VALUES:
+        sb_addf(&sb, "%d", n->n_rows);
+        break;
+    case LN_CALC: {
+        char *l = calc_label((struct lnode *)n);
+        sb_adds(&sb, l);
+        mem_free(l);
+        break;
+    }
+    case LN_UNION:
+        break;
+    default:
+        plan_node_label(n, &sb);
+        break;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < sb.len; i++) {
+        if (sb.buf[i] == '#') {   /* "Calc#12": the id is not identity */
+            while (i + 1 < sb.len && sb.buf[i + 1] >= '0' && sb.buf[i + 1] <= '9')
+                i++;
+            continue;
+        }
+        h = (h ^ (unsigned char)sb.buf[i]) * 1099511628211ULL;
+    }
+    sb_free(&sb);
+    for (int i = 0; i < n->n_inputs && depth < 64; i++) {
+        uint64_t in = node_uid(n->inputs[i], depth + 1);
+        h = fnv_mix(h, (const char *)&in, sizeof in);
+    }
+    return h;
+}
+
+/* Gives every operator its uid: its node's signature and its kind; a
+ * repeat within an instance (two identical INSERTs) gets a counter mixed in,
+ * in build order, which is the same in every instance and every run. */
+static void assign_uids(struct job *j)
+{
+    for (int i = 0; i < j->n_ops; i++) {
+        struct op *op = j->ops[i];
+        struct lnode *n = NULL;
+        for (int s = 0; s < j->p->n_sinks && n == NULL; s++)
+            n = find_node(j->p->sinks[s], op->id);
+        uint64_t h = 1469598103934665603ULL;
+        h = fnv_mix(h, op->ops->kind, strlen(op->ops->kind));
+        if (n && strcmp(op->ops->kind, "Source") != 0) {
+            uint64_t nu = node_uid(n, 0);
+            h = fnv_mix(h, (const char *)&nu, sizeof nu);
+        } else {
+            h = fnv_mix(h, op->label, strlen(op->label));   /* "Source: <table>" */
+        }
+        for (int k = 0, dup = 1; k < i && dup < 1000; k++)
+            if (j->ops[k]->instance == op->instance && j->ops[k]->uid == h) {
+                h = fnv_mix(h, (const char *)&dup, sizeof dup);
+                dup++;
+                k = -1;   /* look again with the new value */
+            }
+        op->uid = h;
+    }
 }
 
 /* ---- EXPLAIN (physical) ---------------------------------------------------------- */
@@ -1049,6 +1155,8 @@ static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
 
 #define MAX_SHOWN 64
 
+static void checkpoint_status(struct job *j, struct strbuf *r, const char *indent);
+
 static void *progress_main(void *arg)
 {
     struct job *j = arg;
@@ -1106,6 +1214,15 @@ static void *progress_main(void *arg)
             sb_addf(&sb, " | backpressure %.0f%%", 100.0 * (double)blocked / 1e9 / t / n_x);
         if (late)
             sb_addf(&sb, " | late: %lld", (long long)late);
+        if (j->ckpt) {
+            struct ckpt_stats cs;
+            int64_t done, failed;
+            ckpt_get_stats(j->ckpt, &cs, &done, &failed, NULL);
+            if (cs.id > 0)
+                sb_addf(&sb, " | checkpoint %lld %s (pause %.1f ms, %.0f KiB)%s",
+                        (long long)cs.id, cs.failed ? "failed" : "ok", cs.sync_us / 1000.0,
+                        cs.bytes / 1024.0, failed ? " some failed" : "");
+        }
         sb_addf(&sb, " | dead-lettered: %lld%s", (long long)dlq_count(j->dlq), j->tty ? "" : "\n");
         fputs(sb.buf, stderr);
         fflush(stderr);
@@ -1172,6 +1289,12 @@ static void summary(struct job *j, bool stopped, FILE *f)
     int64_t total_dl = dlq_count(j->dlq);
     if (total_dl)
         fprintf(f, "  dead-letter output: %s (%lld records)\n", j->dlq_path, (long long)total_dl);
+    if (j->ckpt) {
+        struct strbuf cs = {0};
+        checkpoint_status(j, &cs, "  ");
+        fputs(cs.buf, f);
+        sb_free(&cs);
+    }
 }
 
 static void json_str(FILE *f, const char *s)
@@ -1240,8 +1363,390 @@ static void write_metrics_json(struct job *j, const char *path)
         json_str(f, names[i]);
         fprintf(f, ",\"rows\":%lld}", (long long)rows[i]);
     }
-    fprintf(f, "]}\n");
+    fprintf(f, "]");
+    if (j->ckpt) {
+        struct ckpt_stats cs;
+        int64_t done, failed;
+        ckpt_get_stats(j->ckpt, &cs, &done, &failed, NULL);
+        fprintf(f, ",\"checkpoints\":{\"interval_ms\":%lld,\"completed\":%lld,\"failed\":%lld",
+                (long long)j->ckpt_cfg.interval_ms, (long long)done, (long long)failed);
+        fprintf(f, ",\"restore_ms\":%.1f", j->restore_us / 1000.0);
+        struct ckpt_stats *h = mem_alloc(CKPT_HISTORY * sizeof(*h));
+        int nh = ckpt_history(j->ckpt, h, CKPT_HISTORY);
+        fprintf(f, ",\"history\":[");
+        for (int i = 0; i < nh; i++) {
+            fprintf(f, "%s{\"id\":%lld,\"kind\":\"%s\",\"failed\":%s,"
+                       "\"trigger_time_ms\":%lld,\"duration_us\":%lld,\"alignment_us\":%lld,"
+                       "\"sync_pause_us\":%lld,\"async_us\":%lld,\"bytes\":%lld,\"reason\":",
+                    i ? "," : "", (long long)h[i].id, ckpt_kind_name(h[i].kind),
+                    h[i].failed ? "true" : "false", (long long)h[i].trigger_ms,
+                    (long long)h[i].duration_us, (long long)h[i].align_us,
+                    (long long)h[i].sync_us, (long long)h[i].async_us, (long long)h[i].bytes);
+            json_str(f, h[i].reason);
+            fputc('}', f);
+        }
+        fputc(']', f);
+        mem_free(h);
+        (void)cs;
+        fputc('}', f);
+    }
+    fprintf(f, "}\n");
     fclose(f);
+}
+
+/* ---- checkpoints: the task side --------------------------------------------------- */
+
+/* Section header: u32 version, i64 watermark, u32 inputs, i64 watermark of
+ * each input.  Records (state/snapshot.h) follow. */
+static void section_header(struct strbuf *b, int64_t wm, const struct op *op)
+{
+    int n = op ? op->n_inputs : 0;
+    snap_put_u32(b, 1);
+    snap_put_i64(b, wm);
+    snap_put_u32(b, (uint32_t)n);
+    for (int i = 0; i < n; i++)
+        snap_put_i64(b, op->in_wm[i]);
+}
+
+static void add_section(struct ckpt_section **secs, int *n, int *cap, const struct op *op,
+                        struct snap_writer *w)
+{
+    MEM_GROW(*secs, *cap, *n + 1);
+    struct ckpt_section *s = &(*secs)[(*n)++];
+    s->uid = op->uid;
+    s->instance = op->instance;
+    s->label = mem_strdup(op->label);
+    s->data = w->buf;   /* taken */
+    memset(w, 0, sizeof(*w));
+}
+
+static void free_sections(struct ckpt_section *secs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        mem_free(secs[i].label);
+        sb_free(&secs[i].data);
+    }
+    mem_free(secs);
+}
+
+/*
+ * Checkpoint id reaches this task: its inputs are aligned (or ended), so no
+ * row of the checkpoint is still to come and none after it has arrived.
+ * The barrier hooks run first (exchanges pass the barrier on, sinks
+ * pre-commit), then each source's position and each stateful operator's
+ * state are copied into sections for the coordinator.  That is the pause
+ * the data path sees; the writing happens on the coordinator's thread.
+ */
+static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct weir_error *err)
+{
+    struct job *j = t->j;
+    int64_t t0 = now_us();
+    int kind = ckpt_kind_of(j->ckpt, id);
+    int rc = WEIR_OK, n = 0, cap = 0;
+    struct ckpt_section *secs = NULL;
+    t->last_barrier = id;
+    for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++)
+        if (t->ops[i]->ops->barrier)
+            rc = t->ops[i]->ops->barrier(t->ops[i], id, err);
+    for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++) {
+        struct job_source *s = t->sources[i];
+        if (s->src->ops->position == NULL) {
+            rc = err_set(err, WEIR_ERR_UNSUPPORTED,
+                         "source '%s' cannot report its position, so it cannot be "
+                         "checkpointed (SET 'execution.checkpointing.interval' = '0' runs "
+                         "the job without checkpoints)", s->op->label);
+            break;
+        }
+        struct snap_writer w = {0};
+        struct strbuf pos = {0};
+        section_header(&w.buf, s->wm, NULL);
+        rc = s->src->ops->position(s->src, &pos);
+        snap_begin(&w, SNAP_OPERATOR);
+        snap_put_u8(&w.buf, s->done);
+        snap_put_bytes(&w.buf, pos.buf, pos.len);
+        snap_end(&w);
+        sb_free(&pos);
+        add_section(&secs, &n, &cap, s->op, &w);
+    }
+    for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++) {
+        struct op *op = t->ops[i];
+        if (op->ops->snapshot == NULL)
+            continue;
+        /* a finished job never resumes from its final checkpoint: only the
+         * sinks' transactions matter there */
+        if (kind == CKPT_FINAL && op_sink_get(op) == NULL)
+            continue;
+        struct snap_writer w = {0};
+        section_header(&w.buf, op->wm, op);
+        rc = op->ops->snapshot(op, &w, err);
+        if (rc) {
+            sb_free(&w.buf);
+            break;
+        }
+        add_section(&secs, &n, &cap, op, &w);
+    }
+    if (rc) {
+        ckpt_decline(j->ckpt, id, err->message ? err->message : weir_rc_str(rc));
+        free_sections(secs, n);
+        return rc;
+    }
+    /* the dead letters of the rows before the barrier reach the file before
+     * the checkpoint can complete (a replay after a crash may repeat them:
+     * the dead-letter output is at-least-once) */
+    dlq_flush(j->dlq);
+    ckpt_ack(j->ckpt, id, secs, n, align_us, now_us() - t0);
+    mem_free(secs);   /* the sections themselves were taken */
+    if (kind == CKPT_STOP)
+        t->paused = true;   /* stop with a savepoint: nothing after it */
+    return WEIR_OK;
+}
+
+/* The newest completed checkpoint is committed by this task's operators
+ * (sinks make its transactions visible), on this task's own thread. */
+static int task_commit(struct task *t, struct weir_error *err)
+{
+    int64_t c = ckpt_completed(t->j->ckpt);
+    if (c <= t->committed)
+        return WEIR_OK;
+    t->committed = c;
+    for (int i = 0; i < t->n_ops; i++)
+        if (t->ops[i]->ops->complete) {
+            int rc = t->ops[i]->ops->complete(t->ops[i], c, err);
+            if (rc)
+                return rc;
+        }
+    return WEIR_OK;
+}
+
+static bool task_should_exit(const struct task *t)
+{
+    const struct job *j = t->j;
+    if (j->abort_flag || j->stop_now)
+        return true;
+    int64_t e = atomic_load(&((struct job *)j)->exit_id);
+    return e > 0 && t->committed >= e;
+}
+
+/* Takes part in a checkpoint the coordinator wants, when this task has no
+ * barrier to wait for (a source task, or a task whose inputs ended). */
+static int task_direct_checkpoint(struct task *t, struct weir_error *err)
+{
+    int64_t w = ckpt_wanted(t->j->ckpt);
+    int rc = WEIR_OK;
+    if (w > t->last_barrier)
+        rc = task_checkpoint(t, w, 0, err);
+    if (rc == WEIR_OK)
+        rc = task_commit(t, err);
+    return rc;
+}
+
+/* After its inputs ended (or a stop barrier): the task only takes part in
+ * checkpoints until the final one (or the stop savepoint) is committed. */
+static int task_linger(struct task *t, struct weir_error *err)
+{
+    struct job *j = t->j;
+    if (!t->paused && !t->finished) {
+        t->finished = true;
+        atomic_fetch_add(&j->n_finished, 1);
+    }
+    int rc = WEIR_OK;
+    /* bounded by the supervisor: it ends the job once the final or stop
+     * checkpoint completes or fails (execution.checkpointing.timeout) */
+    while (rc == WEIR_OK && !task_should_exit(t)) {
+        rc = task_direct_checkpoint(t, err);
+        if (rc == WEIR_OK && !task_should_exit(t)) {
+            struct timespec ts = {0, 2 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return rc;
+}
+
+/* ---- restore ---------------------------------------------------------------------- */
+
+struct section_view {
+    int64_t wm;
+    int n_in;
+    const char *in_wm;     /* n_in little-endian i64 */
+    struct snap_iter it;
+};
+
+static bool section_open(const struct ckpt_manifest *m, int i, struct section_view *v)
+{
+    size_t len;
+    const char *p = ckpt_section_data(m, i, &len);
+    struct snap_rd rd = {p, len, 0, false};
+    uint32_t version = snap_get_u32(&rd);
+    v->wm = snap_get_i64(&rd);
+    v->n_in = (int)snap_get_u32(&rd);
+    if (rd.bad || version != 1 || v->n_in < 0 || (size_t)v->n_in * 8 > len - rd.pos)
+        return false;
+    v->in_wm = p + rd.pos;
+    rd.pos += (size_t)v->n_in * 8;
+    snap_iter_init(&v->it, p + rd.pos, len - rd.pos);
+    return true;
+}
+
+static bool section_has_records(const struct ckpt_manifest *m, int i)
+{
+    struct section_view v;
+    int kg;
+    struct snap_rd rd;
+    return !section_open(m, i, &v) || snap_iter_next(&v.it, &kg, &rd);
+}
+
+static struct op *op_by_uid(const struct job *j, uint64_t uid)
+{
+    for (int i = 0; i < j->n_ops; i++)
+        if (j->ops[i]->uid == uid)
+            return j->ops[i];
+    return NULL;
+}
+
+/* The watermarks an operator instance had: its own instance's when the
+ * parallelism is unchanged, else the smallest of all (never ahead of any
+ * row still to come). */
+static void restore_watermarks(struct op *op, int64_t *wm, const struct section_view *v,
+                               bool exact, bool first)
+{
+    if (exact) {
+        *wm = v->wm;
+        if (v->n_in == op->n_inputs)
+            memcpy(op->in_wm, v->in_wm, (size_t)v->n_in * 8);
+        return;
+    }
+    if (first || v->wm < *wm)
+        *wm = v->wm;
+}
+
+static int restore_op(struct job *j, const struct ckpt_manifest *m, struct op *op,
+                      bool sinks_only, struct weir_error *err)
+{
+    bool exact = m->parallelism == j->parallelism;
+    bool any = false;
+    int64_t wm = WM_NONE;
+    for (int i = 0; i < m->n_sections; i++) {
+        if (m->sections[i].uid != op->uid)
+            continue;
+        struct section_view v;
+        if (!section_open(m, i, &v))
+            return err_set(err, WEIR_ERR_CORRUPT, "checkpoint %s: unreadable section of %s",
+                           m->dir, m->sections[i].label);
+        bool own = m->sections[i].instance == op->instance;
+        if (!sinks_only && (own || !exact))
+            restore_watermarks(op, &wm, &v, exact, !any);
+        any = true;
+        int kg;
+        struct snap_rd rd;
+        while (snap_iter_next(&v.it, &kg, &rd)) {
+            if (kg != SNAP_OPERATOR && (kg < 0 || kg >= j->max_parallelism))
+                return err_set(err, WEIR_ERR_CORRUPT,
+                               "checkpoint %s: %s has state in key group %d of %d", m->dir,
+                               m->sections[i].label, kg, j->max_parallelism);
+            if (kg != SNAP_OPERATOR &&
+                (int)((int64_t)kg * j->parallelism / j->max_parallelism) != op->instance)
+                continue;
+            int rc = op->ops->restore(op, kg, &rd, err);
+            if (rc)
+                return rc;
+        }
+        if (v.it.bad)
+            return err_set(err, WEIR_ERR_CORRUPT, "checkpoint %s: truncated section of %s",
+                           m->dir, m->sections[i].label);
+    }
+    if (any && !sinks_only) {
+        op->wm = wm;
+        if (!exact)
+            for (int i = 0; i < op->n_inputs; i++)
+                op->in_wm[i] = wm;
+    }
+    return WEIR_OK;
+}
+
+static int restore_source(struct job *j, const struct ckpt_manifest *m, struct job_source *s,
+                          struct weir_error *err)
+{
+    int old_p = m->parallelism;
+    char **pos = mem_calloc((size_t)old_p, sizeof(char *));
+    bool exact = old_p == j->parallelism, any = false, first = true;
+    int64_t wm = WM_NONE;
+    int rc = WEIR_OK;
+    for (int i = 0; i < m->n_sections && rc == WEIR_OK; i++) {
+        if (m->sections[i].uid != s->op->uid)
+            continue;
+        struct section_view v;
+        int kg, inst = m->sections[i].instance;
+        struct snap_rd rd;
+        if (!section_open(m, i, &v) || !snap_iter_next(&v.it, &kg, &rd) || inst < 0 ||
+            inst >= old_p) {
+            rc = err_set(err, WEIR_ERR_CORRUPT, "checkpoint %s: unreadable position of %s",
+                         m->dir, m->sections[i].label);
+            break;
+        }
+        snap_get_u8(&rd);
+        size_t n;
+        const char *p = snap_get_bytes(&rd, &n);
+        if (rd.bad) {
+            rc = err_set(err, WEIR_ERR_CORRUPT, "checkpoint %s: unreadable position of %s",
+                         m->dir, m->sections[i].label);
+            break;
+        }
+        mem_free(pos[inst]);
+        pos[inst] = mem_sprintf("%.*s", (int)n, p);
+        any = true;
+        if ((exact && inst == s->op->instance) || (!exact && (first || v.wm < wm)))
+            wm = v.wm;
+        first = false;
+    }
+    if (rc == WEIR_OK && any) {
+        if (s->src->ops->seek == NULL)
+            rc = err_set(err, WEIR_ERR_UNSUPPORTED, "%s cannot resume from a position",
+                         s->op->label);
+        else
+            rc = s->src->ops->seek(s->src, (const char *const *)pos, old_p, err);
+        s->wm = wm;
+    }
+    for (int i = 0; i < old_p; i++)
+        mem_free(pos[i]);
+    mem_free(pos);
+    return rc;
+}
+
+/*
+ * Puts the job back where checkpoint m left it: every section goes to the
+ * operators with its uid (records by key group, so another parallelism
+ * works), every source seeks.  A section no operator claims means the query
+ * changed under it: an error naming the operator unless
+ * --allow-non-restored-state.  From a final checkpoint (the previous run
+ * ended) only the sinks' last transactions are finished; the job then starts
+ * from the beginning.
+ */
+static int restore_job(struct job *j, const struct ckpt_manifest *m, struct weir_error *err)
+{
+    bool fresh = m->kind == CKPT_FINAL;
+    if (!fresh && m->max_parallelism != j->max_parallelism)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "checkpoint %s was taken with pipeline.max-parallelism %d and this job "
+                       "has %d: keyed state cannot be split into other key groups",
+                       m->dir, m->max_parallelism, j->max_parallelism);
+    /* a section without records (an exchange's watermarks, after a rescale
+     * to one instance there is no exchange) holds nothing to lose */
+    for (int i = 0; i < m->n_sections && !fresh; i++)
+        if (op_by_uid(j, m->sections[i].uid) == NULL && !j->opts.allow_non_restored &&
+            section_has_records(m, i))
+            return err_set(err, WEIR_ERR_CONFIG,
+                           "checkpoint %s holds state of operator '%s', which this job does "
+                           "not have (the query changed); run with --allow-non-restored-state "
+                           "to drop that state", m->dir, m->sections[i].label);
+    int rc = WEIR_OK;
+    for (int i = 0; i < j->n_ops && rc == WEIR_OK; i++) {
+        struct op *op = j->ops[i];
+        if (op->ops->restore && (!fresh || op_sink_get(op)))
+            rc = restore_op(j, m, op, fresh, err);
+    }
+    for (int i = 0; i < j->n_sources && rc == WEIR_OK && !fresh; i++)
+        rc = restore_source(j, m, j->sources[i], err);
+    return rc;
 }
 
 /* Runs the operators' processing-time timers. */
@@ -1279,8 +1784,14 @@ static int run_sources(struct task *t, struct weir_error *err)
     for (int i = 0; i < t->n_sources; i++)
         t->sources[i]->last_data_us = now_us();
     while (active > 0 && rc == WEIR_OK) {
-        if (stop_requested || j->abort_flag)
+        if ((stop_requested && !j->ckpt) || j->abort_flag || j->stop_now)
             break;
+        if (j->ckpt) {
+            /* between two polls: the barrier follows every row emitted so far */
+            rc = task_direct_checkpoint(t, err);
+            if (rc || t->paused || task_should_exit(t))
+                break;
+        }
         bool any = false;
         int wait_ms = 100;
         for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++) {
@@ -1332,7 +1843,14 @@ static int run_sources(struct task *t, struct weir_error *err)
             nanosleep(&ts, NULL);
         }
     }
-    /* a stop request ends the inputs: windows fire and sinks flush what they hold */
+    if (j->ckpt) {
+        /* ended inputs or a stop savepoint: wait for the checkpoint that ends it all */
+        if (rc == WEIR_OK && !j->abort_flag)
+            rc = task_linger(t, err);
+        return rc;
+    }
+    /* without checkpoints a stop request ends the inputs: windows fire and
+     * sinks flush what they hold */
     if (rc == WEIR_OK && !j->abort_flag)
         for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++)
             if (!t->sources[i]->done) {
@@ -1362,16 +1880,39 @@ static int run_exchange(struct task *t, struct weir_error *err)
     bool timers = task_has_timers(t);
     int64_t next_tick = 0;
     int rc = WEIR_OK;
-    while (n_ended < t->n_x && rc == WEIR_OK && !j->abort_flag) {
+    /* per channel (x * P + from): ended, and (aligning) barrier delivered */
+    bool *ch_end = mem_calloc((size_t)(t->n_x * P), sizeof(bool));
+    t->blocked = mem_calloc((size_t)(t->n_x * P), sizeof(bool));
+    while (n_ended < t->n_x && rc == WEIR_OK && !j->abort_flag && !j->stop_now) {
+        if (j->ckpt && ((rc = task_commit(t, err)) || task_should_exit(t)))
+            break;
         bool any = false;
         for (int x = 0; x < t->n_x && rc == WEIR_OK; x++) {
             for (int from = 0; from < P && rc == WEIR_OK && !ended[x]; from++) {
                 struct queue *q = t->x[x]->q[from * P + t->instance];
+                int ch = x * P + from;
                 struct msg m;
                 /* a few messages per channel per round keeps the channels fair */
-                for (int k = 0; q && k < 8 && !ended[x] && rc == WEIR_OK && queue_try_pop(q, &m);
+                for (int k = 0; q && k < 8 && !ended[x] && !t->blocked[ch] && rc == WEIR_OK &&
+                                queue_try_pop(q, &m);
                      k++) {
                     any = true;
+                    if (m.kind == MSG_BARRIER) {
+                        /* alignment: this channel waits until every open one
+                         * has delivered the barrier; a newer barrier means
+                         * the older checkpoint was given up */
+                        if (m.value > t->aligning && m.value > t->last_barrier) {
+                            if (t->aligning)
+                                memset(t->blocked, 0, (size_t)(t->n_x * P) * sizeof(bool));
+                            t->aligning = m.value;
+                            t->align_t0 = now_us();
+                        }
+                        if (m.value == t->aligning)
+                            t->blocked[ch] = true;
+                        continue;
+                    }
+                    if (m.kind == MSG_END)
+                        ch_end[ch] = true;
                     ctx.now_us = now_us();
                     rc = exchange_in_deliver(t->x_in[x], from, &m, &ctx, &ended[x], err);
                     if (ended[x])
@@ -1382,15 +1923,41 @@ static int run_exchange(struct task *t, struct weir_error *err)
                 }
             }
         }
+        if (rc == WEIR_OK && t->aligning) {
+            bool aligned = true;
+            for (int x = 0; x < t->n_x && aligned; x++)
+                for (int from = 0; from < P && aligned; from++)
+                    if (t->x[x]->q[from * P + t->instance] && !ch_end[x * P + from] &&
+                        !t->blocked[x * P + from])
+                        aligned = false;
+            if (aligned) {
+                int64_t id = t->aligning;
+                t->aligning = 0;
+                memset(t->blocked, 0, (size_t)(t->n_x * P) * sizeof(bool));
+                rc = task_checkpoint(t, id, now_us() - t->align_t0, err);
+                arena_reset(&t->eval_arena);
+                any = true;
+            }
+        }
         int64_t now = now_us();
         if (rc == WEIR_OK && timers && now >= next_tick) {
             next_tick = now + 50000;
             rc = task_timers(t, now, &ctx, err);
         }
-        if (!any && n_ended < t->n_x && rc == WEIR_OK)
-            queue_set_wait(qs, timers ? 50 : 100, &j->abort_flag);
+        if (!any && n_ended < t->n_x && rc == WEIR_OK) {
+            if (t->aligning) {
+                /* the blocked channels are not empty: do not spin on them */
+                struct timespec ts = {0, 100000L};
+                nanosleep(&ts, NULL);
+            } else {
+                queue_set_wait(qs, j->ckpt ? 10 : timers ? 50 : 100, &j->abort_flag);
+            }
+        }
     }
     queue_set_free(qs);
+    mem_free(ch_end);
+    if (j->ckpt && rc == WEIR_OK && !j->abort_flag && !j->stop_now)
+        rc = task_linger(t, err);
     return rc;
 }
 
@@ -1400,12 +1967,261 @@ static void *task_main(void *arg)
     t->rc = t->n_x ? run_exchange(t, &t->err) : run_sources(t, &t->err);
     if (t->rc)
         t->j->abort_flag = 1;   /* the other tasks stop too */
+    atomic_fetch_add(&t->j->n_exited, 1);
     return NULL;
+}
+
+/* ---- control (weir ctl) ----------------------------------------------------------- */
+
+/* The checkpoint part of a status: counts and the last one's timings. */
+static void checkpoint_status(struct job *j, struct strbuf *r, const char *indent)
+{
+    if (j->ckpt == NULL) {
+        sb_addf(r, "%scheckpoints: off\n", indent);
+        return;
+    }
+    struct ckpt_stats last;
+    int64_t done, failed, active;
+    ckpt_get_stats(j->ckpt, &last, &done, &failed, &active);
+    sb_addf(r, "%scheckpoints: %lld completed, %lld failed, in progress: %lld, every %lld ms\n",
+            indent, (long long)done, (long long)failed, (long long)active,
+            (long long)j->ckpt_cfg.interval_ms);
+    if (last.id > 0)
+        sb_addf(r, "%slast checkpoint: id %lld (%s) %s, %.1f ms total, alignment %.1f ms, "
+                   "sync pause %.1f ms, async %.1f ms, %lld bytes%s%s\n",
+                indent, (long long)last.id, ckpt_kind_name(last.kind),
+                last.failed ? "FAILED" : "completed", last.duration_us / 1000.0,
+                last.align_us / 1000.0, last.sync_us / 1000.0, last.async_us / 1000.0,
+                (long long)last.bytes, last.failed ? ": " : "", last.reason);
+}
+
+static void job_status(struct job *j, struct strbuf *r)
+{
+    sb_addf(r, "job: %s\nstate: %s\nparallelism: %d\nuptime: %.1f s\n", j->p->name,
+            j->stop_now || stop_requested ? "stopping"
+            : atomic_load(&j->n_finished) == j->n_tasks ? "finishing"
+                                                         : "running",
+            j->parallelism, elapsed_s(&j->t_start));
+    sb_addf(r, "restored from: %s\n", j->restored ? j->restored->dir : "none");
+    checkpoint_status(j, r, "");
+    const char *names[64];
+    int64_t rows[64], dl[64];
+    int n = source_tables(j, names, rows, dl, 64);
+    for (int i = 0; i < n; i++)
+        sb_addf(r, "source %s: %lld rows, %lld dead-lettered\n", names[i], (long long)rows[i],
+                (long long)dl[i]);
+    n = sink_tables(j, names, rows, 64);
+    for (int i = 0; i < n; i++)
+        sb_addf(r, "sink %s: %lld rows\n", names[i], (long long)rows[i]);
+    struct op_stats st[64];
+    n = op_stats_collect(j, st, 64);
+    for (int i = 0; i < n; i++)
+        if (st[i].op->ops->snapshot && op_sink_get(st[i].op) == NULL &&
+            strcmp(st[i].op->ops->kind, "ExchangeIn") != 0)
+            sb_addf(r, "state %s: %lld keys, %lld bytes\n", st[i].op->label,
+                    (long long)st[i].keys, (long long)st[i].bytes);
+}
+
+static void job_control(void *arg, const char *cmd, struct strbuf *r)
+{
+    struct job *j = arg;
+    if (strcmp(cmd, "status") == 0) {
+        job_status(j, r);
+    } else if (strcmp(cmd, "savepoint") == 0 || strncmp(cmd, "savepoint ", 10) == 0) {
+        if (j->ckpt == NULL) {
+            sb_adds(r, "error: checkpointing is off for this job "
+                       "(execution.checkpointing.interval = 0)");
+            return;
+        }
+        const char *path = cmd[9] ? cmd + 10 : NULL;
+        int64_t id = ckpt_request(j->ckpt, CKPT_SAVEPOINT, path && *path ? path : NULL);
+        char *dir = NULL;
+        if (ckpt_wait(j->ckpt, id, j->ckpt_cfg.timeout_ms + 5000, &dir)) {
+            sb_addf(r, "savepoint %lld written to %s", (long long)id, dir ? dir : "?");
+        } else {
+            struct ckpt_stats last;
+            ckpt_get_stats(j->ckpt, &last, NULL, NULL, NULL);
+            sb_addf(r, "error: savepoint %lld failed: %s", (long long)id,
+                    last.id == id && last.reason[0] ? last.reason : "it did not complete");
+        }
+        mem_free(dir);
+    } else if (strcmp(cmd, "stop --savepoint") == 0) {
+        if (j->ckpt == NULL) {
+            sb_adds(r, "error: checkpointing is off for this job; 'stop' ends it without a "
+                       "savepoint");
+            return;
+        }
+        stop_requested = 1;   /* the supervisor takes the savepoint, then stops */
+        int64_t id = 0;
+        for (int i = 0; i < 1000 && (id = atomic_load(&j->stop_id)) == 0; i++) {
+            struct timespec ts = {0, 5 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        char *dir = NULL;
+        if (id && ckpt_wait(j->ckpt, id, j->ckpt_cfg.timeout_ms + 5000, &dir))
+            sb_addf(r, "stopping; savepoint %lld written to %s", (long long)id, dir ? dir : "?");
+        else
+            sb_adds(r, "error: the stop savepoint did not complete; the job stops and resumes "
+                       "from its last checkpoint");
+        mem_free(dir);
+    } else if (strcmp(cmd, "stop") == 0) {
+        /* at once: the next run resumes from the last checkpoint */
+        if (j->ckpt)
+            j->stop_now = 1;
+        else
+            stop_requested = 1;
+        sb_adds(r, j->ckpt ? "stopping; the job resumes from its last checkpoint"
+                           : "stopping");
+    } else {
+        sb_addf(r, "error: unknown command '%.60s'; valid: status, savepoint [PATH], "
+                   "stop [--savepoint]", cmd);
+    }
+}
+
+/* One job per state directory: a second one would interleave checkpoints
+ * and steal the control socket. */
+static int lock_state_dir(struct job *j, struct weir_error *err)
+{
+    char *path = mem_sprintf("%s/LOCK", j->state_dir);
+    j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int rc = WEIR_OK;
+    if (j->lock_fd < 0)
+        rc = err_set(err, WEIR_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    else if (flock(j->lock_fd, LOCK_EX | LOCK_NB) != 0)
+        rc = err_set(err, WEIR_ERR_CONFIG,
+                     "another job is running with the state directory '%s' (its control "
+                     "socket: weir ctl %s status)", j->state_dir, j->state_dir);
+    mem_free(path);
+    return rc;
+}
+
+/* ---- the supervised run (checkpointing on) ------------------------------------------ */
+
+/* Finds what to resume from (--from, else the newest usable checkpoint in
+ * the state directory), restores it, and starts the coordinator. */
+static int checkpoints_begin(struct job *j, struct weir_error *err)
+{
+    int64_t t0 = now_us();   /* restore time: finding, checking and applying */
+    int64_t max_id = 0;
+    int rc = WEIR_OK;
+    struct ckpt_manifest *m = NULL;
+    if (j->opts.from_path) {
+        rc = ckpt_manifest_read(j->opts.from_path, &m, err);
+        int64_t ignored;
+        struct ckpt_manifest *latest = NULL;
+        if (rc == WEIR_OK)
+            rc = ckpt_find_latest(j->state_dir, &latest, &ignored, NULL, err);
+        ckpt_manifest_free(latest);
+        max_id = ignored > m->id ? ignored : m->id;
+    } else {
+        rc = ckpt_find_latest(j->state_dir, &m, &max_id, stderr, err);
+    }
+    if (rc)
+        return rc;
+    /* the sinks learn that they commit at checkpoints before their first
+     * row (recover with id 0: nothing to finish yet), so not even the rows
+     * before the first checkpoint are published early */
+    for (int i = 0; i < j->n_sinks && rc == WEIR_OK; i++) {
+        struct sink *snk = op_sink_get(j->sinks[i]->op);
+        op_sink_set_two_phase(j->sinks[i]->op, true);
+        if (snk->ops->recover && snk->ops->prepare)
+            rc = snk->ops->recover(snk, 0, NULL, 0, err);
+    }
+    if (rc) {
+        ckpt_manifest_free(m);
+        return rc;
+    }
+    if (m) {
+        rc = restore_job(j, m, err);
+        j->restore_us = now_us() - t0;
+        if (rc) {
+            ckpt_manifest_free(m);
+            return rc;
+        }
+        if (!j->opts.quiet)
+            fprintf(stderr, m->kind == CKPT_FINAL
+                                ? "weir: the previous run of '%s' finished (%s); starting "
+                                  "from the beginning\n"
+                                : "weir: '%s' resumes from %s (restored in %.1f ms)\n",
+                    j->p->name, m->dir, j->restore_us / 1000.0);
+        j->restored = m;
+    }
+    j->ckpt = ckpt_coord_new(j->state_dir, j->p->name, &j->ckpt_cfg, j->n_tasks,
+                             j->parallelism, j->max_parallelism, max_id + 1);
+    return ckpt_coord_start(j->ckpt, err);
+}
+
+/*
+ * Runs every task on its own thread and watches them: a stop request
+ * (SIGINT/SIGTERM, `weir ctl stop`) becomes a savepoint after which the job
+ * stops without draining; when every input has ended, a final checkpoint
+ * commits the sinks' last transactions.  The tasks leave once they have
+ * committed that checkpoint.
+ */
+static int run_supervised(struct job *j, struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    for (int i = 0; i < j->n_tasks; i++)
+        if (pthread_create(&j->tasks[i]->thread, NULL, task_main, j->tasks[i]) == 0) {
+            j->tasks[i]->started = true;
+        } else {
+            j->abort_flag = 1;
+            rc = err_set(err, WEIR_ERR_RUNTIME, "cannot start a worker thread: %s",
+                         strerror(errno));
+            atomic_fetch_add(&j->n_exited, 1);
+        }
+    int64_t target = 0;
+    int kind = 0, final_tries = 0;
+    /* the job's lifetime: each round sleeps 5 ms; it ends when every task has
+     * returned, which the checks below guarantee once a stop or the final
+     * checkpoint settles (or the job aborts) */
+    while (atomic_load(&j->n_exited) < j->n_tasks) {
+        if (!j->abort_flag && !j->stop_now && atomic_load(&j->exit_id) == 0) {
+            if (stop_requested && kind != CKPT_STOP) {
+                kind = CKPT_STOP;
+                target = ckpt_request(j->ckpt, CKPT_STOP, NULL);
+                atomic_store(&j->stop_id, target);
+            } else if (kind == 0 && atomic_load(&j->n_finished) == j->n_tasks) {
+                kind = CKPT_FINAL;
+                target = ckpt_request(j->ckpt, CKPT_FINAL, NULL);
+            }
+            int st = target ? ckpt_status(j->ckpt, target) : 0;
+            if (st > 0) {
+                atomic_store(&j->exit_id, target);
+            } else if (st < 0 && kind == CKPT_FINAL && ++final_tries < 3) {
+                target = ckpt_request(j->ckpt, CKPT_FINAL, NULL);
+            } else if (st < 0) {
+                struct ckpt_stats last;
+                ckpt_get_stats(j->ckpt, &last, NULL, NULL, NULL);
+                rc = err_set(err, WEIR_ERR_IO,
+                             kind == CKPT_STOP
+                                 ? "the stop savepoint failed (%s); the job stopped without "
+                                   "it and resumes from its last checkpoint"
+                                 : "the final checkpoint failed (%s); the last rows are not "
+                                   "committed and the job resumes from its last checkpoint",
+                             last.reason);
+                j->stop_now = 1;
+            }
+        }
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    for (int i = 0; i < j->n_tasks; i++)
+        if (j->tasks[i]->started)
+            pthread_join(j->tasks[i]->thread, NULL);
+    /* after the final checkpoint: what the sinks skipped at their end of
+     * input (success files); the task threads are gone, so this thread may */
+    if (rc == WEIR_OK && kind == CKPT_FINAL && !j->abort_flag)
+        for (int i = 0; i < j->n_sinks && rc == WEIR_OK; i++)
+            rc = op_sink_final_flush(j->sinks[i]->op, err);
+    return rc;
 }
 
 int job_run(struct job *j, struct weir_error *err)
 {
-    int rc = WEIR_OK;
+    int rc = lock_state_dir(j, err);
+    if (rc)
+        return rc;
     clock_gettime(CLOCK_MONOTONIC, &j->t_start);
     for (int i = 0; i < j->n_sinks && rc == WEIR_OK; i++) {
         struct sink *snk = op_sink_get(j->sinks[i]->op);
@@ -1415,15 +2231,25 @@ int job_run(struct job *j, struct weir_error *err)
     for (int i = 0; i < j->n_sources && rc == WEIR_OK; i++)
         if (j->sources[i]->src->ops->open)
             rc = j->sources[i]->src->ops->open(j->sources[i]->src, err);
+    if (rc == WEIR_OK && j->ckpt_cfg.interval_ms > 0)
+        rc = checkpoints_begin(j, err);
     if (rc)
         return rc;
+    struct weir_error cerr = {0};
+    cerr.loc = WEIR_LOC_NONE;
+    j->control = control_start(j->state_dir, job_control, j, &cerr);
+    if (j->control == NULL && !j->opts.quiet)
+        fprintf(stderr, "weir: no control socket: %s\n", cerr.message ? cerr.message : "?");
+    err_clear(&cerr);
 
     j->tty = isatty(STDERR_FILENO);
     bool show = j->opts.progress > 0 || (j->opts.progress < 0 && j->tty);
     if (show && pthread_create(&j->progress_thread, NULL, progress_main, j) == 0)
         j->progress_running = true;
 
-    if (j->n_tasks == 1) {
+    if (j->ckpt) {
+        rc = run_supervised(j, err);
+    } else if (j->n_tasks == 1) {
         task_main(j->tasks[0]);
     } else {
         for (int i = 0; i < j->n_tasks; i++)
@@ -1451,7 +2277,11 @@ int job_run(struct job *j, struct weir_error *err)
             rc = j->tasks[i]->rc;
             err_set(err, rc, "%s", j->tasks[i]->err.message ? j->tasks[i]->err.message : "");
         }
-    bool stopped = stop_requested != 0;
+    bool stopped = stop_requested != 0 || j->stop_now;
+    control_stop(j->control);
+    j->control = NULL;
+    if (j->ckpt)
+        ckpt_coord_stop(j->ckpt);
     if (j->progress_running) {
         pthread_mutex_lock(&j->progress_mu);
         j->finished = true;
@@ -1487,7 +2317,13 @@ void job_free(struct job *j)
     }
     for (int i = 0; i < j->n_ops; i++)
         op_free(j->ops[i]);
+    control_stop(j->control);
+    ckpt_coord_free(j->ckpt);
+    ckpt_manifest_free(j->restored);
+    if (j->lock_fd > 0)
+        close(j->lock_fd);
     for (int i = 0; i < j->n_tasks; i++) {
+        mem_free(j->tasks[i]->blocked);
         mem_free(j->tasks[i]->sources);
         mem_free(j->tasks[i]->ops);
         err_clear(&j->tasks[i]->err);

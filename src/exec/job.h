@@ -28,6 +28,10 @@ struct job_opts {
     const char *metrics_json;   /* write final metrics here (NULL = no) */
     int parallelism;            /* instances; 0 = parallelism.default or the
                                    number of cores */
+    const char *from_path;      /* resume from this checkpoint or savepoint
+                                   (NULL: the newest one in the state dir) */
+    bool allow_non_restored;    /* state of operators the job no longer has
+                                   is dropped instead of refused */
 };
 
 struct job;

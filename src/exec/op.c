@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#include "state/snapshot.h"
+
 int op_emit(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err)
 {
     int n = batch_live(b);
@@ -187,6 +189,11 @@ struct op *op_calc_new(int id, struct expr *filter, struct expr **exprs, int n_e
 struct op_sink {
     struct op op;
     struct sink *snk;
+    bool two_phase;         /* checkpointing on and the sink can pre-commit */
+    bool ended;             /* its inputs ended; the final flush is pending */
+    int64_t prepared_id;    /* last checkpoint pre-committed (0: none) */
+    int64_t first_pending;  /* oldest pre-committed, not committed (0: none) */
+    struct strbuf state;    /* what prepare said about it */
 };
 
 static int sink_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
@@ -211,6 +218,12 @@ static int sink_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *e
 {
     (void)ctx;
     struct op_sink *s = (struct op_sink *)op;
+    if (s->two_phase) {
+        /* the final checkpoint commits what is left; flushing now would
+         * publish rows no checkpoint covers yet */
+        s->ended = true;
+        return WEIR_OK;
+    }
     return s->snk->ops->flush(s->snk, err);
 }
 
@@ -219,11 +232,89 @@ static void sink_free(struct op *op)
     struct op_sink *s = (struct op_sink *)op;
     if (s->snk)
         s->snk->ops->close(s->snk);
+    sb_free(&s->state);
     mem_free(s);
 }
 
+/* Two-phase commit, step one: the rows so far become transaction `id`. */
+static int sink_barrier(struct op *op, int64_t id, struct weir_error *err)
+{
+    struct op_sink *s = (struct op_sink *)op;
+    if (!s->two_phase)
+        return WEIR_OK;
+    sb_clear(&s->state);
+    int rc = s->snk->ops->prepare(s->snk, id, &s->state, err);
+    if (rc == WEIR_OK) {
+        s->prepared_id = id;
+        if (s->first_pending == 0)
+            s->first_pending = id;
+    }
+    return rc;
+}
+
+/* Record: u32 subtask, i64 checkpoint id, bytes prepare's state.  Kept as
+ * operator state: after rescaling, the new subtask s mod P finishes it. */
+static int sink_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    (void)err;
+    struct op_sink *s = (struct op_sink *)op;
+    if (!s->two_phase || s->prepared_id == 0)
+        return WEIR_OK;
+    snap_begin(w, SNAP_OPERATOR);
+    snap_put_u32(&w->buf, (uint32_t)s->snk->table->subtask);
+    snap_put_i64(&w->buf, s->prepared_id);
+    snap_put_bytes(&w->buf, s->state.buf, s->state.len);
+    snap_end(w);
+    return WEIR_OK;
+}
+
+static int sink_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    (void)kg;
+    struct op_sink *s = (struct op_sink *)op;
+    uint32_t from = snap_get_u32(rd);
+    int64_t id = snap_get_i64(rd);
+    size_t n;
+    const char *state = snap_get_bytes(rd, &n);
+    if (rd->bad)
+        return err_set(err, WEIR_ERR_CORRUPT, "%s: unreadable sink state in the checkpoint",
+                       op->label);
+    const struct table_ctx *t = s->snk->table;
+    if ((int)(from % (uint32_t)t->parallelism) != t->subtask || s->snk->ops->recover == NULL)
+        return WEIR_OK;
+    return s->snk->ops->recover(s->snk, id, state, n, err);
+}
+
+/* Checkpoint id is complete: commit its transaction and any earlier one.  A
+ * later transaction (prepared while this checkpoint was being written) waits
+ * for its own checkpoint. */
+static int sink_complete(struct op *op, int64_t id, struct weir_error *err)
+{
+    struct op_sink *s = (struct op_sink *)op;
+    if (!s->two_phase || s->first_pending == 0 || s->first_pending > id)
+        return WEIR_OK;
+    s->first_pending = s->prepared_id > id ? s->prepared_id : 0;
+    return s->snk->ops->commit(s->snk, id, err);
+}
+
 static const struct op_ops sink_ops = {"Sink", sink_push, sink_watermark, NULL, sink_finish,
-                                       sink_free};
+                                       sink_free, sink_barrier, sink_snapshot, sink_restore,
+                                       sink_complete};
+
+void op_sink_set_two_phase(struct op *op, bool on)
+{
+    struct op_sink *s = (struct op_sink *)op;
+    s->two_phase = on && s->snk->ops->prepare && s->snk->ops->commit;
+}
+
+int op_sink_final_flush(struct op *op, struct weir_error *err)
+{
+    struct op_sink *s = (struct op_sink *)op;
+    if (!s->ended)
+        return WEIR_OK;
+    s->ended = false;
+    return s->snk->ops->flush(s->snk, err);
+}
 
 struct op *op_sink_new(int id, struct sink *snk, const char *name)
 {

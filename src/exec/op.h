@@ -25,6 +25,8 @@
 
 struct op;
 struct deadletter;
+struct snap_writer;
+struct snap_rd;
 
 /* Watermarks are event-time microseconds.  WM_NONE: nothing seen yet;
  * WM_IDLE: the input is idle and must not hold back the minimum;
@@ -47,6 +49,24 @@ struct op_ops {
     /* Called once when every input has ended; must forward to downstream. */
     int (*finish)(struct op *op, struct eval_ctx *ctx, struct weir_error *err);
     void (*free)(struct op *op);
+    /* ---- checkpoints (exec/checkpoint.h); each may be NULL ----
+     * barrier: checkpoint `id`'s barrier has reached the op's task and the
+     * task's inputs are aligned (no row of the checkpoint is still to come, no
+     * row after it has arrived).  The task calls it on each of its operators
+     * in turn, then snapshots them: an exchange sends what it buffers and the
+     * barrier; a sink pre-commits. */
+    int (*barrier)(struct op *op, int64_t id, struct weir_error *err);
+    /* Writes the op's state into w: a record per key (snap_begin with the
+     * key's group) and SNAP_OPERATOR records for state that is not keyed.
+     * Runs on the op's own thread while its input waits, so it only copies;
+     * the writing to disk happens elsewhere.  NULL: the op has no state. */
+    int (*snapshot)(struct op *op, struct snap_writer *w, struct weir_error *err);
+    /* Before the job runs: one record written by snapshot (by any old
+     * instance) whose key group this instance owns now; SNAP_OPERATOR records
+     * reach every instance.  Timers and indexes are rebuilt here too. */
+    int (*restore)(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err);
+    /* Checkpoint `id` is complete (its manifest is durable): sinks commit. */
+    int (*complete)(struct op *op, int64_t id, struct weir_error *err);
 };
 
 struct op_edge {
@@ -65,6 +85,9 @@ struct op {
     int64_t *in_wm;                         /* per input: last watermark (or WM_IDLE) */
     int64_t wm;                             /* combined watermark forwarded so far */
     struct deadletter *dlq;                 /* for late rows (window operators) */
+    int instance;                           /* which of the P instances */
+    uint64_t uid;                           /* stable identity across runs and
+                                               query edits (checkpoint.c) */
     _Atomic int64_t rows_in;
     _Atomic int64_t rows_out;
     _Atomic int64_t late;                   /* rows dropped as late (dead-lettered) */
@@ -94,5 +117,10 @@ struct op *op_calc_new(int id, struct expr *filter, struct expr **exprs, int n_e
 /* A sink operator writing through a connector sink (takes ownership). */
 struct op *op_sink_new(int id, struct sink *snk, const char *name);
 struct sink *op_sink_get(struct op *op);
+/* With checkpointing the sink commits at checkpoints (when the connector can
+ * pre-commit), and its end of input waits for the final checkpoint. */
+void op_sink_set_two_phase(struct op *op, bool on);
+/* After the final checkpoint: the end-of-input flush the sink skipped. */
+int op_sink_final_flush(struct op *op, struct weir_error *err);
 
 #endif

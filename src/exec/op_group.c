@@ -14,9 +14,17 @@
  * and FILTERs are still evaluated a batch at a time.
  *
  * State: one state-table entry per group: the number of rows in the group
- * (adds minus retractions, NULLs included) then the accumulators.
+ * (adds minus retractions, NULLs included) then the accumulators.  Nothing
+ * else is needed to emit -U/+U correctly: the previous result is recomputed
+ * from the accumulators before each change.
+ *
+ * Checkpoints: one record per group, tagged with the key group the exchange
+ * routes the group's rows to — [header, key bytes, i64 row count,
+ * accumulators].  There is no operator-wide state.  This file also holds the
+ * record helpers the window operators share (op_group.h).
  */
 #include "exec/op_group.h"
+#include "exec/opstate.h"
 #include "state/table.h"
 
 #include <string.h>
@@ -35,7 +43,11 @@ struct op_group {
     const struct vec **key_vecs;
     struct vec **arg_vecs;          /* per aggregate: its argument vectors */
     const struct vec **filters;     /* per aggregate: FILTER result or NULL */
+    int max_par;                    /* key groups of the job's exchanges */
+    uint32_t fingerprint;           /* of keys and aggregates, in every record */
 };
+
+enum { GROUP_REC_KEY = 1 };
 
 #define COUNT(slot) (*(int64_t *)(slot))
 
@@ -194,8 +206,77 @@ static void group_free(struct op *op)
     mem_free(o);
 }
 
-static const struct op_ops group_ops = {"GroupAggregate", group_push, NULL, NULL, group_finish,
-                                        group_free};
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+static int group_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    struct op_group *o = (struct op_group *)op;
+    int rc = opagg_check_snapshot(op, o->aggs, o->n_aggs, err);
+    if (rc)
+        return rc;
+    struct state_iter it;
+    state_iter_init(&it, o->state);
+    while (state_iter_next(&it)) {
+        snap_begin(w, opagg_key_group(it.key, it.key_len, o->max_par));
+        opstate_put_header(&w->buf, GROUP_REC_KEY, o->fingerprint);
+        snap_put_bytes(&w->buf, it.key, it.key_len);
+        snap_put_i64(&w->buf, COUNT(it.value));
+        opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, it.value);
+        snap_end(w);
+    }
+    return WEIR_OK;
+}
+
+static int group_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    struct op_group *o = (struct op_group *)op;
+    uint8_t type;
+    int rc = opstate_get_header(op, rd, o->fingerprint, &type, err);
+    if (rc)
+        return rc;
+    if (type != GROUP_REC_KEY || kg == SNAP_OPERATOR)
+        return opstate_corrupt(op, "a record of the wrong kind", err);
+    size_t len;
+    const char *key = snap_get_bytes(rd, &len);
+    int64_t count = snap_get_i64(rd);
+    if (rd->bad || count <= 0)
+        return opstate_corrupt(op, "bad group header", err);
+    if (opagg_key_group(key, len, o->max_par) != kg)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "checkpointed state of %s: a group is tagged with key group %d but "
+                       "belongs to another one under pipeline.max-parallelism %d (it cannot "
+                       "change between a checkpoint and its restore)",
+                       op->label, kg, o->max_par);
+    uint64_t h = state_hash(key, len);
+    if (state_table_get(o->state, key, len, h) != NULL)
+        return opstate_corrupt(op, "a group is restored twice", err);
+    unsigned char *slot = state_table_upsert(o->state, key, len, h, NULL);
+    if (!opagg_get_accs(rd, o->aggs, o->n_aggs, o->acc_off, slot) || rd->pos != rd->len) {
+        if (!rd->bad)
+            slot_destroy(o, slot);   /* the accumulators decoded, trailing bytes did not */
+        state_table_delete(o->state, key, len, h);
+        return opstate_corrupt(op, "bad accumulators", err);
+    }
+    COUNT(slot) = count;
+    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    return WEIR_OK;
+}
+
+static const struct op_ops group_ops = {
+    .kind = "GroupAggregate",
+    .push = group_push,
+    .finish = group_finish,
+    .free = group_free,
+    .snapshot = group_snapshot,
+    .restore = group_restore,
+};
+
+void op_group_set_max_parallelism(struct op *op, int max_parallelism)
+{
+    struct op_group *o = (struct op_group *)op;
+    o->max_par = max_parallelism > 0 ? max_parallelism : 128;
+}
 
 struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg_call *aggs,
                         int n_aggs, int n_out, const struct sql_type *const *out_types,
@@ -222,5 +303,86 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
     o->filters = mem_calloc((size_t)n_aggs + 1, sizeof(*o->filters));
     for (int a = 0; a < n_aggs; a++)
         o->arg_vecs[a] = mem_calloc((size_t)aggs[a].n_args + 1, sizeof(struct vec));
+    o->max_par = 128;
+    struct strbuf fp = {0};
+    sb_adds(&fp, "GroupAggregate");
+    snap_put_u32(&fp, (uint32_t)n_keys);
+    for (int k = 0; k < n_keys; k++)
+        opstate_fingerprint_type(&fp, keys[k]->type);
+    opagg_fingerprint_aggs(&fp, aggs, n_aggs);
+    o->fingerprint = opstate_fingerprint_done(&fp);
+    sb_free(&fp);
     return &o->op;
+}
+
+/* ---- checkpoint records (shared with op_window.c) ----------------------------------------- */
+
+void opagg_fingerprint_aggs(struct strbuf *fp, const struct agg_call *aggs, int n_aggs)
+{
+    snap_put_u32(fp, (uint32_t)n_aggs);
+    for (int a = 0; a < n_aggs; a++) {
+        const struct agg_call *ac = &aggs[a];
+        snap_put_str(fp, ac->def ? ac->def->name : ac->name);
+        snap_put_u8(fp, (uint8_t)(ac->distinct | (ac->filter != NULL) << 1));
+        snap_put_u32(fp, (uint32_t)ac->n_args);
+        for (int x = 0; x < ac->n_args; x++)
+            opstate_fingerprint_type(fp, ac->args[x]->type);
+        opstate_fingerprint_type(fp, ac->type);
+    }
+}
+
+int opagg_check_snapshot(const struct op *op, const struct agg_call *aggs, int n_aggs,
+                         struct weir_error *err)
+{
+    for (int a = 0; a < n_aggs; a++)
+        if (aggs[a].ops->snapshot == NULL || aggs[a].ops->restore == NULL)
+            return err_set(err, WEIR_ERR_UNSUPPORTED, "%s: %s cannot be checkpointed",
+                           op->label, aggs[a].name ? aggs[a].name : aggs[a].def->name);
+    return WEIR_OK;
+}
+
+void opagg_put_accs(struct strbuf *out, const struct agg_call *aggs, int n_aggs,
+                    const size_t *acc_off, const unsigned char *slot)
+{
+    for (int a = 0; a < n_aggs; a++) {
+        /* a u32 length first, patched once the aggregate has written */
+        size_t at = out->len;
+        snap_put_u32(out, 0);
+        aggs[a].ops->snapshot(slot + acc_off[a], out, aggs[a].state);
+        uint32_t n = (uint32_t)(out->len - at - 4);
+        memcpy(out->buf + at, &n, 4);
+    }
+}
+
+bool opagg_get_accs(struct snap_rd *rd, const struct agg_call *aggs, int n_aggs,
+                    const size_t *acc_off, unsigned char *slot)
+{
+    int a = 0;
+    for (; a < n_aggs; a++) {
+        size_t n;
+        const char *p = snap_get_bytes(rd, &n);
+        if (rd->bad)
+            break;
+        int used = aggs[a].ops->restore(slot + acc_off[a], p, n, aggs[a].state);
+        if (used < 0)
+            break;
+        if ((size_t)used != n) {
+            /* decoded, but not from exactly its own bytes */
+            if (aggs[a].ops->destroy)
+                aggs[a].ops->destroy(slot + acc_off[a], aggs[a].state);
+            break;
+        }
+    }
+    if (a == n_aggs)
+        return true;
+    rd->bad = true;
+    for (int k = 0; k < a; k++)
+        if (aggs[k].ops->destroy)
+            aggs[k].ops->destroy(slot + acc_off[k], aggs[k].state);
+    return false;
+}
+
+int opagg_key_group(const void *key, size_t len, int max_parallelism)
+{
+    return state_key_group(state_hash(len ? key : "", len), max_parallelism);
 }

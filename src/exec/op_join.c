@@ -30,12 +30,23 @@
  * that never matched is emitted NULL-padded then — once, so the output stays
  * insert-only.  The output watermark is held back by max(-lower, upper, 0),
  * since a row emitted at expiry is that much older than the watermark.
+ *
+ * Checkpoints: each key of each side is one record in the key's group (the
+ * rows with their counts, match counts and expiries), so a restore with
+ * another parallelism hands every key to the instance that receives its rows
+ * now; interval joins add one operator record with their watermark.  Timers
+ * are not saved: restore queues one per key at its earliest expiry, which is
+ * all a live key ever needs (older heap entries would only be stale ones).
  */
 #include "exec/op_join.h"
+#include "exec/opstate.h"
+#include "state/snapshot.h"
 #include "state/table.h"
 #include "state/timers.h"
 
 #include <string.h>
+
+#define NULL_KEY_MARK '\xff'       /* see finalize_row */
 
 struct jrow {
     char *bytes;                   /* the encoded row (all the side's columns) */
@@ -58,6 +69,8 @@ struct side {
     int n_cols;
     bool outer;                    /* unmatched rows are kept, NULL-padded */
     const struct vec **key_vecs;
+    const struct sql_type **types; /* the side's columns, to check restored rows */
+    const struct sql_type **key_types;
     bool insert_only;              /* the input never retracts: rows are not
                                       looked up again, so duplicates are not
                                       merged (a linear search per row made
@@ -82,6 +95,7 @@ struct op_join {
     int n_pairs;
     struct batch *out;
     struct strbuf key, row;
+    struct strbuf row_key;         /* a NULL key, before its marker */
     struct vec **dec;              /* decode targets (column pointers) */
     /* the rows of the batch being processed */
     int *rows;                     /* batch row */
@@ -91,6 +105,9 @@ struct op_join {
     bool interval;                 /* see the top of the file */
     int64_t lower, upper, delay;
     int64_t wm;                    /* the last input watermark (interval joins) */
+    int max_parallelism;           /* key groups of the state tables */
+    uint32_t fingerprint;          /* of the shape, in checkpoint records */
+    bool fp_done;
 };
 
 /* ---- output -------------------------------------------------------------------- */
@@ -280,12 +297,15 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
     bool has_key = encode_key(o, s, i);
     encode_row(o, b, i);
     if (!has_key) {
-        /* NULL keys can never match: keep the row under an impossible key so
-         * an outer side could still be retracted; inner sides skip it */
+        /* NULL keys can never match: an outer side keeps the row (so it can
+         * be retracted) under its key behind a marker byte that no encoded
+         * key starts with, out of reach of probes; inner sides skip it */
         if (!o->side[s].outer)
             return rc;
+        state_key_encode(&o->row_key, o->side[s].key_vecs, o->n_keys, i);
         sb_clear(&o->key);
-        sb_addc(&o->key, '\xff');   /* encoded keys never start with 0xff */
+        sb_addc(&o->key, NULL_KEY_MARK);
+        sb_add(&o->key, o->row_key.buf, o->row_key.len);
     }
     if (acc)
         state_add(o, s, o->matched[k], 0);
@@ -506,6 +526,8 @@ static void side_free(struct side *sd)
     state_table_free(sd->state);
     timers_free(&sd->timers);
     mem_free(sd->key_vecs);
+    mem_free(sd->types);
+    mem_free(sd->key_types);
 }
 
 static void join_free(struct op *op)
@@ -526,11 +548,206 @@ static void join_free(struct op *op)
     mem_free(o->matched);
     sb_free(&o->key);
     sb_free(&o->row);
+    sb_free(&o->row_key);
     mem_free(o);
 }
 
-static const struct op_ops join_ops = {"Join", join_push, join_watermark, NULL, join_finish,
-                                       join_free};
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+/*
+ * Records (snapshot.h codec), each starting with the header of
+ * opstate_put_header:
+ *   key group of the key:  REC_ROWS: u8 side, bytes key, u32 n,
+ *                          n × (bytes row, u32 count, u32 matches, i64 expire)
+ *   SNAP_OPERATOR:         REC_WATERMARK: i64 watermark (interval joins)
+ * Keys and rows are in state_key_encode's format, which is self-contained
+ * (strings inline), so they are kept as they are and checked against the
+ * column types on restore.  The NULL-key rows of an outer side are tagged
+ * with the key group of their key without the marker: the exchange's.
+ */
+enum { REC_ROWS = 1, REC_WATERMARK = 2 };
+#define ROW_REC_MIN 20             /* bytes of a stored row's record with no data */
+
+/* The shape the state depends on: a checkpoint of another join (an edited
+ * query keeping the operator's uid) is refused rather than misread.  Set up
+ * by the op_join_* calls after op_join_new, so computed on first use. */
+static uint32_t join_fingerprint(struct op_join *o)
+{
+    if (o->fp_done)
+        return o->fingerprint;
+    struct strbuf fp = {0};
+    snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1));
+    snap_put_i64(&fp, o->interval ? o->lower : 0);
+    snap_put_i64(&fp, o->interval ? o->upper : 0);
+    snap_put_u32(&fp, (uint32_t)o->n_keys);
+    for (int s = 0; s < 2; s++) {
+        const struct side *sd = &o->side[s];
+        snap_put_u8(&fp, (uint8_t)(sd->outer | sd->insert_only << 1));
+        for (int k = 0; k < o->n_keys; k++)
+            opstate_fingerprint_type(&fp, sd->key_types[k]);
+        snap_put_u32(&fp, (uint32_t)sd->n_cols);
+        for (int c = 0; c < sd->n_cols; c++)
+            opstate_fingerprint_type(&fp, sd->types[c]);
+    }
+    o->fingerprint = opstate_fingerprint_done(&fp);
+    o->fp_done = true;
+    sb_free(&fp);
+    return o->fingerprint;
+}
+
+static int join_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    (void)err;
+    struct op_join *o = (struct op_join *)op;
+    uint32_t fp = join_fingerprint(o);
+    for (int s = 0; s < 2; s++) {
+        struct state_iter it;
+        state_iter_init(&it, o->side[s].state);
+        while (state_iter_next(&it)) {
+            const struct jlist *l = it.value;
+            if (l->n == 0)
+                continue;   /* holds nothing (and restore refuses empty lists) */
+            /* NULL-key rows go where the exchange sends their key (without
+             * the marker), so that a restored instance can retract them */
+            const char *k = it.key;
+            bool marked = it.key_len > 0 && k[0] == NULL_KEY_MARK;
+            snap_begin(w, marked ? state_key_group(state_hash(k + 1, it.key_len - 1),
+                                                   o->max_parallelism)
+                                 : it.key_group);
+            opstate_put_header(&w->buf, REC_ROWS, fp);
+            snap_put_u8(&w->buf, (uint8_t)s);
+            snap_put_bytes(&w->buf, it.key, it.key_len);
+            snap_put_u32(&w->buf, (uint32_t)l->n);
+            for (int i = 0; i < l->n; i++) {
+                const struct jrow *jr = &l->rows[i];
+                snap_put_bytes(&w->buf, jr->bytes, jr->len);
+                snap_put_u32(&w->buf, (uint32_t)jr->count);
+                snap_put_u32(&w->buf, (uint32_t)jr->matches);
+                snap_put_i64(&w->buf, jr->expire);
+            }
+            snap_end(w);
+        }
+    }
+    if (o->interval) {
+        /* rows that arrive already expired are not stored: the restored
+         * instance must judge them against the same watermark */
+        snap_begin(w, SNAP_OPERATOR);
+        opstate_put_header(&w->buf, REC_WATERMARK, fp);
+        snap_put_i64(&w->buf, o->wm);
+        snap_end(w);
+    }
+    return WEIR_OK;
+}
+
+/* The rows of one REC_ROWS record, decoded into fresh jrows (*out, n of
+ * them); on failure nothing is left allocated. */
+static int decode_rows(struct op_join *o, int s, struct snap_rd *rd, uint32_t n,
+                       struct jrow **out, struct weir_error *err)
+{
+    struct jrow *rows = mem_calloc(n, sizeof(*rows));
+    const char *what = NULL;
+    uint32_t got = 0;
+    for (; got < n && what == NULL; got++) {
+        size_t len;
+        const char *bytes = snap_get_bytes(rd, &len);
+        int32_t count = (int32_t)snap_get_u32(rd);
+        int32_t matches = (int32_t)snap_get_u32(rd);
+        int64_t expire = snap_get_i64(rd);
+        if (rd->bad)
+            what = "truncated row";
+        else if (count < 1)
+            what = "row count below 1";
+        else if (!opstate_row_check(bytes, len, o->side[s].types, o->side[s].n_cols))
+            what = "row does not match the input's column types";
+        else
+            rows[got] = (struct jrow){mem_strndup(bytes, len), (uint32_t)len, count, matches,
+                                      expire};
+    }
+    if (what == NULL && rd->pos != rd->len)
+        what = "bytes after the rows";
+    if (what) {
+        for (uint32_t i = 0; i < got; i++)
+            mem_free(rows[i].bytes);
+        mem_free(rows);
+        return opstate_corrupt(&o->op, what, err);
+    }
+    *out = rows;
+    return WEIR_OK;
+}
+
+static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    struct op_join *o = (struct op_join *)op;
+    uint8_t type;
+    int rc = opstate_get_header(op, rd, join_fingerprint(o), &type, err);
+    if (rc)
+        return rc;
+    if (type == REC_WATERMARK) {
+        int64_t wm = snap_get_i64(rd);
+        if (rd->bad || rd->pos != rd->len || kg != SNAP_OPERATOR || !o->interval)
+            return opstate_corrupt(op, "bad watermark record", err);
+        /* every old instance's watermark arrives here; each was reached by
+         * the inputs before the checkpoint, so the latest one holds for all */
+        if (wm > o->wm)
+            o->wm = wm;
+        return WEIR_OK;
+    }
+    uint8_t s = snap_get_u8(rd);
+    size_t klen;
+    const char *key = snap_get_bytes(rd, &klen);
+    uint32_t n = snap_get_u32(rd);
+    if (rd->bad || type != REC_ROWS || kg == SNAP_OPERATOR || s > 1)
+        return opstate_corrupt(op, "bad record header", err);
+    if (n == 0 || n > (rd->len - rd->pos) / ROW_REC_MIN)
+        return opstate_corrupt(op, "bad row count", err);
+    struct side *sd = &o->side[s];
+    /* the marker under which an outer side keeps its NULL-key rows */
+    size_t mark = klen > 0 && key[0] == NULL_KEY_MARK && sd->outer && !o->interval ? 1 : 0;
+    if (!opstate_row_check(key + mark, klen - mark, sd->key_types, o->n_keys))
+        return opstate_corrupt(op, "key does not match the join key's types", err);
+    if ((rc = opstate_check_key_group(op, key + mark, klen - mark, kg, o->max_parallelism, err)))
+        return rc;
+    struct jrow *rows = NULL;
+    if ((rc = decode_rows(o, s, rd, n, &rows, err)))
+        return rc;
+    uint64_t h = state_hash(key, klen);
+    bool inserted;
+    struct jlist *l = state_table_upsert(sd->state, key, klen, h, &inserted);
+    int64_t first = INT64_MAX;
+    /* a record's rows are distinct and each key has one record; should a
+     * key come twice, equal rows merge as they would have in one instance */
+    bool merge = !inserted && !sd->insert_only;
+    MEM_GROW(l->rows, l->cap, l->n + (int)n);
+    for (uint32_t i = 0; i < n; i++) {
+        struct jrow *same = merge ? find_row(l, rows[i].bytes, rows[i].len) : NULL;
+        if (same) {
+            same->count += rows[i].count;
+            mem_free(rows[i].bytes);
+            continue;
+        }
+        l->rows[l->n++] = rows[i];
+        if (rows[i].expire < first)
+            first = rows[i].expire;
+    }
+    mem_free(rows);
+    if (o->interval && (!l->queued || first < l->queued_at)) {
+        timers_push(&sd->timers, first, h, key, klen);
+        l->queued = true;
+        l->queued_at = first;
+    }
+    update_state_metrics(o);
+    return WEIR_OK;
+}
+
+static const struct op_ops join_ops = {
+    .kind = "Join",
+    .push = join_push,
+    .watermark = join_watermark,
+    .finish = join_finish,
+    .free = join_free,
+    .snapshot = join_snapshot,
+    .restore = join_restore,
+};
 
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
@@ -540,13 +757,23 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     op_init(&o->op, &join_ops, id, label);
     o->n_keys = n_keys;
     o->residual = residual;
-    o->side[0] = (struct side){state_table_new(sizeof(struct jlist), 128), lkeys, n_left,
-                               kind == JOIN_LEFT || kind == JOIN_FULL, NULL, false, 0, {0}};
-    o->side[1] = (struct side){state_table_new(sizeof(struct jlist), 128), rkeys, n_right,
-                               kind == JOIN_RIGHT || kind == JOIN_FULL, NULL, false, 0, {0}};
+    o->max_parallelism = 128;
+    o->side[0] = (struct side){.keys = lkeys, .n_cols = n_left,
+                               .outer = kind == JOIN_LEFT || kind == JOIN_FULL};
+    o->side[1] = (struct side){.keys = rkeys, .n_cols = n_right,
+                               .outer = kind == JOIN_RIGHT || kind == JOIN_FULL};
     o->wm = WM_NONE;
-    for (int s = 0; s < 2; s++)
-        o->side[s].key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
+    for (int s = 0; s < 2; s++) {
+        struct side *sd = &o->side[s];
+        sd->state = state_table_new(sizeof(struct jlist), o->max_parallelism);
+        sd->key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
+        sd->key_types = mem_calloc((size_t)n_keys + 1, sizeof(*sd->key_types));
+        for (int k = 0; k < n_keys; k++)
+            sd->key_types[k] = sd->keys[k]->type;
+        sd->types = mem_calloc((size_t)sd->n_cols + 1, sizeof(*sd->types));
+        for (int c = 0; c < sd->n_cols; c++)
+            sd->types[c] = in_types[(s == 0 ? 0 : n_left) + c];
+    }
     o->semi = kind == JOIN_SEMI;
     o->chunk = batch_new(n_left + n_right, in_types);
     o->out = batch_new(o->semi ? n_left : n_left + n_right, in_types);
@@ -558,6 +785,17 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     return &o->op;
 }
 
+void op_join_set_max_parallelism(struct op *op, int max_parallelism)
+{
+    struct op_join *o = (struct op_join *)op;
+    o->max_parallelism = max_parallelism > 0 ? max_parallelism : 128;
+    for (int s = 0; s < 2; s++) {
+        /* still empty: the job has not run nor been restored */
+        state_table_free(o->side[s].state);
+        o->side[s].state = state_table_new(sizeof(struct jlist), o->max_parallelism);
+    }
+}
+
 void op_join_left_ports(struct op *op, int n)
 {
     ((struct op_join *)op)->n_left_ports = n;
@@ -567,6 +805,7 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
 {
     struct op_join *o = (struct op_join *)op;
     o->interval = true;
+    o->fp_done = false;
     o->side[0].time_col = left_time;
     o->side[1].time_col = right_time;
     o->lower = lower;
@@ -581,4 +820,5 @@ void op_join_insert_only(struct op *op, bool left, bool right)
     struct op_join *o = (struct op_join *)op;
     o->side[0].insert_only = left;
     o->side[1].insert_only = right;
+    o->fp_done = false;
 }

@@ -6,6 +6,7 @@
 
 #include "exec/op.h"
 #include "sql/plan.h"
+#include "state/snapshot.h"
 
 /* Output [left columns, right columns] as a changelog.  Keys, residual and
  * out_types are borrowed from the plan; label is taken. */
@@ -14,11 +15,15 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
                        const struct sql_type *const *in_types, char *label);
 /* Input ports below n carry the left side (connect the left inputs first). */
 void op_join_left_ports(struct op *op, int n);
-/* Makes it an interval join: rows join only while left time - right time can
- * lie in [lower, upper] µs (the columns are indexes within each side). */
 /* Declares which inputs never retract (their rows are stored without merging
  * duplicates). */
 void op_join_insert_only(struct op *op, bool left, bool right);
+/* Makes it an interval join: rows join only while left time - right time can
+ * lie in [lower, upper] µs (the columns are indexes within each side). */
 void op_join_interval(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper);
+/* The job's pipeline.max-parallelism (default 128): the key groups that
+ * checkpoint records are tagged with must be the exchange's.  Set it before
+ * the first push or restore. */
+void op_join_set_max_parallelism(struct op *op, int max_parallelism);
 
 #endif

@@ -10,6 +10,10 @@
  * gives +I(left, NULLs).  Later changes of the dimension never retract what
  * was emitted, so the output is insert-only like its input.  The residual
  * part of ON is evaluated a chunk of candidate rows at a time.
+ *
+ * It has no checkpointed state: the lookup table is a cache of the dimension,
+ * which a restored job reads again when it is built, and no row depends on an
+ * earlier one (nothing emitted is ever retracted).
  */
 #include "exec/op_lookup.h"
 #include "state/table.h"

@@ -17,8 +17,17 @@
  * time keep-last always replaces and keep-first never does.
  *
  * NULLs sort first in ascending order and last in descending order.
+ *
+ * Checkpoints: each partition is one record in its key's group, holding its
+ * rows in order with their ORDER BY values (the values cannot be recomputed
+ * at restore: that needs the expressions' evaluation context), so a restore
+ * with another parallelism hands every partition to the instance that
+ * receives its rows now.  Nothing else is kept between rows.
  */
+#include "exec/op_join.h"
+#include "exec/opstate.h"
 #include "exec/op_rank.h"
+#include "state/snapshot.h"
 #include "state/table.h"
 
 #include <string.h>
@@ -46,6 +55,10 @@ struct op_rank {
     bool dedup;
     bool proctime;                  /* dedup on processing time */
     int n_in;                       /* input columns */
+    const struct sql_type **part_types;   /* to check restored keys and rows */
+    const struct sql_type *const *in_types;
+    int max_parallelism;            /* key groups of the state table */
+    uint32_t fingerprint;           /* of the shape, in checkpoint records */
     struct state_table *state;      /* partition key -> struct tlist */
     struct batch *out;              /* [input columns, rank] */
     struct strbuf key, row;
@@ -280,6 +293,7 @@ static void rank_free(struct op *op)
     for (int k = 0; k < o->n_order; k++)
         expr_free_scratch(o->order[k]);
     mem_free(o->part_vecs);
+    mem_free(o->part_types);
     mem_free(o->ord_vecs);
     mem_free(o->dec);
     mem_free(o->tmp_ord);
@@ -289,7 +303,179 @@ static void rank_free(struct op *op)
     mem_free(o);
 }
 
-static const struct op_ops rank_ops = {"Rank", rank_push, NULL, NULL, rank_finish, rank_free};
+/* ---- checkpoints ------------------------------------------------------------------ */
+
+/*
+ * Record (snapshot.h codec), in the partition key's group, after the header
+ * of opstate_put_header (op_join.h):
+ *   REC_PARTITION: bytes key, u32 n, n × (bytes row, per ORDER BY item: u8
+ *   is_null, then unless NULL its value: u8 / i64 / f64 / i128 / bytes by lane)
+ * in the list's order.  Keys and rows are in state_key_encode's format
+ * (self-contained) and are checked against the column types on restore.
+ */
+enum { REC_PARTITION = 1 };
+
+static void put_value(struct strbuf *sb, const struct sql_type *t, const struct value *v)
+{
+    snap_put_u8(sb, v->is_null);
+    if (v->is_null)
+        return;
+    switch (type_lane(t)) {
+    case LANE_BOOL: snap_put_u8(sb, v->b); break;
+    case LANE_I64: snap_put_i64(sb, v->i); break;
+    case LANE_F64: snap_put_f64(sb, v->f); break;
+    case LANE_I128: snap_put_i128(sb, v->d); break;
+    case LANE_STR: snap_put_bytes(sb, v->s.ptr, v->s.len); break;
+    default: break;   /* read_value keeps other lanes as NULL */
+    }
+}
+
+/* A value written by put_value, strings borrowed from the record. */
+static void get_value(struct snap_rd *rd, const struct sql_type *t, struct value *v)
+{
+    memset(v, 0, sizeof(*v));
+    uint8_t is_null = snap_get_u8(rd);
+    if (is_null > 1)
+        rd->bad = true;
+    v->is_null = is_null != 0;
+    if (v->is_null)
+        return;
+    size_t n;
+    switch (type_lane(t)) {
+    case LANE_BOOL: v->b = snap_get_u8(rd); break;
+    case LANE_I64: v->i = snap_get_i64(rd); break;
+    case LANE_F64: v->f = snap_get_f64(rd); break;
+    case LANE_I128: v->d = snap_get_i128(rd); break;
+    case LANE_STR:
+        v->s.ptr = snap_get_bytes(rd, &n);
+        v->s.len = (uint32_t)n;
+        break;
+    default: rd->bad = true; break;   /* never written as a value */
+    }
+}
+
+/* The shape the state depends on, so that a checkpoint of another Top-N (an
+ * edited query keeping the operator's uid) is refused rather than misread.
+ * N is left out: restore copes with another N. */
+static uint32_t rank_fingerprint(const struct op_rank *o)
+{
+    struct strbuf fp = {0};
+    snap_put_u8(&fp, (uint8_t)(o->rank_output | o->dedup << 1 | o->proctime << 2));
+    snap_put_u32(&fp, (uint32_t)o->n_part);
+    for (int k = 0; k < o->n_part; k++)
+        opstate_fingerprint_type(&fp, o->part_types[k]);
+    snap_put_u32(&fp, (uint32_t)o->n_order);
+    for (int k = 0; k < o->n_order; k++) {
+        opstate_fingerprint_type(&fp, o->order[k]->type);
+        snap_put_u8(&fp, o->desc[k]);
+    }
+    snap_put_u32(&fp, (uint32_t)o->n_in);
+    for (int c = 0; c < o->n_in; c++)
+        opstate_fingerprint_type(&fp, o->in_types[c]);
+    uint32_t h = opstate_fingerprint_done(&fp);
+    sb_free(&fp);
+    return h;
+}
+
+static int rank_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    (void)err;
+    struct op_rank *o = (struct op_rank *)op;
+    struct state_iter it;
+    state_iter_init(&it, o->state);
+    while (state_iter_next(&it)) {
+        const struct tlist *l = it.value;
+        if (l->n == 0)
+            continue;   /* holds nothing (and restore refuses empty lists) */
+        snap_begin(w, it.key_group);
+        opstate_put_header(&w->buf, REC_PARTITION, o->fingerprint);
+        snap_put_bytes(&w->buf, it.key, it.key_len);
+        snap_put_u32(&w->buf, (uint32_t)l->n);
+        for (int i = 0; i < l->n; i++) {
+            snap_put_bytes(&w->buf, l->e[i].row, l->e[i].len);
+            for (int k = 0; k < o->n_order; k++)
+                put_value(&w->buf, o->order[k]->type, &l->e[i].ord[k]);
+        }
+        snap_end(w);
+    }
+    return WEIR_OK;
+}
+
+static int rank_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    struct op_rank *o = (struct op_rank *)op;
+    uint8_t type;
+    int rc = opstate_get_header(op, rd, o->fingerprint, &type, err);
+    if (rc)
+        return rc;
+    size_t klen;
+    const char *key = snap_get_bytes(rd, &klen);
+    uint32_t n = snap_get_u32(rd);
+    if (rd->bad || type != REC_PARTITION || kg == SNAP_OPERATOR)
+        return opstate_corrupt(op, "bad record header", err);
+    /* each entry takes at least its row's length and a NULL flag per item */
+    if (n == 0 || n > (rd->len - rd->pos) / (4 + (size_t)o->n_order))
+        return opstate_corrupt(op, "bad row count", err);
+    if (!opstate_row_check(key, klen, o->part_types, o->n_part))
+        return opstate_corrupt(op, "key does not match the PARTITION BY types", err);
+    if ((rc = opstate_check_key_group(op, key, klen, kg, o->max_parallelism, err)))
+        return rc;
+    uint64_t h = state_hash(key, klen);
+    struct tentry *e = mem_calloc(n, sizeof(*e));
+    const char *what = NULL;
+    uint32_t got = 0;
+    for (; got < n && what == NULL; got++) {
+        size_t len;
+        const char *row = snap_get_bytes(rd, &len);
+        for (int k = 0; k < o->n_order; k++)
+            get_value(rd, o->order[k]->type, &o->tmp_ord[k]);
+        if (rd->bad) {
+            what = "truncated row";
+        } else if (!opstate_row_check(row, len, o->in_types, o->n_in)) {
+            what = "row does not match the input's column types";
+        } else if (got > 0 && cmp_rows(o, o->tmp_ord, e[got - 1].ord) < 0) {
+            what = "rows out of ORDER BY order";
+        } else {
+            sb_clear(&o->row);
+            sb_add(&o->row, row, len);
+            e[got] = new_entry(o, o->tmp_ord);
+        }
+    }
+    if (what == NULL && rd->pos != rd->len)
+        what = "bytes after the rows";
+    bool inserted = false;
+    struct tlist *l = what ? NULL : state_table_upsert(o->state, key, klen, h, &inserted);
+    if (what == NULL && !inserted && l->n > 0)
+        what = "partition restored twice";
+    if (what) {
+        for (uint32_t i = 0; i < got; i++)
+            if (e[i].row)
+                entry_free(o, &e[i]);
+        mem_free(e);
+        return opstate_corrupt(op, what, err);
+    }
+    /* a smaller N than the checkpoint's (an edited query): the rows past it
+     * are no longer in the top N */
+    int keep = n < (uint64_t)o->top_n ? (int)n : (int)o->top_n;
+    for (uint32_t i = (uint32_t)keep; i < n; i++)
+        entry_free(o, &e[i]);
+    mem_free(l->e);
+    l->e = e;
+    l->n = keep;
+    l->cap = (int)n;
+    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    return WEIR_OK;
+}
+
+static const struct op_ops rank_ops = {
+    .kind = "Rank",
+    .push = rank_push,
+    .finish = rank_finish,
+    .free = rank_free,
+    .snapshot = rank_snapshot,
+    .restore = rank_restore,
+};
 
 struct op *op_rank_new(int id, const struct lnode *n, char *label)
 {
@@ -305,7 +491,13 @@ struct op *op_rank_new(int id, const struct lnode *n, char *label)
     o->dedup = n->dedup;
     o->proctime = n->dedup && n->order[0]->type->time_attr == TA_PROCTIME;
     o->n_in = n->n_out - 1;
-    o->state = state_table_new(sizeof(struct tlist), 128);
+    o->in_types = n->out_types;   /* [input columns, rank] */
+    o->part_types = mem_calloc((size_t)n->n_part + 1, sizeof(*o->part_types));
+    for (int k = 0; k < n->n_part; k++)
+        o->part_types[k] = n->part[k]->type;
+    o->fingerprint = rank_fingerprint(o);
+    o->max_parallelism = 128;
+    o->state = state_table_new(sizeof(struct tlist), o->max_parallelism);
     o->out = batch_new(n->n_out, n->out_types);
     sb_reserve(&o->key, 64);
     sb_reserve(&o->row, 256);
@@ -314,4 +506,13 @@ struct op *op_rank_new(int id, const struct lnode *n, char *label)
     o->dec = mem_calloc((size_t)n->n_out + 1, sizeof(*o->dec));
     o->tmp_ord = mem_calloc((size_t)n->n_order + 1, sizeof(struct value));
     return &o->op;
+}
+
+void op_rank_set_max_parallelism(struct op *op, int max_parallelism)
+{
+    struct op_rank *o = (struct op_rank *)op;
+    /* still empty: the job has not run nor been restored */
+    state_table_free(o->state);
+    o->max_parallelism = max_parallelism > 0 ? max_parallelism : 128;
+    o->state = state_table_new(sizeof(struct tlist), o->max_parallelism);
 }

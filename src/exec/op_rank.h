@@ -10,5 +10,9 @@
 /* The Rank operator of plan node n (LN_RANK; borrowed, outlives the
  * operator).  label is taken. */
 struct op *op_rank_new(int id, const struct lnode *n, char *label);
+/* The job's pipeline.max-parallelism (default 128): the key groups that
+ * checkpoint records are tagged with must be the exchange's.  Set it before
+ * the first push or restore. */
+void op_rank_set_max_parallelism(struct op *op, int max_parallelism);
 
 #endif

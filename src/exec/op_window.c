@@ -25,11 +25,26 @@
  * TIMESTAMP_LTZ time attributes (and PROCTIME) are windowed on the session
  * zone's wall clock, as Flink does: window_start/_end are wall-clock
  * TIMESTAMP(3); window_time is the instant of the window's last millisecond.
+ *
+ * Checkpoints (record helpers in op_group.h): a key's state goes in records
+ * tagged with the key group its rows are routed by —
+ *   WIN_REC_WINDOW   one per open aligned window and key:
+ *                    [header, i64 start, i64 end, key bytes, accumulators]
+ *   WIN_REC_SESSIONS one per key: [header, key bytes, i64 timer time, u32 n,
+ *                    n × (i64 start, i64 end, accumulators)]
+ * and one SNAP_OPERATOR record per instance, WIN_REC_MARK [header, u32
+ * instance, i64 watermark seen]: the mark below which windows have fired and
+ * rows are late.  Each new instance receives every old instance's mark; see
+ * win_restore for which it keeps.  Windows fire whole within one watermark
+ * call, so a checkpoint never sees a half-fired window, and the output
+ * batch is always empty between calls.
  */
 #include "exec/op_window.h"
+#include "exec/opstate.h"
 #include "core/datetime.h"
 #include "core/value_fmt.h"
 #include "exec/deadletter.h"
+#include "exec/op_group.h"
 #include "state/table.h"
 #include "state/timers.h"
 
@@ -151,7 +166,13 @@ struct op_win {
     const struct vec **enc;             /* the columns of one set's key */
     struct vec set_out;                 /* decoded set number (ignored) */
     struct arena set_arena;             /* for set_out (never holds strings) */
+    /* checkpoints */
+    int max_par;                        /* key groups of the job's exchanges */
+    uint32_t fingerprint;               /* of the window, keys and aggregates */
+    bool mark_own;                      /* restore met this instance's own mark */
 };
+
+enum { WIN_REC_MARK = 1, WIN_REC_WINDOW = 2, WIN_REC_SESSIONS = 3 };
 
 static int64_t to_wall(const struct op_win *o, int64_t t)
 {
@@ -375,7 +396,7 @@ static struct win *find_window(struct op_win *o, int64_t start, int64_t end)
         return &o->wins[i];
     MEM_GROW(o->wins, o->cap_wins, o->n_wins + 1);
     memmove(o->wins + i + 1, o->wins + i, (size_t)(o->n_wins - i) * sizeof(*o->wins));
-    o->wins[i] = (struct win){start, end, state_table_new(o->value_size, 128)};
+    o->wins[i] = (struct win){start, end, state_table_new(o->value_size, o->max_par)};
     o->n_wins++;
     return &o->wins[i];
 }
@@ -676,8 +697,271 @@ static void win_free(struct op *op)
     mem_free(o);
 }
 
-static const struct op_ops win_ops = {"WindowAggregate", win_push, win_watermark, win_timer,
-                                      win_finish, win_free};
+/* ---- checkpoints ------------------------------------------------------------------------ */
+
+/* The key group the exchange routes a state key's rows by.  With grouping
+ * sets the state key carries the set and the masked keys, but every row goes
+ * to the instance of the empty key (job.c), so all of it belongs there. */
+static int route_key_group(const struct op_win *o, const void *key, size_t len)
+{
+    return o->n_sets > 1 ? opagg_key_group("", 0, o->max_par)
+                         : opagg_key_group(key, len, o->max_par);
+}
+
+static int win_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
+{
+    struct op_win *o = (struct op_win *)op;
+    int rc = opagg_check_snapshot(op, o->aggs, o->n_aggs, err);
+    if (rc)
+        return rc;
+    snap_begin(w, SNAP_OPERATOR);
+    opstate_put_header(&w->buf, WIN_REC_MARK, o->fingerprint);
+    snap_put_u32(&w->buf, (uint32_t)op->instance);
+    snap_put_i64(&w->buf, o->wm);
+    snap_end(w);
+    /* A window's keys are written in the reverse of the table's iteration
+     * order: inserted again in that order, the keys of an unchanged
+     * parallelism take the same places in the new table (linear probing
+     * refills a run in position order), so the window fires its rows in the
+     * same order as a run that never stopped.  Nothing depends on it but
+     * byte-identical output. */
+    struct state_iter it;
+    struct {
+        const void *key, *value;
+        size_t len;
+    } *ents = NULL;
+    int cap = 0;
+    for (int i = 0; i < o->n_wins; i++) {
+        int n = 0;
+        state_iter_init(&it, o->wins[i].groups);
+        while (state_iter_next(&it)) {
+            MEM_GROW(ents, cap, n + 1);
+            ents[n].key = it.key;
+            ents[n].value = it.value;
+            ents[n++].len = it.key_len;
+        }
+        for (int e = n - 1; e >= 0; e--) {
+            snap_begin(w, route_key_group(o, ents[e].key, ents[e].len));
+            opstate_put_header(&w->buf, WIN_REC_WINDOW, o->fingerprint);
+            snap_put_i64(&w->buf, o->wins[i].start);
+            snap_put_i64(&w->buf, o->wins[i].end);
+            snap_put_bytes(&w->buf, ents[e].key, ents[e].len);
+            opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, ents[e].value);
+            snap_end(w);
+        }
+    }
+    mem_free(ents);
+    if (o->sessions == NULL)
+        return WEIR_OK;
+    state_iter_init(&it, o->sessions);
+    while (state_iter_next(&it)) {
+        const struct sess_list *l = it.value;
+        snap_begin(w, route_key_group(o, it.key, it.key_len));
+        opstate_put_header(&w->buf, WIN_REC_SESSIONS, o->fingerprint);
+        snap_put_bytes(&w->buf, it.key, it.key_len);
+        /* the live timer's time, not the earliest end it may precede: keys
+         * fire in timer order, so the same times give the same output order */
+        snap_put_i64(&w->buf, l->queued_end);
+        snap_put_u32(&w->buf, (uint32_t)l->n);
+        for (int i = 0; i < l->n; i++) {
+            snap_put_i64(&w->buf, l->items[i].start);
+            snap_put_i64(&w->buf, l->items[i].end);
+            opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, l->items[i].accs);
+        }
+        snap_end(w);
+    }
+    return WEIR_OK;
+}
+
+/*
+ * The mark: every instance of a keyed window operator sees the same
+ * watermarks (they are broadcast through the exchange, and a checkpoint is
+ * taken with the inputs aligned), so the old instances' marks agree and any
+ * will do.  A window TVF runs in its source's task, where each instance has
+ * its own watermark: there the instance's own mark is the exact one when the
+ * parallelism is unchanged.  When marks differ and none is its own (a new
+ * instance after rescaling), the highest wins: a window that fired anywhere
+ * stays fired, so no result is ever emitted twice — a row for it is
+ * dead-lettered as late instead.
+ */
+static int restore_mark(struct op_win *o, struct snap_rd *rd, struct weir_error *err)
+{
+    uint32_t instance = snap_get_u32(rd);
+    int64_t wm = snap_get_i64(rd);
+    if (rd->bad || rd->pos != rd->len || wm == WM_IDLE)
+        return opstate_corrupt(&o->op, "bad watermark mark", err);
+    if ((int)instance == o->op.instance) {
+        o->wm = wm;
+        o->mark_own = true;
+    } else if (!o->mark_own && wm > o->wm) {
+        o->wm = wm;
+    }
+    return WEIR_OK;
+}
+
+static int restore_window(struct op_win *o, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    int64_t start = snap_get_i64(rd), end = snap_get_i64(rd);
+    size_t len;
+    const char *key = snap_get_bytes(rd, &len);
+    if (rd->bad || o->sessions != NULL || start >= end)
+        return opstate_corrupt(&o->op, "bad window record", err);
+    if (route_key_group(o, key, len) != kg)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "checkpointed state of %s: a key is tagged with key group %d but "
+                       "belongs to another one under pipeline.max-parallelism %d (it cannot "
+                       "change between a checkpoint and its restore)",
+                       o->op.label, kg, o->max_par);
+    int n_wins = o->n_wins;
+    struct win *win = find_window(o, start, end);
+    int64_t before = o->n_wins > n_wins ? 0 : state_table_bytes(win->groups);
+    uint64_t h = state_hash(key, len);
+    if (state_table_get(win->groups, key, len, h) != NULL)
+        return opstate_corrupt(&o->op, "a key of a window is restored twice", err);
+    unsigned char *slot = state_table_upsert(win->groups, key, len, h, NULL);
+    if (!opagg_get_accs(rd, o->aggs, o->n_aggs, o->acc_off, slot) || rd->pos != rd->len) {
+        if (!rd->bad)
+            slot_destroy(o, slot);   /* the accumulators decoded, trailing bytes did not */
+        state_table_delete(win->groups, key, len, h);
+        return opstate_corrupt(&o->op, "bad accumulators", err);
+    }
+    /* counted as they come: a full recount per record would cost the number
+     * of open windows each time */
+    atomic_fetch_add_explicit(&o->op.state_keys, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->op.state_bytes, state_table_bytes(win->groups) - before,
+                              memory_order_relaxed);
+    return WEIR_OK;
+}
+
+static void free_sessions(struct op_win *o, struct session *items, int n)
+{
+    for (int i = 0; i < n; i++) {
+        slot_destroy(o, items[i].accs);
+        mem_free(items[i].accs);
+    }
+    mem_free(items);
+}
+
+static int restore_sessions(struct op_win *o, int kg, struct snap_rd *rd,
+                            struct weir_error *err)
+{
+    size_t len;
+    const char *key = snap_get_bytes(rd, &len);
+    int64_t timer = snap_get_i64(rd);
+    uint32_t n = snap_get_u32(rd);
+    /* each session takes at least its two bounds: a count the body cannot
+     * hold is corrupt, not an allocation to try */
+    if (rd->bad || o->sessions == NULL || n == 0 || n > (rd->len - rd->pos) / 16)
+        return opstate_corrupt(&o->op, "bad sessions record", err);
+    if (route_key_group(o, key, len) != kg)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "checkpointed state of %s: a key is tagged with key group %d but "
+                       "belongs to another one under pipeline.max-parallelism %d (it cannot "
+                       "change between a checkpoint and its restore)",
+                       o->op.label, kg, o->max_par);
+    uint64_t h = state_hash(key, len);
+    if (state_table_get(o->sessions, key, len, h) != NULL)
+        return opstate_corrupt(&o->op, "the sessions of a key are restored twice", err);
+    struct session *items = mem_calloc(n, sizeof(*items));
+    int got = 0;
+    int64_t earliest = INT64_MAX;
+    for (; got < (int)n; got++) {
+        struct session *x = &items[got];
+        x->start = snap_get_i64(rd);
+        x->end = snap_get_i64(rd);
+        if (rd->bad || x->start >= x->end)
+            break;
+        x->accs = mem_calloc(1, o->value_size ? o->value_size : 1);
+        if (!opagg_get_accs(rd, o->aggs, o->n_aggs, o->acc_off, x->accs)) {
+            mem_free(x->accs);
+            break;
+        }
+        if (x->end < earliest)
+            earliest = x->end;
+    }
+    if (got < (int)n || rd->pos != rd->len) {
+        free_sessions(o, items, got);
+        return opstate_corrupt(&o->op, "bad session", err);
+    }
+    int64_t before = state_table_bytes(o->sessions) + timers_bytes(&o->timers);
+    struct sess_list *l = state_table_upsert(o->sessions, key, len, h, NULL);
+    l->items = items;
+    l->n = l->cap = (int)n;
+    /* the key's one live timer; it must not be later than the earliest end
+     * (session_slot's rule), or a session would fire late */
+    if (timer > earliest)
+        timer = earliest;
+    timers_push(&o->timers, timer, h, key, len);
+    l->queued = true;
+    l->queued_end = timer;
+    atomic_fetch_add_explicit(&o->op.state_keys, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&o->op.state_bytes,
+                              state_table_bytes(o->sessions) + timers_bytes(&o->timers) - before,
+                              memory_order_relaxed);
+    return WEIR_OK;
+}
+
+static int win_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_error *err)
+{
+    struct op_win *o = (struct op_win *)op;
+    uint8_t type;
+    int rc = opstate_get_header(op, rd, o->fingerprint, &type, err);
+    if (rc)
+        return rc;
+    if ((type == WIN_REC_MARK) != (kg == SNAP_OPERATOR) || (o->tvf && type != WIN_REC_MARK))
+        return opstate_corrupt(op, "a record of the wrong kind", err);
+    switch (type) {
+    case WIN_REC_MARK: rc = restore_mark(o, rd, err); break;
+    case WIN_REC_WINDOW: rc = restore_window(o, kg, rd, err); break;
+    case WIN_REC_SESSIONS: rc = restore_sessions(o, kg, rd, err); break;
+    default: rc = opstate_corrupt(op, "unknown record type", err); break;
+    }
+    if (rc)
+        update_state_metrics(o);   /* a failed record may have left an empty window */
+    return rc;
+}
+
+static const struct op_ops win_ops = {
+    .kind = "WindowAggregate",
+    .push = win_push,
+    .watermark = win_watermark,
+    .timer = win_timer,
+    .finish = win_finish,
+    .free = win_free,
+    .snapshot = win_snapshot,
+    .restore = win_restore,
+};
+
+void op_window_set_max_parallelism(struct op *op, int max_parallelism)
+{
+    struct op_win *o = (struct op_win *)op;
+    o->max_par = max_parallelism > 0 ? max_parallelism : 128;
+}
+
+/* What decides the meaning of the records: the window, the keys and sets,
+ * the aggregates. */
+static uint32_t shape_fingerprint(const struct op_win *o)
+{
+    const struct window_spec *w = o->w;
+    struct strbuf fp = {0};
+    sb_adds(&fp, o->tvf ? "WindowTableFunction" : "WindowAggregate");
+    snap_put_u8(&fp, (uint8_t)w->kind);
+    snap_put_u8(&fp, (uint8_t)(w->proctime | w->ltz << 1 | w->assigned << 2));
+    snap_put_i64(&fp, w->size);
+    snap_put_i64(&fp, w->slide);
+    snap_put_i64(&fp, w->offset);
+    snap_put_i64(&fp, w->gap);
+    snap_put_u32(&fp, (uint32_t)o->n_keys);
+    for (int k = 0; k < o->n_keys; k++)
+        opstate_fingerprint_type(&fp, o->keys[k]->type);
+    snap_put_u32(&fp, (uint32_t)o->n_sets);
+    for (int q = 0; q < o->n_sets && o->n_sets > 1; q++)
+        snap_put_i64(&fp, (int64_t)o->sets[q]);
+    opagg_fingerprint_aggs(&fp, o->aggs, o->n_aggs);
+    uint32_t h = opstate_fingerprint_done(&fp);
+    sb_free(&fp);
+    return h;
+}
 
 struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,
                          int n_keys, const uint64_t *sets, int n_sets,
@@ -730,6 +1014,8 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     }
     o->out = batch_new(n_out, out_types);
     sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */
+    o->max_par = 128;
+    o->fingerprint = shape_fingerprint(o);
     o->key_vecs = mem_calloc((size_t)(n_keys + 1), sizeof(*o->key_vecs));
     o->arg_vecs = mem_calloc((size_t)n_aggs + 1, sizeof(*o->arg_vecs));
     o->filters = mem_calloc((size_t)n_aggs + 1, sizeof(*o->filters));

@@ -21,4 +21,9 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
                          const struct agg_call *aggs, int n_aggs, int n_out,
                          const struct sql_type *const *out_types, char *label);
 
+/* The job's pipeline.max-parallelism (default 128): the key groups that
+ * checkpoint records are tagged with must be the exchange's.  Set it before
+ * the first push or restore. */
+void op_window_set_max_parallelism(struct op *op, int max_parallelism);
+
 #endif

@@ -1,5 +1,10 @@
 /*
  * values.c — a bounded source of literal rows (see values.h).
+ *
+ * Position (checkpoint text): "v1\nrow <index of the next row>\n" from the
+ * instance that holds the rows, "v1\n" from the others (job.c gives every
+ * row to the first instance).  Restore hands the one "row" line to the
+ * instance that holds the rows now, whatever the parallelism.
  */
 #include "exec/values.h"
 
@@ -57,14 +62,46 @@ static int values_poll(struct source *s, struct batch *out, struct weir_error *e
 
 static int values_position(struct source *s, struct strbuf *pos)
 {
-    sb_addf(pos, "%d", ((struct values_source *)s)->next);
+    struct values_source *v = (struct values_source *)s;
+    if (v->n_rows > 0)
+        sb_addf(pos, "v1\nrow %d\n", v->next);
+    else
+        sb_adds(pos, "v1\n");
     return WEIR_OK;
 }
 
-static int values_seek(struct source *s, const char *pos, struct weir_error *err)
+static int values_seek(struct source *s, const char *const *pos, int old_parallelism,
+                       struct weir_error *err)
 {
-    (void)err;
-    ((struct values_source *)s)->next = atoi(pos);
+    struct values_source *v = (struct values_source *)s;
+    int found = -1;
+    for (int i = 0; i < old_parallelism; i++) {
+        if (pos[i] == NULL)
+            continue;
+        const char *p = pos[i];
+        long row = -1;
+        char *end = NULL;
+        if (strncmp(p, "v1\n", 3) != 0)
+            return err_set(err, WEIR_ERR_CORRUPT, "VALUES: bad position of subtask %d: it "
+                           "does not start with 'v1' (written by another version of "
+                           "weir?)", i);
+        p += 3;
+        if (*p == '\0')
+            continue;                   /* an instance without rows */
+        if (strncmp(p, "row ", 4) == 0)
+            row = strtol(p + 4, &end, 10);
+        /* the instance without rows checks the form only: the count is not
+         * known there */
+        if (end == NULL || end == p + 4 || strcmp(end, "\n") != 0 || row < 0 ||
+            row > INT32_MAX || (v->n_rows > 0 && row > v->n_rows))
+            return err_set(err, WEIR_ERR_CORRUPT, "VALUES: bad position of subtask %d: "
+                           "'%.100s' (expected 'row <0..%d>')", i, p, v->n_rows);
+        if (found >= 0)
+            return err_set(err, WEIR_ERR_CORRUPT, "VALUES: positions of subtasks %d and "
+                           "%d both hold the rows", found, i);
+        found = i;
+        v->next = v->n_rows > 0 ? (int)row : 0;
+    }
     return WEIR_OK;
 }
 

@@ -73,7 +73,7 @@ int log_group_commit(const char *dir, const char *group, const char *topic,
     uint8_t b[16];
     log_put64(b, (uint64_t)offset);
     log_put32(b + 8, GROUP_MAGIC);
-    log_put32(b + 12, log_crc32c(0, b, 12));
+    log_put32(b + 12, crc32c(0, b, 12));
     rc = log_pwrite_all(fd, b, sizeof b, 0, path, err);
     close(fd);
     mem_free(path);
@@ -99,7 +99,7 @@ int log_group_fetch(const char *dir, const char *group, const char *topic,
     uint8_t b[16];
     ssize_t r = log_pread_full(fd, b, sizeof b, 0);
     close(fd);
-    if (r != 16 || log_get32(b + 8) != GROUP_MAGIC || log_crc32c(0, b, 12) != log_get32(b + 12))
+    if (r != 16 || log_get32(b + 8) != GROUP_MAGIC || crc32c(0, b, 12) != log_get32(b + 12))
         rc = err_set(err, WEIR_ERR_CORRUPT, "group offset file '%s' is corrupt "
                      "(commit a new offset to replace it)", path);
     else

@@ -16,6 +16,7 @@
 #define WEIR_LOG_INT_H
 
 #include "core/strbuf.h"
+#include "core/crc32c.h"
 #include "log/log.h"
 
 #include <pthread.h>
@@ -32,8 +33,6 @@ extern struct log_os log_os;
 
 /* ---- little helpers ------------------------------------------------------- */
 
-uint32_t log_crc32c(uint32_t crc, const void *buf, size_t n);
-uint32_t log_crc32c_sw(uint32_t crc, const void *buf, size_t n);  /* fallback */
 int64_t log_now_ms(void);
 
 static inline void log_put32(uint8_t *p, uint32_t v)

@@ -314,7 +314,7 @@ int log_reader_next(struct log_reader *r, const struct log_record **recs, int *n
             r->next_offset = h.base_offset + h.n_records;
             continue;
         }
-        if (log_crc32c(0, p + 12, h.len - 12) != h.crc)
+        if (crc32c(0, p + 12, h.len - 12) != h.crc)
             return corrupt(r, err, "checksum mismatch");
         if ((int)h.n_records > r->rec_cap) {
             r->rec_cap = (int)h.n_records;

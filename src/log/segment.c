@@ -291,7 +291,7 @@ size_t log_batch_encode(struct strbuf *out, const struct log_record *recs, int n
     log_put64(b + 32, (uint64_t)max_ts);
     log_put32(b + 40, 0);
     log_put32(b + 44, 0);
-    log_put32(b + 8, log_crc32c(0, b + 12, len - 12));
+    log_put32(b + 8, crc32c(0, b + 12, len - 12));
     out->len += len;
     out->buf[out->len] = '\0';
     return len;
@@ -317,7 +317,7 @@ int log_batch_check(const uint8_t *p, size_t avail, int64_t expect_base,
         return WEIR_ERR_CORRUPT;
     if (avail < h->len)
         return WEIR_AGAIN;
-    if (verify_crc && log_crc32c(0, p + 12, h->len - 12) != h->crc)
+    if (verify_crc && crc32c(0, p + 12, h->len - 12) != h->crc)
         return WEIR_ERR_CORRUPT;
     return WEIR_OK;
 }

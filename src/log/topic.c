@@ -21,6 +21,7 @@
  * log_commit syncs the file; every other field is recomputed from the
  * segments when a writer opens the partition.
  */
+#include "core/files.h"
 #include "core/mem.h"
 #include "log/log_int.h"
 
@@ -123,27 +124,6 @@ static int check_config(const struct log_topic_config *cfg, struct weir_error *e
     return WEIR_OK;
 }
 
-static int mkdir_p(const char *path, struct weir_error *err)
-{
-    char *p = mem_strdup(path);
-    for (char *s = p + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = '\0';
-        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-            err_set(err, WEIR_ERR_IO, "cannot create directory '%s': %s", p, strerror(errno));
-            mem_free(p);
-            return WEIR_ERR_IO;
-        }
-        *s = '/';
-    }
-    int rc = WEIR_OK;
-    if (mkdir(p, 0755) != 0 && errno != EEXIST)
-        rc = err_set(err, WEIR_ERR_IO, "cannot create directory '%s': %s", p, strerror(errno));
-    mem_free(p);
-    return rc;
-}
-
 static int write_file(const char *path, const void *data, size_t n,
                       struct weir_error *err)
 {
@@ -190,7 +170,7 @@ int log_topic_create(const char *dir, const char *topic,
     char *tmp = mem_sprintf("%s/.creating-%s-%d", topics, topic, (int)getpid());
     struct strbuf sb = {0};
     struct stat st;
-    if ((rc = mkdir_p(topics, err)) != WEIR_OK)
+    if ((rc = files_mkdirs(topics, err)) != WEIR_OK)
         goto done;
     if (stat(final, &st) == 0) {
         rc = err_set(err, WEIR_ERR_CONFIG, "topic '%s' already exists", topic);
@@ -477,7 +457,7 @@ int log_state_read(int fd, struct log_state *st)
     if (r == 0)
         return WEIR_DONE;
     if (r != LOG_STATE_SIZE || log_get32(b) != LOG_STATE_MAGIC || log_get32(b + 4) != 1 ||
-        log_crc32c(0, b, 60) != log_get32(b + 60))
+        crc32c(0, b, 60) != log_get32(b + 60))
         return WEIR_ERR_CORRUPT;
     st->generation = log_get64(b + 8);
     st->start_offset = (int64_t)log_get64(b + 16);
@@ -521,7 +501,7 @@ int log_state_write(int fd, const struct log_state *st, struct weir_error *err)
     log_put64(b + 40, (uint64_t)st->durable_offset);
     log_put32(b + 48, st->writer_pid);
     log_put32(b + 52, st->flags);
-    log_put32(b + 60, log_crc32c(0, b, 60));
+    log_put32(b + 60, crc32c(0, b, 60));
     return log_pwrite_all(fd, b, sizeof b, 0, "partition state", err);
 }
 

@@ -164,5 +164,6 @@ fi
 . "$E2E_DIR/log.sh"   # the durable log's console tools: its checks add to pass/fail
 . "$E2E_DIR/log_connector.sh"   # the 'log' SQL connector: adds to pass/fail
 . "$E2E_DIR/sqlite.sh"   # the sqlite result store: adds to pass/fail
+. "$E2E_DIR/checkpoint.sh"   # checkpoints, kill -9 recovery, savepoints: adds to pass/fail
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

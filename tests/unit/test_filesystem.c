@@ -152,7 +152,7 @@ static void test_source_dir_and_dead_letters(void **state)
     batch_reset(b);
     char mid[600];
     snprintf(mid, sizeof(mid), "v1\ncur 22 2 %s/a.json\n", in);
-    assert_int_equal(src->ops->seek(src, mid, &err), WEIR_OK);
+    assert_int_equal(src->ops->seek(src, (const char *const[]){mid}, 1, &err), WEIR_OK);
     while ((rc = src->ops->poll(src, b, &err)) == WEIR_OK)
         ;
     assert_int_equal(rc, WEIR_DONE);

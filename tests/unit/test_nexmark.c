@@ -358,7 +358,7 @@ static void test_determinism_seek(void **state)
             assert_rows_equal(&b1->cols[c], i, &b2->cols[c], i);
     struct strbuf pos = {0};
     s1->ops->position(s1, &pos);
-    assert_string_equal(pos.buf, "events=2048");
+    assert_string_equal(pos.buf, "v1\nsplits 1\nsplit 0 2048\n");
 
     /* continuation of s1 == a new source seeked to its position */
     batch_reset(b1);
@@ -366,7 +366,7 @@ static void test_determinism_seek(void **state)
     struct source *s3;
     struct weir_error err = {0};
     assert_int_equal(conn_lookup("nexmark")->source_create(&t.ctx, &s3, &err), WEIR_OK);
-    assert_int_equal(s3->ops->seek(s3, pos.buf, &err), WEIR_OK);
+    assert_int_equal(s3->ops->seek(s3, (const char *const[]){pos.buf}, 1, &err), WEIR_OK);
     assert_int_equal(s3->ops->open(s3, &err), WEIR_OK);
     batch_reset(b2);
     poll_batch(s3, b2);
@@ -375,9 +375,9 @@ static void test_determinism_seek(void **state)
         for (int c = 1; c < 4; c++)
             assert_rows_equal(&b1->cols[c], i, &b2->cols[c], i);
     }
-    assert_int_equal(s3->ops->seek(s3, "rows=5", &err), WEIR_ERR_CORRUPT);
+    assert_int_equal(s3->ops->seek(s3, (const char *const[]){"rows=5"}, 1, &err), WEIR_ERR_CORRUPT);
     err_clear(&err);
-    assert_int_equal(s3->ops->seek(s3, "events=10001", &err), WEIR_ERR_CORRUPT);
+    assert_int_equal(s3->ops->seek(s3, (const char *const[]){"v1\nsplits 1\nsplit 0 10001\n"}, 1, &err), WEIR_ERR_CORRUPT);
     err_clear(&err);
 
     /* another seed: other values, same ids and types */
@@ -571,8 +571,8 @@ static void test_bounds_and_pacing(void **state)
     assert_false(src->bounded);
     struct strbuf pos = {0};
     /* the unbounded count: Long.MAX / (50 · 500) */
-    assert_int_equal(src->ops->seek(src, "events=368934881474191", &err), WEIR_OK);
-    assert_int_equal(src->ops->seek(src, "events=368934881474192", &err),
+    assert_int_equal(src->ops->seek(src, (const char *const[]){"v1\nsplits 1\nsplit 0 368934881474191\n"}, 1, &err), WEIR_OK);
+    assert_int_equal(src->ops->seek(src, (const char *const[]){"v1\nsplits 1\nsplit 0 368934881474192\n"}, 1, &err),
                      WEIR_ERR_CORRUPT);
     err_clear(&err);
     src->ops->close(src);
@@ -588,7 +588,9 @@ static void test_bounds_and_pacing(void **state)
         assert_int_equal(poll_batch(src, b), WEIR_DONE);
         assert_int_equal(b->n, 150);
         src->ops->position(src, &pos);
-        assert_string_equal(pos.buf, "events=150");
+        char want[64];
+        snprintf(want, sizeof(want), "v1\nsplits 2\nsplit %d 150\n", sub);
+        assert_string_equal(pos.buf, want);
         sb_clear(&pos);
         batch_free(b);
         src->ops->close(src);
@@ -766,7 +768,7 @@ static void bench_one(const struct schema *s, const char *cols, const char *labe
     double best = 1e9;
     for (int run = 0; run < 3; run++) {     /* best of three */
         struct weir_error err = {0};
-        assert_int_equal(src->ops->seek(src, "events=0", &err), WEIR_OK);
+        assert_int_equal(src->ops->seek(src, (const char *const[]){"v1\nsplits 1\nsplit 0 0\n"}, 1, &err), WEIR_OK);
         n = 0;
         double t0 = cpu_s();
         int rc = WEIR_OK;

@@ -435,7 +435,7 @@ static void test_restart_across_rename(void **state)
     struct h r;
     h_open(&r, "*.log", NULL);
     struct weir_error err = {0};
-    assert_int_equal(r.src->ops->seek(r.src, pos, &err), WEIR_OK);
+    assert_int_equal(r.src->ops->seek(r.src, (const char *const[]){pos}, 1, &err), WEIR_OK);
     int want = 3010 - BATCH_CAP + 500;
     assert_int_equal(h_collect(&r, want), want);
     h_idle(&r, 200);
@@ -470,7 +470,7 @@ static void test_restart_across_copytruncate(void **state)
     struct h r;
     h_open(&r, "*.log", NULL);
     struct weir_error err = {0};
-    assert_int_equal(r.src->ops->seek(r.src, pos, &err), WEIR_OK);
+    assert_int_equal(r.src->ops->seek(r.src, (const char *const[]){pos}, 1, &err), WEIR_OK);
     int want = 3000 - BATCH_CAP + 3000;
     assert_int_equal(h_collect(&r, want), want);
     h_idle(&r, 200);
@@ -500,9 +500,9 @@ static void test_position_format(void **state)
     snprintf(want, sizeof(want), " 27 %s\n", path_of("a.log"));
     assert_non_null(strstr(pos, want));
     struct weir_error err = {0};
-    assert_int_equal(h.src->ops->seek(h.src, "tail v1\nfile x\n", &err), WEIR_ERR_CORRUPT);
+    assert_int_equal(h.src->ops->seek(h.src, (const char *const[]){"tail v1\nfile x\n"}, 1, &err), WEIR_ERR_CORRUPT);
     err_clear(&err);
-    assert_int_equal(h.src->ops->seek(h.src, "v1\n", &err), WEIR_ERR_CORRUPT);
+    assert_int_equal(h.src->ops->seek(h.src, (const char *const[]){"v1\n"}, 1, &err), WEIR_ERR_CORRUPT);
     err_clear(&err);
     mem_free(pos);
     h_close(&h);
@@ -630,7 +630,7 @@ static void test_multiline_stack_traces(void **state)
     struct h r;
     h_open(&r, "*.log", kv);
     struct weir_error err = {0};
-    assert_int_equal(r.src->ops->seek(r.src, pos, &err), WEIR_OK);
+    assert_int_equal(r.src->ops->seek(r.src, (const char *const[]){pos}, 1, &err), WEIR_OK);
     assert_int_equal(h_collect(&r, 1), 1);
     assert_string_equal(line_of(r.rows[0]), "2024-01-01 10:00:01 INFO next\n"
                                             "  caused by: nothing");

@@ -1,6 +1,8 @@
 /*
  * blackhole.c — the 'blackhole' sink: accepts every row of every changelog kind
  * and discards it, counting rows (Nexmark uses it to measure throughput).
+ * At-least-once (no prepare/commit): there is nothing to take back, but after
+ * a restore the rows since the last checkpoint are counted again.
  */
 #include "connectors/connector.h"
 #include "core/mem.h"
@@ -61,6 +63,7 @@ const struct connector_def conn_blackhole = {
     .needs_format = false,
     .accepts_updates = true,
     .description = "Discards every row (all changelog kinds), counting them; for "
-                   "throughput measurements.",
+                   "throughput measurements.  At-least-once: after a restore from a "
+                   "checkpoint the rows since that checkpoint are counted again.",
     .sink_create = bh_sink_create,
 };

@@ -4,17 +4,31 @@
  * sequence, '.min'/'.max', '.max-past', '.length', '.start'/'.end',
  * '.null-rate').
  *
- * Unlike Flink's unseeded generator, weir's datagen is reproducible: a random
- * value is a pure function of (subtask, column name, row number) — a
- * counter-based generator (splitmix64 over the row number, seeded per column),
- * so the same job produces the same rows on every run, whatever columns the
- * planner projects, and a checkpoint position is just the row number.  Only
- * time columns differ run to run: like Flink they are "now" (minus a random
- * amount up to '.max-past').
+ * Unlike Flink's unseeded generator, weir's datagen is reproducible: the
+ * table is a sequence of rows numbered 0, 1, 2, ... and a random value is a
+ * pure function of (column name, row number) — a counter-based generator
+ * (splitmix64 over the row number, seeded per column) — so the same job
+ * produces the same rows on every run, at any parallelism, whatever columns
+ * the planner projects.  Only time columns differ run to run: like Flink they
+ * are "now" (minus a random amount up to '.max-past').  Row g has sequence
+ * value start+g; the table ends before row min('number-of-rows', end-start+1).
  *
- * Parallelism splits work as Flink does: subtask i of P emits sequence values
- * start+i, start+i+P, ...; 'number-of-rows' and 'rows-per-second' are divided
- * among the subtasks (the first N mod P subtasks take one row more).
+ * Parallelism splits work as Flink does: subtask i of P emits rows i, i+P,
+ * i+2P, ... (sequence values start+i, start+i+P, ...), so 'number-of-rows' is
+ * divided among the subtasks with the first N mod P taking one row more, and
+ * so is 'rows-per-second'.
+ *
+ * Position (checkpoint text):
+ *   v1
+ *   class <P> <i> <next>          rows ≡ i (mod P) below next are emitted
+ *   done <M> <r> <below>          rows ≡ r (mod M) below `below` are emitted too
+ * A subtask emits its rows in increasing order, so "class" (its own rows,
+ * below its cursor) says it all until the job is restored with another
+ * parallelism.  Then each new subtask takes the rows of its new class that no
+ * old position covers: it starts at the lowest row some old subtask had not
+ * reached, skips the rows another old subtask had already emitted (kept as
+ * "done" lines until its cursor passes them), and the union of what was
+ * emitted before and after is every row exactly once.
  */
 #include <math.h>
 #include <stdio.h>
@@ -45,12 +59,20 @@ struct dg_field {
     double null_rate;
 };
 
+/* Rows g ≡ res (mod mod) with g < below: emitted by an earlier run. */
+struct dg_done {
+    int64_t mod, res, below;
+};
+
 struct dg_source {
     struct source base;
     int n_fields;
     struct dg_field *fields;
-    int64_t emitted;                /* rows produced by this subtask */
-    int64_t limit;                  /* rows this subtask produces; -1 = unbounded */
+    int64_t total;                  /* rows of the table; INT64_MAX = unbounded */
+    int64_t next;                   /* the next row of this subtask's class */
+    struct dg_done *holes;          /* rows of this class past `next` already emitted */
+    int n_holes, cap_holes;
+    int64_t emitted;                /* rows produced by this instance (rate) */
     double rate;                    /* rows per second for this subtask; 0 = no limit */
     int64_t t0_ns;                  /* monotonic start of the rate window */
     int64_t at_t0;                  /* emitted at t0 */
@@ -225,7 +247,7 @@ static void gen_random(const struct dg_field *f, const struct sql_type *t, bool 
     }
 }
 
-/* The sequence value of row k of this subtask, as in Flink's SequenceGenerator. */
+/* A sequence value (start + row number), as in Flink's SequenceGenerator. */
 static void gen_sequence(const struct dg_field *f, struct vec *v, int row, int64_t val)
 {
     const struct sql_type *t = f->type;
@@ -262,40 +284,52 @@ static int dg_open(struct source *src, struct weir_error *err)
     return WEIR_OK;
 }
 
-/* Rows of the sequence columns left for this subtask (INT64_MAX if none). */
-static int64_t seq_left(const struct dg_source *g, const struct table_ctx *t)
+/* The parallelism and subtask of this instance. */
+static int dg_par(const struct dg_source *g)
 {
-    int64_t left = INT64_MAX;
-    int P = t->parallelism > 0 ? t->parallelism : 1, s = t->subtask;
-    for (int i = 0; i < g->n_fields; i++) {
-        const struct dg_field *f = &g->fields[i];
-        if (f->kind != DG_SEQUENCE)
-            continue;
-        /* values start+s, start+s+P, ... <= end */
-        __int128 total = (__int128)f->end - f->start + 1;
-        __int128 mine = total > s ? (total - s + P - 1) / P : 0;
-        __int128 l = mine - g->emitted;
-        if (l < 0)
-            l = 0;
-        if (l < left)
-            left = (int64_t)l;
-    }
-    return left;
+    const struct table_ctx *t = g->base.table;
+    return t->parallelism > 0 ? t->parallelism : 1;
 }
+
+/* The row after g in this subtask's class (capped at the end of the table). */
+static int64_t dg_step(const struct dg_source *g, int64_t row)
+{
+    int64_t P = dg_par(g);
+    return g->total - row <= P ? g->total : row + P;
+}
+
+/* Was row g emitted by an earlier run? */
+static bool dg_is_done(const struct dg_source *g, int64_t row)
+{
+    for (int i = 0; i < g->n_holes; i++) {
+        const struct dg_done *h = &g->holes[i];
+        if (row < h->below && row % h->mod == h->res)
+            return true;
+    }
+    return false;
+}
+
+/* Drops the holes the cursor has passed. */
+static void dg_prune(struct dg_source *g)
+{
+    int k = 0;
+    for (int i = 0; i < g->n_holes; i++)
+        if (g->holes[i].below > g->next)
+            g->holes[k++] = g->holes[i];
+    g->n_holes = k;
+}
+
+/* Rows skipped (emitted before a restore) per poll at most, so that a poll
+ * stays short however far the old subtasks had run apart. */
+#define DG_SKIP_MAX (1 << 16)
 
 static int dg_poll(struct source *src, struct batch *out, struct weir_error *err)
 {
     (void)err;
     struct dg_source *g = (struct dg_source *)src;
-    const struct table_ctx *t = src->table;
-    int64_t left = seq_left(g, t);
-    if (g->limit >= 0 && g->limit - g->emitted < left)
-        left = g->limit - g->emitted;
-    if (left <= 0)
+    if (g->next >= g->total)
         return WEIR_DONE;
     int64_t want = BATCH_CAP - out->n;
-    if (want > left)
-        want = left;
     if (g->rate > 0) {
         /* rows allowed so far in this window */
         double secs = (double)(now_mono_ns() - g->t0_ns) / 1e9;
@@ -308,11 +342,18 @@ static int dg_poll(struct source *src, struct batch *out, struct weir_error *err
         if (want > allowed)
             want = allowed;
     }
-    int P = t->parallelism > 0 ? t->parallelism : 1;
     int64_t now_us = dt_now_us();
-    for (int64_t k = 0; k < want; k++) {
+    int64_t made = 0;
+    for (int skips = 0; made < want && g->next < g->total && skips < DG_SKIP_MAX;) {
+        int64_t idx = g->next;
+        g->next = dg_step(g, idx);
+        if (g->n_holes > 0 && dg_is_done(g, idx)) {
+            skips++;
+            continue;
+        }
         int row = out->n++;
-        int64_t idx = g->emitted++;
+        made++;
+        g->emitted++;
         for (int i = 0; i < g->n_fields; i++) {
             const struct dg_field *f = &g->fields[i];
             struct vec *v = &out->cols[f->col];
@@ -325,13 +366,15 @@ static int dg_poll(struct source *src, struct batch *out, struct weir_error *err
             }
             vec_set_valid(v, row);
             if (f->kind == DG_SEQUENCE)
-                gen_sequence(f, v, row, f->start + t->subtask + idx * P);
+                gen_sequence(f, v, row, f->start + idx);
             else
                 gen_random(f, f->type, true, v, row, &s, now_us);
         }
     }
-    atomic_fetch_add_explicit(&src->metrics.rows, want, memory_order_relaxed);
-    if (g->emitted == g->limit || seq_left(g, t) == 0)
+    if (g->n_holes > 0)
+        dg_prune(g);
+    atomic_fetch_add_explicit(&src->metrics.rows, made, memory_order_relaxed);
+    if (g->next >= g->total)
         return WEIR_DONE;
     return WEIR_OK;
 }
@@ -339,19 +382,134 @@ static int dg_poll(struct source *src, struct batch *out, struct weir_error *err
 static int dg_position(struct source *src, struct strbuf *pos)
 {
     struct dg_source *g = (struct dg_source *)src;
-    sb_addf(pos, "rows=%lld", (long long)g->emitted);
+    sb_addf(pos, "v1\nclass %d %d %lld\n", dg_par(g), src->table->subtask,
+            (long long)g->next);
+    for (int i = 0; i < g->n_holes; i++)
+        sb_addf(pos, "done %lld %lld %lld\n", (long long)g->holes[i].mod,
+                (long long)g->holes[i].res, (long long)g->holes[i].below);
     return WEIR_OK;
 }
 
-static int dg_seek(struct source *src, const char *pos, struct weir_error *err)
+static int64_t gcd64(int64_t a, int64_t b)
+{
+    while (b != 0) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/*
+ * Parses old subtask s's position into *hs (every line is a set of emitted
+ * rows); *cls gets its "class" line (mod 0 if it has none).
+ */
+static int dg_parse(const struct dg_source *g, int s, const char *pos, struct dg_done **hs,
+                    int *n, int *cap, struct dg_done *cls, struct weir_error *err)
+{
+    const char *tn = g->base.table->table_name;
+    cls->mod = 0;
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
+                       "subtask %d: it does not start with 'v1' (written by another "
+                       "version of weir?)", tn, s);
+    const char *l = pos + 3;
+    for (int k = 0; *l; k++) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[128];
+        long long m = 0, r = -1, b = -1;
+        char tail;
+        bool is_class = strncmp(l, "class ", 6) == 0;
+        bool ok = len < sizeof(line) && k < 1 << 20;
+        if (ok) {
+            memcpy(line, l, len);
+            line[len] = '\0';
+            ok = sscanf(line, is_class ? "class %lld %lld %lld%c" : "done %lld %lld %lld%c",
+                        &m, &r, &b, &tail) == 3 && m >= 1 && r >= 0 && r < m && b >= 0 &&
+                 (!is_class || cls->mod == 0);
+        }
+        if (!ok)
+            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
+                           "subtask %d: '%.*s' (expected 'class <P> <subtask> <next row>' "
+                           "once, then 'done <modulus> <residue> <below>' lines)", tn, s,
+                           (int)(len < 200 ? len : 200), l);
+        struct dg_done d = {m, r, b};
+        if (is_class)
+            *cls = d;
+        MEM_GROW(*hs, *cap, *n + 1);
+        (*hs)[(*n)++] = d;
+        l = e ? e + 1 : l + len;
+    }
+    if (cls->mod == 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
+                       "subtask %d: no 'class' line", tn, s);
+    return WEIR_OK;
+}
+
+/* The first row of this subtask's class at or after row (the end if none). */
+static int64_t dg_class_from(const struct dg_source *g, int64_t row)
+{
+    int64_t P = dg_par(g), me = g->base.table->subtask;
+    __int128 first = (__int128)row + ((me - row % P) % P + P) % P;
+    return first < g->total ? (int64_t)first : g->total;
+}
+
+static int dg_seek(struct source *src, const char *const *pos, int old_parallelism,
+                   struct weir_error *err)
 {
     struct dg_source *g = (struct dg_source *)src;
-    long long n;
-    if (sscanf(pos, "rows=%lld", &n) != 1 || n < 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "datagen: bad position '%s'", pos);
-    g->emitted = n;
+    int64_t P = dg_par(g), me = src->table->subtask;
+    struct dg_done *hs = NULL;
+    int n = 0, cap = 0, rc = WEIR_OK;
+    /* every row below the lowest cursor is emitted when each old subtask's
+     * own class is known: the cursors cover every residue */
+    bool all = old_parallelism > 0;
+    int64_t frontier = INT64_MAX;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++) {
+        struct dg_done cls = {0};
+        if (pos[s] == NULL) {
+            all = false;
+            continue;
+        }
+        rc = dg_parse(g, s, pos[s], &hs, &n, &cap, &cls, err);
+        if (rc == WEIR_OK && (cls.mod != old_parallelism || cls.res != s))
+            all = false;
+        if (rc == WEIR_OK && cls.below < frontier)
+            frontier = cls.below;
+    }
+    if (rc != WEIR_OK) {
+        mem_free(hs);
+        return rc;
+    }
+    if (!all)
+        frontier = 0;
+    g->next = dg_class_from(g, frontier);
+    g->n_holes = 0;
+    for (int i = 0; i < n; i++) {
+        /* only sets that meet this class can hold its rows */
+        if ((me - hs[i].res) % gcd64(hs[i].mod, P) != 0 || hs[i].below <= g->next)
+            continue;
+        MEM_GROW(g->holes, g->cap_holes, g->n_holes + 1);
+        g->holes[g->n_holes++] = hs[i];
+    }
+    mem_free(hs);
+    /* a set that holds every row of the class below its bound moves the cursor
+     * at once (unchanged parallelism: the subtask's own old cursor); each pass
+     * that moves it retires a set, so there are at most n_holes + 1 passes */
+    for (bool moved = true; moved;) {
+        moved = false;
+        for (int i = 0; i < g->n_holes; i++) {
+            const struct dg_done *h = &g->holes[i];
+            if (P % h->mod != 0 || h->below <= g->next)
+                continue;
+            g->next = dg_class_from(g, h->below);
+            moved = true;
+        }
+    }
+    dg_prune(g);
     g->t0_ns = now_mono_ns();
-    g->at_t0 = n;
+    g->at_t0 = g->emitted;
     return WEIR_OK;
 }
 
@@ -361,6 +519,7 @@ static void dg_close(struct source *src)
     if (g == NULL)
         return;
     mem_free(g->fields);
+    mem_free(g->holes);
     mem_free(g);
 }
 
@@ -438,7 +597,7 @@ static int dg_source_create(const struct table_ctx *t, struct source **out,
         f->col = c;
         f->name = nm;
         f->type = ty;
-        f->seed = hash_str(nm) ^ (0x5EEDULL + (uint64_t)t->subtask * 0x9E3779B97F4A7C15ULL);
+        f->seed = hash_str(nm) ^ 0x5EEDULL;
         snprintf(key, sizeof(key), "fields.%s.kind", nm);
         f->kind = strcasecmp(opt_str(o, key, "random"), "sequence") == 0 ? DG_SEQUENCE
                                                                          : DG_RANDOM;
@@ -549,7 +708,9 @@ static int dg_source_create(const struct table_ctx *t, struct source **out,
     }
 
     int P = t->parallelism > 0 ? t->parallelism : 1;
-    g->limit = -1;
+    g->total = INT64_MAX;
+    g->next = t->subtask;
+    bool bounded = false;
     if (opt_has(o, "number-of-rows")) {
         int64_t total = opt_int(o, "number-of-rows", 0);
         if (total < 0) {
@@ -558,7 +719,8 @@ static int dg_source_create(const struct table_ctx *t, struct source **out,
                          t->table_name);
             goto fail;
         }
-        g->limit = total / P + (t->subtask < total % P ? 1 : 0);
+        g->total = total;
+        bounded = true;
     }
     int64_t rps = opt_int(o, "rows-per-second", 10000);
     if (rps < 0) {
@@ -567,10 +729,16 @@ static int dg_source_create(const struct table_ctx *t, struct source **out,
         goto fail;
     }
     g->rate = (double)rps / P;
-    bool has_seq = false;
-    for (int i = 0; i < g->n_fields; i++)
-        has_seq |= g->fields[i].kind == DG_SEQUENCE;
-    g->base.bounded = g->limit >= 0 || has_seq;
+    for (int i = 0; i < g->n_fields; i++) {
+        const struct dg_field *f = &g->fields[i];
+        if (f->kind != DG_SEQUENCE)
+            continue;
+        __int128 span = (__int128)f->end - f->start + 1;
+        if (span < g->total)
+            g->total = (int64_t)span;
+        bounded = true;
+    }
+    g->base.bounded = bounded;
     g->base.wait_ms = 1;
     *out = &g->base;
     return WEIR_OK;

@@ -5,7 +5,8 @@
  * Flink's options are all accepted.  The partition-commit and time-extractor
  * options are validated; weir commits partitions (writes the success file) at
  * the end of input, which is when Flink commits them for a bounded job too —
- * for unbounded jobs see fs_sink.c.
+ * for unbounded jobs, and for exactly-once delivery with checkpoints (part
+ * files made visible at the checkpoint's commit), see fs_sink.c.
  */
 #include "connectors/filesystem/fs.h"
 
@@ -102,7 +103,16 @@ const struct connector_def conn_filesystem = {
     .description = "Reads files line by line (a file or a whole directory) and writes "
                    "rolling part files, optionally into Hive-style partition "
                    "directories (`k=v/`).  Records that cannot be decoded go to the "
-                   "dead-letter output with `path:line:offset`.",
+                   "dead-letter output with `path:line:offset`.  Sink delivery: with "
+                   "checkpointing, exactly-once — a finished part file keeps its hidden "
+                   "name (`.part-<id>-<subtask>-<n>.inprogress`) until the checkpoint "
+                   "that covers it completes, then is renamed to "
+                   "`part-<id>-<subtask>-<n>`; a restored job renames what its "
+                   "checkpoint covered and deletes the hidden files written after it.  "
+                   "`<id>` is derived from the job's state directory and the table name, "
+                   "so it is the same for every run of the job.  Without checkpointing "
+                   "(`execution.checkpointing.interval` = 0), at-least-once: a file is "
+                   "visible as soon as it is rolled.",
     .source_create = fs_source_create,
     .sink_create = fs_sink_create,
 };

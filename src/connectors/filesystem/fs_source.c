@@ -32,10 +32,22 @@
  *
  * Position (checkpoint text), one item per line:
  *   v1
- *   cur <byte offset> <line number> <path>      (the file being read, if any)
+ *   cur <byte offset> <line number> <path>      (each partially read file)
  *   done <path>                                 (each finished file)
- * Restore seeks the current file to the offset; finished files are not re-read.
+ * The offset is the first byte after the last line poll consumed (turned into
+ * a row, dead-lettered or skipped as empty); bytes read ahead into the buffer
+ * or window do not count.  '%', '\n' and '\r' in a path are written %25,
+ * %0A, %0D.  A subtask is usually reading one file, but after a restore with
+ * another parallelism it may own several partially read ones (a "cur" each).
+ *
+ * Restore (seek) merges the positions of every old subtask: the finished files
+ * and the partially read files this subtask owns now (hash(path) mod its P);
+ * the partially read ones are resumed at their offsets first (in name order),
+ * then every other owned file that is not finished is read from its start.
+ * Each file is owned by exactly one subtask under any parallelism, so each
+ * goes on from the one old position that mentions it.
  */
+#include <ctype.h>
 #include <dirent.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -60,6 +72,12 @@
  * were touched count in the peak RSS, which must stay well under 64 MiB. */
 #define FS_MAP_WINDOW ((size_t)16 << 20)
 
+/* A file to read: from its start, or (restored) from a partial read. */
+struct fs_split {
+    char *path;
+    int64_t off, line;              /* where to start, lines before it */
+};
+
 struct fs_source {
     struct source base;
     struct decoder *dec;
@@ -74,8 +92,9 @@ struct fs_source {
     char *root;                     /* 'path' */
     int64_t monitor_ms;             /* 0 = bounded */
     int64_t next_scan_ms;           /* monotonic ms of the next rescan */
-    /* files: queue of paths to read (sorted), set of finished ones */
-    char **queue;
+    /* files: queue to read (resumed ones first, then by name), set of
+     * finished ones */
+    struct fs_split *queue;
     int n_queue, cap_queue, q_next;
     char **done;
     int n_done, cap_done;
@@ -127,7 +146,7 @@ static bool is_done(const struct fs_source *fs, const char *path)
 static bool is_queued(const struct fs_source *fs, const char *path)
 {
     for (int i = fs->q_next; i < fs->n_queue; i++)
-        if (strcmp(fs->queue[i], path) == 0)
+        if (strcmp(fs->queue[i].path, path) == 0)
             return true;
     return fs->cur && strcmp(fs->cur, path) == 0;
 }
@@ -172,6 +191,19 @@ static int walk(const char *path, char ***v, int *n, int *cap, struct weir_error
     return rc;
 }
 
+static bool owns(const struct fs_source *fs, const char *path)
+{
+    const struct table_ctx *t = fs->base.table;
+    int P = t->parallelism > 0 ? t->parallelism : 1;
+    return (int)(path_hash(path) % (uint64_t)P) == t->subtask;
+}
+
+static void enqueue(struct fs_source *fs, char *path, int64_t off, int64_t line)
+{
+    MEM_GROW(fs->queue, fs->cap_queue, fs->n_queue + 1);
+    fs->queue[fs->n_queue++] = (struct fs_split){path, off, line};
+}
+
 /* Finds files not yet seen that belong to this subtask and queues them. */
 static int scan(struct fs_source *fs, struct weir_error *err)
 {
@@ -192,21 +224,19 @@ static int scan(struct fs_source *fs, struct weir_error *err)
         found[n++] = mem_strdup(fs->root);
     }
     qsort(found, (size_t)n, sizeof(char *), cmp_str);
-    int P = t->parallelism > 0 ? t->parallelism : 1;
     /* drop consumed queue entries before appending */
     if (fs->q_next > 0) {
         for (int i = 0; i < fs->q_next; i++)
-            mem_free(fs->queue[i]);
+            mem_free(fs->queue[i].path);
         memmove(fs->queue, fs->queue + fs->q_next,
-                sizeof(char *) * (size_t)(fs->n_queue - fs->q_next));
+                sizeof(*fs->queue) * (size_t)(fs->n_queue - fs->q_next));
         fs->n_queue -= fs->q_next;
         fs->q_next = 0;
     }
     for (int i = 0; i < n; i++) {
-        if (rc == WEIR_OK && (int)(path_hash(found[i]) % (uint64_t)P) == t->subtask &&
-            !is_done(fs, found[i]) && !is_queued(fs, found[i])) {
-            MEM_GROW(fs->queue, fs->cap_queue, fs->n_queue + 1);
-            fs->queue[fs->n_queue++] = found[i];
+        if (rc == WEIR_OK && owns(fs, found[i]) && !is_done(fs, found[i]) &&
+            !is_queued(fs, found[i])) {
+            enqueue(fs, found[i], 0, 0);
         } else {
             mem_free(found[i]);
         }
@@ -514,8 +544,8 @@ static int fs_poll_lines(struct fs_source *fs, struct batch *out, int64_t *rows,
     while (out->n < BATCH_CAP) {
         if (fs->fd < 0) {
             if (fs->q_next < fs->n_queue) {
-                const char *p = fs->queue[fs->q_next++];
-                if ((rc = open_file(fs, p, 0, 0, err)) != WEIR_OK)
+                const struct fs_split *q = &fs->queue[fs->q_next++];
+                if ((rc = open_file(fs, q->path, q->off, q->line, err)) != WEIR_OK)
                     return rc;
                 continue;
             }
@@ -573,44 +603,151 @@ static int fs_open(struct source *src, struct weir_error *err)
     return scan(fs, err);
 }
 
+static void put_path(struct strbuf *sb, const char *p)
+{
+    for (; *p; p++) {
+        if (*p == '%' || *p == '\n' || *p == '\r')
+            sb_addf(sb, "%%%02X", (unsigned char)*p);
+        else
+            sb_addc(sb, *p);
+    }
+}
+
+/* Undoes put_path; NULL if an escape is malformed. */
+static char *get_path(const char *s)
+{
+    struct strbuf sb = {0};
+    for (; *s; s++) {
+        unsigned v;
+        if (*s != '%') {
+            sb_addc(&sb, *s);
+            continue;
+        }
+        if (!isxdigit((unsigned char)s[1]) || !isxdigit((unsigned char)s[2]) ||
+            sscanf(s + 1, "%2x", &v) != 1 || v == 0) {
+            sb_free(&sb);
+            return NULL;
+        }
+        sb_addc(&sb, (char)v);
+        s += 2;
+    }
+    return sb.buf ? sb_steal(&sb) : mem_strdup("");
+}
+
 static int fs_position(struct source *src, struct strbuf *pos)
 {
     struct fs_source *fs = (struct fs_source *)src;
     sb_adds(pos, "v1\n");
-    if (fs->cur)
-        sb_addf(pos, "cur %lld %lld %s\n", (long long)(fs->buf_off + (int64_t)fs->pos),
-                (long long)fs->line_no, fs->cur);
-    for (int i = 0; i < fs->n_done; i++)
-        sb_addf(pos, "done %s\n", fs->done[i]);
+    if (fs->cur) {
+        sb_addf(pos, "cur %lld %lld ", (long long)(fs->buf_off + (int64_t)fs->pos),
+                (long long)fs->line_no);
+        put_path(pos, fs->cur);
+        sb_addc(pos, '\n');
+    }
+    /* resumed files not reached yet keep their offsets */
+    for (int i = fs->q_next; i < fs->n_queue; i++) {
+        const struct fs_split *q = &fs->queue[i];
+        if (q->off == 0 && q->line == 0)
+            continue;
+        sb_addf(pos, "cur %lld %lld ", (long long)q->off, (long long)q->line);
+        put_path(pos, q->path);
+        sb_addc(pos, '\n');
+    }
+    for (int i = 0; i < fs->n_done; i++) {
+        sb_adds(pos, "done ");
+        put_path(pos, fs->done[i]);
+        sb_addc(pos, '\n');
+    }
     return WEIR_OK;
 }
 
-static int fs_seek(struct source *src, const char *pos, struct weir_error *err)
+static int cmp_split(const void *a, const void *b)
+{
+    return strcmp(((const struct fs_split *)a)->path, ((const struct fs_split *)b)->path);
+}
+
+/*
+ * Parses old subtask s's position: finished files this subtask owns are
+ * marked done, partially read ones it owns are appended to *res.
+ */
+static int parse_position(struct fs_source *fs, int s, const char *pos,
+                          struct fs_split **res, int *n_res, int *cap_res,
+                          struct weir_error *err)
+{
+    const char *tn = fs->base.table->table_name;
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad filesystem position of "
+                       "subtask %d: it does not start with 'v1' (written by another "
+                       "version of weir?)", tn, s);
+    char *copy = mem_strdup(pos + 3), *save = NULL;
+    int rc = WEIR_OK, line_no = 1;
+    for (char *l = strtok_r(copy, "\n", &save); l && rc == WEIR_OK;
+         l = strtok_r(NULL, "\n", &save)) {
+        line_no++;
+        long long off = -1, lines = -1;
+        int used = 0;
+        char *path = NULL;
+        if (strncmp(l, "done ", 5) == 0) {
+            path = get_path(l + 5);
+        } else if (strncmp(l, "cur ", 4) == 0 &&
+                   sscanf(l, "cur %lld %lld %n", &off, &lines, &used) == 2 && used > 0 &&
+                   off >= 0 && lines >= 0) {
+            path = get_path(l + used);
+        }
+        if (path == NULL || path[0] == '\0') {
+            rc = err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad filesystem position of "
+                         "subtask %d, line %d: '%.200s' (expected 'cur <offset> <line> "
+                         "<path>' or 'done <path>')", tn, s, line_no, l);
+        } else if (!owns(fs, path)) {
+            /* another subtask's file now: its position reaches that subtask */
+        } else if (off < 0) {
+            if (!is_done(fs, path))
+                mark_done(fs, path);
+        } else {
+            MEM_GROW(*res, *cap_res, *n_res + 1);
+            (*res)[(*n_res)++] = (struct fs_split){path, off, lines};
+            path = NULL;
+        }
+        mem_free(path);
+    }
+    mem_free(copy);
+    return rc;
+}
+
+static int fs_seek(struct source *src, const char *const *pos, int old_parallelism,
+                   struct weir_error *err)
 {
     struct fs_source *fs = (struct fs_source *)src;
     close_cur(fs, false);
-    if (strncmp(pos, "v1\n", 3) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "filesystem: bad position");
-    char *copy = mem_strdup(pos + 3), *save = NULL;
-    char *cur = NULL;
-    long long off = 0, line = 0;
-    int rc = WEIR_OK;
-    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        int used = 0;
-        if (strncmp(l, "done ", 5) == 0 && !is_done(fs, l + 5))
-            mark_done(fs, l + 5);
-        else if (sscanf(l, "cur %lld %lld %n", &off, &line, &used) == 2 && used > 0)
-            cur = l + used;
-    }
-    /* requeue: everything found that is not finished, current file first */
-    for (int i = fs->q_next; i < fs->n_queue; i++)
-        mem_free(fs->queue[i]);
+    for (int i = 0; i < fs->n_queue; i++)
+        mem_free(fs->queue[i].path);
     fs->n_queue = fs->q_next = 0;
-    if (cur)
-        rc = open_file(fs, cur, off, line, err);
+    for (int i = 0; i < fs->n_done; i++)
+        mem_free(fs->done[i]);
+    fs->n_done = 0;
+    struct fs_split *res = NULL;
+    int n_res = 0, cap_res = 0, rc = WEIR_OK;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++)
+        if (pos[s] != NULL)
+            rc = parse_position(fs, s, pos[s], &res, &n_res, &cap_res, err);
+    if (n_res > 1)
+        qsort(res, (size_t)n_res, sizeof(*res), cmp_split);
+    for (int i = 1; i < n_res && rc == WEIR_OK; i++)
+        if (strcmp(res[i].path, res[i - 1].path) == 0)
+            rc = err_set(err, WEIR_ERR_CORRUPT, "table '%s': inconsistent filesystem "
+                         "positions: file '%s' is partially read in two of them",
+                         src->table->table_name, res[i].path);
+    for (int i = 0; i < n_res; i++) {
+        /* a finished file stays finished, whatever else says otherwise */
+        if (rc == WEIR_OK && !is_done(fs, res[i].path)) {
+            enqueue(fs, res[i].path, res[i].off, res[i].line);
+            res[i].path = NULL;
+        }
+        mem_free(res[i].path);
+    }
+    mem_free(res);
     if (rc == WEIR_OK)
         rc = scan(fs, err);
-    mem_free(copy);
     return rc;
 }
 
@@ -624,7 +761,7 @@ static void fs_close(struct source *src)
     if (fs->dec)
         fs->dec->ops->free(fs->dec);
     for (int i = 0; i < fs->n_queue; i++)
-        mem_free(fs->queue[i]);
+        mem_free(fs->queue[i].path);
     mem_free(fs->queue);
     for (int i = 0; i < fs->n_done; i++)
         mem_free(fs->done[i]);

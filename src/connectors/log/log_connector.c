@@ -48,10 +48,9 @@ static const struct opt_def log_options[] = {
      "at-least-once|exactly-once|none", false,
      "sink: at-least-once (and none) = plain appends, visible at once; "
      "exactly-once = a transactional writer whose records read-committed readers "
-     "see only once committed.  Until checkpoints exist (issue 5) what the job "
-     "wrote is committed at flush(), i.e. at the end of bounded input; an "
-     "unbounded job's records stay invisible, and a job that fails leaves them "
-     "uncommitted (discarded by the next writer)"},
+     "see only once the checkpoint that covers them completes (two-phase commit; "
+     "what a crashed run wrote after its last checkpoint is discarded on "
+     "recovery); without checkpointing, at the end of bounded input"},
     {NULL},
 };
 

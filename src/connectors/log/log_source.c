@@ -21,8 +21,17 @@
  * a batch that do not fit the output batch are kept (the reader's batch stays
  * valid until the next call on it) and emitted by the next poll.
  *
- * Position (checkpoint text): "<partition>:<next offset>" for each partition
- * of this subtask, comma-separated, e.g. "0:123,2:456".  Group offsets: with
+ * Position (checkpoint text), one line per partition of this subtask:
+ *   v1
+ *   part <partition> <next offset> <end offset, -1 = follow>
+ * The next offset is the one after the last record poll consumed (a row or a
+ * dead letter); records read ahead and kept for the next poll are not
+ * counted.  The end is kept so that a restored bounded source stops where
+ * the uninterrupted one would have, not at the end the topic has by then.
+ * Restore (seek) with another parallelism: subtask s takes the partitions p
+ * with p mod P == s, each from the old position that names it; a partition
+ * no position names (added since, or of a subtask that wrote none) starts as
+ * 'scan.startup.mode' says.  Group offsets: with
  * 'properties.group.id' the next offsets are committed to the group at most
  * once a second (on a poll) and at close — what was handed downstream, so a
  * restart from the group is at-least-once.
@@ -344,39 +353,79 @@ static int logc_poll(struct source *src, struct batch *out, struct weir_error *e
 static int logc_position(struct source *src, struct strbuf *pos)
 {
     struct logc_source *ls = (struct logc_source *)src;
+    sb_adds(pos, "v1\n");
     for (int i = 0; i < ls->n_parts; i++)
-        sb_addf(pos, "%s%d:%lld", i ? "," : "", ls->parts[i].partition,
-                (long long)ls->parts[i].next);
+        sb_addf(pos, "part %d %lld %lld\n", ls->parts[i].partition,
+                (long long)ls->parts[i].next, (long long)ls->parts[i].end);
     return WEIR_OK;
 }
 
-static int logc_seek(struct source *src, const char *pos, struct weir_error *err)
+/* Applies old subtask s's position to the partitions this subtask reads;
+ * seen[] (one per partition this subtask reads) catches a partition named
+ * twice. */
+static int logc_apply(struct logc_source *ls, int s, const char *pos, bool *seen,
+                      struct weir_error *err)
+{
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad log position of subtask "
+                       "%d: it does not start with 'v1' (written by another version of "
+                       "weir?)", tname(ls), s);
+    const char *l = pos + 3;
+    for (int k = 0; *l; k++) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[96];
+        long long part = -1, off = -1, end = -2;
+        char tail;
+        const char *why = NULL;
+        if (len >= sizeof(line) || k > (1 << 20)) {
+            why = "line too long";
+        } else {
+            memcpy(line, l, len);
+            line[len] = '\0';
+            if (sscanf(line, "part %lld %lld %lld%c", &part, &off, &end, &tail) != 3 ||
+                part < 0 || part > INT32_MAX || off < 0 || end < -1)
+                why = "expected 'part <partition> <next offset> <end offset or -1>'";
+        }
+        for (int i = 0; why == NULL && i < ls->n_parts; i++) {
+            struct logc_part *p = &ls->parts[i];
+            if (p->partition != part)
+                continue;
+            if (seen[i]) {
+                why = "the partition is in two positions";
+                break;
+            }
+            seen[i] = true;
+            int rc = seek_part(ls, p, off, err);
+            if (rc != WEIR_OK)
+                return rc;
+            /* bounded: the end the uninterrupted run had */
+            if (ls->end_mode != END_NONE && end >= 0)
+                p->end = end;
+        }
+        if (why != NULL)
+            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad log position of "
+                           "subtask %d: '%.*s': %s", tname(ls), s,
+                           (int)(len < 200 ? len : 200), l, why);
+        l = e ? e + 1 : l + len;
+    }
+    return WEIR_OK;
+}
+
+static int logc_seek(struct source *src, const char *const *pos, int old_parallelism,
+                     struct weir_error *err)
 {
     struct logc_source *ls = (struct logc_source *)src;
     int rc;
     if (!ls->opened && (rc = logc_open(src, err)) != WEIR_OK)
         return rc;
-    const char *s = pos;
-    while (*s) {
-        char *e;
-        long part = strtol(s, &e, 10);
-        long long off;
-        if (e == s || *e != ':')
-            goto bad;
-        s = e + 1;
-        off = strtoll(s, &e, 10);
-        if (e == s || off < 0 || (*e != ',' && *e != '\0'))
-            goto bad;
-        s = *e ? e + 1 : e;
-        for (int i = 0; i < ls->n_parts; i++)
-            if (ls->parts[i].partition == part &&
-                (rc = seek_part(ls, &ls->parts[i], off, err)) != WEIR_OK)
-                return rc;
-    }
-    return WEIR_OK;
-bad:
-    return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad log position '%s' (expected "
-                   "'partition:offset,...')", tname(ls), pos);
+    bool *seen = mem_calloc((size_t)ls->n_parts + 1, sizeof(bool));
+    rc = WEIR_OK;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++)
+        if (pos[s] != NULL)
+            rc = logc_apply(ls, s, pos[s], seen, err);
+    mem_free(seen);
+    return rc;
 }
 
 static void logc_close(struct source *src)

@@ -8,8 +8,9 @@
  *   - Deterministic.  Flink's generator is unseeded; here every event draws
  *     from its own random stream seeded from (seed, eventId) (NEXMARK.md
  *     §3.6, as Beam seeds per event id).  An event is therefore a pure
- *     function of (seed, eventId): a checkpoint position is just the number
- *     of events emitted, and seeking regenerates the same events.
+ *     function of (seed, eventId) and its split's geometry: a checkpoint
+ *     position is the number of events each split emitted, and seeking
+ *     regenerates the same events.
  *   - Projection-independent.  Projection push-down only ever removes whole
  *     top-level columns; a ROW that is produced has all of its fields drawn in
  *     the §3.5 order from its event's private stream, and a ROW that is not
@@ -35,6 +36,18 @@
  *
  * Only the ROW that matches event_type is non-NULL; the other ROWs and all of
  * their fields are marked NULL (their lanes hold whatever was there before).
+ *
+ * Position (checkpoint text):
+ *   v1
+ *   splits <n>                 the number of splits (the first run's parallelism)
+ *   split <i> <events>         per split this subtask reads: events emitted
+ * A split's events (ids, spacing, timestamps) depend on n, so the splits of a
+ * job never change: restored with another parallelism P, subtask s reads the
+ * old splits i with i mod P == s, each from the one position that has it,
+ * with the event-time spacing of n splits — the union of the events before
+ * and after is exactly those of the uninterrupted job.  A subtask with
+ * several splits emits from the one that is furthest behind; one without a
+ * split (P > n) is done, or idle when the table is unbounded.
  */
 #include <math.h>
 #include <pthread.h>
@@ -354,6 +367,17 @@ static inline int64_t gen_price(struct nx_rng *r)
 
 /* ---- the source ------------------------------------------------------------------- */
 
+/* A split of the event ids (GeneratorConfig.split). */
+struct nx_split {
+    int index;                      /* 0..n_splits-1 */
+    int64_t first_event_id;
+    int64_t max_events;             /* events in this split */
+    int64_t limit;                  /* min(max_events, this split's stop-at) */
+    int64_t next;                   /* events emitted so far: the position */
+    int64_t pace_t0_ns;             /* monotonic time pacing started */
+    int64_t pace_k0;                /* next at that time */
+};
+
 struct nx_source {
     struct source base;
     /* produced columns (-1 = not produced) */
@@ -366,18 +390,16 @@ struct nx_source {
     int64_t hot_auctions, hot_bidders, hot_sellers;
     int64_t avg_person, avg_auction, avg_bid;
     int64_t auction_horizon;        /* events until 100 more auctions: 100·T/A */
-    double delay_us;                /* event-time spacing of this split */
+    double delay_us;                /* event-time spacing of a split */
     uint64_t seed_key;
-    /* split */
-    int64_t first_event_id;         /* of this split */
-    int64_t max_events;             /* events in this split */
-    int64_t limit;                  /* min(max_events, this split's stop-at) */
-    int64_t next;                   /* events emitted so far: the position */
+    /* splits */
+    int64_t total, stop_at, rate;   /* events.num (or the unbounded size), stop-at */
+    int n_splits;                   /* of the job: its first run's parallelism */
+    struct nx_split *splits;        /* the ones this subtask reads */
+    int n_mine;
     /* emission */
     bool paced;                     /* rate.limited or !max-emit-speed */
     bool keep_alive;
-    int64_t pace_t0_ns;             /* monotonic time pacing started */
-    int64_t pace_k0;                /* next at that time */
 };
 
 static int64_t now_mono_ns(void)
@@ -591,30 +613,46 @@ static int nx_open(struct source *src, struct weir_error *err)
 {
     (void)err;
     struct nx_source *g = (struct nx_source *)src;
-    g->pace_t0_ns = now_mono_ns();
-    g->pace_k0 = g->next;
+    int64_t now = now_mono_ns();
+    for (int i = 0; i < g->n_mine; i++) {
+        g->splits[i].pace_t0_ns = now;
+        g->splits[i].pace_k0 = g->splits[i].next;
+    }
     return WEIR_OK;
+}
+
+/* The split to emit from: the unfinished one furthest behind, NULL if none. */
+static struct nx_split *nx_pick(struct nx_source *g)
+{
+    struct nx_split *best = NULL;
+    for (int i = 0; i < g->n_mine; i++) {
+        struct nx_split *sp = &g->splits[i];
+        if (sp->next < sp->limit && (best == NULL || sp->next < best->next))
+            best = sp;
+    }
+    return best;
 }
 
 static int nx_poll(struct source *src, struct batch *out, struct weir_error *err)
 {
     (void)err;
     struct nx_source *g = (struct nx_source *)src;
-    int64_t left = g->limit - g->next;
-    if (left <= 0) {
-        if (!g->keep_alive)
+    struct nx_split *sp = nx_pick(g);
+    if (sp == NULL) {
+        if (!g->keep_alive && src->bounded)
             return WEIR_DONE;
         src->wait_ms = 100;     /* idle, as Flink's NOTHING_AVAILABLE */
         return WEIR_AGAIN;
     }
+    int64_t left = sp->limit - sp->next;
     int64_t want = BATCH_CAP - out->n;
     if (want > left)
         want = left;
     if (g->paced) {
         /* the j-th event after pacing started is due j·delay µs later; per
          * split that is rate/n events per second, rate in all */
-        double el_us = (double)(now_mono_ns() - g->pace_t0_ns) / 1e3;
-        int64_t done = g->next - g->pace_k0;
+        double el_us = (double)(now_mono_ns() - sp->pace_t0_ns) / 1e3;
+        int64_t done = sp->next - sp->pace_k0;
         int64_t allowed = (int64_t)(el_us / g->delay_us) + 1 - done;
         if (allowed <= 0) {
             double wait_us = (double)done * g->delay_us - el_us;
@@ -645,8 +683,8 @@ static int nx_poll(struct source *src, struct batch *out, struct weir_error *err
     uint8_t types[BATCH_CAP];
     int from = out->n, to = out->n + (int)want;
     struct nx_event e;
-    e.num = g->next + 1;
-    e.id = g->first_event_id + e.num;
+    e.num = sp->next + 1;
+    e.id = sp->first_event_id + e.num;
     e.ep = e.id / g->T;
     e.off = e.id % g->T;
     for (e.row = from; e.row < to; e.row++) {
@@ -674,9 +712,9 @@ static int nx_poll(struct source *src, struct batch *out, struct weir_error *err
         if (rows[t])
             set_row_validity(rows[t], types, from, to, (uint8_t)t);
     out->n = to;
-    g->next += want;
+    sp->next += want;
     atomic_fetch_add_explicit(&src->metrics.rows, want, memory_order_relaxed);
-    if (g->next >= g->limit && !g->keep_alive)
+    if (!g->keep_alive && src->bounded && nx_pick(g) == NULL)
         return WEIR_DONE;
     return WEIR_OK;
 }
@@ -684,27 +722,133 @@ static int nx_poll(struct source *src, struct batch *out, struct weir_error *err
 static int nx_position(struct source *src, struct strbuf *pos)
 {
     struct nx_source *g = (struct nx_source *)src;
-    sb_addf(pos, "events=%lld", (long long)g->next);
+    sb_addf(pos, "v1\nsplits %d\n", g->n_splits);
+    for (int i = 0; i < g->n_mine; i++)
+        sb_addf(pos, "split %d %lld\n", g->splits[i].index, (long long)g->splits[i].next);
     return WEIR_OK;
 }
 
-static int nx_seek(struct source *src, const char *pos, struct weir_error *err)
+/* Split i of n, with the geometry of GeneratorConfig.split. */
+static struct nx_split nx_split_of(const struct nx_source *g, int n, int i)
+{
+    struct nx_split sp = {.index = i};
+    int64_t per = g->total / n;
+    sp.first_event_id = 1 + i * per;
+    sp.max_events = i == n - 1 ? g->total - per * (n - 1) : per;
+    sp.limit = sp.max_events;
+    if (g->stop_at >= 0) {
+        /* split like events.num: the last split takes the remainder */
+        int64_t mine = i == n - 1 ? g->stop_at - g->stop_at / n * (n - 1) : g->stop_at / n;
+        if (mine < sp.limit)
+            sp.limit = mine;
+    }
+    return sp;
+}
+
+/* Gives this subtask the splits i < n with i mod P == subtask, from 0. */
+static void nx_set_splits(struct nx_source *g, int n)
+{
+    const struct table_ctx *t = g->base.table;
+    int P = t->parallelism > 0 ? t->parallelism : 1;
+    g->n_splits = n;
+    g->n_mine = 0;
+    mem_free(g->splits);
+    g->splits = mem_calloc((size_t)(n / P + 1), sizeof(*g->splits));
+    for (int i = t->subtask; i < n; i += P)
+        g->splits[g->n_mine++] = nx_split_of(g, n, i);
+    g->delay_us = 1e6 / (double)g->rate * (double)n;
+}
+
+/* Old subtask s's position: *n its split count, then each "split" line is
+ * applied to the splits this subtask owns (seen[i] marks the split as taken). */
+static int nx_parse(struct nx_source *g, int s, const char *pos, int *n, bool **seen,
+                    struct weir_error *err)
+{
+    const char *tn = g->base.table->table_name;
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
+                       "subtask %d: it does not start with 'v1' (written by another "
+                       "version of weir?)", tn, s);
+    const char *l = pos + 3;
+    for (int k = 0; *l; k++) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[96];
+        long long a = -1, b = -1;
+        char tail;
+        const char *why = NULL;
+        if (len >= sizeof(line) || k > (1 << 20)) {
+            why = "line too long";
+        } else {
+            memcpy(line, l, len);
+            line[len] = '\0';
+            if (k == 0) {
+                if (sscanf(line, "splits %lld%c", &a, &tail) != 1 || a < 1 || a > 1 << 20)
+                    why = "expected 'splits <n>' first";
+                else if (*n > 0 && *n != a)
+                    why = "its split count differs from another subtask's";
+                else if (*n == 0) {
+                    *n = (int)a;
+                    nx_set_splits(g, *n);
+                    *seen = mem_calloc((size_t)*n, sizeof(bool));
+                }
+            } else if (sscanf(line, "split %lld %lld%c", &a, &b, &tail) != 2 || a < 0 ||
+                       a >= *n || b < 0) {
+                why = "expected 'split <index> <events>' with an index below the "
+                      "split count";
+            } else if ((*seen)[a]) {
+                why = "the split is in two positions";
+            } else {
+                (*seen)[a] = true;
+                for (int i = 0; i < g->n_mine; i++) {
+                    struct nx_split *sp = &g->splits[i];
+                    if (sp->index != a)
+                        continue;
+                    if (b > sp->max_events)
+                        why = "more events than the split holds (was 'events.num' "
+                              "changed?)";
+                    else
+                        sp->next = b;
+                }
+            }
+        }
+        if (why != NULL)
+            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
+                           "subtask %d: '%.*s': %s", tn, s, (int)(len < 200 ? len : 200),
+                           l, why);
+        l = e ? e + 1 : l + len;
+    }
+    if (*n == 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
+                       "subtask %d: no 'splits' line", tn, s);
+    return WEIR_OK;
+}
+
+static int nx_seek(struct source *src, const char *const *pos, int old_parallelism,
+                   struct weir_error *err)
 {
     struct nx_source *g = (struct nx_source *)src;
-    long long n;
-    char tail;
-    if (sscanf(pos, "events=%lld%c", &n, &tail) != 1 || n < 0 || n > g->max_events)
-        return err_set(err, WEIR_ERR_CORRUPT,
-                       "nexmark: bad position '%s' (expected events=<0..%lld>)", pos,
-                       (long long)g->max_events);
-    g->next = n;
-    g->pace_t0_ns = now_mono_ns();
-    g->pace_k0 = n;
+    int n = 0, rc = WEIR_OK;
+    bool *seen = NULL;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++)
+        if (pos[s] != NULL)
+            rc = nx_parse(g, s, pos[s], &n, &seen, err);
+    mem_free(seen);
+    if (rc != WEIR_OK)
+        return rc;
+    /* nothing recorded: as a fresh start; else splits no position names
+     * start from their first event */
+    if (n == 0)
+        nx_set_splits(g, g->n_splits);
+    nx_open(src, err);
     return WEIR_OK;
 }
 
 static void nx_close(struct source *src)
 {
+    struct nx_source *g = (struct nx_source *)src;
+    if (g != NULL)
+        mem_free(g->splits);
     mem_free(src);
 }
 
@@ -891,25 +1035,15 @@ static int nx_source_create(const struct table_ctx *t, struct source **out,
 
     /* GeneratorConfig: N = 0 means "unbounded", scaled down as Flink does to
      * keep size estimates from overflowing (368,934,881,474,191 by default) */
-    int64_t n = t->parallelism > 0 ? t->parallelism : 1;
-    int64_t i = t->subtask;
     int64_t max_size = g->avg_person > g->avg_auction ? g->avg_person : g->avg_auction;
     if (g->avg_bid > max_size)
         max_size = g->avg_bid;
     if (max_size < 1)
         max_size = 1;
-    int64_t total = events > 0 ? events : INT64_MAX / (g->T * max_size);
-    int64_t per = total / n;
-    g->first_event_id = 1 + i * per;
-    g->max_events = i == n - 1 ? total - per * (n - 1) : per;
-    g->limit = g->max_events;
-    if (stop_at >= 0) {
-        /* split like events.num: the last subtask takes the remainder */
-        int64_t mine = i == n - 1 ? stop_at - stop_at / n * (n - 1) : stop_at / n;
-        if (mine < g->limit)
-            g->limit = mine;
-    }
-    g->delay_us = 1e6 / (double)rate * (double)n;
+    g->total = events > 0 ? events : INT64_MAX / (g->T * max_size);
+    g->stop_at = stop_at;
+    g->rate = rate;
+    nx_set_splits(g, t->parallelism > 0 ? t->parallelism : 1);
     g->seed_key = mix64((uint64_t)opt_int(t->opts, "seed", 0) + NX_TABLE_SEED);
     g->keep_alive = opt_bool(t->opts, "keep-alive", false);
     g->paced = opt_bool(t->opts, "rate.limited", false) ||
@@ -919,7 +1053,7 @@ static int nx_source_create(const struct table_ctx *t, struct source **out,
     *out = &g->base;
     return WEIR_OK;
 fail:
-    mem_free(g);
+    nx_close(&g->base);
     return rc;
 }
 

@@ -7,6 +7,10 @@
  * with parallelism > 1 the 1-based subtask number is added: `2> ` or `id:2> `.
  * Each batch becomes one buffer handed to write(2), so lines of concurrent
  * subtasks never interleave inside a line and nothing waits in stdio.
+ *
+ * Delivery is at-least-once even with checkpointing (no prepare/commit):
+ * a line on a terminal or a pipe cannot be taken back, so rows printed after
+ * the last checkpoint are printed again by a restored run.
  */
 #include <errno.h>
 #include <string.h>
@@ -129,6 +133,8 @@ const struct connector_def conn_print = {
     .needs_format = false,
     .accepts_updates = true,
     .description = "Prints every row as `<kind>[f1, f2, ...]` (all changelog kinds), "
-                   "one line per row, to stdout or stderr.",
+                   "one line per row, to stdout or stderr.  At-least-once: a job "
+                   "restored from a checkpoint prints again the rows printed after "
+                   "that checkpoint.",
     .sink_create = print_sink_create,
 };

@@ -179,10 +179,13 @@ static const struct opt_def sqlite_options[] = {
      "the table in the database; a sink creates it if missing (with the sink's "
      "PRIMARY KEY), or checks that an existing one has the sink's columns"},
     {"sink.buffer-flush.max-rows", OPT_INT, "1000", NULL, false,
-     "rows per transaction: a transaction commits once it holds this many"},
+     "rows per transaction: a transaction commits once it holds this many "
+     "(without checkpointing; with it each write is a transaction into the staging "
+     "table, made visible by the checkpoint's commit)"},
     {"sink.buffer-flush.interval", OPT_DURATION, "1 s", NULL, false,
      "an open transaction commits at least this often, even when no rows arrive, "
-     "so that readers see progress"},
+     "so that readers see progress (without checkpointing; with it readers see "
+     "progress at each completed checkpoint)"},
     {"sink.max-retries", OPT_INT, "3", NULL, false,
      "how often a write retries when the database stays locked by another "
      "connection (each try waits up to 'busy-timeout')"},
@@ -204,11 +207,18 @@ const struct connector_def conn_sqlite = {
         "query it while the job runs).  Sink: with a `PRIMARY KEY (..) NOT ENFORCED` "
         "it upserts (+I/+U insert or update the row with that key, -D deletes it, -U "
         "is skipped), without one it only appends, and an updating query is refused "
-        "at plan time.  Rows are written in transactions of at most "
-        "`sink.buffer-flush.max-rows` rows, committed at least every "
-        "`sink.buffer-flush.interval` and at the end of input.  Delivery is "
-        "at-least-once: after a restart rows may be written again, which upserts make "
-        "harmless (an append-only table may get duplicates).  Source: a bounded scan "
+        "at plan time.  With checkpointing, exactly-once: rows are staged in "
+        "`weir_staging_<table-name>` in the same database (compacted by key) and "
+        "applied to the table when the checkpoint that covers them completes, in one "
+        "transaction that also records the checkpoint in `weir_sink_commits`; a "
+        "restored job applies what its checkpoint covered unless already recorded "
+        "and drops what was staged after it; both tables are dropped at the end of a "
+        "job once empty.  Without checkpointing (`execution.checkpointing.interval` "
+        "= 0), at-least-once: rows go straight into the table in transactions of at "
+        "most `sink.buffer-flush.max-rows` rows, committed at least every "
+        "`sink.buffer-flush.interval` and at the end of input; after a restart rows "
+        "may be written again, which upserts make harmless (an append-only table may "
+        "get duplicates).  Source: a bounded scan "
         "of the table (also the dimension side of a lookup join); a value that does not "
         "convert to its column's type goes to the dead-letter output with its rowid.  "
         "Storage: integers, BOOLEAN (0/1) and intervals as INTEGER, FLOAT/DOUBLE as REAL, "

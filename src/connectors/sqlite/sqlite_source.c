@@ -12,11 +12,26 @@
  * output with position '<path>:<table>:rowid <n>' and the column named in the
  * reason; the scan goes on.
  *
- * Parallel instances split the table by rowid modulo the parallelism.  The
- * position (checkpoint text) is 'rowid <last rowid returned>'.  A table made
- * WITHOUT ROWID has no rowid: it is scanned in its key order, dead letters name
- * the row number, and its position is 'row <rows returned>'.
+ * Parallel instances split the table by rowid modulo the parallelism
+ * (subtask s of P reads the rowids r with r mod P == s, r mod P taken in
+ * 0..P-1 for negative rowids too), each in rowid order.  A table made WITHOUT
+ * ROWID has no rowid: the first instance scans it in its key order and dead
+ * letters name the row number.
+ *
+ * Position (checkpoint text), after the last row stepped over (returned or
+ * dead-lettered):
+ *   v1
+ *   class <P> <s> <next | end>    rowids ≡ s (mod P) below next were read
+ *                                 (end: all of them — the scan finished)
+ *   done <M> <r> <next | end>     rowids ≡ r (mod M) below next were read too
+ *   rows <n>                      WITHOUT ROWID (first instance): rows stepped over
+ * "done" lines appear after a restore with another parallelism: a new
+ * subtask reads the rowids of its new class that no old position covers (the
+ * scan's WHERE leaves the others out), and drops each line once its cursor
+ * has passed it.  The union of the rows read before and after is every row
+ * exactly once.  A WITHOUT ROWID table's scan stays with the first instance.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +42,12 @@
 #include "exec/deadletter.h"
 #include "formats/convert.h"
 
+/* Rowids r ≡ res (mod mod) with r < next (all of them if `all`) were read. */
+struct sq_read {
+    int64_t mod, res, next;
+    bool all;
+};
+
 struct sq_source {
     struct source base;
     sqlite3 *db;                    /* NULL until open */
@@ -34,11 +55,37 @@ struct sq_source {
     const char *path, *table;       /* borrowed from the option set */
     int64_t busy_ms;
     bool has_rowid;                 /* column 0 of the scan is the rowid */
-    int64_t last_rowid;             /* of the last row returned (or seeked to) */
+    struct sq_read mine;            /* this subtask's class and cursor */
+    struct sq_read *holes;          /* rowids of the class read by an earlier run */
+    int n_holes, cap_holes;
+    int64_t last_rowid;             /* of the last row stepped over (dead letters) */
     int64_t n_read;                 /* rows stepped over (WITHOUT ROWID position) */
     int64_t skip;                   /* rows still to skip after a seek (no rowid) */
     struct strbuf tmp;              /* scratch for fmt_text_to_scalar */
 };
+
+/* Appends "rowid in r's class" to sql. */
+static void add_class(struct strbuf *sql, const struct sq_read *r)
+{
+    if (r->mod > 1)
+        sb_addf(sql, "((rowid %% %lld) + %lld) %% %lld = %lld", (long long)r->mod,
+                (long long)r->mod, (long long)r->mod, (long long)r->res);
+    else
+        sb_adds(sql, "1");
+}
+
+/* Does the table have rowids (it was not made WITHOUT ROWID)? */
+static bool has_rowid(struct sq_source *sq)
+{
+    struct strbuf sql = {0};
+    sb_adds(&sql, "SELECT rowid FROM ");
+    sq_ident(&sql, sq->table);
+    sqlite3_stmt *st = NULL;
+    bool yes = sqlite3_prepare_v2(sq->db, sql.buf, -1, &st, NULL) == SQLITE_OK;
+    sqlite3_finalize(st);
+    sb_free(&sql);
+    return yes;
+}
 
 static int prepare_scan(struct sq_source *sq, struct weir_error *err)
 {
@@ -55,21 +102,42 @@ static int prepare_scan(struct sq_source *sq, struct weir_error *err)
         sb_adds(&sql, " FROM ");
         sq_ident(&sql, sq->table);
         if (with_rowid) {
-            sb_adds(&sql, " WHERE rowid > ?1");
-            if (t->parallelism > 1)
-                sb_addf(&sql, " AND rowid %% %d = %d", t->parallelism, t->subtask);
+            sb_adds(&sql, " WHERE rowid >= ?1 AND ");
+            add_class(&sql, &sq->mine);
+            for (int i = 0; i < sq->n_holes; i++) {
+                const struct sq_read *h = &sq->holes[i];
+                sb_adds(&sql, " AND NOT (");
+                add_class(&sql, h);
+                if (!h->all)
+                    sb_addf(&sql, " AND rowid < %lld", (long long)h->next);
+                sb_adds(&sql, ")");
+            }
             sb_adds(&sql, " ORDER BY rowid");
         }
         if (sqlite3_prepare_v2(sq->db, sql.buf, -1, &sq->st, NULL) == SQLITE_OK) {
             sq->has_rowid = with_rowid;
-            if (with_rowid)
-                sqlite3_bind_int64(sq->st, 1, sq->last_rowid);
-            else if (t->subtask > 0) {
+            if (with_rowid && sq->mine.all) {
+                /* prepared only to learn that the table has rowids */
+                sqlite3_finalize(sq->st);
+                sq->st = NULL;
+            } else if (with_rowid) {
+                sqlite3_bind_int64(sq->st, 1, sq->mine.next);
+            } else if (t->subtask > 0) {
                 /* no rowid to split by: the first instance reads it all */
                 sqlite3_finalize(sq->st);
                 sq->st = NULL;
             }
             goto out;
+        }
+        if (with_rowid) {
+            /* a real error: never fall back to a whole-table scan then */
+            char *msg = mem_strdup(sqlite3_errmsg(sq->db));
+            if (has_rowid(sq))
+                rc = err_set(err, WEIR_ERR_CONNECTOR, "sqlite: cannot scan '%s' in '%s': %s",
+                             sq->table, sq->path, msg);
+            mem_free(msg);
+            if (rc != WEIR_OK)
+                goto out;
         }
     }
     rc = err_set(err, WEIR_ERR_CONNECTOR, "sqlite: cannot scan '%s' in '%s': %s", sq->table,
@@ -215,6 +283,10 @@ static int sq_src_poll(struct source *src, struct batch *out, struct weir_error 
             /* ends the read transaction: writers' checkpoints may go on */
             sqlite3_finalize(sq->st);
             sq->st = NULL;
+            if (sq->has_rowid) {
+                sq->mine.all = true;
+                sq->n_holes = 0;
+            }
             break;
         }
         if (rc != SQLITE_ROW) {
@@ -225,9 +297,13 @@ static int sq_src_poll(struct source *src, struct batch *out, struct weir_error 
             return code;
         }
         sq->n_read++;
-        if (sq->has_rowid)
+        if (sq->has_rowid) {
             sq->last_rowid = sqlite3_column_int64(sq->st, 0);
-        else if (sq->skip > 0) {
+            if (sq->last_rowid == INT64_MAX)
+                sq->mine.all = true;
+            else
+                sq->mine.next = sq->last_rowid + 1;
+        } else if (sq->skip > 0) {
             sq->skip--;
             continue;
         }
@@ -245,36 +321,195 @@ static int sq_src_poll(struct source *src, struct batch *out, struct weir_error 
             added++;
         }
     }
+    /* the cursor has passed these: they say nothing more */
+    int k = 0;
+    for (int i = 0; i < sq->n_holes; i++)
+        if (!sq->mine.all && (sq->holes[i].all || sq->holes[i].next > sq->mine.next))
+            sq->holes[k++] = sq->holes[i];
+    sq->n_holes = k;
     atomic_fetch_add_explicit(&src->metrics.rows, added, memory_order_relaxed);
     return sq->st == NULL ? WEIR_DONE : WEIR_OK;
+}
+
+static void put_read(struct strbuf *pos, const char *kind, const struct sq_read *r)
+{
+    if (r->all)
+        sb_addf(pos, "%s %lld %lld end\n", kind, (long long)r->mod, (long long)r->res);
+    else
+        sb_addf(pos, "%s %lld %lld %lld\n", kind, (long long)r->mod, (long long)r->res,
+                (long long)r->next);
 }
 
 static int sq_src_position(struct source *src, struct strbuf *pos)
 {
     struct sq_source *sq = (struct sq_source *)src;
-    if (sq->has_rowid || sq->db == NULL)
-        sb_addf(pos, "rowid %" PRId64, sq->last_rowid);
-    else
-        sb_addf(pos, "row %" PRId64, sq->n_read);
+    sb_adds(pos, "v1\n");
+    if (sq->db != NULL && !sq->has_rowid) {
+        if (src->table->subtask == 0)
+            sb_addf(pos, "rows %" PRId64 "\n", sq->n_read);
+        return WEIR_OK;
+    }
+    put_read(pos, "class", &sq->mine);
+    for (int i = 0; i < sq->n_holes; i++)
+        put_read(pos, "done", &sq->holes[i]);
     return WEIR_OK;
 }
 
-static int sq_src_seek(struct source *src, const char *pos, struct weir_error *err)
+static int64_t gcd64(int64_t a, int64_t b)
 {
-    struct sq_source *sq = (struct sq_source *)src;
-    long long x;
-    if (sscanf(pos, "rowid %lld", &x) == 1)
-        sq->last_rowid = x;
-    else if (sscanf(pos, "row %lld", &x) == 1)
-        sq->skip = x;
-    else
-        return err_set(err, WEIR_ERR_CORRUPT, "sqlite: bad source position '%s'", pos);
-    if (sq->db != NULL) {   /* already open (or done): restart the scan from there */
-        sqlite3_finalize(sq->st);
-        sq->st = NULL;
-        return prepare_scan(sq, err);
+    while (b != 0) {
+        int64_t r = a % b;
+        a = b;
+        b = r;
+    }
+    return a;
+}
+
+/* Is rowid set h (or anything it tells) relevant to this subtask's class
+ * from its cursor on? */
+static bool hole_matters(const struct sq_source *sq, const struct sq_read *h)
+{
+    if ((sq->mine.res - h->res) % gcd64(h->mod, sq->mine.mod) != 0)
+        return false;
+    return h->all || h->next > sq->mine.next;
+}
+
+/*
+ * Reads old subtask s's position: "class"/"done" lines are appended to *rs,
+ * its class line (mod 0: none) to *cls, a "rows" line to *rows.
+ */
+static int sq_parse(const struct sq_source *sq, int s, const char *pos,
+                    struct sq_read **rs, int *n, int *cap, struct sq_read *cls,
+                    int64_t *rows, struct weir_error *err)
+{
+    const char *tn = sq->base.table->table_name;
+    cls->mod = 0;
+    if (strncmp(pos, "v1\n", 3) != 0)
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad sqlite position of "
+                       "subtask %d: it does not start with 'v1' (written by another "
+                       "version of weir?)", tn, s);
+    const char *l = pos + 3;
+    for (int k = 0; *l; k++) {
+        const char *e = strchr(l, '\n');
+        size_t len = e ? (size_t)(e - l) : strlen(l);
+        char line[128], word[8], at[24];
+        long long m = 0, r = -1, x;
+        char tail;
+        const char *why = NULL;
+        if (len >= sizeof(line) || k > (1 << 20)) {
+            why = "line too long";
+        } else {
+            memcpy(line, l, len);
+            line[len] = '\0';
+            if (sscanf(line, "rows %lld%c", &x, &tail) == 1 && x >= 0) {
+                if (*rows >= 0)
+                    why = "a second 'rows' line";
+                *rows = x;
+            } else if (sscanf(line, "%7s %lld %lld %23s%c", word, &m, &r, at, &tail) != 4 ||
+                       (strcmp(word, "class") != 0 && strcmp(word, "done") != 0) ||
+                       m < 1 || r < 0 || r >= m) {
+                why = "expected 'class <P> <subtask> <next rowid|end>', 'done <modulus> "
+                      "<residue> <next rowid|end>' or 'rows <n>'";
+            } else {
+                struct sq_read rd = {m, r, 0, strcmp(at, "end") == 0};
+                char *end = NULL;
+                if (!rd.all) {
+                    errno = 0;
+                    rd.next = strtoll(at, &end, 10);
+                    if (errno != 0 || end == at || *end != '\0')
+                        why = "the next rowid is not a number";
+                }
+                if (why == NULL && strcmp(word, "class") == 0) {
+                    if (cls->mod != 0)
+                        why = "a second 'class' line";
+                    *cls = rd;
+                }
+                MEM_GROW(*rs, *cap, *n + 1);
+                (*rs)[(*n)++] = rd;
+            }
+        }
+        if (why != NULL)
+            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad sqlite position of "
+                           "subtask %d: '%.*s': %s", tn, s, (int)(len < 200 ? len : 200),
+                           l, why);
+        l = e ? e + 1 : l + len;
     }
     return WEIR_OK;
+}
+
+static int sq_src_seek(struct source *src, const char *const *pos, int old_parallelism,
+                       struct weir_error *err)
+{
+    struct sq_source *sq = (struct sq_source *)src;
+    int rc;
+    /* the table's kind decides which lines count */
+    if (sq->db == NULL && (rc = sq_src_open(src, err)) != WEIR_OK)
+        return rc;
+    struct sq_read *rs = NULL;
+    int n = 0, cap = 0;
+    int64_t rows = -1;
+    /* every rowid below the lowest cursor was read when each old subtask's
+     * class line is there: together they cover every residue */
+    bool all = old_parallelism > 0;
+    bool frontier_all = true;       /* every old class was read to its end */
+    int64_t frontier = INT64_MAX;
+    rc = WEIR_OK;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++) {
+        struct sq_read cls = {0};
+        if (pos[s] == NULL) {
+            all = false;
+            continue;
+        }
+        rc = sq_parse(sq, s, pos[s], &rs, &n, &cap, &cls, &rows, err);
+        if (rc != WEIR_OK)
+            break;
+        if (cls.mod != old_parallelism || cls.res != s)
+            all = false;
+        else if (!cls.all) {
+            frontier_all = false;
+            if (cls.next < frontier)
+                frontier = cls.next;
+        }
+    }
+    if (rc == WEIR_OK) {
+        sq->n_holes = 0;
+        sq->mine.all = false;
+        sq->mine.next = INT64_MIN;
+        if (all && frontier_all)
+            sq->mine.all = true;
+        else if (all)
+            sq->mine.next = frontier;
+        for (int i = 0; i < n && !sq->mine.all; i++) {
+            if (!hole_matters(sq, &rs[i]))
+                continue;
+            /* a set holding the whole class (unchanged parallelism: the
+             * subtask's own old cursor) moves the cursor instead */
+            if (sq->mine.mod % rs[i].mod == 0 && rs[i].all) {
+                sq->mine.all = true;
+                continue;
+            }
+            MEM_GROW(sq->holes, sq->cap_holes, sq->n_holes + 1);
+            sq->holes[sq->n_holes++] = rs[i];
+        }
+        for (int i = 0; i < sq->n_holes && !sq->mine.all; i++)
+            if (sq->mine.mod % sq->holes[i].mod == 0 && sq->holes[i].next > sq->mine.next)
+                sq->mine.next = sq->holes[i].next;
+        if (sq->mine.all)
+            sq->n_holes = 0;
+        int k = 0;
+        for (int i = 0; i < sq->n_holes; i++)
+            if (hole_matters(sq, &sq->holes[i]))
+                sq->holes[k++] = sq->holes[i];
+        sq->n_holes = k;
+        /* WITHOUT ROWID: the first subtask goes on from the old first one's count */
+        sq->skip = !sq->has_rowid && src->table->subtask == 0 && rows > 0 ? rows : 0;
+        sq->n_read = 0;
+        sqlite3_finalize(sq->st);
+        sq->st = NULL;
+        rc = prepare_scan(sq, err);
+    }
+    mem_free(rs);
+    return rc;
 }
 
 static void sq_src_close(struct source *src)
@@ -285,6 +520,7 @@ static void sq_src_close(struct source *src)
     sqlite3_finalize(sq->st);
     sqlite3_close_v2(sq->db);
     sb_free(&sq->tmp);
+    mem_free(sq->holes);
     mem_free(sq);
 }
 
@@ -308,6 +544,8 @@ int sqlite_source_create(const struct table_ctx *t, struct source **out,
     sq->path = opt_str(t->opts, "path", "");
     sq->table = opt_str(t->opts, "table-name", "");
     sq->busy_ms = opt_duration_ms(t->opts, "busy-timeout", 5000);
+    sq->mine = (struct sq_read){t->parallelism > 1 ? t->parallelism : 1,
+                                t->parallelism > 1 ? t->subtask : 0, INT64_MIN, false};
     *out = &sq->base;
     return WEIR_OK;
 }

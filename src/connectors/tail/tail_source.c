@@ -50,23 +50,41 @@
  * line:
  *   tail v1
  *   file <dev> <ino> <fp_len> <fp, 16 hex digits> <offset> <path>
+ *   end <offset>                (bounded: where the source stops in that file)
  * for each tracked file in reading order; offset is the first byte not yet
- * turned into a row or dead letter (a pending multi-line record is re-read);
- * '%', '\n' and '\r' in path are written %25, %0A, %0D.  seek() finds each file
- * again: at its path if the identity matches there, else by inode in the same
- * directory (rotated meanwhile: app.log → app.log.1), else by fingerprint (a
- * copy: copytruncate meanwhile); files that match the glob but are not in the
- * position appeared meanwhile and are read from 0.
+ * turned into a row or dead letter (bytes read ahead into the buffer do not
+ * count; a pending multi-line record, or a long line still being consumed, is
+ * re-read from its start); '%', '\n' and '\r' in path are written %25, %0A,
+ * %0D.  Restore finds each file again: at its path if the identity matches
+ * there, else by inode in the same directory (rotated meanwhile: app.log →
+ * app.log.1), else by fingerprint (a copy: copytruncate meanwhile); files that
+ * match the glob but are not in the position appeared meanwhile and are read
+ * from 0.
  *
- * 'position.file': the position is written there (write + rename) at the start
- * of each poll — i.e. once the rows of the previous poll were handed
- * downstream — and read when the source opens.  This is at-least-once: a crash
- * between handing rows on and the next write repeats them; nothing is lost.
- * The position is not written at close (the last batch is not known to be
- * delivered), except that a bounded source writes it on its final, empty poll.
+ * Checkpoints.  seek() gets the positions of every old subtask and tracks the
+ * files of all of them that this subtask owns now (see Parallelism), so each
+ * file goes on from the one position that has it.  A bounded source keeps the
+ * ends recorded there and picks up no new file: it ends where the
+ * uninterrupted run would have.
+ *
+ * 'position.file': the position is written there (write + rename) at the
+ * start of each poll — i.e. once the rows of the previous poll were handed
+ * downstream — and read when the source opens.  This is at-least-once: a
+ * crash between handing rows on and the next write repeats them; nothing is
+ * lost.  The position is not written at close (the last batch is not known to
+ * be delivered), except that a bounded source writes it on its final, empty
+ * poll.  A re-run of a bounded source from the file reads on to the files'
+ * new ends and reads new files.  Once the job checkpoints (the engine asks
+ * for the position, or restores one with seek) the checkpoint is the source
+ * of truth: a seek replaces whatever open() took from the file, and the file
+ * is no longer written after each poll but gets the position each checkpoint
+ * takes — the rows after it are not committed by exactly-once sinks, so a
+ * run that starts from the file (no checkpoint to restore, e.g. a re-run of
+ * a finished bounded job) must not skip them.
  *
  * Parallelism: a file belongs to subtask hash(dev, ino) mod P, stable across
- * renames; a copy found after copytruncate is read by the original's owner.
+ * renames; a copy found after copytruncate is read by the original's owner
+ * until the next restore, then by the owner of its own (dev, ino).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -132,6 +150,7 @@ struct tail_source {
     pcre2_match_data *ml_md;
     char *pos_file;                 /* position.file, NULL = none */
     bool dirty;                     /* position changed since it was last saved */
+    bool checkpointed;              /* the job checkpoints: position.file retired */
     /* tracked files, in reading order */
     struct tail_file **files;
     int n_files, cap_files;
@@ -896,9 +915,8 @@ static char *get_path(const char *s)
     return sb.buf ? sb_steal(&sb) : mem_strdup("");
 }
 
-static int tail_position(struct source *src, struct strbuf *pos)
+static void put_position(const struct tail_source *ts, struct strbuf *pos)
 {
-    struct tail_source *ts = (struct tail_source *)src;
     sb_adds(pos, "tail v1\n");
     for (int i = 0; i < ts->n_files; i++) {
         const struct tail_file *f = ts->files[i];
@@ -908,30 +926,62 @@ static int tail_position(struct source *src, struct strbuf *pos)
                 (long long)off);
         put_path(pos, f->path);
         sb_addc(pos, '\n');
+        if (f->end >= 0)
+            sb_addf(pos, "end %lld\n", (long long)f->end);
     }
-    return WEIR_OK;
 }
 
-/* Writes the position to 'position.file' (write a temporary, then rename). */
-static int save_position(struct tail_source *ts, struct weir_error *err)
+/* Writes pos (a position) to 'position.file': a temporary, then rename. */
+static int write_pos_file(struct tail_source *ts, const struct strbuf *sb,
+                          struct weir_error *err)
 {
-    struct strbuf sb = {0};
-    tail_position(&ts->base, &sb);
     char *tmp = mem_sprintf("%s.tmp", ts->pos_file);
     int rc = WEIR_OK;
     FILE *fp = fopen(tmp, "w");
-    if (fp == NULL || fwrite(sb.buf, 1, sb.len, fp) != sb.len || fclose(fp) != 0 ||
-        rename(tmp, ts->pos_file) != 0) {
+    bool ok = fp != NULL && fwrite(sb->buf, 1, sb->len, fp) == sb->len;
+    if (fp != NULL && fclose(fp) != 0)
+        ok = false;
+    if (!ok || rename(tmp, ts->pos_file) != 0) {
         rc = err_set(err, WEIR_ERR_IO, "table '%s': cannot write position file '%s': %s",
                      tname(ts), ts->pos_file, strerror(errno));
         if (fp != NULL)
             unlink(tmp);
     }
     mem_free(tmp);
+    return rc;
+}
+
+static int save_position(struct tail_source *ts, struct weir_error *err)
+{
+    struct strbuf sb = {0};
+    put_position(ts, &sb);
+    int rc = write_pos_file(ts, &sb, err);
     sb_free(&sb);
     if (rc == WEIR_OK)
         ts->dirty = false;
     return rc;
+}
+
+/* Called by the engine at a checkpoint: from now on position.file follows
+ * the checkpoints only. */
+static int tail_position(struct source *src, struct strbuf *pos)
+{
+    struct tail_source *ts = (struct tail_source *)src;
+    ts->checkpointed = true;
+    size_t from = pos->len;
+    put_position(ts, pos);
+    if (ts->pos_file != NULL) {
+        struct strbuf mine = {0};
+        struct weir_error err = {0};
+        sb_add(&mine, pos->buf + from, pos->len - from);
+        /* the checkpoint holds the position anyway: a failed write is reported
+         * and does not fail it */
+        if (write_pos_file(ts, &mine, &err) != WEIR_OK)
+            fprintf(stderr, "weir: %s\n", err.message);
+        err_clear(&err);
+        sb_free(&mine);
+    }
+    return WEIR_OK;
 }
 
 /* Opens path if it is the file (dev, ino) with the fingerprinted prefix. */
@@ -961,7 +1011,8 @@ static struct tail_file *open_identity(struct tail_source *ts, const char *path,
  * fingerprint.
  */
 static void restore_one(struct tail_source *ts, uint64_t dev, uint64_t ino,
-                        uint32_t fp_len, uint64_t fp, int64_t off, const char *path)
+                        uint32_t fp_len, uint64_t fp, int64_t off, int64_t end,
+                        const char *path)
 {
     if (find_tracked(ts, dev, ino))
         return;
@@ -984,6 +1035,8 @@ static void restore_one(struct tail_source *ts, uint64_t dev, uint64_t ino,
     if (f == NULL)
         f = find_copy(ts, dir, dev, ino, fp_len, fp);
     mem_free(dir);
+    if (f == NULL && ts->bounded && end >= 0 && off >= end)
+        return;     /* read to its end already: nothing is lost */
     if (f == NULL) {
         fprintf(stderr, "weir: table '%s': '%s' (inode %llu) from the position is gone; "
                 "what was not read of it is lost\n", tname(ts), path,
@@ -992,7 +1045,12 @@ static void restore_one(struct tail_source *ts, uint64_t dev, uint64_t ino,
         return;
     }
     f->read_off = off < f->size ? off : f->size;
+    if (ts->bounded && end >= 0)
+        f->end = end > f->read_off ? end : f->read_off;
     files_insert(ts, ts->n_files, f);
+    char *d = dir_of(f->path);
+    watch_dir(ts, d);
+    mem_free(d);
 }
 
 static void drop_all(struct tail_source *ts)
@@ -1003,7 +1061,7 @@ static void drop_all(struct tail_source *ts)
     ts->buf_file = NULL;
 }
 
-/* Bounded: every file ends where it ends now. */
+/* Bounded: every file without an end (a checkpoint's) ends where it ends now. */
 static void set_ends(struct tail_source *ts)
 {
     if (!ts->bounded)
@@ -1011,48 +1069,94 @@ static void set_ends(struct tail_source *ts)
     for (int i = 0; i < ts->n_files; i++) {
         struct stat st;
         struct tail_file *f = ts->files[i];
-        f->end = fstat(f->fd, &st) == 0 ? st.st_size : f->size;
+        if (f->end < 0)
+            f->end = fstat(f->fd, &st) == 0 ? st.st_size : f->size;
         f->eof = false;
     }
 }
 
-static int restore(struct tail_source *ts, const char *pos, struct weir_error *err)
+/*
+ * Tracks the files of one position (`what` names it in messages) that this
+ * subtask owns.  Only a checkpoint's ends are kept (`keep_ends`); a re-run
+ * from 'position.file' reads to the files' new ends.
+ */
+static int restore(struct tail_source *ts, const char *pos, const char *what,
+                   bool keep_ends, struct weir_error *err)
 {
     if (strncmp(pos, "tail v1\n", 8) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': not a tail position "
-                       "(expected 'tail v1')", tname(ts));
-    drop_all(ts);
+        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': %s is not a tail position "
+                       "(expected a first line 'tail v1')", tname(ts), what);
     char *copy = mem_strdup(pos + 8), *save = NULL;
     int rc = WEIR_OK;
-    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+    /* a file line is applied once its "end" line (if any) has been seen */
+    struct {
         unsigned long long dev, ino, fp;
         unsigned fp_len;
-        long long off;
+        long long off, end;
+        char *path;
+    } cur = {.path = NULL};
+    for (char *l = strtok_r(copy, "\n", &save); rc == WEIR_OK; l = strtok_r(NULL, "\n", &save)) {
+        long long end;
+        char tail;
+        if (l != NULL && cur.path != NULL &&
+            sscanf(l, "end %lld%c", &end, &tail) == 1 && end >= cur.off) {
+            cur.end = end;
+            continue;
+        }
+        if (cur.path != NULL) {
+            if (is_owner(ts, cur.dev, cur.ino))
+                restore_one(ts, cur.dev, cur.ino, cur.fp_len, cur.fp, cur.off,
+                            keep_ends ? cur.end : -1, cur.path);
+            mem_free(cur.path);
+            cur.path = NULL;
+        }
+        if (l == NULL)
+            break;
         int used = 0;
-        if (sscanf(l, "file %llu %llu %u %llx %lld %n", &dev, &ino, &fp_len, &fp, &off,
-                   &used) != 5 || used == 0 || fp_len > TAIL_FP_MAX || off < 0) {
-            rc = err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad tail position line '%s'",
-                         tname(ts), l);
+        if (sscanf(l, "file %llu %llu %u %llx %lld %n", &cur.dev, &cur.ino, &cur.fp_len,
+                   &cur.fp, &cur.off, &used) != 5 || used == 0 || cur.fp_len > TAIL_FP_MAX ||
+            cur.off < 0) {
+            rc = err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad line in %s: '%.200s' "
+                         "(expected 'file <dev> <inode> <fp_len> <fp> <offset> <path>', "
+                         "or 'end <offset>' after one)", tname(ts), what, l);
             break;
         }
-        char *path = get_path(l + used);
-        restore_one(ts, dev, ino, fp_len, fp, off, path);
-        mem_free(path);
+        cur.end = -1;
+        cur.path = get_path(l + used);
     }
+    mem_free(cur.path);
     mem_free(copy);
-    if (rc != WEIR_OK)
-        return rc;
-    ts->restored = true;
-    scan(ts, false, err);
-    set_ends(ts);
-    return WEIR_OK;
+    return rc;
 }
 
-static int tail_seek(struct source *src, const char *pos, struct weir_error *err)
+static int tail_seek(struct source *src, const char *const *pos, int old_parallelism,
+                     struct weir_error *err)
 {
     struct tail_source *ts = (struct tail_source *)src;
     ts->now_ms = mono_ms();
-    return restore(ts, pos, err);
+    ts->checkpointed = true;
+    /* the checkpoint replaces what open() may have taken from position.file */
+    drop_all(ts);
+    bool missing = false;
+    int rc = WEIR_OK;
+    for (int s = 0; s < old_parallelism && rc == WEIR_OK; s++) {
+        if (pos[s] == NULL) {
+            missing = true;
+            continue;
+        }
+        char what[64];
+        snprintf(what, sizeof(what), "the position of subtask %d", s);
+        rc = restore(ts, pos[s], what, true, err);
+    }
+    if (rc != WEIR_OK)
+        return rc;
+    ts->restored = true;
+    /* a bounded run reads the files it had at its start, unless a subtask
+     * left no position (its files were never seen) */
+    if (!ts->bounded || missing || old_parallelism == 0)
+        scan(ts, false, err);
+    set_ends(ts);
+    return WEIR_OK;
 }
 
 /* ---- source ops ----------------------------------------------------------------- */
@@ -1073,8 +1177,14 @@ static int tail_open(struct source *src, struct weir_error *err)
             while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
                 sb_add(&sb, chunk, n);
             fclose(fp);
-            rc = restore(ts, sb.buf ? sb.buf : "", err);
+            drop_all(ts);
+            rc = restore(ts, sb.buf ? sb.buf : "", "the position file", false, err);
             sb_free(&sb);
+            if (rc == WEIR_OK) {
+                ts->restored = true;
+                scan(ts, false, err);
+                set_ends(ts);
+            }
         } else if (errno != ENOENT) {
             return err_set(err, WEIR_ERR_IO, "table '%s': cannot read position file "
                            "'%s': %s", tname(ts), ts->pos_file, strerror(errno));
@@ -1181,7 +1291,8 @@ static int tail_poll(struct source *src, struct batch *out, struct weir_error *e
     if (!ts->opened && (rc = tail_open(src, err)) != WEIR_OK)
         return rc;
     /* the rows of the previous poll are downstream now: their position is safe */
-    if (ts->pos_file != NULL && ts->dirty && (rc = save_position(ts, err)) != WEIR_OK)
+    if (ts->pos_file != NULL && !ts->checkpointed && ts->dirty &&
+        (rc = save_position(ts, err)) != WEIR_OK)
         return rc;
     if (out->n >= BATCH_CAP)
         return WEIR_OK;
@@ -1193,7 +1304,7 @@ static int tail_poll(struct source *src, struct batch *out, struct weir_error *e
         atomic_fetch_add_explicit(&src->metrics.rows, rows, memory_order_relaxed);
     if (rc == WEIR_DONE && rows > 0)
         return WEIR_OK;     /* DONE comes on an empty poll, after the position is saved */
-    if (rc == WEIR_DONE && ts->pos_file != NULL && ts->dirty &&
+    if (rc == WEIR_DONE && ts->pos_file != NULL && !ts->checkpointed && ts->dirty &&
         (rc = save_position(ts, err)) == WEIR_OK)
         rc = WEIR_DONE;
     if (rc == WEIR_OK && rows == 0)

@@ -1,20 +1,25 @@
 /*
  * crc32c.c — CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the
- * checksum of every log batch, state record and group offset.
+ * checksum of every log batch, group offset and checkpoint file.
  *
  * Two implementations with the same results: the SSE4.2 crc32 instruction
  * (8 bytes per instruction; chosen at first use when the CPU has it) and a
  * table-driven "slicing-by-8" fallback for other CPUs.  Both are tested
- * against the RFC 3720 (iSCSI) vectors in tests/unit/test_log_crc.c.
+ * against the RFC 3720 (iSCSI) vectors in tests/unit/test_log.c.
  * The caller passes the previous crc (0 to start); no pre/post inversion is
  * needed by callers: it is done here.
  */
-#include "log/log_int.h"
+#include "core/crc32c.h"
 
 #include <pthread.h>
 #include <string.h>
 
 static uint32_t table[8][256];
+
+static inline uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int have_sse42;
 
@@ -35,13 +40,13 @@ static void crc_init(void)
 #endif
 }
 
-uint32_t log_crc32c_sw(uint32_t crc, const void *buf, size_t n)
+uint32_t crc32c_sw(uint32_t crc, const void *buf, size_t n)
 {
     pthread_once(&once, crc_init);
     const uint8_t *p = buf;
     uint32_t c = ~crc;
     while (n >= 8) {
-        uint32_t lo = log_get32(p) ^ c, hi = log_get32(p + 4);
+        uint32_t lo = get32(p) ^ c, hi = get32(p + 4);
         c = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
             table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^
             table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
@@ -74,12 +79,12 @@ static uint32_t crc_hw(uint32_t crc, const void *buf, size_t n)
 }
 #endif
 
-uint32_t log_crc32c(uint32_t crc, const void *buf, size_t n)
+uint32_t crc32c(uint32_t crc, const void *buf, size_t n)
 {
     pthread_once(&once, crc_init);
 #if defined(__x86_64__)
     if (have_sse42)
         return crc_hw(crc, buf, n);
 #endif
-    return log_crc32c_sw(crc, buf, n);
+    return crc32c_sw(crc, buf, n);
 }

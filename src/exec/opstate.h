@@ -1,0 +1,50 @@
+/*
+ * opstate.h — the common frame of the stateful operators' checkpoint records
+ * (window and group aggregation, joins, Top-N), inside the sections of
+ * state/snapshot.h.
+ *
+ * A record body starts with a header: u8 format version (OPSTATE_VERSION),
+ * u8 record type (each operator's own), u32 fingerprint of the operator's
+ * shape (column and key types, kind, window, aggregate calls), so that a
+ * checkpoint written by another query or another weir is refused instead of
+ * misread.  Stored rows and keys are in state_key_encode's format and are
+ * checked with opstate_row_check before they are trusted.
+ */
+#ifndef WEIR_EXEC_OPSTATE_H
+#define WEIR_EXEC_OPSTATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "core/strbuf.h"
+#include "core/types.h"
+#include "exec/op.h"
+#include "state/snapshot.h"
+
+#define OPSTATE_VERSION 1
+
+void opstate_put_header(struct strbuf *out, uint8_t type, uint32_t fingerprint);
+/* Reads a header into *type: an error when it is cut short, or the version or
+ * the fingerprint differ (the state belongs to another query or weir). */
+int opstate_get_header(const struct op *op, struct snap_rd *rd, uint32_t fingerprint,
+                       uint8_t *type, struct weir_error *err);
+/* Mixes a type into a fingerprint under construction (a byte string). */
+void opstate_fingerprint_type(struct strbuf *fp, const struct sql_type *t);
+/* The final 32-bit fingerprint of the bytes. */
+uint32_t opstate_fingerprint_done(const struct strbuf *fp);
+/* WEIR_ERR_CORRUPT: a record of op does not decode (what: how). */
+int opstate_corrupt(const struct op *op, const char *what, struct weir_error *err);
+/* An error unless key belongs to key group kg (the routing of the exchange
+ * in front of the operator). */
+int opstate_check_key_group(const struct op *op, const void *key, size_t len, int kg,
+                            int max_parallelism, struct weir_error *err);
+/* True when bytes[0..len) are a row written by state_key_encode over columns
+ * of these types (as far as state_key_decode reads it: columns while bytes
+ * remain), bounds-checked: what restore verifies before trusting a row from a
+ * checkpoint. */
+bool opstate_row_check(const void *bytes, size_t len, const struct sql_type *const *types,
+                       int n);
+
+#endif
