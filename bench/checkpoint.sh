@@ -13,7 +13,8 @@
 #    each checkpoint (the time the data path stopped; p99 = the largest of a
 #    few), how long a full checkpoint took, its size, and the restore time.
 #
-# Environment: EVENTS, RUNS, STATE_KEYS, NEXMARK_QUERIES, TIMEOUT (s per run).
+# Environment: EVENTS, RUNS, STATE_KEYS, NEXMARK_QUERIES, TIMEOUT (s per run),
+# PARTS (default "1 2": which of the two to run).
 # Only local files; every run is bounded by TIMEOUT.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +25,7 @@ EVENTS=${EVENTS:-10000000}
 RUNS=${RUNS:-3}
 STATE_KEYS=${STATE_KEYS:-4000000}
 TIMEOUT=${TIMEOUT:-600}
+PARTS=" ${PARTS:-1 2} "
 QDIR=${NEXMARK_QUERIES:-$ROOT/../shared/nexmark}
 OUT=$ROOT/bench/out/checkpoint
 PY=${PYTHON:-python3}
@@ -41,6 +43,7 @@ echo "commit: $(bench_commit)"
 echo
 
 # ---- 1. q5 with and without checkpoints ---------------------------------------------
+if [[ $PARTS == *" 1 "* ]]; then
 q5() { # interval
     echo "SET 'execution.checkpointing.interval' = '$1';"
     "$PY" "$ROOT/bench/nexmark_run.py" assemble "$QDIR" q5 TPS=100000 EVENTS_NUM="$EVENTS"
@@ -80,6 +83,8 @@ print()
 print("throughput loss per core with checkpoints every 1 s: %.1f%% (target <= 5%%)" % (100 * loss))
 PY
 echo
+fi
+[[ $PARTS == *" 2 "* ]] || exit 0
 
 # ---- 2. big keyed state: pause, checkpoint, restore ----------------------------------
 ROWS=$((STATE_KEYS * 100))   # never reached: the run is stopped (SIGTERM)
@@ -114,9 +119,16 @@ for _ in $(seq 1 "$TIMEOUT"); do
 done
 peak=$(grep VmHWM /proc/$pid/status 2>/dev/null | awk '{print $2}')
 kill -TERM $pid; wait $pid || die "the big-state job failed: $(tail -3 "$OUT/big1.err")"
-# the restore: a second run resumes from the stop savepoint and reads the rest
+# the restore: a second run resumes from the stop savepoint; once it answers
+# on its control socket (restored, running) it is stopped again
 "$WEIR" run "$OUT/big.sql" -q --no-progress -p 2 --state-dir "$OUT/bst" \
-    --metrics-json "$OUT/big2.json" 2>"$OUT/big2.err" || die "the restored run failed"
+    --metrics-json "$OUT/big2.json" 2>"$OUT/big2.err" & pid=$!
+for _ in $(seq 1 $((TIMEOUT * 10))); do
+    "$WEIR" ctl "$OUT/bst" status 2>/dev/null | grep -q "^restored from: .*sp-" && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.1
+done
+kill -TERM $pid; wait $pid || die "the restored run failed: $(tail -3 "$OUT/big2.err")"
 "$PY" - "$OUT/big1.json" "$OUT/big2.json" "$STATE_KEYS" "${peak:-0}" <<'PY'
 import json, sys
 m1, m2 = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))

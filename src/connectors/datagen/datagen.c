@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "connectors/connector.h"
+#include "connectors/position.h"
 #include "core/datetime.h"
 #include "core/decimal.h"
 #include "core/mem.h"
@@ -390,16 +391,6 @@ static int dg_position(struct source *src, struct strbuf *pos)
     return WEIR_OK;
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /*
  * Parses old subtask s's position into *hs (every line is a set of emitted
  * rows); *cls gets its "class" line (mod 0 if it has none).
@@ -407,43 +398,32 @@ static int64_t gcd64(int64_t a, int64_t b)
 static int dg_parse(const struct dg_source *g, int s, const char *pos, struct dg_done **hs,
                     int *n, int *cap, struct dg_done *cls, struct weir_error *err)
 {
-    const char *tn = g->base.table->table_name;
+    struct pos_reader rd;
+    const char *why;
     cls->mod = 0;
-    if (strncmp(pos, "v1\n", 3) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
-                       "subtask %d: it does not start with 'v1' (written by another "
-                       "version of weir?)", tn, s);
-    const char *l = pos + 3;
-    for (int k = 0; *l; k++) {
-        const char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        char line[128];
+    int rc = pos_begin(&rd, pos, "datagen", g->base.table->table_name, s, 128, err);
+    if (rc != WEIR_OK)
+        return rc;
+    while (pos_next(&rd, &why)) {
         long long m = 0, r = -1, b = -1;
         char tail;
-        bool is_class = strncmp(l, "class ", 6) == 0;
-        bool ok = len < sizeof(line) && k < 1 << 20;
-        if (ok) {
-            memcpy(line, l, len);
-            line[len] = '\0';
-            ok = sscanf(line, is_class ? "class %lld %lld %lld%c" : "done %lld %lld %lld%c",
-                        &m, &r, &b, &tail) == 3 && m >= 1 && r >= 0 && r < m && b >= 0 &&
-                 (!is_class || cls->mod == 0);
-        }
-        if (!ok)
-            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
-                           "subtask %d: '%.*s' (expected 'class <P> <subtask> <next row>' "
-                           "once, then 'done <modulus> <residue> <below>' lines)", tn, s,
-                           (int)(len < 200 ? len : 200), l);
+        bool is_class = strncmp(rd.line, "class ", 6) == 0;
+        if (why == NULL &&
+            (sscanf(rd.buf, is_class ? "class %lld %lld %lld%c" : "done %lld %lld %lld%c",
+                    &m, &r, &b, &tail) != 3 || m < 1 || r < 0 || r >= m || b < 0 ||
+             (is_class && cls->mod != 0)))
+            why = "expected 'class <P> <subtask> <next row>' once, then 'done <modulus> "
+                  "<residue> <below>' lines";
+        if (why != NULL)
+            return pos_bad_line(&rd, why, err);
         struct dg_done d = {m, r, b};
         if (is_class)
             *cls = d;
         MEM_GROW(*hs, *cap, *n + 1);
         (*hs)[(*n)++] = d;
-        l = e ? e + 1 : l + len;
     }
     if (cls->mod == 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad datagen position of "
-                       "subtask %d: no 'class' line", tn, s);
+        return pos_bad(&rd, "no 'class' line", err);
     return WEIR_OK;
 }
 
@@ -488,7 +468,7 @@ static int dg_seek(struct source *src, const char *const *pos, int old_paralleli
     g->n_holes = 0;
     for (int i = 0; i < n; i++) {
         /* only sets that meet this class can hold its rows */
-        if ((me - hs[i].res) % gcd64(hs[i].mod, P) != 0 || hs[i].below <= g->next)
+        if ((me - hs[i].res) % pos_gcd64(hs[i].mod, P) != 0 || hs[i].below <= g->next)
             continue;
         MEM_GROW(g->holes, g->cap_holes, g->n_holes + 1);
         g->holes[g->n_holes++] = hs[i];

@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "connectors/filesystem/fs.h"
+#include "connectors/position.h"
 #include "core/mem.h"
 #include "exec/deadletter.h"
 #include "formats/format.h"
@@ -603,17 +604,7 @@ static int fs_open(struct source *src, struct weir_error *err)
     return scan(fs, err);
 }
 
-static void put_path(struct strbuf *sb, const char *p)
-{
-    for (; *p; p++) {
-        if (*p == '%' || *p == '\n' || *p == '\r')
-            sb_addf(sb, "%%%02X", (unsigned char)*p);
-        else
-            sb_addc(sb, *p);
-    }
-}
-
-/* Undoes put_path; NULL if an escape is malformed. */
+/* Undoes pos_put_path; NULL if an escape is malformed. */
 static char *get_path(const char *s)
 {
     struct strbuf sb = {0};
@@ -641,7 +632,7 @@ static int fs_position(struct source *src, struct strbuf *pos)
     if (fs->cur) {
         sb_addf(pos, "cur %lld %lld ", (long long)(fs->buf_off + (int64_t)fs->pos),
                 (long long)fs->line_no);
-        put_path(pos, fs->cur);
+        pos_put_path(pos, fs->cur);
         sb_addc(pos, '\n');
     }
     /* resumed files not reached yet keep their offsets */
@@ -650,12 +641,12 @@ static int fs_position(struct source *src, struct strbuf *pos)
         if (q->off == 0 && q->line == 0)
             continue;
         sb_addf(pos, "cur %lld %lld ", (long long)q->off, (long long)q->line);
-        put_path(pos, q->path);
+        pos_put_path(pos, q->path);
         sb_addc(pos, '\n');
     }
     for (int i = 0; i < fs->n_done; i++) {
         sb_adds(pos, "done ");
-        put_path(pos, fs->done[i]);
+        pos_put_path(pos, fs->done[i]);
         sb_addc(pos, '\n');
     }
     return WEIR_OK;

@@ -47,6 +47,7 @@
 #include <time.h>
 
 #include "connectors/log/log_connector.h"
+#include "connectors/position.h"
 #include "core/mem.h"
 #include "exec/deadletter.h"
 #include "formats/format.h"
@@ -366,27 +367,18 @@ static int logc_position(struct source *src, struct strbuf *pos)
 static int logc_apply(struct logc_source *ls, int s, const char *pos, bool *seen,
                       struct weir_error *err)
 {
-    if (strncmp(pos, "v1\n", 3) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad log position of subtask "
-                       "%d: it does not start with 'v1' (written by another version of "
-                       "weir?)", tname(ls), s);
-    const char *l = pos + 3;
-    for (int k = 0; *l; k++) {
-        const char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        char line[96];
+    struct pos_reader rd;
+    const char *why;
+    int rc = pos_begin(&rd, pos, "log", tname(ls), s, 96, err);
+    if (rc != WEIR_OK)
+        return rc;
+    while (pos_next(&rd, &why)) {
         long long part = -1, off = -1, end = -2;
         char tail;
-        const char *why = NULL;
-        if (len >= sizeof(line) || k > (1 << 20)) {
-            why = "line too long";
-        } else {
-            memcpy(line, l, len);
-            line[len] = '\0';
-            if (sscanf(line, "part %lld %lld %lld%c", &part, &off, &end, &tail) != 3 ||
-                part < 0 || part > INT32_MAX || off < 0 || end < -1)
-                why = "expected 'part <partition> <next offset> <end offset or -1>'";
-        }
+        if (why == NULL &&
+            (sscanf(rd.buf, "part %lld %lld %lld%c", &part, &off, &end, &tail) != 3 ||
+             part < 0 || part > INT32_MAX || off < 0 || end < -1))
+            why = "expected 'part <partition> <next offset> <end offset or -1>'";
         for (int i = 0; why == NULL && i < ls->n_parts; i++) {
             struct logc_part *p = &ls->parts[i];
             if (p->partition != part)
@@ -396,18 +388,14 @@ static int logc_apply(struct logc_source *ls, int s, const char *pos, bool *seen
                 break;
             }
             seen[i] = true;
-            int rc = seek_part(ls, p, off, err);
-            if (rc != WEIR_OK)
+            if ((rc = seek_part(ls, p, off, err)) != WEIR_OK)
                 return rc;
             /* bounded: the end the uninterrupted run had */
             if (ls->end_mode != END_NONE && end >= 0)
                 p->end = end;
         }
         if (why != NULL)
-            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad log position of "
-                           "subtask %d: '%.*s': %s", tname(ls), s,
-                           (int)(len < 200 ? len : 200), l, why);
-        l = e ? e + 1 : l + len;
+            return pos_bad_line(&rd, why, err);
     }
     return WEIR_OK;
 }

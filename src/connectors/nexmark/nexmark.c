@@ -56,6 +56,7 @@
 #include <time.h>
 
 #include "connectors/connector.h"
+#include "connectors/position.h"
 #include "core/mem.h"
 
 /* ---- model constants (NexmarkConfiguration / generator classes) ------------------ */
@@ -764,63 +765,50 @@ static void nx_set_splits(struct nx_source *g, int n)
 static int nx_parse(struct nx_source *g, int s, const char *pos, int *n, bool **seen,
                     struct weir_error *err)
 {
-    const char *tn = g->base.table->table_name;
-    if (strncmp(pos, "v1\n", 3) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
-                       "subtask %d: it does not start with 'v1' (written by another "
-                       "version of weir?)", tn, s);
-    const char *l = pos + 3;
-    for (int k = 0; *l; k++) {
-        const char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        char line[96];
+    struct pos_reader rd;
+    const char *why;
+    int rc = pos_begin(&rd, pos, "nexmark", g->base.table->table_name, s, 96, err);
+    if (rc != WEIR_OK)
+        return rc;
+    while (pos_next(&rd, &why)) {
         long long a = -1, b = -1;
         char tail;
-        const char *why = NULL;
-        if (len >= sizeof(line) || k > (1 << 20)) {
-            why = "line too long";
+        if (why != NULL)
+            return pos_bad_line(&rd, why, err);
+        if (rd.k == 1) {
+            if (sscanf(rd.buf, "splits %lld%c", &a, &tail) != 1 || a < 1 || a > 1 << 20)
+                why = "expected 'splits <n>' first";
+            else if (*n > 0 && *n != a)
+                why = "its split count differs from another subtask's";
+            else if (*n == 0) {
+                *n = (int)a;
+                nx_set_splits(g, *n);
+                *seen = mem_calloc((size_t)*n, sizeof(bool));
+            }
+        } else if (sscanf(rd.buf, "split %lld %lld%c", &a, &b, &tail) != 2 || a < 0 ||
+                   a >= *n || b < 0) {
+            why = "expected 'split <index> <events>' with an index below the "
+                  "split count";
+        } else if ((*seen)[a]) {
+            why = "the split is in two positions";
         } else {
-            memcpy(line, l, len);
-            line[len] = '\0';
-            if (k == 0) {
-                if (sscanf(line, "splits %lld%c", &a, &tail) != 1 || a < 1 || a > 1 << 20)
-                    why = "expected 'splits <n>' first";
-                else if (*n > 0 && *n != a)
-                    why = "its split count differs from another subtask's";
-                else if (*n == 0) {
-                    *n = (int)a;
-                    nx_set_splits(g, *n);
-                    *seen = mem_calloc((size_t)*n, sizeof(bool));
-                }
-            } else if (sscanf(line, "split %lld %lld%c", &a, &b, &tail) != 2 || a < 0 ||
-                       a >= *n || b < 0) {
-                why = "expected 'split <index> <events>' with an index below the "
-                      "split count";
-            } else if ((*seen)[a]) {
-                why = "the split is in two positions";
-            } else {
-                (*seen)[a] = true;
-                for (int i = 0; i < g->n_mine; i++) {
-                    struct nx_split *sp = &g->splits[i];
-                    if (sp->index != a)
-                        continue;
-                    if (b > sp->max_events)
-                        why = "more events than the split holds (was 'events.num' "
-                              "changed?)";
-                    else
-                        sp->next = b;
-                }
+            (*seen)[a] = true;
+            for (int i = 0; i < g->n_mine; i++) {
+                struct nx_split *sp = &g->splits[i];
+                if (sp->index != a)
+                    continue;
+                if (b > sp->max_events)
+                    why = "more events than the split holds (was 'events.num' "
+                          "changed?)";
+                else
+                    sp->next = b;
             }
         }
         if (why != NULL)
-            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
-                           "subtask %d: '%.*s': %s", tn, s, (int)(len < 200 ? len : 200),
-                           l, why);
-        l = e ? e + 1 : l + len;
+            return pos_bad_line(&rd, why, err);
     }
     if (*n == 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad nexmark position of "
-                       "subtask %d: no 'splits' line", tn, s);
+        return pos_bad(&rd, "no 'splits' line", err);
     return WEIR_OK;
 }
 

@@ -37,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "connectors/position.h"
 #include "connectors/sqlite/sqlite.h"
 #include "core/mem.h"
 #include "exec/deadletter.h"
@@ -355,21 +356,11 @@ static int sq_src_position(struct source *src, struct strbuf *pos)
     return WEIR_OK;
 }
 
-static int64_t gcd64(int64_t a, int64_t b)
-{
-    while (b != 0) {
-        int64_t r = a % b;
-        a = b;
-        b = r;
-    }
-    return a;
-}
-
 /* Is rowid set h (or anything it tells) relevant to this subtask's class
  * from its cursor on? */
 static bool hole_matters(const struct sq_source *sq, const struct sq_read *h)
 {
-    if ((sq->mine.res - h->res) % gcd64(h->mod, sq->mine.mod) != 0)
+    if ((sq->mine.res - h->res) % pos_gcd64(h->mod, sq->mine.mod) != 0)
         return false;
     return h->all || h->next > sq->mine.next;
 }
@@ -382,57 +373,46 @@ static int sq_parse(const struct sq_source *sq, int s, const char *pos,
                     struct sq_read **rs, int *n, int *cap, struct sq_read *cls,
                     int64_t *rows, struct weir_error *err)
 {
-    const char *tn = sq->base.table->table_name;
+    struct pos_reader rdr;
+    const char *why;
     cls->mod = 0;
-    if (strncmp(pos, "v1\n", 3) != 0)
-        return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad sqlite position of "
-                       "subtask %d: it does not start with 'v1' (written by another "
-                       "version of weir?)", tn, s);
-    const char *l = pos + 3;
-    for (int k = 0; *l; k++) {
-        const char *e = strchr(l, '\n');
-        size_t len = e ? (size_t)(e - l) : strlen(l);
-        char line[128], word[8], at[24];
+    int rc = pos_begin(&rdr, pos, "sqlite", sq->base.table->table_name, s, 128, err);
+    if (rc != WEIR_OK)
+        return rc;
+    while (pos_next(&rdr, &why)) {
+        char word[8], at[24];
         long long m = 0, r = -1, x;
         char tail;
-        const char *why = NULL;
-        if (len >= sizeof(line) || k > (1 << 20)) {
-            why = "line too long";
+        if (why != NULL)
+            return pos_bad_line(&rdr, why, err);
+        if (sscanf(rdr.buf, "rows %lld%c", &x, &tail) == 1 && x >= 0) {
+            if (*rows >= 0)
+                why = "a second 'rows' line";
+            *rows = x;
+        } else if (sscanf(rdr.buf, "%7s %lld %lld %23s%c", word, &m, &r, at, &tail) != 4 ||
+                   (strcmp(word, "class") != 0 && strcmp(word, "done") != 0) ||
+                   m < 1 || r < 0 || r >= m) {
+            why = "expected 'class <P> <subtask> <next rowid|end>', 'done <modulus> "
+                  "<residue> <next rowid|end>' or 'rows <n>'";
         } else {
-            memcpy(line, l, len);
-            line[len] = '\0';
-            if (sscanf(line, "rows %lld%c", &x, &tail) == 1 && x >= 0) {
-                if (*rows >= 0)
-                    why = "a second 'rows' line";
-                *rows = x;
-            } else if (sscanf(line, "%7s %lld %lld %23s%c", word, &m, &r, at, &tail) != 4 ||
-                       (strcmp(word, "class") != 0 && strcmp(word, "done") != 0) ||
-                       m < 1 || r < 0 || r >= m) {
-                why = "expected 'class <P> <subtask> <next rowid|end>', 'done <modulus> "
-                      "<residue> <next rowid|end>' or 'rows <n>'";
-            } else {
-                struct sq_read rd = {m, r, 0, strcmp(at, "end") == 0};
-                char *end = NULL;
-                if (!rd.all) {
-                    errno = 0;
-                    rd.next = strtoll(at, &end, 10);
-                    if (errno != 0 || end == at || *end != '\0')
-                        why = "the next rowid is not a number";
-                }
-                if (why == NULL && strcmp(word, "class") == 0) {
-                    if (cls->mod != 0)
-                        why = "a second 'class' line";
-                    *cls = rd;
-                }
-                MEM_GROW(*rs, *cap, *n + 1);
-                (*rs)[(*n)++] = rd;
+            struct sq_read rd = {m, r, 0, strcmp(at, "end") == 0};
+            char *end = NULL;
+            if (!rd.all) {
+                errno = 0;
+                rd.next = strtoll(at, &end, 10);
+                if (errno != 0 || end == at || *end != '\0')
+                    why = "the next rowid is not a number";
             }
+            if (why == NULL && strcmp(word, "class") == 0) {
+                if (cls->mod != 0)
+                    why = "a second 'class' line";
+                *cls = rd;
+            }
+            MEM_GROW(*rs, *cap, *n + 1);
+            (*rs)[(*n)++] = rd;
         }
         if (why != NULL)
-            return err_set(err, WEIR_ERR_CORRUPT, "table '%s': bad sqlite position of "
-                           "subtask %d: '%.*s': %s", tn, s, (int)(len < 200 ? len : 200),
-                           l, why);
-        l = e ? e + 1 : l + len;
+            return pos_bad_line(&rdr, why, err);
     }
     return WEIR_OK;
 }

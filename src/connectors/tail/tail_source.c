@@ -102,6 +102,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include "connectors/position.h"
 #include "connectors/tail/tail.h"
 #include "core/mem.h"
 #include "exec/deadletter.h"
@@ -890,16 +891,6 @@ static bool drain_events(struct tail_source *ts, bool *scan)
 
 /* ---- position ------------------------------------------------------------------- */
 
-static void put_path(struct strbuf *sb, const char *p)
-{
-    for (; *p; p++) {
-        if (*p == '%' || *p == '\n' || *p == '\r')
-            sb_addf(sb, "%%%02X", (unsigned char)*p);
-        else
-            sb_addc(sb, *p);
-    }
-}
-
 static char *get_path(const char *s)
 {
     struct strbuf sb = {0};
@@ -924,7 +915,7 @@ static void put_position(const struct tail_source *ts, struct strbuf *pos)
         sb_addf(pos, "file %llu %llu %u %016llx %lld ", (unsigned long long)f->dev,
                 (unsigned long long)f->ino, f->fp_len, (unsigned long long)f->fp,
                 (long long)off);
-        put_path(pos, f->path);
+        pos_put_path(pos, f->path);
         sb_addc(pos, '\n');
         if (f->end >= 0)
             sb_addf(pos, "end %lld\n", (long long)f->end);
