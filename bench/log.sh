@@ -5,6 +5,8 @@
 #   - append "os"       vs dd if=/dev/zero bs=1M (page cache, no sync)
 #   - append "batch"    vs dd bs=<one batch> oflag=dsync (a sync per write)
 #   - read              vs dd of=/dev/null bs=1M of the file just written
+#   - tail -> log: a `weir run` job, the tail collector into a topic
+#     (exactly-once sink), lines/s end to end
 # Targets (issue 6): >= 2M records/s append per partition with "os",
 # readers >= 5M records/s.  Results: bench/RESULTS.md, section "## log".
 #
@@ -44,6 +46,31 @@ LIB_ID="$(date -r "$LIB" '+%F %T'), sha256 $(sha256sum "$LIB" | cut -c1-12)"
 
 RAW=$OUT/log-raw.txt
 : > "$RAW"
+# tail -> log: an app log of RECORDS lines of 100 bytes (99 + newline), read by
+# the tail collector (bounded) into a topic with the exactly-once sink, as a
+# `weir run` job (checkpoints on, as by default)
+TL=$OUT/log-tail
+rm -rf "$TL"; mkdir -p "$TL"
+awk -v n="$RECORDS" 'BEGIN { pad = sprintf("%090d", 0); for (i = 0; i < n; i++) printf "%08d %s\n", i, pad }' \
+    > "$TL/app.log"
+cat > "$TL/job.sql" <<'SQL'
+CREATE TABLE app (line STRING) WITH ('connector' = 'tail', 'path' = 'app.log',
+  'format' = 'raw', 'scan.bounded' = 'true');
+CREATE TABLE collected (line STRING) WITH ('connector' = 'log', 'topic' = 'collected',
+  'format' = 'raw', 'sink.delivery-guarantee' = 'exactly-once');
+INSERT INTO collected SELECT line FROM app;
+SQL
+tail_run() { # prints "records seconds"
+    rm -rf "$TL/data" "$TL/st"
+    (cd "$TL" && WEIR_DATA_DIR=data "$WEIR" topic create collected --partitions 1 >/dev/null) \
+        || die "cannot create the tail bench topic"
+    local t0 t1
+    t0=$(date +%s.%N)
+    (cd "$TL" && WEIR_DATA_DIR=data "$WEIR" run job.sql -q --no-progress -p 1 --state-dir st) \
+        || die "the tail -> log job failed"
+    t1=$(date +%s.%N)
+    echo "$RECORDS $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+}
 LOAD_BEFORE=$(cut -d' ' -f1 /proc/loadavg)
 # dd: prints "BYTES SECONDS" from its last stderr line
 dd_run() { LC_ALL=C dd "$@" 2>&1 | tail -1 | sed -E 's/^([0-9]+) bytes.* copied, ([0-9.e-]+) s,.*/\1 \2/'; }
@@ -58,6 +85,7 @@ for run in $(seq 1 "$RUNS"); do
     rm -f "$DDF"
     echo "dd_dsync $(dd_run if=/dev/zero of="$DDF" bs="$DSYNC_BS" count=300 oflag=dsync)" >> "$RAW"
     rm -f "$DDF"
+    echo "tail $(tail_run)" >> "$RAW"
     for pol in os interval:100 batch; do
         line=$("$BIN/log_bench" "$DATA" "$pol" "$RECORDS" "$BATCH" 100 "$MAX_SECONDS") \
             || die "log_bench $pol failed"
@@ -65,7 +93,7 @@ for run in $(seq 1 "$RUNS"); do
     done
 done
 LOAD_AFTER=$(cut -d' ' -f1 /proc/loadavg)
-rm -rf "$DATA" "$DDF"
+rm -rf "$DATA" "$DDF" "$TL"
 
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! (cd "$ROOT" && git diff --quiet HEAD -- src/log bench/log_bench.c 2>/dev/null); then
@@ -81,9 +109,13 @@ import os, re, statistics as st, sys
 env = os.environ
 dd = {"dd_write": [], "dd_read": [], "dd_dsync": []}
 log = {}
+tail_rps = []
 for line in open(env["RAW"]):
     kind, rest = line.split(" ", 1)
-    if kind in dd:
+    if kind == "tail":
+        n, secs = rest.split()
+        tail_rps.append(int(n) / float(secs))
+    elif kind in dd:
         b, s = rest.split()
         dd[kind].append(int(b) / float(s) / 1e6)      # MB/s
     else:
@@ -138,6 +170,13 @@ o.append("| append >= 2M records/s per partition, durability os | %.2fM | %s |"
          % (os_rps / 1e6, "met" if os_rps >= 2e6 else "MISSED"))
 o.append("| read >= 5M records/s (slowest of the three reads) | %.2fM | %s |"
          % (rd / 1e6, "met" if rd >= 5e6 else "MISSED"))
+if tail_rps:
+    t = med(tail_rps)
+    o.append("\ntail -> log topic, end to end (`weir run`: the tail collector reads a "
+             "%s-line app log of 100-byte lines, bounded, into a one-partition topic through "
+             "the exactly-once sink, checkpoints on; wall time of the process, median of %d): "
+             "**%.2fM lines/s, %.0f MB/s**.\n" % (f"{int(env['RECORDS']):,}", len(tail_rps),
+                                                 t / 1e6, t * 100 / 1e6))
 o.append("\nReading the figures: with `os` and `interval:100` the log, like `dd` without "
          "sync, writes into the page cache (the interval flusher syncs behind it), so log/dd "
          "compares the log's disk bytes per second, after encoding and CRC-32C, with a plain "
