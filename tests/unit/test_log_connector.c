@@ -508,7 +508,9 @@ static void test_sink_shared_by_subtasks(void **state)
 {
     (void)state;
     topic("out", 1);
-    const char *kv[] = {"sink.partitioner", "round-robin", NULL};
+    /* plain appends (visible at once): what this test is about */
+    const char *kv[] = {"sink.partitioner", "round-robin", "sink.delivery-guarantee",
+                        "at-least-once", NULL};
     struct hk a, b;
     hk_open(&a, "out", kv, 0, 2);
     hk_open(&b, "out", kv, 1, 2);
@@ -564,7 +566,8 @@ static void test_sink_timestamp_metadata(void **state)
     static const char *md[] = {NULL, "timestamp"};
     static const int proj[] = {0, -1};
     const struct sql_type *types[] = {&type_bigint, &type_timestamp_ltz3};
-    struct opt_set *o = opts("out", NULL, false);
+    const char *kv[] = {"sink.delivery-guarantee", "at-least-once", NULL};
+    struct opt_set *o = opts("out", kv, false);
     struct table_ctx t = {.table_name = "t", .n_cols = 2, .col_names = names,
                           .col_types = types, .col_metadata = md, .n_all_physical = 1,
                           .all_physical_names = names, .all_physical_types = types,

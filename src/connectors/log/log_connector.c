@@ -44,13 +44,13 @@ static const struct opt_def log_options[] = {
      "sink: default = murmur2 of the key (Kafka's partitioner, same partition "
      "numbers), round-robin for records without a key; fixed = subtask mod "
      "partitions; round-robin = rotate over all partitions"},
-    {"sink.delivery-guarantee", OPT_ENUM, "at-least-once",
+    {"sink.delivery-guarantee", OPT_ENUM, "exactly-once",
      "at-least-once|exactly-once|none", false,
-     "sink: at-least-once (and none) = plain appends, visible at once; "
-     "exactly-once = a transactional writer whose records read-committed readers "
+     "sink: exactly-once (the default) = a transactional writer whose records read-committed readers "
      "see only once the checkpoint that covers them completes (two-phase commit; "
      "what a crashed run wrote after its last checkpoint is discarded on "
-     "recovery); without checkpointing, at the end of bounded input"},
+     "recovery); without checkpointing, at the end of bounded input; "
+     "at-least-once (and none) = plain appends, visible at once"},
     {NULL},
 };
 

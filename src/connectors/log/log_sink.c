@@ -853,7 +853,7 @@ int logc_sink_create(const struct table_ctx *t, struct sink **out,
     ls->dir = mem_strdup(logc_data_dir(t));
     ls->topic = mem_strdup(opt_str(t->opts, "topic", ""));
     ls->transactional = strcmp(opt_str(t->opts, "sink.delivery-guarantee",
-                                       "at-least-once"), "exactly-once") == 0;
+                                       "exactly-once"), "exactly-once") == 0;
     ls->base.ops = ls->transactional ? &logc_sink_ops : &logc_sink_ops_plain;
     const char *pt = opt_str(t->opts, "sink.partitioner", "default");
     ls->partitioner = strcmp(pt, "fixed") == 0 ? 1 : strcmp(pt, "round-robin") == 0 ? 2 : 0;
