@@ -164,31 +164,6 @@ static void rm_dir(const char *dir)
     rmdir(dir);
 }
 
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static char *parent_dir(const char *path)
 {
     const char *s = strrchr(path, '/');
@@ -224,7 +199,7 @@ static int write_checkpoint(struct ckpt_coord *c, const char *dir, int64_t *byte
     for (int i = 0; i < c->n_secs && rc == 0; i++) {
         struct ckpt_section *s = &c->secs[i];
         uint32_t crc = crc32c(0, s->data.buf, s->data.len);
-        if (s->data.len && write_all(fd, s->data.buf, s->data.len) != 0) {
+        if (s->data.len && files_write_all(fd, s->data.buf, s->data.len) != 0) {
             snprintf(why, why_len, "cannot write '%s': %s", data, strerror(errno));
             rc = -1;
             break;
@@ -248,20 +223,20 @@ static int write_checkpoint(struct ckpt_coord *c, const char *dir, int64_t *byte
         char *tmp = mem_sprintf("%s/_metadata.tmp", dir);
         char *fin = mem_sprintf("%s/_metadata", dir);
         int mfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (mfd < 0 || write_all(mfd, man.buf, man.len) != 0 || fsync(mfd) != 0) {
+        if (mfd < 0 || files_write_all(mfd, man.buf, man.len) != 0 || fsync(mfd) != 0) {
             snprintf(why, why_len, "cannot write '%s': %s", tmp, strerror(errno));
             rc = -1;
         }
         if (mfd >= 0)
             close(mfd);
-        if (rc == 0 && (rename(tmp, fin) != 0 || fsync_dir(dir) != 0)) {
+        if (rc == 0 && (rename(tmp, fin) != 0 || files_fsync_dir(dir) != 0)) {
             snprintf(why, why_len, "cannot publish '%s': %s", fin, strerror(errno));
             rc = -1;
         }
         if (rc == 0) {
             /* the new directory entry itself must be durable too */
             char *parent = parent_dir(dir);
-            fsync_dir(parent);
+            files_fsync_dir(parent);
             mem_free(parent);
         }
         mem_free(tmp);
@@ -350,12 +325,17 @@ struct ckpt_coord *ckpt_coord_new(const char *state_dir, const char *job_name,
     return c;
 }
 
+void ckpt_sections_clear(struct ckpt_section *secs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        mem_free(secs[i].label);
+        sb_free(&secs[i].data);
+    }
+}
+
 static void free_sections(struct ckpt_coord *c)
 {
-    for (int i = 0; i < c->n_secs; i++) {
-        mem_free(c->secs[i].label);
-        sb_free(&c->secs[i].data);
-    }
+    ckpt_sections_clear(c->secs, c->n_secs);
     c->n_secs = 0;
 }
 
@@ -575,10 +555,7 @@ void ckpt_ack(struct ckpt_coord *c, int64_t id, struct ckpt_section *secs, int n
         n = 0;   /* taken */
     }
     pthread_mutex_unlock(&c->mu);
-    for (int i = 0; i < n; i++) {   /* a late ack of an aborted checkpoint */
-        mem_free(secs[i].label);
-        sb_free(&secs[i].data);
-    }
+    ckpt_sections_clear(secs, n);   /* a late ack of an aborted checkpoint */
 }
 
 void ckpt_decline(struct ckpt_coord *c, int64_t id, const char *reason)
@@ -621,19 +598,27 @@ int64_t ckpt_request(struct ckpt_coord *c, int kind, const char *path)
     return id;
 }
 
+/* Under the lock: 1 checkpoint id completed, -1 it failed, 0 not yet. */
+static int outcome(const struct ckpt_coord *c, int64_t id)
+{
+    int slot = (int)(id % FAILED_RING);
+    if (c->ring_id[slot] != id || c->ring_pending[slot] || (c->active && c->id == id))
+        return 0;
+    return c->ring_failed[slot] ? -1 : 1;
+}
+
 bool ckpt_wait(struct ckpt_coord *c, int64_t id, int64_t timeout_ms, char **path_out)
 {
     int64_t deadline = mono_us() + timeout_ms * 1000;
     bool ok = false;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        int slot = (int)(id % FAILED_RING);
-        bool known = c->ring_id[slot] == id;
-        bool done = known && !c->ring_pending[slot] && !(c->active && c->id == id);
-        if (done) {
-            ok = !c->ring_failed[slot];
+        int st = outcome(c, id);
+        if (st != 0) {
+            ok = st > 0;
+            const char *dir = c->ring_path[id % FAILED_RING];
             if (ok && path_out)
-                *path_out = c->ring_path[slot] ? mem_strdup(c->ring_path[slot]) : NULL;
+                *path_out = dir ? mem_strdup(dir) : NULL;
             break;
         }
         if (mono_us() >= deadline || (!c->running && !c->active))
@@ -665,11 +650,8 @@ int ckpt_history(struct ckpt_coord *c, struct ckpt_stats *out, int max)
 
 int ckpt_status(struct ckpt_coord *c, int64_t id)
 {
-    int st = 0;
     pthread_mutex_lock(&c->mu);
-    int slot = (int)(id % FAILED_RING);
-    if (c->ring_id[slot] == id && !c->ring_pending[slot] && !(c->active && c->id == id))
-        st = c->ring_failed[slot] ? -1 : 1;
+    int st = outcome(c, id);
     pthread_mutex_unlock(&c->mu);
     return st;
 }
@@ -831,28 +813,48 @@ int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_
     return WEIR_OK;
 }
 
+/* The directories of checkpoints and of savepoints in a state directory. */
+static const char *const KINDS[2][2] = {{"checkpoints", "chk-"}, {"savepoints", "sp-"}};
+
+/* ids[k]: the ids under KINDS[k], descending (n[k] of them); returns the
+ * highest of all (0: none). */
+static int64_t list_all(const char *state_dir, int64_t *ids[2], int n[2])
+{
+    int64_t max = 0;
+    for (int k = 0; k < 2; k++) {
+        char *root = mem_sprintf("%s/%s", state_dir, KINDS[k][0]);
+        n[k] = list_ids(root, KINDS[k][1], &ids[k]);
+        mem_free(root);
+        if (n[k] > 0 && ids[k][0] > max)
+            max = ids[k][0];
+    }
+    return max;
+}
+
+int64_t ckpt_max_id(const char *state_dir)
+{
+    int64_t *ids[2];
+    int n[2];
+    int64_t max = list_all(state_dir, ids, n);
+    mem_free(ids[0]);
+    mem_free(ids[1]);
+    return max;
+}
+
 int ckpt_find_latest(const char *state_dir, struct ckpt_manifest **out, int64_t *max_id,
                      FILE *warn, struct weir_error *err)
 {
     (void)err;
     *out = NULL;
-    *max_id = 0;
-    const char *kinds[2][2] = {{"checkpoints", "chk-"}, {"savepoints", "sp-"}};
     int64_t *ids[2];
     int n[2];
-    for (int k = 0; k < 2; k++) {
-        char *root = mem_sprintf("%s/%s", state_dir, kinds[k][0]);
-        n[k] = list_ids(root, kinds[k][1], &ids[k]);
-        mem_free(root);
-        if (n[k] > 0 && ids[k][0] > *max_id)
-            *max_id = ids[k][0];
-    }
+    *max_id = list_all(state_dir, ids, n);
     /* merge the two descending lists; the first that reads back is it */
     int i0 = 0, i1 = 0;
     for (int guard = 0; guard < n[0] + n[1] && *out == NULL; guard++) {
         int k = i1 >= n[1] || (i0 < n[0] && ids[0][i0] >= ids[1][i1]) ? 0 : 1;
         int64_t id = k == 0 ? ids[0][i0++] : ids[1][i1++];
-        char *dir = mem_sprintf("%s/%s/%s%lld", state_dir, kinds[k][0], kinds[k][1],
+        char *dir = mem_sprintf("%s/%s/%s%lld", state_dir, KINDS[k][0], KINDS[k][1],
                                 (long long)id);
         char *man = mem_sprintf("%s/_metadata", dir);
         bool has = access(man, F_OK) == 0;

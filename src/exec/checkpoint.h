@@ -103,6 +103,8 @@ int ckpt_kind_of(const struct ckpt_coord *c, int64_t id);
  * align_us / sync_us: what the task measured. */
 void ckpt_ack(struct ckpt_coord *c, int64_t id, struct ckpt_section *secs, int n,
               int64_t align_us, int64_t sync_us);
+/* Frees what sections hold (labels and data), not the array itself. */
+void ckpt_sections_clear(struct ckpt_section *secs, int n);
 /* A task failed to snapshot: the checkpoint is aborted. */
 void ckpt_decline(struct ckpt_coord *c, int64_t id, const char *reason);
 
@@ -161,6 +163,10 @@ const char *ckpt_section_data(const struct ckpt_manifest *m, int i, size_t *len)
  */
 int ckpt_find_latest(const char *state_dir, struct ckpt_manifest **out, int64_t *max_id,
                      FILE *warn, struct weir_error *err);
+
+/* The highest checkpoint or savepoint id in state_dir, usable or not (0:
+ * none), from the directory names alone. */
+int64_t ckpt_max_id(const char *state_dir);
 
 /* Parses the checkpoint options of a job (durations, counts). */
 int ckpt_config_parse(const char *interval, const char *timeout, const char *retained,

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/files.h"
 #include "core/mem.h"
 
 struct control {
@@ -61,19 +62,6 @@ static int read_line(int fd, char *buf, size_t cap)
     return (int)n;
 }
 
-static void write_all(int fd, const char *p, size_t n)
-{
-    for (int guard = 0; guard < 100000 && n > 0; guard++) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return;
-        p += w;
-        n -= (size_t)w;
-    }
-}
-
 static void *control_main(void *arg)
 {
     struct control *c = arg;
@@ -90,7 +78,7 @@ static void *control_main(void *arg)
         c->fn(c->arg, cmd, &reply);
         if (reply.len == 0 || reply.buf[reply.len - 1] != '\n')
             sb_addc(&reply, '\n');
-        write_all(fd, reply.buf, reply.len);
+        files_write_all(fd, reply.buf, reply.len);
         sb_free(&reply);
         close(fd);
     }
@@ -162,8 +150,8 @@ int control_call(const char *dir, const char *cmd, int timeout_ms, struct strbuf
             close(fd);
         return 2;
     }
-    write_all(fd, cmd, strlen(cmd));
-    write_all(fd, "\n", 1);
+    files_write_all(fd, cmd, strlen(cmd));
+    files_write_all(fd, "\n", 1);
     char buf[4096];
     int waited = 0;
     while (waited < timeout_ms) {

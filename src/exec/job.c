@@ -160,7 +160,7 @@ struct job {
     /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
     struct ckpt_config ckpt_cfg;
     struct ckpt_coord *ckpt;
-    struct ckpt_manifest *restored; /* what the job resumed from */
+    char *restored_dir;             /* the checkpoint the job resumed from */
     _Atomic int n_finished;         /* tasks whose inputs ended */
     _Atomic int64_t exit_id;        /* tasks exit once they committed this one */
     volatile int stop_now;          /* tasks exit at once (a stop that failed) */
@@ -1365,9 +1365,8 @@ static void write_metrics_json(struct job *j, const char *path)
     }
     fprintf(f, "]");
     if (j->ckpt) {
-        struct ckpt_stats cs;
         int64_t done, failed;
-        ckpt_get_stats(j->ckpt, &cs, &done, &failed, NULL);
+        ckpt_get_stats(j->ckpt, NULL, &done, &failed, NULL);
         fprintf(f, ",\"checkpoints\":{\"interval_ms\":%lld,\"completed\":%lld,\"failed\":%lld",
                 (long long)j->ckpt_cfg.interval_ms, (long long)done, (long long)failed);
         fprintf(f, ",\"restore_ms\":%.1f", j->restore_us / 1000.0);
@@ -1387,7 +1386,6 @@ static void write_metrics_json(struct job *j, const char *path)
         }
         fputc(']', f);
         mem_free(h);
-        (void)cs;
         fputc('}', f);
     }
     fprintf(f, "}\n");
@@ -1418,15 +1416,6 @@ static void add_section(struct ckpt_section **secs, int *n, int *cap, const stru
     s->label = mem_strdup(op->label);
     s->data = w->buf;   /* taken */
     memset(w, 0, sizeof(*w));
-}
-
-static void free_sections(struct ckpt_section *secs, int n)
-{
-    for (int i = 0; i < n; i++) {
-        mem_free(secs[i].label);
-        sb_free(&secs[i].data);
-    }
-    mem_free(secs);
 }
 
 /*
@@ -1462,7 +1451,6 @@ static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct 
         section_header(&w.buf, s->wm, NULL);
         rc = s->src->ops->position(s->src, &pos);
         snap_begin(&w, SNAP_OPERATOR);
-        snap_put_u8(&w.buf, s->done);
         snap_put_bytes(&w.buf, pos.buf, pos.len);
         snap_end(&w);
         sb_free(&pos);
@@ -1487,7 +1475,8 @@ static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct 
     }
     if (rc) {
         ckpt_decline(j->ckpt, id, err->message ? err->message : weir_rc_str(rc));
-        free_sections(secs, n);
+        ckpt_sections_clear(secs, n);
+        mem_free(secs);
         return rc;
     }
     /* the dead letters of the rows before the barrier reach the file before
@@ -1611,7 +1600,7 @@ static void restore_watermarks(struct op *op, int64_t *wm, const struct section_
 {
     if (exact) {
         *wm = v->wm;
-        if (v->n_in == op->n_inputs)
+        if (v->n_in == op->n_inputs && v->n_in > 0)   /* a source has no inputs */
             memcpy(op->in_wm, v->in_wm, (size_t)v->n_in * 8);
         return;
     }
@@ -1668,7 +1657,7 @@ static int restore_source(struct job *j, const struct ckpt_manifest *m, struct j
 {
     int old_p = m->parallelism;
     char **pos = mem_calloc((size_t)old_p, sizeof(char *));
-    bool exact = old_p == j->parallelism, any = false, first = true;
+    bool exact = old_p == j->parallelism, any = false;
     int64_t wm = WM_NONE;
     int rc = WEIR_OK;
     for (int i = 0; i < m->n_sections && rc == WEIR_OK; i++) {
@@ -1683,7 +1672,6 @@ static int restore_source(struct job *j, const struct ckpt_manifest *m, struct j
                          m->dir, m->sections[i].label);
             break;
         }
-        snap_get_u8(&rd);
         size_t n;
         const char *p = snap_get_bytes(&rd, &n);
         if (rd.bad) {
@@ -1693,10 +1681,9 @@ static int restore_source(struct job *j, const struct ckpt_manifest *m, struct j
         }
         mem_free(pos[inst]);
         pos[inst] = mem_sprintf("%.*s", (int)n, p);
+        if (inst == s->op->instance || !exact)
+            restore_watermarks(s->op, &wm, &v, exact, !any);
         any = true;
-        if ((exact && inst == s->op->instance) || (!exact && (first || v.wm < wm)))
-            wm = v.wm;
-        first = false;
     }
     if (rc == WEIR_OK && any) {
         if (s->src->ops->seek == NULL)
@@ -2002,7 +1989,7 @@ static void job_status(struct job *j, struct strbuf *r)
             : atomic_load(&j->n_finished) == j->n_tasks ? "finishing"
                                                          : "running",
             j->parallelism, elapsed_s(&j->t_start));
-    sb_addf(r, "restored from: %s\n", j->restored ? j->restored->dir : "none");
+    sb_addf(r, "restored from: %s\n", j->restored_dir ? j->restored_dir : "none");
     checkpoint_status(j, r, "");
     const char *names[64];
     int64_t rows[64], dl[64];
@@ -2106,13 +2093,11 @@ static int checkpoints_begin(struct job *j, struct weir_error *err)
     int rc = WEIR_OK;
     struct ckpt_manifest *m = NULL;
     if (j->opts.from_path) {
+        /* new ids go past both the given one and any in the state directory */
         rc = ckpt_manifest_read(j->opts.from_path, &m, err);
-        int64_t ignored;
-        struct ckpt_manifest *latest = NULL;
-        if (rc == WEIR_OK)
-            rc = ckpt_find_latest(j->state_dir, &latest, &ignored, NULL, err);
-        ckpt_manifest_free(latest);
-        max_id = ignored > m->id ? ignored : m->id;
+        max_id = ckpt_max_id(j->state_dir);
+        if (m && m->id > max_id)
+            max_id = m->id;
     } else {
         rc = ckpt_find_latest(j->state_dir, &m, &max_id, stderr, err);
     }
@@ -2144,7 +2129,9 @@ static int checkpoints_begin(struct job *j, struct weir_error *err)
                                   "from the beginning\n"
                                 : "weir: '%s' resumes from %s (restored in %.1f ms)\n",
                     j->p->name, m->dir, j->restore_us / 1000.0);
-        j->restored = m;
+        /* only its name is kept: the mapping of its data goes now */
+        j->restored_dir = mem_strdup(m->dir);
+        ckpt_manifest_free(m);
     }
     j->ckpt = ckpt_coord_new(j->state_dir, j->p->name, &j->ckpt_cfg, j->n_tasks,
                              j->parallelism, j->max_parallelism, max_id + 1);
@@ -2319,7 +2306,7 @@ void job_free(struct job *j)
         op_free(j->ops[i]);
     control_stop(j->control);
     ckpt_coord_free(j->ckpt);
-    ckpt_manifest_free(j->restored);
+    mem_free(j->restored_dir);
     if (j->lock_fd > 0)
         close(j->lock_fd);
     for (int i = 0; i < j->n_tasks; i++) {

@@ -20,6 +20,7 @@
  * Threads: the appender's calls are made from one thread at a time; the
  * flusher thread shares a->st and the active segment fd under a->mu.
  */
+#include "core/files.h"
 #include "core/mem.h"
 #include "log/log_int.h"
 
@@ -35,15 +36,6 @@
 int log_publish(struct log_appender *a, struct weir_error *err)
 {
     return log_state_write(a->state_fd, &a->st, err);
-}
-
-static void fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
 }
 
 /* ---- interval flusher ------------------------------------------------------------ */
@@ -212,7 +204,7 @@ static int roll(struct log_appender *a, struct weir_error *err)
     if (rc)
         return rc;
     if (sync)
-        fsync_dir(a->pdir);
+        files_fsync_dir(a->pdir);
     return log_retention_apply(a, log_now_ms(), NULL, err);
 }
 

@@ -137,15 +137,6 @@ static int write_file(const char *path, const void *data, size_t n,
     return rc;
 }
 
-static void fsync_dir(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
 static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *f)
 {
     (void)sb; (void)flag; (void)f;
@@ -217,18 +208,18 @@ int log_topic_create(const char *dir, const char *topic,
             }
             mem_free(sp);
         }
-        fsync_dir(pdir);
+        files_fsync_dir(pdir);
         mem_free(pdir);
     }
     if (rc == WEIR_OK) {
-        fsync_dir(tmp);
+        files_fsync_dir(tmp);
         if (rename(tmp, final) != 0) {
             rc = errno == EEXIST || errno == ENOTEMPTY
                      ? err_set(err, WEIR_ERR_CONFIG, "topic '%s' already exists", topic)
                      : err_set(err, WEIR_ERR_IO, "cannot create topic '%s': %s", topic,
                                strerror(errno));
         } else {
-            fsync_dir(topics);
+            files_fsync_dir(topics);
         }
     }
     if (rc)

@@ -190,6 +190,9 @@ cp -r sp/out_w from/out_w 2>/dev/null
 (cd from && timeout 60 "$WEIR" run job.sql --no-progress -p 2 --state-dir st2 --from saved >out 2>err)
 check "--from a savepoint runs" test $? -eq 0
 grep -q "resumes from saved" from/err; check "--from names where it resumed" test $? -eq 0
+(cd from && timeout 30 "$WEIR" run job.sql --no-progress -p 2 --state-dir st3 --from nowhere >out 2>err)
+check "--from a missing directory is an error" test $? -ne 0
+grep -q "cannot read 'nowhere/_metadata'" from/err; check "--from a missing directory names it" test $? -eq 0
 
 # --- a corrupt checkpoint: the previous one is used ----------------------------------
 rm -rf cor; mkdir cor; cd cor

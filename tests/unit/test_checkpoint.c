@@ -230,6 +230,7 @@ static void test_retention_and_fallback(void **state)
     assert_non_null(m);
     assert_int_equal(m->id, ids[2]);
     assert_int_equal(max_id, ids[3]);   /* new ids still go past the bad one */
+    assert_int_equal(ckpt_max_id(d), ids[3]);   /* the same from the names alone */
     ckpt_manifest_free(m);
     /* a truncated manifest of the one before: nothing usable is left */
     char *man = mem_sprintf("%s/checkpoints/chk-%lld/_metadata", d, (long long)ids[2]);
