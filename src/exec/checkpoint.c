@@ -56,11 +56,12 @@ struct ckpt_coord {
     int64_t id;
     int kind;
     char *path;
+    char *dir;                  /* where it goes (created when it starts) */
     int64_t t0_us, trigger_ms;
     int acks;
     struct ckpt_section *secs;
     int n_secs, cap_secs;
-    int64_t align_max, sync_max;
+    int64_t align_max, sync_max, copy_max;
     bool declined;
     char reason[160];
     /* one queued request (a savepoint, the final checkpoint) */
@@ -195,9 +196,28 @@ static int write_checkpoint(struct ckpt_coord *c, const char *dir, int64_t *byte
                   "max-parallelism %d\njob %s\n",
             (long long)c->id, ckpt_kind_name(c->kind), (long long)c->trigger_ms,
             c->parallelism, c->max_parallelism, c->job);
-    int64_t off = 0;
+    int64_t off = 0, in_files = 0;
     for (int i = 0; i < c->n_secs && rc == 0; i++) {
         struct ckpt_section *s = &c->secs[i];
+        if (s->file) {
+            /* written by its task: made durable here, off the data path */
+            char *path = mem_sprintf("%s/%s", dir, s->file);
+            int sfd = open(path, O_RDONLY | O_CLOEXEC);
+            if (sfd < 0 || fsync(sfd) != 0) {
+                snprintf(why, why_len, "cannot sync '%s': %s", path, strerror(errno));
+                rc = -1;
+            }
+            if (sfd >= 0)
+                close(sfd);
+            mem_free(path);
+            sb_addf(&man, "file %016" PRIx64 " %d %s %lld %08x ", s->uid, s->instance, s->file,
+                    (long long)s->file_len, s->file_crc);
+            for (const char *p = s->label ? s->label : "?"; *p; p++)
+                sb_addc(&man, *p == '\n' || *p == '\r' ? ' ' : *p);
+            sb_addc(&man, '\n');
+            in_files += s->file_len;
+            continue;
+        }
         uint32_t crc = crc32c(0, s->data.buf, s->data.len);
         if (s->data.len && files_write_all(fd, s->data.buf, s->data.len) != 0) {
             snprintf(why, why_len, "cannot write '%s': %s", data, strerror(errno));
@@ -217,7 +237,7 @@ static int write_checkpoint(struct ckpt_coord *c, const char *dir, int64_t *byte
     }
     if (fd >= 0)
         close(fd);
-    *bytes = off;
+    *bytes = off + in_files;
     if (rc == 0) {
         sb_addf(&man, "end %08x\n", crc32c(0, man.buf, man.len));
         char *tmp = mem_sprintf("%s/_metadata.tmp", dir);
@@ -329,8 +349,46 @@ void ckpt_sections_clear(struct ckpt_section *secs, int n)
 {
     for (int i = 0; i < n; i++) {
         mem_free(secs[i].label);
+        mem_free(secs[i].file);
+        if (secs[i].fd >= 0 && secs[i].file)
+            close(secs[i].fd);
         sb_free(&secs[i].data);
     }
+}
+
+int ckpt_section_spill(struct ckpt_coord *c, int64_t id, struct ckpt_section *s,
+                       struct strbuf *data, struct weir_error *err)
+{
+    if (s->file == NULL) {
+        char *dir = NULL;
+        pthread_mutex_lock(&c->mu);
+        if (c->active && c->id == id && !c->declined)
+            dir = mem_strdup(c->dir);
+        pthread_mutex_unlock(&c->mu);
+        if (dir == NULL)
+            return err_set(err, WEIR_ERR_IO, "checkpoint %lld is no longer in progress",
+                           (long long)id);
+        s->file = mem_sprintf("state-%016" PRIx64 "-%d", s->uid, s->instance);
+        char *path = mem_sprintf("%s/%s", dir, s->file);
+        /* no O_CREAT of the directory: one removed by an abort stays removed */
+        s->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        int rc = s->fd < 0 ? err_set(err, WEIR_ERR_IO, "cannot create '%s': %s", path,
+                                     strerror(errno))
+                           : WEIR_OK;
+        mem_free(path);
+        mem_free(dir);
+        if (rc)
+            return rc;
+        s->file_len = 0;
+        s->file_crc = 0;
+    }
+    if (data->len && files_write_all(s->fd, data->buf, data->len) != 0)
+        return err_set(err, WEIR_ERR_IO, "cannot write checkpoint %lld's state of %s: %s",
+                       (long long)id, s->label, strerror(errno));
+    s->file_crc = crc32c(s->file_crc, data->buf, data->len);
+    s->file_len += (int64_t)data->len;
+    data->len = 0;
+    return WEIR_OK;
 }
 
 static void free_sections(struct ckpt_coord *c)
@@ -347,6 +405,7 @@ void ckpt_coord_free(struct ckpt_coord *c)
     free_sections(c);
     mem_free(c->secs);
     mem_free(c->path);
+    mem_free(c->dir);
     mem_free(c->req_path);
     for (int i = 0; i < FAILED_RING; i++)
         mem_free(c->ring_path[i]);
@@ -383,6 +442,13 @@ int ckpt_kind_of(const struct ckpt_coord *c, int64_t id)
 }
 
 /* Under the lock: a queued request was replaced by another. */
+static char *default_dir(struct ckpt_coord *c, int kind, int64_t id)
+{
+    if (kind == CKPT_SAVEPOINT || kind == CKPT_STOP)
+        return mem_sprintf("%s/savepoints/sp-%lld", c->state_dir, (long long)id);
+    return mem_sprintf("%s/checkpoints/chk-%lld", c->state_dir, (long long)id);
+}
+
 static void note_superseded(struct ckpt_coord *c, int64_t id)
 {
     int slot = (int)(id % FAILED_RING);
@@ -402,10 +468,17 @@ static void start_id(struct ckpt_coord *c, int kind, char *path, int64_t id)
     c->kind = kind;
     mem_free(c->path);
     c->path = path;
+    mem_free(c->dir);
+    c->dir = path ? mem_strdup(path) : default_dir(c, kind, c->id);
+    /* tasks write their big sections into it as they copy them; a failure
+     * here shows as theirs (they cannot create their files) */
+    struct weir_error e = {0};
+    files_mkdirs(c->dir, &e);
+    err_clear(&e);
     c->t0_us = mono_us();
     c->trigger_ms = wall_ms();
     c->acks = 0;
-    c->align_max = c->sync_max = 0;
+    c->align_max = c->sync_max = c->copy_max = 0;
     c->declined = false;
     c->reason[0] = '\0';
     free_sections(c);
@@ -431,6 +504,7 @@ static void finish(struct ckpt_coord *c, bool ok, const char *dir, int64_t bytes
     st->trigger_ms = c->trigger_ms;
     st->align_us = c->align_max;
     st->sync_us = c->sync_max;
+    st->copy_us = c->copy_max;
     st->async_us = async_us;
     st->duration_us = mono_us() - c->t0_us;
     st->bytes = bytes;
@@ -455,13 +529,6 @@ static void finish(struct ckpt_coord *c, bool ok, const char *dir, int64_t bytes
     pthread_cond_broadcast(&c->cv);
 }
 
-static char *default_dir(struct ckpt_coord *c, int kind, int64_t id)
-{
-    if (kind == CKPT_SAVEPOINT || kind == CKPT_STOP)
-        return mem_sprintf("%s/savepoints/sp-%lld", c->state_dir, (long long)id);
-    return mem_sprintf("%s/checkpoints/chk-%lld", c->state_dir, (long long)id);
-}
-
 static void *coord_main(void *arg)
 {
     struct ckpt_coord *c = arg;
@@ -479,7 +546,7 @@ static void *coord_main(void *arg)
             }
         }
         if (c->active && !c->declined && c->acks >= c->n_tasks) {
-            char *dir = c->path ? mem_strdup(c->path) : default_dir(c, c->kind, c->id);
+            char *dir = mem_strdup(c->dir);
             char why[160] = "";
             int64_t bytes = 0, t0 = mono_us();
             pthread_mutex_unlock(&c->mu);
@@ -499,6 +566,7 @@ static void *coord_main(void *arg)
                          "not complete after %lld ms (execution.checkpointing.timeout); "
                          "%d of %d tasks acknowledged", (long long)c->cfg.timeout_ms, c->acks,
                          c->n_tasks);
+            rm_dir(c->dir);   /* with what tasks wrote into it */
             finish(c, false, NULL, 0, 0);
             continue;
         }
@@ -537,7 +605,7 @@ void ckpt_coord_stop(struct ckpt_coord *c)
 }
 
 void ckpt_ack(struct ckpt_coord *c, int64_t id, struct ckpt_section *secs, int n,
-              int64_t align_us, int64_t sync_us)
+              int64_t align_us, int64_t sync_us, int64_t copy_us)
 {
     pthread_mutex_lock(&c->mu);
     if (c->active && c->id == id) {
@@ -551,6 +619,8 @@ void ckpt_ack(struct ckpt_coord *c, int64_t id, struct ckpt_section *secs, int n
             c->align_max = align_us;
         if (sync_us > c->sync_max)
             c->sync_max = sync_us;
+        if (copy_us > c->copy_max)
+            c->copy_max = copy_us;
         pthread_cond_broadcast(&c->cv);
         n = 0;   /* taken */
     }
@@ -677,8 +747,12 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
 {
     if (m == NULL)
         return;
-    for (int i = 0; i < m->n_sections; i++)
+    for (int i = 0; i < m->n_sections; i++) {
         mem_free(m->sections[i].label);
+        mem_free(m->sections[i].file);
+        if (m->sections[i].fmap && m->sections[i].length > 0)
+            munmap(m->sections[i].fmap, (size_t)m->sections[i].length);
+    }
     mem_free(m->sections);
     if (m->map && m->map != MAP_FAILED)
         munmap(m->map, m->map_len);
@@ -690,6 +764,8 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
 const char *ckpt_section_data(const struct ckpt_manifest *m, int i, size_t *len)
 {
     *len = (size_t)m->sections[i].length;
+    if (m->sections[i].file)
+        return m->sections[i].fmap;
     return (const char *)m->map + m->sections[i].offset;
 }
 
@@ -706,6 +782,35 @@ static char *slurp(const char *path, size_t *len)
     fclose(f);
     *len = sb.len;
     return sb_steal(&sb);
+}
+
+/* Maps section i's own file and checks its length and checksum. */
+static int map_section_file(struct ckpt_manifest *m, int i, struct weir_error *err)
+{
+    char *path = mem_sprintf("%s/%s", m->dir, m->sections[i].file);
+    int64_t n = m->sections[i].length;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = WEIR_OK;
+    if (fd < 0 || fstat(fd, &st) != 0)
+        rc = err_set(err, WEIR_ERR_CORRUPT, "cannot read '%s': %s", path, strerror(errno));
+    else if (n < 0 || st.st_size != n)
+        rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' is truncated (section of %s)", path,
+                     m->sections[i].label);
+    else if (n > 0) {
+        void *p = mmap(NULL, (size_t)n, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+            rc = err_set(err, WEIR_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+        else
+            m->sections[i].fmap = p;
+    }
+    if (rc == WEIR_OK && crc32c(0, m->sections[i].fmap, (size_t)n) != m->sections[i].crc)
+        rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' fails its checksum (section of %s)", path,
+                     m->sections[i].label);
+    if (fd >= 0)
+        close(fd);
+    mem_free(path);
+    return rc;
 }
 
 int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_error *err)
@@ -740,7 +845,7 @@ int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_
     for (char *l = rc ? NULL : strtok_r(text, "\n", &save); l && rc == WEIR_OK && !ended;
          l = strtok_r(NULL, "\n", &save)) {
         long long a, b, c2, d;
-        char kind[32], hex[32];
+        char kind[32], hex[32], name[64];
         int used = 0;
         if (strcmp(l, "weir-checkpoint v1") == 0)
             head = true;
@@ -765,7 +870,22 @@ int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_
             m->sections[m->n_sections].length = c2;
             m->sections[m->n_sections].crc = (uint32_t)d;
             m->sections[m->n_sections].label = mem_strdup(l + used);
+            m->sections[m->n_sections].file = NULL;
+            m->sections[m->n_sections].fmap = NULL;
             m->n_sections++;
+        } else if (sscanf(l, "file %31s %lld %63s %lld %llx %n", hex, &a, name, &c2, &d,
+                          &used) == 5 && used > 0) {
+            MEM_GROW(m->sections, cap, m->n_sections + 1);
+            memset(&m->sections[m->n_sections], 0, sizeof(m->sections[0]));
+            m->sections[m->n_sections].uid = strtoull(hex, NULL, 16);
+            m->sections[m->n_sections].instance = (int)a;
+            m->sections[m->n_sections].length = c2;
+            m->sections[m->n_sections].crc = (uint32_t)d;
+            m->sections[m->n_sections].file = mem_strdup(name);
+            m->sections[m->n_sections].label = mem_strdup(l + used);
+            m->n_sections++;
+            if (strchr(name, '/') || name[0] == '.')
+                rc = err_set(err, WEIR_ERR_CORRUPT, "'%s': bad file name '%s'", path, name);
         } else if (strncmp(l, "end ", 4) == 0)
             ended = true;
         else
@@ -796,6 +916,10 @@ int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_
             close(fd);
         for (int i = 0; i < m->n_sections && rc == WEIR_OK; i++) {
             int64_t o = m->sections[i].offset, n = m->sections[i].length;
+            if (m->sections[i].file) {
+                rc = map_section_file(m, i, err);
+                continue;
+            }
             if (o < 0 || n < 0 || (uint64_t)(o + n) > m->map_len)
                 rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' is truncated (section of %s)", data,
                              m->sections[i].label);

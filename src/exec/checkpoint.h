@@ -10,8 +10,12 @@
  *   2. A task fed by exchanges stops reading a channel once the barrier came
  *      through it, until it came through every channel (alignment).  Then it
  *      calls each of its operators' `barrier` hook (exchanges forward the
- *      barrier, sinks pre-commit) and `snapshot` hook, and hands the sections
- *      to the coordinator (ckpt_ack).  The time this takes is the sync pause.
+ *      barrier, sinks pre-commit) and `snapshot` hook.  Snapshot hooks write
+ *      their non-keyed state at once and start a lazy, copy-on-write copy of
+ *      each state table (state/table.h); the task copies the tables between
+ *      batches and then hands the sections to the coordinator (ckpt_ack).
+ *      The sync pause is the time the data path stopped: at the barrier, or
+ *      for one step of the copy.
  *   3. When every task has acknowledged, the coordinator thread writes the
  *      sections to `data`, then the manifest `_metadata` (text, checksummed,
  *      written to a temporary name, fsync'ed, renamed, directory fsync'ed) —
@@ -59,6 +63,13 @@ struct ckpt_section {
     int instance;
     char *label;            /* for messages */
     struct strbuf data;     /* header + records (snapshot.h) */
+    /* A big section is written by its task while it is being copied (see
+     * ckpt_section_spill): then `file` names it in the checkpoint's
+     * directory and data is empty. */
+    char *file;
+    int fd;                 /* the task's descriptor while it writes (-1: none) */
+    int64_t file_len;
+    uint32_t file_crc;
 };
 
 /* ---- writing ------------------------------------------------------------------- */
@@ -74,7 +85,11 @@ struct ckpt_stats {         /* of the last completed (or failed) checkpoint */
     int kind;
     int64_t trigger_ms;     /* wall clock */
     int64_t align_us;       /* the longest alignment of a task */
-    int64_t sync_us;        /* the longest pause of a task (barrier + snapshot) */
+    int64_t sync_us;        /* the longest the data path of a task stopped for
+                               it: at the barrier, or one step of the copy */
+    int64_t copy_us;        /* the longest a task took from its barrier to its
+                               acknowledgement: state is copied lazily,
+                               between batches (state_table_walk) */
     int64_t async_us;       /* writing and syncing the files */
     int64_t duration_us;    /* trigger to complete */
     int64_t bytes;
@@ -102,9 +117,19 @@ int ckpt_kind_of(const struct ckpt_coord *c, int64_t id);
 /* A task's acknowledgement of checkpoint id with its sections (taken);
  * align_us / sync_us: what the task measured. */
 void ckpt_ack(struct ckpt_coord *c, int64_t id, struct ckpt_section *secs, int n,
-              int64_t align_us, int64_t sync_us);
+              int64_t align_us, int64_t sync_us, int64_t copy_us);
 /* Frees what sections hold (labels and data), not the array itself. */
 void ckpt_sections_clear(struct ckpt_section *secs, int n);
+/*
+ * Task side: appends `data` (then emptied) to section s's own file in
+ * checkpoint id's directory, so that a big section goes to disk while it is being
+ * copied instead of waiting whole in memory for the coordinator.  The file
+ * is named after the section's operator and instance; the coordinator only
+ * syncs it.  Fails (nothing written) when id is no longer in flight or on a
+ * write error (reason in err): the task then declines the checkpoint.
+ */
+int ckpt_section_spill(struct ckpt_coord *c, int64_t id, struct ckpt_section *s,
+                       struct strbuf *data, struct weir_error *err);
 /* A task failed to snapshot: the checkpoint is aborted. */
 void ckpt_decline(struct ckpt_coord *c, int64_t id, const char *reason);
 
@@ -143,6 +168,8 @@ struct ckpt_manifest {
         int64_t offset, length;
         uint32_t crc;
         char *label;
+        char *file;         /* its own file (mapped at fmap), or NULL: in data */
+        void *fmap;
     } *sections;
     /* the data file, mapped on demand (ckpt_section_data) */
     void *map;

@@ -26,11 +26,13 @@
 #include "exec/op_lookup.h"
 #include "exec/op_rank.h"
 #include "exec/op_join.h"
+#include "exec/op_replicate.h"
 #include "exec/op_group.h"
 #include "exec/op_window.h"
 #include "exec/queue.h"
 #include "exec/values.h"
 #include "state/snapshot.h"
+#include "state/table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -129,6 +131,18 @@ struct task {
     bool *blocked;                  /* per channel (x * P + from): barrier seen */
     bool paused;                    /* a stop barrier went out: poll no more */
     bool finished;                  /* inputs ended; only checkpoints remain */
+    /* the checkpoint whose state this task is still copying (lazily: see
+     * task_checkpoint); id 0 = none */
+    struct {
+        int64_t id;
+        struct ckpt_section *secs;
+        struct snap_writer *ws;     /* the writer of each section */
+        int n, cap;
+        int64_t t0;                 /* the barrier */
+        int64_t step_end;           /* when the last copy step ended */
+        int64_t align_us, pause_us; /* alignment; the longest stop */
+        bool failed;                /* declined: copied only to its end */
+    } snap;
 };
 
 struct job {
@@ -592,26 +606,73 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         return WEIR_OK;
     }
     case LN_UNION: {
+        /* branches that end in different tasks (behind an aggregation's or a
+         * join's exchange) meet in a new task through forward exchanges, one
+         * per task: rows stay in their instance and keep their order */
+        int ni = n->n_inputs;
         struct task *start = bc->task;
-        struct task *where = NULL;
-        for (int i = 0; i < n->n_inputs; i++) {
-            struct op **in = NULL;
-            int n_in = 0;
+        struct op ***b_ends = mem_calloc((size_t)ni, sizeof(*b_ends));
+        int *b_n = mem_calloc((size_t)ni, sizeof(*b_n));
+        struct task **b_task = mem_calloc((size_t)ni, sizeof(*b_task));
+        bool same = true;
+        int rc = WEIR_OK;
+        for (int i = 0; i < ni && rc == WEIR_OK; i++) {
             bc->task = start;
-            int rc = build(j, bc, n->inputs[i], &in, &n_in, err);
-            if (rc == WEIR_OK && where != NULL && bc->task != where)
-                rc = err_set(err, WEIR_ERR_UNSUPPORTED,
-                             "UNION ALL of a window aggregation with another input is not "
-                             "supported with parallelism > 1 yet; SET 'parallelism.default' = '1'");
-            if (rc) {
-                mem_free(in);
-                return rc;
-            }
-            where = bc->task;
-            for (int k = 0; k < n_in; k++)
-                ends_add(ends, n_ends, in[k]);
-            mem_free(in);
+            rc = build(j, bc, n->inputs[i], &b_ends[i], &b_n[i], err);
+            b_task[i] = bc->task;
+            same &= b_task[i] == b_task[0];
         }
+        struct task *into = NULL;
+        for (int i = 0; i < ni && rc == WEIR_OK; i++) {
+            if (same) {
+                for (int k = 0; k < b_n[i]; k++)
+                    ends_add(ends, n_ends, b_ends[i][k]);
+                continue;
+            }
+            struct task *t = b_task[i];
+            if (t == NULL)
+                continue;   /* went with an earlier branch of its task */
+            struct op **group = NULL;
+            int n_group = 0;
+            for (int k = i; k < ni; k++) {
+                if (b_task[k] != t)
+                    continue;
+                for (int e = 0; e < b_n[k]; e++)
+                    ends_add(&group, &n_group, b_ends[k][e]);
+                b_task[k] = NULL;
+            }
+            bc->task = t;
+            rc = exchange_into_task(j, bc, &group, &n_group, NULL, 0, true, n->n_out,
+                                    n->out_types, n->id, into);
+            if (rc == WEIR_OK) {
+                into = bc->task;
+                ends_add(ends, n_ends, group[0]);
+            } else if (err->code == WEIR_OK) {
+                rc = err_set(err, WEIR_ERR_UNSUPPORTED,
+                             "a UNION ALL whose inputs come from more than 4 different "
+                             "aggregations or joins is not supported with parallelism > 1");
+            }
+            mem_free(group);
+        }
+        if (!same)
+            bc->task = into;
+        for (int i = 0; i < ni; i++)
+            mem_free(b_ends[i]);
+        mem_free(b_ends);
+        mem_free(b_n);
+        mem_free(b_task);
+        return rc;
+    }
+    case LN_REPLICATE: {
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build_keyed_input(j, bc, n, -1, &in, &n_in, err);
+        if (rc)
+            return rc;
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *r = op_replicate_new(n->id, n->n_out, n->out_types, sb_steal(&sb));
+        attach(j, bc, r, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
     case LN_CALC: {
@@ -710,12 +771,15 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
          * semi join outputs the left columns only */
         int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
         const struct sql_type **jt = mem_calloc((size_t)(nl + nr + 1), sizeof(*jt));
+        bool left_only = n->join == JOIN_SEMI || n->join == JOIN_ANTI;
         for (int i = 0; i < nl + nr; i++)
-            jt[i] = n->join != JOIN_SEMI ? n->out_types[i]
+            jt[i] = !left_only ? n->out_types[i]
                   : i < nl ? n->inputs[0]->out_types[i] : n->inputs[1]->out_types[i - nl];
         struct op *jo = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
                                     nl, nr, jt, sb_steal(&sb));
         mem_free(jt);
+        if (n->null_safe)
+            op_join_null_safe(jo);
         op_join_set_max_parallelism(jo, j->max_parallelism);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
@@ -1376,11 +1440,13 @@ static void write_metrics_json(struct job *j, const char *path)
         for (int i = 0; i < nh; i++) {
             fprintf(f, "%s{\"id\":%lld,\"kind\":\"%s\",\"failed\":%s,"
                        "\"trigger_time_ms\":%lld,\"duration_us\":%lld,\"alignment_us\":%lld,"
-                       "\"sync_pause_us\":%lld,\"async_us\":%lld,\"bytes\":%lld,\"reason\":",
+                       "\"sync_pause_us\":%lld,\"copy_us\":%lld,\"async_us\":%lld,"
+                       "\"bytes\":%lld,\"reason\":",
                     i ? "," : "", (long long)h[i].id, ckpt_kind_name(h[i].kind),
                     h[i].failed ? "true" : "false", (long long)h[i].trigger_ms,
                     (long long)h[i].duration_us, (long long)h[i].align_us,
-                    (long long)h[i].sync_us, (long long)h[i].async_us, (long long)h[i].bytes);
+                    (long long)h[i].sync_us, (long long)h[i].copy_us, (long long)h[i].async_us,
+                    (long long)h[i].bytes);
             json_str(f, h[i].reason);
             fputc('}', f);
         }
@@ -1406,16 +1472,138 @@ static void section_header(struct strbuf *b, int64_t wm, const struct op *op)
         snap_put_i64(b, op->in_wm[i]);
 }
 
-static void add_section(struct ckpt_section **secs, int *n, int *cap, const struct op *op,
-                        struct snap_writer *w)
+/* How long a task copies checkpointed state at a time: as long as it worked
+ * on rows since the last step (half of a busy task's time goes to the copy,
+ * so a 1 GiB state is copied in a few seconds while rows flow), within
+ * bounds that keep every stop far under the pause a checkpoint may cost. */
+#define SNAP_STEP_MIN_US 1000
+#define SNAP_STEP_MAX_US 5000
+
+/* A new section of the pending checkpoint for op; returns its writer. */
+static struct snap_writer *add_section(struct task *t, const struct op *op)
 {
-    MEM_GROW(*secs, *cap, *n + 1);
-    struct ckpt_section *s = &(*secs)[(*n)++];
+    if (t->snap.n == t->snap.cap) {
+        int cap = t->snap.cap ? 2 * t->snap.cap : 8;
+        t->snap.secs = mem_realloc(t->snap.secs, (size_t)cap * sizeof(*t->snap.secs));
+        t->snap.ws = mem_realloc(t->snap.ws, (size_t)cap * sizeof(*t->snap.ws));
+        t->snap.cap = cap;
+    }
+    struct ckpt_section *s = &t->snap.secs[t->snap.n];
+    memset(s, 0, sizeof(*s));
     s->uid = op->uid;
     s->instance = op->instance;
     s->label = mem_strdup(op->label);
-    s->data = w->buf;   /* taken */
+    s->fd = -1;
+    struct snap_writer *w = &t->snap.ws[t->snap.n++];
     memset(w, 0, sizeof(*w));
+    return w;
+}
+
+/* A section bigger than this goes to its own file as it is copied
+ * (ckpt_section_spill) instead of waiting whole in memory. */
+#define SPILL_BYTES (4 << 20)
+
+/* The pending checkpoint cannot complete (a snapshot or a write failed): it
+ * is declined, and the tables' copy goes on to its end only to keep their
+ * copy-on-write marks right, its bytes dropped. */
+static void snap_fail(struct task *t, const struct weir_error *e)
+{
+    if (!t->snap.failed)
+        ckpt_decline(t->j->ckpt, t->snap.id, e->message ? e->message : "a snapshot failed");
+    t->snap.failed = true;
+}
+
+/* Writes the part of section i copied so far to its file once it is big
+ * (or, with all, whatever is left of a section that has a file). */
+static void snap_spill(struct task *t, int i, bool all)
+{
+    struct strbuf *buf = &t->snap.ws[i].buf;
+    struct ckpt_section *s = &t->snap.secs[i];
+    if (t->snap.failed) {
+        buf->len = 0;
+        return;
+    }
+    if (!(buf->len >= SPILL_BYTES || (all && s->file)))
+        return;
+    struct weir_error e = {0};
+    e.loc = WEIR_LOC_NONE;
+    if (ckpt_section_spill(t->j->ckpt, t->snap.id, s, buf, &e) != WEIR_OK) {
+        snap_fail(t, &e);
+        buf->len = 0;
+    }
+    err_clear(&e);
+}
+
+/*
+ * Ends the pending checkpoint's copy.  ACK: every table is written; the
+ * sections go to the coordinator (unless the checkpoint failed).  ABANDON:
+ * the job is ending with the copy unfinished; the tables' walks are
+ * dropped, which only a job that will not checkpoint again may do.
+ */
+enum { SNAP_ACK, SNAP_ABANDON };
+static void snap_end_pending(struct task *t, int how)
+{
+    struct job *j = t->j;
+    for (int i = 0; i < t->snap.n; i++) {
+        state_walks_end(&t->snap.ws[i], how == SNAP_ACK);
+        if (how == SNAP_ACK)
+            snap_spill(t, i, true);
+        struct ckpt_section *s = &t->snap.secs[i];
+        if (s->fd >= 0) {
+            close(s->fd);
+            s->fd = -1;
+        }
+        s->data = t->snap.ws[i].buf;   /* taken */
+    }
+    if (how == SNAP_ACK && !t->snap.failed)
+        ckpt_ack(j->ckpt, t->snap.id, t->snap.secs, t->snap.n, t->snap.align_us,
+                 t->snap.pause_us, now_us() - t->snap.t0);
+    else
+        ckpt_sections_clear(t->snap.secs, t->snap.n);
+    t->snap.n = 0;
+    t->snap.id = 0;
+    t->snap.failed = false;
+}
+
+/*
+ * Copies more of the pending checkpoint's state, for about budget_us (0:
+ * nothing; INT64_MAX: all of it; -1: the pace of SNAP_STEP_MIN_US), writing
+ * big sections to their files as they grow, and acknowledges the checkpoint
+ * once every table is written.  Returns true while copying remains, so an
+ * idle task goes on copying instead of sleeping.
+ */
+static bool snap_step(struct task *t, int64_t budget_us)
+{
+    if (t->snap.id == 0)
+        return false;
+    if (budget_us < 0) {   /* the pace of a busy task: see SNAP_STEP_MIN_US */
+        budget_us = now_us() - t->snap.step_end;
+        budget_us = budget_us < SNAP_STEP_MIN_US   ? SNAP_STEP_MIN_US
+                    : budget_us > SNAP_STEP_MAX_US ? SNAP_STEP_MAX_US
+                                                   : budget_us;
+    }
+    int64_t t0 = now_us();
+    bool done = true;
+    for (int i = 0; i < t->snap.n; i++) {
+        struct snap_writer *w = &t->snap.ws[i];
+        while (done && !state_walks_done(w)) {
+            if (now_us() - t0 >= budget_us) {
+                done = false;
+                break;
+            }
+            state_walks_step(w, 256);   /* well under 1 ms between looks at the clock */
+            snap_spill(t, i, false);
+        }
+        /* copy-on-write adds to every section, finished or not */
+        snap_spill(t, i, false);
+    }
+    t->snap.step_end = now_us();
+    int64_t took = t->snap.step_end - t0;
+    if (took > t->snap.pause_us)
+        t->snap.pause_us = took;
+    if (done)
+        snap_end_pending(t, SNAP_ACK);
+    return !done;
 }
 
 /*
@@ -1423,20 +1611,38 @@ static void add_section(struct ckpt_section **secs, int *n, int *cap, const stru
  * row of the checkpoint is still to come and none after it has arrived.
  * The barrier hooks run first (exchanges pass the barrier on, sinks
  * pre-commit), then each source's position and each stateful operator's
- * state are copied into sections for the coordinator.  That is the pause
- * the data path sees; the writing happens on the coordinator's thread.
+ * non-keyed state are written into sections, and every state table starts a
+ * lazy, copy-on-write snapshot (state_table_walk).  That is the pause the
+ * data path sees.  The task then copies the tables between batches
+ * (snap_step) — an entry the operator is about to change is copied first —
+ * and acknowledges when they are done; the writing to disk happens on the
+ * coordinator's thread.
  */
 static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct weir_error *err)
 {
     struct job *j = t->j;
+    if (t->snap.id)
+        snap_step(t, INT64_MAX);   /* the previous checkpoint's copy ends first */
     int64_t t0 = now_us();
     int kind = ckpt_kind_of(j->ckpt, id);
-    int rc = WEIR_OK, n = 0, cap = 0;
-    struct ckpt_section *secs = NULL;
+    int rc = WEIR_OK;
     t->last_barrier = id;
-    for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++)
-        if (t->ops[i]->ops->barrier)
-            rc = t->ops[i]->ops->barrier(t->ops[i], id, err);
+    t->snap.id = id;
+    t->snap.t0 = t0;
+    t->snap.align_us = align_us;
+    t->snap.pause_us = 0;
+    int64_t queued_us = 0;
+    for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++) {
+        struct op *op = t->ops[i];
+        if (op->ops->barrier == NULL)
+            continue;
+        /* the barrier travels like a row: waiting for room in a full queue
+         * is backpressure (measured as such), not part of the pause */
+        int64_t b0 = op_is_exchange_out(op) ? now_us() : 0;
+        rc = op->ops->barrier(op, id, err);
+        if (b0)
+            queued_us += now_us() - b0;
+    }
     for (int i = 0; i < t->n_sources && rc == WEIR_OK; i++) {
         struct job_source *s = t->sources[i];
         if (s->src->ops->position == NULL) {
@@ -1446,15 +1652,14 @@ static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct 
                          "the job without checkpoints)", s->op->label);
             break;
         }
-        struct snap_writer w = {0};
+        struct snap_writer *w = add_section(t, s->op);
         struct strbuf pos = {0};
-        section_header(&w.buf, s->wm, NULL);
+        section_header(&w->buf, s->wm, NULL);
         rc = s->src->ops->position(s->src, &pos);
-        snap_begin(&w, SNAP_OPERATOR);
-        snap_put_bytes(&w.buf, pos.buf, pos.len);
-        snap_end(&w);
+        snap_begin(w, SNAP_OPERATOR);
+        snap_put_bytes(&w->buf, pos.buf, pos.len);
+        snap_end(w);
         sb_free(&pos);
-        add_section(&secs, &n, &cap, s->op, &w);
     }
     for (int i = 0; i < t->n_ops && rc == WEIR_OK; i++) {
         struct op *op = t->ops[i];
@@ -1464,29 +1669,29 @@ static int task_checkpoint(struct task *t, int64_t id, int64_t align_us, struct 
          * sinks' transactions matter there */
         if (kind == CKPT_FINAL && op_sink_get(op) == NULL)
             continue;
-        struct snap_writer w = {0};
-        section_header(&w.buf, op->wm, op);
-        rc = op->ops->snapshot(op, &w, err);
-        if (rc) {
-            sb_free(&w.buf);
-            break;
-        }
-        add_section(&secs, &n, &cap, op, &w);
+        struct snap_writer *w = add_section(t, op);
+        section_header(&w->buf, op->wm, op);
+        rc = op->ops->snapshot(op, w, err);
     }
     if (rc) {
-        ckpt_decline(j->ckpt, id, err->message ? err->message : weir_rc_str(rc));
-        ckpt_sections_clear(secs, n);
-        mem_free(secs);
+        if (err->message == NULL)
+            err_set(err, rc, "%s", weir_rc_str(rc));
+        snap_fail(t, err);   /* fatal: the task's exit drops what is pending */
         return rc;
     }
     /* the dead letters of the rows before the barrier reach the file before
      * the checkpoint can complete (a replay after a crash may repeat them:
      * the dead-letter output is at-least-once) */
     dlq_flush(j->dlq);
-    ckpt_ack(j->ckpt, id, secs, n, align_us, now_us() - t0);
-    mem_free(secs);   /* the sections themselves were taken */
-    if (kind == CKPT_STOP)
-        t->paused = true;   /* stop with a savepoint: nothing after it */
+    t->snap.step_end = now_us();
+    t->snap.pause_us = t->snap.step_end - t0 - queued_us;
+    if (kind == CKPT_STOP) {
+        /* stop with a savepoint: nothing after it, so no reason to copy lazily */
+        t->paused = true;
+        snap_step(t, INT64_MAX);
+    } else {
+        snap_step(t, 0);   /* copies nothing; acknowledges when no table is pending */
+    }
     return WEIR_OK;
 }
 
@@ -1526,6 +1731,7 @@ static int task_direct_checkpoint(struct task *t, struct weir_error *err)
         rc = task_checkpoint(t, w, 0, err);
     if (rc == WEIR_OK)
         rc = task_commit(t, err);
+    snap_step(t, -1);
     return rc;
 }
 
@@ -1543,7 +1749,7 @@ static int task_linger(struct task *t, struct weir_error *err)
      * checkpoint completes or fails (execution.checkpointing.timeout) */
     while (rc == WEIR_OK && !task_should_exit(t)) {
         rc = task_direct_checkpoint(t, err);
-        if (rc == WEIR_OK && !task_should_exit(t)) {
+        if (rc == WEIR_OK && !task_should_exit(t) && t->snap.id == 0) {
             struct timespec ts = {0, 2 * 1000000L};
             nanosleep(&ts, NULL);
         }
@@ -1823,7 +2029,7 @@ static int run_sources(struct task *t, struct weir_error *err)
             next_tick = now + 50000;
             rc = task_timers(t, now, &ctx, err);
         }
-        if (!any && rc == WEIR_OK && active > 0) {
+        if (!any && rc == WEIR_OK && active > 0 && t->snap.id == 0) {
             if (timers && wait_ms > 50)
                 wait_ms = 50;
             struct timespec ts = {wait_ms / 1000, (long)(wait_ms % 1000) * 1000000L};
@@ -1926,6 +2132,8 @@ static int run_exchange(struct task *t, struct weir_error *err)
                 any = true;
             }
         }
+        if (rc == WEIR_OK && snap_step(t, -1))
+            any = true;
         int64_t now = now_us();
         if (rc == WEIR_OK && timers && now >= next_tick) {
             next_tick = now + 50000;
@@ -1952,6 +2160,8 @@ static void *task_main(void *arg)
 {
     struct task *t = arg;
     t->rc = t->n_x ? run_exchange(t, &t->err) : run_sources(t, &t->err);
+    if (t->snap.id)
+        snap_end_pending(t, SNAP_ABANDON);   /* the job ends before that checkpoint */
     if (t->rc)
         t->j->abort_flag = 1;   /* the other tasks stop too */
     atomic_fetch_add(&t->j->n_exited, 1);
@@ -1975,10 +2185,11 @@ static void checkpoint_status(struct job *j, struct strbuf *r, const char *inden
             (long long)j->ckpt_cfg.interval_ms);
     if (last.id > 0)
         sb_addf(r, "%slast checkpoint: id %lld (%s) %s, %.1f ms total, alignment %.1f ms, "
-                   "sync pause %.1f ms, async %.1f ms, %lld bytes%s%s\n",
+                   "sync pause %.1f ms, state copy %.1f ms, async %.1f ms, %lld bytes%s%s\n",
                 indent, (long long)last.id, ckpt_kind_name(last.kind),
                 last.failed ? "FAILED" : "completed", last.duration_us / 1000.0,
-                last.align_us / 1000.0, last.sync_us / 1000.0, last.async_us / 1000.0,
+                last.align_us / 1000.0, last.sync_us / 1000.0, last.copy_us / 1000.0,
+                last.async_us / 1000.0,
                 (long long)last.bytes, last.failed ? ": " : "", last.reason);
 }
 
@@ -2311,6 +2522,8 @@ void job_free(struct job *j)
         close(j->lock_fd);
     for (int i = 0; i < j->n_tasks; i++) {
         mem_free(j->tasks[i]->blocked);
+        mem_free(j->tasks[i]->snap.secs);
+        mem_free(j->tasks[i]->snap.ws);
         mem_free(j->tasks[i]->sources);
         mem_free(j->tasks[i]->ops);
         err_clear(&j->tasks[i]->err);

@@ -58,8 +58,10 @@ struct op_ops {
     int (*barrier)(struct op *op, int64_t id, struct weir_error *err);
     /* Writes the op's state into w: a record per key (snap_begin with the
      * key's group) and SNAP_OPERATOR records for state that is not keyed.
-     * Runs on the op's own thread while its input waits, so it only copies;
-     * the writing to disk happens elsewhere.  NULL: the op has no state. */
+     * Runs on the op's own thread while its input waits: it writes non-keyed
+     * state at once and hands each state table to state_table_walk, which
+     * writes the table's records lazily as of this moment (the task copies
+     * them between batches).  NULL: the op has no state. */
     int (*snapshot)(struct op *op, struct snap_writer *w, struct weir_error *err);
     /* Before the job runs: one record written by snapshot (by any old
      * instance) whose key group this instance owns now; SNAP_OPERATOR records

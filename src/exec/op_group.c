@@ -208,22 +208,27 @@ static void group_free(struct op *op)
 
 /* ---- checkpoints ------------------------------------------------------------------------ */
 
+/* One group as a record (state_walk_fn: the table writes it lazily). */
+static void group_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
+                        int kg, const void *value)
+{
+    const struct op_group *o = *(struct op_group *const *)ctx;
+    (void)kg;   /* the table is made with 128 key groups, not max_par */
+    snap_begin(w, opagg_key_group(key, len, o->max_par));
+    opstate_put_header(&w->buf, GROUP_REC_KEY, o->fingerprint);
+    snap_put_bytes(&w->buf, key, len);
+    snap_put_i64(&w->buf, COUNT(value));
+    opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, value);
+    snap_end(w);
+}
+
 static int group_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
 {
     struct op_group *o = (struct op_group *)op;
     int rc = opagg_check_snapshot(op, o->aggs, o->n_aggs, err);
     if (rc)
         return rc;
-    struct state_iter it;
-    state_iter_init(&it, o->state);
-    while (state_iter_next(&it)) {
-        snap_begin(w, opagg_key_group(it.key, it.key_len, o->max_par));
-        opstate_put_header(&w->buf, GROUP_REC_KEY, o->fingerprint);
-        snap_put_bytes(&w->buf, it.key, it.key_len);
-        snap_put_i64(&w->buf, COUNT(it.value));
-        opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, it.value);
-        snap_end(w);
-    }
+    state_table_walk(o->state, w, group_write, &o, sizeof(o));
     return WEIR_OK;
 }
 
@@ -248,9 +253,10 @@ static int group_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_
                        "change between a checkpoint and its restore)",
                        op->label, kg, o->max_par);
     uint64_t h = state_hash(key, len);
-    if (state_table_get(o->state, key, len, h) != NULL)
+    bool inserted;
+    unsigned char *slot = state_table_upsert(o->state, key, len, h, &inserted);
+    if (!inserted)
         return opstate_corrupt(op, "a group is restored twice", err);
-    unsigned char *slot = state_table_upsert(o->state, key, len, h, NULL);
     if (!opagg_get_accs(rd, o->aggs, o->n_aggs, o->acc_off, slot) || rd->pos != rd->len) {
         if (!rd->bad)
             slot_destroy(o, slot);   /* the accumulators decoded, trailing bytes did not */

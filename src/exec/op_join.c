@@ -18,9 +18,17 @@
  * NULL keys never join (SQL equality); their rows are only padded by outer
  * joins.  State is kept until retracted (table.exec.state.ttl: later).
  *
- * A semi join (x IN (subquery)) emits only left columns: a left row once it
- * has a match (+I), and -D when its last match is retracted; the stored
- * `matches` count of each left row drives it like an outer side's padding.
+ * Semi and anti joins (IN / EXISTS / INTERSECT; NOT IN / NOT EXISTS /
+ * EXCEPT) emit only left columns, as Flink's StreamingSemiAntiJoinOperator:
+ * a left row passes with its own row kind when it has a match (semi) or none
+ * (anti); the stored `matches` count of each left row (right records meeting
+ * it, duplicates included) drives the rest like an outer side's padding: the
+ * first match of a stored left row emits it with the right row's kind (semi)
+ * or -D (anti), losing the last one emits it with the right row's kind
+ * (semi) or +I (anti).  A semi/anti join may have no keys (a condition only,
+ * e.g. NOT IN's `x IS NULL OR y IS NULL OR x = y`): then all rows share the
+ * empty key, and the exchange sends them to one instance.  With null-safe
+ * keys (IS NOT DISTINCT FROM, for INTERSECT / EXCEPT) NULL meets NULL.
  *
  * Interval joins (op_join_interval; Flink's IntervalJoin) use the same state
  * and probing over insert-only inputs whose rowtimes ON bounds:
@@ -101,7 +109,9 @@ struct op_join {
     int *rows;                     /* batch row */
     int *n_cand, *matched;
     int n_rows, cap_rows;
-    bool semi;                     /* left columns of matched left rows only */
+    bool semi;                     /* semi or anti: left columns only */
+    bool anti;                     /*   the left rows without a match */
+    bool null_safe;                /* keys match NULL to NULL */
     bool interval;                 /* see the top of the file */
     int64_t lower, upper, delay;
     int64_t wm;                    /* the last input watermark (interval joins) */
@@ -245,7 +255,7 @@ static void state_retract(struct op_join *o, int s)
 /* The key of batch row i of side s (false: a key column is NULL). */
 static bool encode_key(struct op_join *o, int s, int i)
 {
-    for (int k = 0; k < o->n_keys; k++)
+    for (int k = 0; k < o->n_keys && !o->null_safe; k++)
         if (vec_is_null(o->side[s].key_vecs[k], i))
             return false;
     state_key_encode(&o->key, o->side[s].key_vecs, o->n_keys, i);
@@ -292,8 +302,9 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
     }
     if (o->side[s].outer && o->matched[k] == 0)
         rc = emit_padded(o, s, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
-    if (o->semi && s == 0 && o->matched[k] > 0)
-        rc = emit_padded(o, 0, b->cols, i, acc ? RK_INSERT : RK_DELETE, 1, ctx, err);
+    /* a left row of a semi/anti join passes as it came (+I/-U/+U/-D) */
+    if (o->semi && s == 0 && (o->matched[k] == 0) == o->anti)
+        rc = emit_padded(o, 0, b->cols, i, kind, 1, ctx, err);
     bool has_key = encode_key(o, s, i);
     encode_row(o, b, i);
     if (!has_key) {
@@ -338,16 +349,21 @@ static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_ro
             continue;
         struct jrow *jr = pr->other;
         enum row_kind kind = batch_kind(b, o->rows[pr->k]);
-        o->matched[pr->k]++;
+        /* every duplicate of the stored row is a record met (as Flink counts
+         * associations): retracting one of two must not look like the last */
+        o->matched[pr->k] += jr->count;
         if (o->semi) {
-            /* a right row: the stored left row appears with its first match
-             * and goes with its last; a left row is settled in finalize_row */
+            /* a right row: the stored left row flips with its first match and
+             * with its last (semi: in the right row's kind; anti: -D, +I); a
+             * left row is settled in finalize_row */
             if (s == 1 && is_accumulate(kind)) {
                 if (jr->matches++ == 0)
-                    rc = emit_padded(o, 0, o->chunk->cols, p, RK_INSERT, jr->count, ctx, err);
+                    rc = emit_padded(o, 0, o->chunk->cols, p, o->anti ? RK_DELETE : kind,
+                                     jr->count, ctx, err);
             } else if (s == 1) {
                 if (--jr->matches == 0)
-                    rc = emit_padded(o, 0, o->chunk->cols, p, RK_DELETE, jr->count, ctx, err);
+                    rc = emit_padded(o, 0, o->chunk->cols, p, o->anti ? RK_INSERT : kind,
+                                     jr->count, ctx, err);
             }
             continue;
         }
@@ -407,6 +423,12 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
             continue;
         struct jlist *l = state_table_get(o->side[os].state, o->key.buf, o->key.len,
                                           state_hash(o->key.buf, o->key.len));
+        if (o->semi && s == 0 && o->residual == NULL) {
+            /* only whether it has matches counts: no pairs to decode */
+            for (int c = 0; l && c < l->n; c++)
+                o->matched[k] += l->rows[c].count;
+            continue;
+        }
         for (int c = 0; l && c < l->n && rc == WEIR_OK; c++) {
             if (o->n_pairs == BATCH_CAP)
                 rc = process_chunk(o, s, b, &next_row, k, ctx, err);
@@ -576,7 +598,10 @@ static uint32_t join_fingerprint(struct op_join *o)
     if (o->fp_done)
         return o->fingerprint;
     struct strbuf fp = {0};
-    snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1));
+    /* 2: `matches` counts duplicate right rows (state of version 1 counted
+     * them once and is refused rather than misread) */
+    snap_put_u8(&fp, 2);
+    snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1 | o->anti << 2 | o->null_safe << 3));
     snap_put_i64(&fp, o->interval ? o->lower : 0);
     snap_put_i64(&fp, o->interval ? o->upper : 0);
     snap_put_u32(&fp, (uint32_t)o->n_keys);
@@ -595,38 +620,48 @@ static uint32_t join_fingerprint(struct op_join *o)
     return o->fingerprint;
 }
 
+/* What a side's walk needs to write its keys. */
+struct join_walk {
+    const struct op_join *o;
+    uint32_t fp;
+    int side;
+};
+
+static void join_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
+                       int kg, const void *value)
+{
+    const struct join_walk *jw = ctx;
+    const struct jlist *l = value;
+    if (l->n == 0)
+        return;   /* holds nothing (and restore refuses empty lists) */
+    /* NULL-key rows go where the exchange sends their key (without the
+     * marker), so that a restored instance can retract them */
+    const char *k = key;
+    bool marked = len > 0 && k[0] == NULL_KEY_MARK;
+    snap_begin(w, marked ? state_key_group(state_hash(k + 1, len - 1), jw->o->max_parallelism)
+                         : kg);
+    opstate_put_header(&w->buf, REC_ROWS, jw->fp);
+    snap_put_u8(&w->buf, (uint8_t)jw->side);
+    snap_put_bytes(&w->buf, key, len);
+    snap_put_u32(&w->buf, (uint32_t)l->n);
+    for (int i = 0; i < l->n; i++) {
+        const struct jrow *jr = &l->rows[i];
+        snap_put_bytes(&w->buf, jr->bytes, jr->len);
+        snap_put_u32(&w->buf, (uint32_t)jr->count);
+        snap_put_u32(&w->buf, (uint32_t)jr->matches);
+        snap_put_i64(&w->buf, jr->expire);
+    }
+    snap_end(w);
+}
+
 static int join_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
 {
     (void)err;
     struct op_join *o = (struct op_join *)op;
     uint32_t fp = join_fingerprint(o);
     for (int s = 0; s < 2; s++) {
-        struct state_iter it;
-        state_iter_init(&it, o->side[s].state);
-        while (state_iter_next(&it)) {
-            const struct jlist *l = it.value;
-            if (l->n == 0)
-                continue;   /* holds nothing (and restore refuses empty lists) */
-            /* NULL-key rows go where the exchange sends their key (without
-             * the marker), so that a restored instance can retract them */
-            const char *k = it.key;
-            bool marked = it.key_len > 0 && k[0] == NULL_KEY_MARK;
-            snap_begin(w, marked ? state_key_group(state_hash(k + 1, it.key_len - 1),
-                                                   o->max_parallelism)
-                                 : it.key_group);
-            opstate_put_header(&w->buf, REC_ROWS, fp);
-            snap_put_u8(&w->buf, (uint8_t)s);
-            snap_put_bytes(&w->buf, it.key, it.key_len);
-            snap_put_u32(&w->buf, (uint32_t)l->n);
-            for (int i = 0; i < l->n; i++) {
-                const struct jrow *jr = &l->rows[i];
-                snap_put_bytes(&w->buf, jr->bytes, jr->len);
-                snap_put_u32(&w->buf, (uint32_t)jr->count);
-                snap_put_u32(&w->buf, (uint32_t)jr->matches);
-                snap_put_i64(&w->buf, jr->expire);
-            }
-            snap_end(w);
-        }
+        struct join_walk jw = {o, fp, s};
+        state_table_walk(o->side[s].state, w, join_write, &jw, sizeof(jw));
     }
     if (o->interval) {
         /* rows that arrive already expired are not stored: the restored
@@ -774,7 +809,8 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
         for (int c = 0; c < sd->n_cols; c++)
             sd->types[c] = in_types[(s == 0 ? 0 : n_left) + c];
     }
-    o->semi = kind == JOIN_SEMI;
+    o->semi = kind == JOIN_SEMI || kind == JOIN_ANTI;
+    o->anti = kind == JOIN_ANTI;
     o->chunk = batch_new(n_left + n_right, in_types);
     o->out = batch_new(o->semi ? n_left : n_left + n_right, in_types);
     o->pairs = mem_calloc(BATCH_CAP, sizeof(*o->pairs));
@@ -813,6 +849,11 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
     o->delay = upper > 0 ? upper : 0;
     if (lower < 0 && -lower > o->delay)
         o->delay = -lower;
+}
+
+void op_join_null_safe(struct op *op)
+{
+    ((struct op_join *)op)->null_safe = true;
 }
 
 void op_join_insert_only(struct op *op, bool left, bool right)

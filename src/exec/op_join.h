@@ -8,13 +8,16 @@
 #include "sql/plan.h"
 #include "state/snapshot.h"
 
-/* Output [left columns, right columns] as a changelog.  Keys, residual and
- * out_types are borrowed from the plan; label is taken. */
+/* Output [left columns, right columns] as a changelog (JOIN_SEMI/JOIN_ANTI:
+ * the left columns).  Keys (n_keys may be 0), residual and in_types (the
+ * columns of both inputs) are borrowed from the plan; label is taken. */
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
                        const struct sql_type *const *in_types, char *label);
 /* Input ports below n carry the left side (connect the left inputs first). */
 void op_join_left_ports(struct op *op, int n);
+/* Makes the keys null-safe: NULL equals NULL (IS NOT DISTINCT FROM). */
+void op_join_null_safe(struct op *op);
 /* Declares which inputs never retract (their rows are stored without merging
  * duplicates). */
 void op_join_insert_only(struct op *op, bool left, bool right);

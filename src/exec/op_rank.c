@@ -377,27 +377,30 @@ static uint32_t rank_fingerprint(const struct op_rank *o)
     return h;
 }
 
+static void rank_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
+                       int kg, const void *value)
+{
+    const struct op_rank *o = *(const struct op_rank *const *)ctx;
+    const struct tlist *l = value;
+    if (l->n == 0)
+        return;   /* holds nothing (and restore refuses empty lists) */
+    snap_begin(w, kg);
+    opstate_put_header(&w->buf, REC_PARTITION, o->fingerprint);
+    snap_put_bytes(&w->buf, key, len);
+    snap_put_u32(&w->buf, (uint32_t)l->n);
+    for (int i = 0; i < l->n; i++) {
+        snap_put_bytes(&w->buf, l->e[i].row, l->e[i].len);
+        for (int k = 0; k < o->n_order; k++)
+            put_value(&w->buf, o->order[k]->type, &l->e[i].ord[k]);
+    }
+    snap_end(w);
+}
+
 static int rank_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
 {
     (void)err;
     struct op_rank *o = (struct op_rank *)op;
-    struct state_iter it;
-    state_iter_init(&it, o->state);
-    while (state_iter_next(&it)) {
-        const struct tlist *l = it.value;
-        if (l->n == 0)
-            continue;   /* holds nothing (and restore refuses empty lists) */
-        snap_begin(w, it.key_group);
-        opstate_put_header(&w->buf, REC_PARTITION, o->fingerprint);
-        snap_put_bytes(&w->buf, it.key, it.key_len);
-        snap_put_u32(&w->buf, (uint32_t)l->n);
-        for (int i = 0; i < l->n; i++) {
-            snap_put_bytes(&w->buf, l->e[i].row, l->e[i].len);
-            for (int k = 0; k < o->n_order; k++)
-                put_value(&w->buf, o->order[k]->type, &l->e[i].ord[k]);
-        }
-        snap_end(w);
-    }
+    state_table_walk(o->state, w, rank_write, &o, sizeof(o));
     return WEIR_OK;
 }
 

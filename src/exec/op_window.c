@@ -708,6 +708,49 @@ static int route_key_group(const struct op_win *o, const void *key, size_t len)
                          : opagg_key_group(key, len, o->max_par);
 }
 
+/* What a window table's walk needs to write its entries. */
+struct win_walk {
+    const struct op_win *o;
+    int64_t start, end;
+};
+
+static void win_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
+                      int kg, const void *value)
+{
+    const struct win_walk *ww = ctx;
+    (void)kg;
+    snap_begin(w, route_key_group(ww->o, key, len));
+    opstate_put_header(&w->buf, WIN_REC_WINDOW, ww->o->fingerprint);
+    snap_put_i64(&w->buf, ww->start);
+    snap_put_i64(&w->buf, ww->end);
+    snap_put_bytes(&w->buf, key, len);
+    opagg_put_accs(&w->buf, ww->o->aggs, ww->o->n_aggs, ww->o->acc_off, value);
+    snap_end(w);
+}
+
+static void sessions_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
+                           int kg, const void *value)
+{
+    const struct op_win *o = *(const struct op_win *const *)ctx;
+    const struct sess_list *l = value;
+    (void)kg;
+    snap_begin(w, route_key_group(o, key, len));
+    opstate_put_header(&w->buf, WIN_REC_SESSIONS, o->fingerprint);
+    snap_put_bytes(&w->buf, key, len);
+    /* the live timer's time, not the earliest end it may precede: keys fire
+     * in timer order, so the same times give the same output order */
+    snap_put_i64(&w->buf, l->queued_end);
+    snap_put_u32(&w->buf, (uint32_t)l->n);
+    for (int i = 0; i < l->n; i++) {
+        snap_put_i64(&w->buf, l->items[i].start);
+        snap_put_i64(&w->buf, l->items[i].end);
+        opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, l->items[i].accs);
+    }
+    snap_end(w);
+}
+
+/* The mark now; each window's keys and each key's sessions lazily, as the
+ * tables write them (state_table_walk). */
 static int win_snapshot(struct op *op, struct snap_writer *w, struct weir_error *err)
 {
     struct op_win *o = (struct op_win *)op;
@@ -719,57 +762,12 @@ static int win_snapshot(struct op *op, struct snap_writer *w, struct weir_error 
     snap_put_u32(&w->buf, (uint32_t)op->instance);
     snap_put_i64(&w->buf, o->wm);
     snap_end(w);
-    /* A window's keys are written in the reverse of the table's iteration
-     * order: inserted again in that order, the keys of an unchanged
-     * parallelism take the same places in the new table (linear probing
-     * refills a run in position order), so the window fires its rows in the
-     * same order as a run that never stopped.  Nothing depends on it but
-     * byte-identical output. */
-    struct state_iter it;
-    struct {
-        const void *key, *value;
-        size_t len;
-    } *ents = NULL;
-    int cap = 0;
     for (int i = 0; i < o->n_wins; i++) {
-        int n = 0;
-        state_iter_init(&it, o->wins[i].groups);
-        while (state_iter_next(&it)) {
-            MEM_GROW(ents, cap, n + 1);
-            ents[n].key = it.key;
-            ents[n].value = it.value;
-            ents[n++].len = it.key_len;
-        }
-        for (int e = n - 1; e >= 0; e--) {
-            snap_begin(w, route_key_group(o, ents[e].key, ents[e].len));
-            opstate_put_header(&w->buf, WIN_REC_WINDOW, o->fingerprint);
-            snap_put_i64(&w->buf, o->wins[i].start);
-            snap_put_i64(&w->buf, o->wins[i].end);
-            snap_put_bytes(&w->buf, ents[e].key, ents[e].len);
-            opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, ents[e].value);
-            snap_end(w);
-        }
+        struct win_walk ww = {o, o->wins[i].start, o->wins[i].end};
+        state_table_walk(o->wins[i].groups, w, win_write, &ww, sizeof(ww));
     }
-    mem_free(ents);
-    if (o->sessions == NULL)
-        return WEIR_OK;
-    state_iter_init(&it, o->sessions);
-    while (state_iter_next(&it)) {
-        const struct sess_list *l = it.value;
-        snap_begin(w, route_key_group(o, it.key, it.key_len));
-        opstate_put_header(&w->buf, WIN_REC_SESSIONS, o->fingerprint);
-        snap_put_bytes(&w->buf, it.key, it.key_len);
-        /* the live timer's time, not the earliest end it may precede: keys
-         * fire in timer order, so the same times give the same output order */
-        snap_put_i64(&w->buf, l->queued_end);
-        snap_put_u32(&w->buf, (uint32_t)l->n);
-        for (int i = 0; i < l->n; i++) {
-            snap_put_i64(&w->buf, l->items[i].start);
-            snap_put_i64(&w->buf, l->items[i].end);
-            opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, l->items[i].accs);
-        }
-        snap_end(w);
-    }
+    if (o->sessions)
+        state_table_walk(o->sessions, w, sessions_write, &o, sizeof(o));
     return WEIR_OK;
 }
 

@@ -8,6 +8,12 @@
  * (the connector) sends the raw bytes with that reason and the record's position
  * to the dead-letter output and counts it.  Decoding never kills the job.
  *
+ * Changelog formats (debezium-json, canal-json; `changelog` set) carry row
+ * kinds: a record holds 0..n rows, each +I, -U, +U or -D, so they decode with
+ * decode_rows instead of decode, and their encoders write each row's kind.  A
+ * scan of such a table is an updating input and such a sink accepts updates
+ * (the planner asks `changelog`).
+ *
  * Format options are declared with the format's prefix ('json.ignore-parse-errors',
  * 'csv.field-delimiter') and validated by the connector registry.
  */
@@ -38,6 +44,22 @@ struct decoder_ops {
     int (*decode)(struct decoder *d, const char *rec, size_t len, struct batch *b,
                   int row, bool *lossy, struct weir_error *err);
     void (*free)(struct decoder *d);
+    /*
+     * Set instead of decode by changelog formats (decode is then NULL).  The
+     * record's rows go to rows row, row + 1, ... of b with their kinds in
+     * b->kinds (allocated here when NULL); *n_rows says how many.
+     * WEIR_OK, maybe with 0 rows: a record that holds none (an empty record
+     * — a Kafka tombstone —, a DDL event, another table's change).
+     * WEIR_AGAIN: the rows do not fit in the BATCH_CAP - row left; nothing
+     * is kept, and the caller ends the batch without consuming the record
+     * and offers it again at row 0 of the next one.  So a record's rows
+     * always travel in one batch, and a checkpoint (taken between polls,
+     * with the position after the last record consumed) never falls inside
+     * a record.  A record with more rows than a batch holds is
+     * WEIR_ERR_PARSE.  Errors and *lossy as for decode.
+     */
+    int (*decode_rows)(struct decoder *d, const char *rec, size_t len, struct batch *b,
+                       int row, int *n_rows, bool *lossy, struct weir_error *err);
 };
 struct decoder {
     const struct decoder_ops *ops;
@@ -45,7 +67,8 @@ struct decoder {
 
 struct encoder;
 struct encoder_ops {
-    /* Appends row `row` of b (the sink's columns) to out, without a newline. */
+    /* Appends row `row` of b (the sink's columns) to out, without a newline.
+     * A changelog format encodes batch_kind(b, row) too; the others ignore it. */
     int (*encode)(struct encoder *e, const struct batch *b, int row,
                   struct strbuf *out, struct weir_error *err);
     void (*free)(struct encoder *e);

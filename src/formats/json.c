@@ -20,6 +20,10 @@
  * Encoding writes one compact object per row, fields in schema order, like
  * Flink's JsonRowDataSerializationSchema (values via core/value_fmt.h).
  *
+ * The changelog formats (formats/changelog_json.c) wrap rows in an envelope;
+ * formats/json.h lends them this file's walk, row decoder and row encoder, so
+ * a row inside an envelope reads and writes exactly as a json record.
+ *
  * Why a hand-written scanner: Debian packages no fast C JSON parser (simdjson
  * is C++, yyjson is not packaged; cJSON/jansson/json-c build a DOM, which
  * allocates per value and is several times slower than this single pass), and
@@ -57,6 +61,7 @@
 #include "core/numfmt.h"
 #include "core/value_fmt.h"
 #include "formats/format.h"
+#include "formats/json.h"
 
 #define JSON_MAX_DEPTH 128
 
@@ -147,6 +152,7 @@ struct json_dec {
     struct jlevel top;
     bool fail_missing;              /* json.fail-on-missing-field */
     bool ignore_errors;             /* json.ignore-parse-errors */
+    bool overlay;                   /* top level: missing fields keep their value */
     struct arena arena;             /* schema, names */
     struct strbuf scratch;          /* decoded escaped strings, compacted text */
     struct strbuf keybuf;           /* decoded escaped keys */
@@ -261,17 +267,24 @@ static void compile_field(struct arena *a, struct jfield *f, const char *name,
 
 /* ---- errors and NULLs --------------------------------------------------------- */
 
+static int vfail(struct json_dec *d, const char *at, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+static int vfail(struct json_dec *d, const char *at, const char *fmt, va_list ap)
+{
+    char msg[256];
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    return err_set(d->err, WEIR_ERR_PARSE, "%s at byte %d", msg, (int)(at - d->rec));
+}
+
 static const char *fail(struct json_dec *d, const char *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Sets a parse error "<message> at byte N"; returns NULL for the caller to pass up. */
 static const char *fail(struct json_dec *d, const char *at, const char *fmt, ...)
 {
-    char msg[256];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vfail(d, at, fmt, ap);
     va_end(ap);
-    err_set(d->err, WEIR_ERR_PARSE, "%s at byte %d", msg, (int)(at - d->rec));
     return NULL;
 }
 
@@ -1134,7 +1147,7 @@ static const char *parse_object(struct json_dec *d, struct jlevel *L, struct vec
     }
 done:
     for (int i = 0; i < L->n; i++) {
-        if (L->seen[i] == gen)
+        if (L->seen[i] == gen || (d->overlay && L == &d->top))
             continue;
         if (d->fail_missing) {
             err_set(d->err, WEIR_ERR_PARSE,
@@ -1308,15 +1321,21 @@ static const char *parse_field(struct json_dec *d, const struct jfield *f, struc
     }
 }
 
-static int json_decode(struct decoder *dec, const char *rec, size_t len, struct batch *b,
-                       int row, bool *lossy, struct weir_error *err)
+void json_dec_begin(struct json_dec *d, const char *rec, size_t len, bool *lossy,
+                    struct weir_error *err)
 {
-    struct json_dec *d = (struct json_dec *)dec;
     d->rec = rec;
     d->err = err;
     d->lossy = lossy;
     d->depth = 0;
     d->stop = len > 0 && !is_digit(rec[len - 1]);
+}
+
+static int json_decode(struct decoder *dec, const char *rec, size_t len, struct batch *b,
+                       int row, bool *lossy, struct weir_error *err)
+{
+    struct json_dec *d = (struct json_dec *)dec;
+    json_dec_begin(d, rec, len, lossy, err);
     const char *end = rec + len;
     const char *p = skip_ws(rec, end);
     if (p >= end || *p != '{') {
@@ -1360,20 +1379,14 @@ static int json_validate(const struct opt_set *o, struct weir_error *err)
     return WEIR_OK;
 }
 
-static int json_decoder_create(const struct table_ctx *t, struct decoder **out,
-                               struct weir_error *err)
+struct json_dec *json_dec_new(const struct table_ctx *t, const struct json_dec_opts *o)
 {
-    struct weir_error e2 = {0};
-    if (json_validate(t->opts, &e2) != WEIR_OK) {
-        err_set(err, WEIR_ERR_CONFIG, "table '%s': %s", t->table_name, e2.message);
-        err_clear(&e2);
-        return WEIR_ERR_CONFIG;
-    }
     struct json_dec *d = mem_calloc(1, sizeof(*d));
     d->base.ops = &json_dec_ops;
     arena_init(&d->arena, 0);
-    d->fail_missing = opt_bool(t->opts, "json.fail-on-missing-field", false);
-    d->ignore_errors = opt_bool(t->opts, "json.ignore-parse-errors", false);
+    d->fail_missing = o->fail_missing;
+    d->ignore_errors = o->ignore_errors;
+    d->overlay = o->overlay;
     int n = 0;
     for (int i = 0; i < t->n_cols; i++)
         n += t->col_metadata == NULL || t->col_metadata[i] == NULL;
@@ -1385,8 +1398,143 @@ static int json_decoder_create(const struct table_ctx *t, struct decoder **out,
         compile_field(&d->arena, &d->top.f[n++], t->col_names[i], t->col_types[i], i);
     }
     level_index(&d->top);
-    *out = &d->base;
+    return d;
+}
+
+void json_dec_destroy(struct json_dec *d)
+{
+    json_dec_free(d ? &d->base : NULL);
+}
+
+static int json_decoder_create(const struct table_ctx *t, struct decoder **out,
+                               struct weir_error *err)
+{
+    struct weir_error e2 = {0};
+    if (json_validate(t->opts, &e2) != WEIR_OK) {
+        err_set(err, WEIR_ERR_CONFIG, "table '%s': %s", t->table_name, e2.message);
+        err_clear(&e2);
+        return WEIR_ERR_CONFIG;
+    }
+    struct json_dec_opts o = {
+        .fail_missing = opt_bool(t->opts, "json.fail-on-missing-field", false),
+        .ignore_errors = opt_bool(t->opts, "json.ignore-parse-errors", false),
+    };
+    *out = &json_dec_new(t, &o)->base;
     return WEIR_OK;
+}
+
+/* ---- the walk for envelope formats (json.h) ------------------------------------ */
+
+const char *json_ws(const char *p, const char *end)
+{
+    return skip_ws(p, end);
+}
+
+const char *json_skip(struct json_dec *d, const char *p, const char *end)
+{
+    return skip_value(d, p, end);
+}
+
+const char *json_dec_row(struct json_dec *d, const char *p, const char *end,
+                         struct batch *b, int row)
+{
+    if (p >= end)
+        return fail_eof(d, p);
+    if (*p != '{')
+        return fail(d, p, "expected '{'");
+    return parse_object(d, &d->top, b->cols, row, p, end);
+}
+
+const char *json_members(struct json_dec *d, const char *p, const char *end,
+                         const char *const *names, int n, struct json_span *spans)
+{
+    for (int i = 0; i < n; i++)
+        spans[i].s = spans[i].e = NULL;
+    if (p >= end)
+        return fail_eof(d, p);
+    if (*p != '{')
+        return fail(d, p, "expected '{'");
+    if (++d->depth > JSON_MAX_DEPTH)
+        return fail(d, p, "nesting deeper than %d", JSON_MAX_DEPTH);
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == '}') {
+        d->depth--;
+        return p + 1;
+    }
+    for (;;) {
+        if (p >= end)
+            return fail_eof(d, p);
+        if (*p != '"')
+            return fail(d, p, "expected a key in double quotes");
+        bool esc = false;
+        const char *ks = p + 1, *ke = scan_string(d, ks, end, &esc);
+        if (ke == NULL)
+            return NULL;
+        const char *key = ks;
+        size_t klen = (size_t)(ke - ks);
+        if (esc) {
+            unescape(&d->keybuf, ks, klen);
+            key = d->keybuf.buf;
+            klen = d->keybuf.len;
+        }
+        p = skip_ws(ke + 1, end);
+        if (p >= end || *p != ':')
+            return fail(d, p, "expected ':' after key \"%.*s\"",
+                        klen > 64 ? 64 : (int)klen, key);
+        p = skip_ws(p + 1, end);
+        const char *vs = p;
+        p = skip_value(d, p, end);
+        if (p == NULL)
+            return NULL;
+        for (int i = 0; i < n; i++) {
+            if (strlen(names[i]) == klen && memcmp(names[i], key, klen) == 0) {
+                spans[i].s = vs;
+                spans[i].e = p;
+            }
+        }
+        p = skip_ws(p, end);
+        if (p < end && *p == ',') {
+            p = skip_ws(p + 1, end);
+            continue;
+        }
+        if (p < end && *p == '}') {
+            d->depth--;
+            return p + 1;
+        }
+        return p >= end ? fail_eof(d, p) :
+                          fail(d, p, "expected ',' or '}' after the value of \"%.*s\"",
+                               (int)(ke - ks) > 64 ? 64 : (int)(ke - ks), ks);
+    }
+}
+
+const char *json_string(struct json_dec *d, const char *p, const char *end,
+                        const char **s, size_t *n)
+{
+    if (p >= end)
+        return fail_eof(d, p);
+    if (*p != '"')
+        return fail(d, p, "expected a string");
+    bool esc = false;
+    const char *q = scan_string(d, p + 1, end, &esc);
+    if (q == NULL)
+        return NULL;
+    *s = p + 1;
+    *n = (size_t)(q - *s);
+    if (esc) {
+        unescape(&d->scratch, *s, *n);
+        *s = d->scratch.buf;
+        *n = d->scratch.len;
+    }
+    return q + 1;
+}
+
+int json_fail(struct json_dec *d, const char *at, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vfail(d, at, fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* ---- encoder ------------------------------------------------------------------ */
@@ -1397,13 +1545,15 @@ struct json_enc {
     struct encoder base;
     int n_cols;
     char **prefix;                  /* per column: {"name": or ,"name": */
+    const char **names;             /* the columns' names (the table's), for messages */
+    char *opt;                      /* the options' prefix ("json", "canal-json") */
     struct vfmt_json_opts fo;
     enum null_key_mode nk_mode;
     char *nk_literal;
 };
 
 /* A MAP with a NULL key, which JSON cannot hold: drop the entry or use the
- * literal, per 'json.map-null-key.mode'. */
+ * literal, per '<prefix>.map-null-key.mode'. */
 static int encode_map(struct json_enc *e, const struct vec *v, int row,
                       struct strbuf *out, const char *col, struct weir_error *err)
 {
@@ -1419,7 +1569,7 @@ static int encode_map(struct json_enc *e, const struct vec *v, int row,
     if (e->nk_mode == NK_FAIL)
         return err_set(err, WEIR_ERR_RUNTIME,
                        "column \"%s\": json cannot encode a map with a null key; set "
-                       "'json.map-null-key.mode' to 'DROP' or 'LITERAL'", col);
+                       "'%s.map-null-key.mode' to 'DROP' or 'LITERAL'", col, e->opt);
     struct strbuf key = {0};
     bool first = true;
     sb_addc(out, '{');
@@ -1454,7 +1604,7 @@ static int json_encode(struct encoder *enc, const struct batch *b, int row,
         const struct vec *v = &b->cols[c];
         sb_adds(out, e->prefix[c]);
         if (v->type->id == T_MAP && !vec_is_null(v, row)) {
-            int rc = encode_map(e, v, row, out, e->prefix[c], err);
+            int rc = encode_map(e, v, row, out, e->names[c], err);
             if (rc != WEIR_OK)
                 return rc;
         } else {
@@ -1473,19 +1623,23 @@ static void json_enc_free(struct encoder *enc)
     for (int i = 0; i < e->n_cols; i++)
         mem_free(e->prefix[i]);
     mem_free(e->prefix);
+    mem_free(e->names);
+    mem_free(e->opt);
     mem_free(e->nk_literal);
     mem_free(e);
 }
 
 static const struct encoder_ops json_enc_ops = {json_encode, json_enc_free};
 
-static int json_encoder_create(const struct table_ctx *t, struct encoder **out,
-                               struct weir_error *err)
+struct encoder *json_row_encoder_new(const struct table_ctx *t, const char *prefix)
 {
-    (void)err;
     struct json_enc *e = mem_calloc(1, sizeof(*e));
     e->base.ops = &json_enc_ops;
     e->n_cols = t->n_cols;
+    e->names = mem_calloc((size_t)(t->n_cols ? t->n_cols : 1), sizeof(char *));
+    for (int i = 0; i < t->n_cols; i++)
+        e->names[i] = t->col_names[i];
+    e->opt = mem_strdup(prefix);
     e->prefix = mem_calloc((size_t)(t->n_cols ? t->n_cols : 1), sizeof(char *));
     for (int i = 0; i < t->n_cols; i++) {
         struct strbuf sb = {0};
@@ -1494,15 +1648,27 @@ static int json_encoder_create(const struct table_ctx *t, struct encoder **out,
         sb_addc(&sb, ':');
         e->prefix[i] = sb_steal(&sb);
     }
-    const char *std = opt_str(t->opts, "json.timestamp-format.standard", "SQL");
+    char key[96];
+    snprintf(key, sizeof(key), "%s.timestamp-format.standard", prefix);
+    const char *std = opt_str(t->opts, key, "SQL");
     e->fo.ts_standard = strcasecmp(std, "ISO-8601") == 0 ? VFMT_TS_ISO8601 : VFMT_TS_SQL;
-    e->fo.decimal_plain = opt_bool(t->opts, "json.encode.decimal-as-plain-number", false);
-    const char *mode = opt_str(t->opts, "json.map-null-key.mode", "FAIL");
+    snprintf(key, sizeof(key), "%s.encode.decimal-as-plain-number", prefix);
+    e->fo.decimal_plain = opt_bool(t->opts, key, false);
+    snprintf(key, sizeof(key), "%s.map-null-key.mode", prefix);
+    const char *mode = opt_str(t->opts, key, "FAIL");
     e->nk_mode = strcasecmp(mode, "DROP") == 0      ? NK_DROP :
                  strcasecmp(mode, "LITERAL") == 0   ? NK_LITERAL :
                                                       NK_FAIL;
-    e->nk_literal = mem_strdup(opt_str(t->opts, "json.map-null-key.literal", "null"));
-    *out = &e->base;
+    snprintf(key, sizeof(key), "%s.map-null-key.literal", prefix);
+    e->nk_literal = mem_strdup(opt_str(t->opts, key, "null"));
+    return &e->base;
+}
+
+static int json_encoder_create(const struct table_ctx *t, struct encoder **out,
+                               struct weir_error *err)
+{
+    (void)err;
+    *out = json_row_encoder_new(t, "json");
     return WEIR_OK;
 }
 

@@ -7,13 +7,17 @@
 
 #include <string.h>
 
-extern const struct format_def fmt_json;
+extern const struct format_def fmt_canal_json;
 extern const struct format_def fmt_csv;
+extern const struct format_def fmt_debezium_json;
+extern const struct format_def fmt_json;
 extern const struct format_def fmt_raw;
 extern const struct format_def fmt_regex;
 
 static const struct format_def *const formats[] = {
+    &fmt_canal_json,
     &fmt_csv,
+    &fmt_debezium_json,
     &fmt_json,
     &fmt_raw,
     &fmt_regex,

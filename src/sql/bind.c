@@ -38,6 +38,10 @@ struct scol {
 struct scope {
     int n;
     struct scol *cols;
+    /* > 0 while binding a correlated subquery's conditions: cols[inner_from..]
+     * are the subquery's FROM, cols[..inner_from) the outer query's row;
+     * names resolve in the subquery first, as SQL scoping says */
+    int inner_from;
 };
 
 struct cte {
@@ -74,6 +78,9 @@ struct binder {
     struct cte ctes[64];
     int n_ctes;
     int view_depth;
+    /* the outer query's scope while a subquery that cannot be correlated is
+     * bound: a name found only there gets a precise error */
+    struct scope *corr_outer;
 };
 
 #define FAIL(code, loc, ...) err_set_at(bd->err, (code), (loc), __VA_ARGS__)
@@ -566,32 +573,59 @@ static struct expr *field_access(struct binder *bd, struct expr *base, const cha
     return NULL;
 }
 
-static struct expr *bind_ident(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+/* Resolves a name among sc->cols[lo..hi): t.col first, then col (a ROW
+ * column's fields may follow).  Returns the column or -1; *n_match > 1 when
+ * ambiguous. */
+static int scope_lookup(const struct scope *sc, const struct ast_name *nm, int lo, int hi,
+                        int *used_parts, int *n_match)
 {
-    const struct ast_name *nm = &ae->u.ident;
-    int found = -1, used_parts = 0, n_match = 0;
-    /* qualified: t.col */
-    if (nm->n_parts >= 2 && sc) {
-        for (int i = 0; i < sc->n; i++)
+    int found = -1;
+    *used_parts = 0;
+    *n_match = 0;
+    if (nm->n_parts >= 2) {
+        for (int i = lo; i < hi; i++)
             if (sc->cols[i].qual && strcmp(sc->cols[i].qual, nm->parts[0]) == 0 &&
                 strcmp(sc->cols[i].name, nm->parts[1]) == 0) {
                 if (found < 0)
                     found = i;
-                n_match++;
+                (*n_match)++;
             }
-        if (found >= 0)
-            used_parts = 2;
+        if (found >= 0) {
+            *used_parts = 2;
+            return found;
+        }
     }
-    if (found < 0 && sc) {
-        n_match = 0;
-        for (int i = 0; i < sc->n; i++)
-            if (strcmp(sc->cols[i].name, nm->parts[0]) == 0) {
-                if (found < 0)
-                    found = i;
-                n_match++;
-            }
-        if (found >= 0)
-            used_parts = 1;
+    *n_match = 0;
+    for (int i = lo; i < hi; i++)
+        if (strcmp(sc->cols[i].name, nm->parts[0]) == 0) {
+            if (found < 0)
+                found = i;
+            (*n_match)++;
+        }
+    if (found >= 0)
+        *used_parts = 1;
+    return found;
+}
+
+static struct expr *bind_ident(struct binder *bd, struct scope *sc, struct ast_expr *ae)
+{
+    const struct ast_name *nm = &ae->u.ident;
+    int found = -1, used_parts = 0, n_match = 0;
+    if (sc) {
+        /* a correlated condition: the subquery's columns shadow the outer ones */
+        found = scope_lookup(sc, nm, sc->inner_from, sc->n, &used_parts, &n_match);
+        if (found < 0 && sc->inner_from > 0)
+            found = scope_lookup(sc, nm, 0, sc->inner_from, &used_parts, &n_match);
+    }
+    if (found < 0 && bd->corr_outer) {
+        int up, nmatch;
+        if (scope_lookup(bd->corr_outer, nm, 0, bd->corr_outer->n, &up, &nmatch) >= 0) {
+            FAIL(WEIR_ERR_UNSUPPORTED, ae->loc,
+                 "'%s' refers to the outer query, which a subquery can do only in the WHERE "
+                 "of a plain SELECT (not with DISTINCT, GROUP BY, HAVING, aggregates, set "
+                 "operations, a comma join or a window TVF)", ast_name_str(bd->a, nm));
+            return NULL;
+        }
     }
     if (found < 0) {
         struct strbuf sb = {0};
@@ -1565,9 +1599,10 @@ static struct expr *bind_expr_inner(struct binder *bd, struct scope *sc, struct 
     case AST_E_IN: {
         if (ae->u.in.query) {
             FAIL(WEIR_ERR_UNSUPPORTED, loc,
-                 "%s (subquery) is not supported here: weir runs x IN (subquery) as a term "
-                 "of WHERE's top-level AND (a semi join); NOT IN, and IN under OR or NOT or "
-                 "outside WHERE, are not supported yet", ae->u.in.negated ? "NOT IN" : "IN");
+                 "%s (subquery) is not supported here: weir runs [NOT] IN and [NOT] EXISTS "
+                 "subqueries as terms of WHERE's top-level AND (semi and anti joins); under "
+                 "OR, in CASE, in the select list or in HAVING they are not supported yet",
+                 ae->u.in.negated ? "NOT IN" : "IN");
             return NULL;
         }
         int n = ae->u.in.n_list + 1;
@@ -1607,7 +1642,10 @@ static struct expr *bind_expr_inner(struct binder *bd, struct scope *sc, struct 
                      nullable_as(bd, &type_boolean, any_nullable(args, n)), loc, n, args);
     }
     case AST_E_EXISTS:
-        FAIL(WEIR_ERR_UNSUPPORTED, loc, "EXISTS (subquery) needs a semi-join, which weir does not run yet");
+        FAIL(WEIR_ERR_UNSUPPORTED, loc,
+             "EXISTS (subquery) is not supported here: weir runs [NOT] EXISTS and [NOT] IN "
+             "subqueries as terms of WHERE's top-level AND (semi and anti joins); under OR, "
+             "in CASE, in the select list or in HAVING they are not supported yet");
         return NULL;
     case AST_E_SUBQUERY:
         FAIL(WEIR_ERR_UNSUPPORTED, loc, "scalar subqueries are not supported yet");
@@ -1843,6 +1881,7 @@ static void scope_from_node(struct binder *bd, struct lnode *n, struct scope *sc
                             const char *qual, const char **renames, int n_renames)
 {
     sc->n = n->n_out;
+    sc->inner_from = 0;
     sc->cols = arena_calloc(bd->a, (size_t)(n->n_out ? n->n_out : 1) * sizeof(struct scol));
     for (int i = 0; i < n->n_out; i++)
         sc->cols[i] = (struct scol){qual, i < n_renames ? renames[i] : n->out_names[i],
@@ -1863,9 +1902,12 @@ static struct lnode *bind_named_query(struct binder *bd, struct ast_query *q, co
     }
     /* a view is bound in its own name space: only the catalog */
     int saved = bd->n_ctes;
+    struct scope *saved_outer = bd->corr_outer;
+    bd->corr_outer = NULL;
     struct scope inner = {0};
     struct lnode *n = bind_query(bd, q, &inner);
     bd->n_ctes = saved;
+    bd->corr_outer = saved_outer;
     bd->view_depth--;
     if (n == NULL)
         return NULL;
@@ -2351,9 +2393,12 @@ static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct 
         return NULL;
     }
     if (plan_updating(in)) {
+        struct strbuf why = {0};
+        plan_updating_cause(in, &why);
         FAIL(WEIR_ERR_UNSUPPORTED, call->loc,
-             "Top-N over an updating input is not supported yet (the input is updated by a "
-             "GROUP BY or an outer join)");
+             "Top-N over an updating input is not supported yet (its rows are updated by %s)",
+             why.buf);
+        sb_free(&why);
         return NULL;
     }
     if (s->where) {
@@ -2913,9 +2958,12 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
             return NULL;
         }
     } else if (ac.input_updating) {
+        struct strbuf why = {0};
+        plan_updating_cause(from, &why);
         FAIL(WEIR_ERR_UNSUPPORTED, s->loc,
-             "a window aggregation cannot consume an updating input (the rows below it are "
-             "updated by a GROUP BY)");
+             "a window aggregation cannot consume an updating input yet (its rows are "
+             "updated by %s)", why.buf);
+        sb_free(&why);
         return NULL;
     }
     /* grouping sets: their expressions become keys too; each set is the plain
@@ -3171,21 +3219,172 @@ static struct lnode *distinct_over(struct binder *bd, struct lnode *in, struct s
 static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, struct lnode *in,
                                       struct scope *scp, bool aggregating, struct scope *out_sc);
 
-/*
- * x IN (subquery) among WHERE's top-level AND terms: the FROM becomes a semi
- * join with the subquery on x = its column (Flink plans IN the same way); the
- * term leaves the WHERE.  Returns the WHERE that is left (a copy when terms
- * were taken out: the AST is bound again for every use of a view), NULL when
- * nothing is left; sets *failed on an error.
- */
-static struct ast_expr *bind_in_subqueries(struct binder *bd, struct ast_expr *w,
-                                           struct lnode **in, struct scope *sc, bool *failed)
+/* ---- plan nodes built by the binder itself ------------------------------------------- */
+
+/* A calc over in: filter (or NULL), then exprs (types are theirs). */
+static struct lnode *mk_calc(struct binder *bd, struct lnode *in, struct expr *filter,
+                             struct expr **exprs, const char **names, int n, struct weir_loc loc)
 {
-    if (w == NULL || *failed)
-        return w;
+    struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
+    c->inputs[0] = in;
+    c->loc = loc;
+    c->filter = filter;
+    c->n_out = n;
+    c->exprs = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
+    c->out_names = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(char *));
+    c->out_types = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
+    for (int i = 0; i < n; i++) {
+        c->exprs[i] = exprs[i];
+        c->out_names[i] = names[i];
+        c->out_types[i] = exprs[i]->type;
+    }
+    return c;
+}
+
+/* Column i of n, as an expression. */
+static struct expr *col_of(struct binder *bd, const struct lnode *n, int i)
+{
+    return expr_column(bd->a, i, n->out_types[i]);
+}
+
+static struct expr *bool_lit(struct binder *bd, bool null, struct weir_loc loc)
+{
+    struct expr *e = lit_new(bd, nullable_as(bd, &type_boolean, true), loc);
+    e->lit.is_null = null;
+    e->lit.b = !null;
+    return e;
+}
+
+static struct expr *bigint_lit(struct binder *bd, int64_t v, struct weir_loc loc)
+{
+    struct expr *e = lit_new(bd, nullable_as(bd, &type_bigint, false), loc);
+    e->lit.i = v;
+    return e;
+}
+
+/* An aggregate call fn(arg) over an input that retracts when updating;
+ * `name` is its EXPLAIN text. */
+static bool mk_agg(struct binder *bd, struct agg_call *call, const char *fn, struct expr *arg,
+                   bool updating, const char *name, struct weir_loc loc)
+{
+    const struct agg_def *def = agg_lookup(fn);
+    const struct sql_type **types = arena_calloc(bd->a, 2 * sizeof(void *));
+    const struct sql_type **casts = arena_calloc(bd->a, 2 * sizeof(void *));
+    const char **consts = arena_calloc(bd->a, 2 * sizeof(char *));
+    types[0] = arg->type;
+    struct agg_bind ab = {0};
+    ab.def = def;
+    ab.n_args = 1;
+    ab.arg_types = types;
+    ab.append_only = !updating;
+    ab.const_args = consts;
+    ab.cast_to = casts;
+    ab.arena = bd->a;
+    ab.loc = loc;
+    if (def == NULL || def->bind(&ab, bd->err) != WEIR_OK) {
+        if (def == NULL)
+            FAIL(WEIR_ERR_INTERNAL, loc, "aggregate %s missing", fn);
+        return false;
+    }
+    memset(call, 0, sizeof(*call));
+    call->def = def;
+    call->ops = ab.ops;
+    call->state = ab.state;
+    call->acc_size = ab.acc_size;
+    call->n_args = 1;
+    call->args = arena_calloc(bd->a, 2 * sizeof(void *));
+    call->args[0] = casts[0] ? cast_to(bd, arg, casts[0]) : arg;
+    call->type = ab.result;
+    call->name = name;
+    return true;
+}
+
+/* GROUP BY the first n_keys columns of in, computing aggs (named names). */
+static struct lnode *mk_group_agg(struct binder *bd, struct lnode *in, int n_keys,
+                                  struct agg_call *aggs, const char **names, int n_aggs,
+                                  struct weir_loc loc)
+{
+    struct lnode *n = lnode_new(bd->p, LN_GROUP_AGG, 1);
+    n->inputs[0] = in;
+    n->loc = loc;
+    n->n_keys = n_keys;
+    n->keys = arena_calloc(bd->a, (size_t)(n_keys + 1) * sizeof(*n->keys));
+    for (int c = 0; c < n_keys; c++)
+        n->keys[c] = col_of(bd, in, c);
+    n->n_sets = 1;
+    n->sets = arena_calloc(bd->a, sizeof(uint64_t));
+    n->sets[0] = n_keys >= 64 ? ~0ULL : (1ULL << n_keys) - 1;
+    n->n_aggs = n_aggs;
+    n->aggs = arena_calloc(bd->a, (size_t)(n_aggs + 1) * sizeof(*n->aggs));
+    memcpy(n->aggs, aggs, (size_t)n_aggs * sizeof(*aggs));
+    n->n_out = n_keys + n_aggs;
+    n->out_names = arena_calloc(bd->a, (size_t)(n->n_out + 1) * sizeof(char *));
+    n->out_types = arena_calloc(bd->a, (size_t)(n->n_out + 1) * sizeof(void *));
+    for (int c = 0; c < n_keys; c++) {
+        n->out_names[c] = in->out_names[c];
+        n->out_types[c] = type_with_time_attr(bd->a, in->out_types[c], TA_NONE);
+    }
+    for (int a = 0; a < n_aggs; a++) {
+        n->out_names[n_keys + a] = names[a];
+        n->out_types[n_keys + a] = aggs[a].type;
+    }
+    return n;
+}
+
+static struct lnode *mk_union(struct binder *bd, struct lnode *l, struct lnode *r,
+                              const struct sql_type **types, struct weir_loc loc)
+{
+    struct lnode *u = lnode_new(bd->p, LN_UNION, 2);
+    u->loc = loc;
+    u->inputs[0] = l;
+    u->inputs[1] = r;
+    u->n_out = l->n_out;
+    u->out_names = l->out_names;
+    u->out_types = types;
+    return u;
+}
+
+/* ---- subqueries in WHERE: semi and anti joins ------------------------------------------ */
+
+/* A subquery predicate: [NOT] EXISTS (q), x [NOT] IN (q), under any number
+ * of NOTs. */
+struct subq_pred {
+    struct ast_expr *ast;            /* the term, for its place in the text */
+    struct ast_expr *arg;            /* x of IN; NULL for EXISTS */
+    struct ast_query *query;
+    bool negated;
+};
+
+static bool as_subquery_pred(struct ast_expr *w, struct subq_pred *out)
+{
+    bool neg = false;
+    struct ast_expr *e = w;
+    while (e->kind == AST_E_UNARY && e->u.unary.op == AST_OP_NOT) {
+        neg = !neg;
+        e = e->u.unary.arg;
+    }
+    if (e->kind == AST_E_EXISTS) {
+        *out = (struct subq_pred){w, NULL, e->u.subquery.query, neg};
+        return true;
+    }
+    if (e->kind == AST_E_IN && e->u.in.query) {
+        *out = (struct subq_pred){w, e->u.in.arg, e->u.in.query, neg != e->u.in.negated};
+        return true;
+    }
+    return false;
+}
+
+/* Takes the subquery predicates out of WHERE's top-level AND into preds;
+ * returns what is left (a copy where terms were taken: the AST is bound again
+ * for every use of a view), NULL when nothing is. */
+static struct ast_expr *take_subquery_preds(struct binder *bd, struct ast_expr *w,
+                                            struct subq_pred **preds, int *n)
+{
+    if (w == NULL)
+        return NULL;
     if (w->kind == AST_E_BINARY && w->u.binary.op == AST_OP_AND) {
-        struct ast_expr *l = bind_in_subqueries(bd, w->u.binary.left, in, sc, failed);
-        struct ast_expr *r = bind_in_subqueries(bd, w->u.binary.right, in, sc, failed);
+        struct ast_expr *l = take_subquery_preds(bd, w->u.binary.left, preds, n);
+        struct ast_expr *r = take_subquery_preds(bd, w->u.binary.right, preds, n);
         if (l == w->u.binary.left && r == w->u.binary.right)
             return w;
         if (l == NULL || r == NULL)
@@ -3196,49 +3395,359 @@ static struct ast_expr *bind_in_subqueries(struct binder *bd, struct ast_expr *w
         c->u.binary.right = r;
         return c;
     }
-    if (w->kind != AST_E_IN || w->u.in.query == NULL || w->u.in.negated)
+    struct subq_pred sp;
+    if (!as_subquery_pred(w, &sp))
         return w;
-    if ((*in)->kind == LN_WINDOW_TVF) {
-        FAIL(WEIR_ERR_UNSUPPORTED, w->loc,
-             "IN (subquery) in the WHERE of a window aggregation is not supported yet");
-        *failed = true;
-        return NULL;
-    }
-    struct scope qs = {0};
-    struct lnode *q = bind_query(bd, w->u.in.query, &qs);
-    struct expr *x = q ? bind_top(bd, sc, w->u.in.arg) : NULL;
-    if (x == NULL) {
-        *failed = true;
-        return NULL;
-    }
-    if (q->n_out != 1) {
-        FAIL(WEIR_ERR_BIND, w->loc, "the subquery of IN returns %d columns; it must return one",
-             q->n_out);
-        *failed = true;
-        return NULL;
-    }
-    struct expr *eq = bind_compare(bd, OP_EQ, x, expr_column(bd->a, 0, q->out_types[0]), w->loc,
-                                   "IN");
-    if (eq == NULL) {
-        *failed = true;
-        return NULL;
-    }
-    struct lnode *l = *in;
-    struct lnode *j = lnode_new(bd->p, LN_JOIN, 2);
-    j->inputs[0] = l;
-    j->inputs[1] = q;
-    j->loc = w->loc;
-    j->join = JOIN_SEMI;
-    j->n_out = l->n_out;
-    j->out_names = l->out_names;
-    j->out_types = l->out_types;
-    j->n_jkeys = 1;
-    j->lkeys = arena_calloc(bd->a, 2 * sizeof(void *));
-    j->rkeys = arena_calloc(bd->a, 2 * sizeof(void *));
-    j->lkeys[0] = eq->args[0];
-    j->rkeys[0] = eq->args[1];
-    *in = j;
+    *preds = mem_realloc(*preds, (size_t)(*n + 1) * sizeof(**preds));
+    (*preds)[(*n)++] = sp;
     return NULL;
+}
+
+/* The AND-ed terms of an AST condition. */
+static void ast_conjuncts(struct ast_expr *e, struct ast_expr ***out, int *n)
+{
+    if (e == NULL)
+        return;
+    if (e->kind == AST_E_BINARY && e->u.binary.op == AST_OP_AND) {
+        ast_conjuncts(e->u.binary.left, out, n);
+        ast_conjuncts(e->u.binary.right, out, n);
+        return;
+    }
+    *out = mem_realloc(*out, (size_t)(*n + 1) * sizeof(**out));
+    (*out)[(*n)++] = e;
+}
+
+/* A subquery whose WHERE may refer to the outer query: a plain SELECT ...
+ * FROM ... WHERE (the select list is all that is left of it for IN, nothing
+ * for EXISTS).  Others are bound as queries of their own. */
+static bool decorrelatable(const struct ast_query *q)
+{
+    if (q->kind != AST_Q_SELECT || q->n_with || q->n_order_by || q->limit || q->offset)
+        return false;
+    const struct ast_select *s = q->u.select;
+    /* DISTINCT stays an aggregate, as in Flink: the right rows' kinds (which
+     * a semi join passes on) are then the aggregate's */
+    if (s->distinct || s->n_group_by || s->having || s->n_windows || s->from == NULL ||
+        s->from->kind == AST_FROM_TVF ||
+        (s->from->kind == AST_FROM_JOIN && (s->from->u.join.kind == AST_JOIN_COMMA ||
+                                           s->from->u.join.kind == AST_JOIN_CROSS)))
+        return false;
+    for (int i = 0; i < s->n_items; i++) {
+        const struct ast_expr *x = s->items[i].expr;
+        if (has_aggregate(x) || (x->kind == AST_E_CALL && x->u.call.over))
+            return false;
+    }
+    return true;
+}
+
+static struct expr *and_of(struct binder *bd, struct expr **cs, int n)
+{
+    if (n == 0)
+        return NULL;
+    if (n == 1)
+        return cs[0];
+    bool nullable = false;
+    for (int i = 0; i < n; i++)
+        nullable |= cs[i]->type->nullable;
+    struct expr *a = expr_new(bd->a, EX_OP, nullable_as(bd, &type_boolean, nullable), n);
+    a->op = OP_AND;
+    memcpy(a->args, cs, (size_t)n * sizeof(void *));
+    return a;
+}
+
+static bool uses_columns_below(const struct expr *e, int n)
+{
+    if (e->kind == EX_COLUMN)
+        return e->index < n;
+    for (int i = 0; i < e->n_args; i++)
+        if (uses_columns_below(e->args[i], n))
+            return true;
+    return false;
+}
+
+static struct ast_expr *bind_subquery_preds(struct binder *bd, struct ast_expr *w,
+                                            struct lnode **in, struct scope *sc, bool *failed);
+
+/*
+ * [NOT] EXISTS (q) and x [NOT] IN (q) as a term of WHERE's top-level AND:
+ * *in (the FROM, scope sc) becomes a semi join (EXISTS, IN) or an anti join
+ * (NOT EXISTS, NOT IN) with the subquery, as Flink's FlinkSubQueryRemoveRule
+ * plans them:
+ *   - the subquery's WHERE terms that refer to the outer query are the join
+ *     condition: equalities between an outer and an inner expression are its
+ *     keys (rows meet by key, in parallel), the rest its residual; the other
+ *     terms filter the subquery's rows;
+ *   - IN adds the key x = y (y the subquery's one column); NOT IN, which is
+ *     null-aware in SQL (no row when the subquery has a NULL, nor for a NULL
+ *     x unless the subquery is empty), adds `x IS NULL OR y IS NULL OR x = y`
+ *     to the residual, simplified to the key x = y when neither can be NULL;
+ *   - an EXISTS whose correlated terms (if any) read only the outer row
+ *     joins, with no key, the subquery reduced to at most one row: MIN(TRUE)
+ *     over it, kept when not NULL; those terms are the join's condition.
+ * A join with no key (uncorrelated NOT IN over nullable columns, conditions
+ * without an equality) runs in one instance, as Flink's singleton exchange.
+ */
+static bool bind_subquery_join(struct binder *bd, const struct subq_pred *sp, struct lnode **in,
+                               struct scope *sc)
+{
+    struct weir_loc loc = sp->ast->loc;
+    const char *what = sp->arg ? (sp->negated ? "NOT IN" : "IN")
+                               : (sp->negated ? "NOT EXISTS" : "EXISTS");
+    if ((*in)->kind == LN_WINDOW_TVF) {
+        FAIL(WEIR_ERR_UNSUPPORTED, loc,
+             "%s (subquery) in the WHERE of a window aggregation is not supported yet", what);
+        return false;
+    }
+    struct ast_query *q = sp->query;
+    bool exists = sp->arg == NULL;
+    int nl = (*in)->n_out;
+    struct lnode *right;
+    struct expr *y = NULL;              /* IN: the subquery's column, over right */
+    struct expr **corr = NULL;          /* correlated terms, over [left, right] */
+    int ncorr = 0;
+    struct expr *inner_filter = NULL;   /* the other terms, over the FROM */
+    struct lnode *from = NULL;
+    if (decorrelatable(q)) {
+        struct ast_select *s = q->u.select;
+        struct scope is = {0};
+        from = bind_from(bd, s->from, &is);
+        if (from == NULL)
+            return false;
+        if (from->kind == LN_WINDOW_TVF) {
+            FAIL(WEIR_ERR_UNSUPPORTED, loc, "a window TVF in a subquery of WHERE is not "
+                                            "supported yet");
+            return false;
+        }
+        bool failed = false;
+        struct ast_expr *where = bind_subquery_preds(bd, s->where, &from, &is, &failed);
+        if (failed)
+            return false;
+        /* the outer row's columns, then the subquery's */
+        struct scope cs = {0};
+        cs.n = nl + is.n;
+        cs.inner_from = nl;
+        cs.cols = arena_calloc(bd->a, (size_t)(cs.n + 1) * sizeof(struct scol));
+        memcpy(cs.cols, sc->cols, (size_t)nl * sizeof(struct scol));
+        memcpy(cs.cols + nl, is.cols, (size_t)is.n * sizeof(struct scol));
+        struct ast_expr **terms = NULL;
+        int nt = 0;
+        ast_conjuncts(where, &terms, &nt);
+        corr = arena_calloc(bd->a, (size_t)(nt + 1) * sizeof(void *));
+        struct expr **plain = arena_calloc(bd->a, (size_t)(nt + 1) * sizeof(void *));
+        int nplain = 0;
+        bool ok = true;
+        for (int i = 0; i < nt && ok; i++) {
+            struct expr *e = bind_top(bd, &cs, terms[i]);
+            if (e == NULL || !(e = require_bool(bd, e, "WHERE condition"))) {
+                ok = false;
+                break;
+            }
+            if (uses_columns_below(e, nl)) {
+                corr[ncorr++] = e;
+            } else {
+                shift_columns(e, -nl);
+                plain[nplain++] = e;
+            }
+        }
+        mem_free(terms);
+        if (!ok)
+            return false;
+        inner_filter = and_of(bd, plain, nplain);
+        /* the select list: IN's column; EXISTS ignores it (checked only) */
+        int ni = s->n_items;
+        for (int i = 0; i < ni; i++) {
+            struct ast_expr *x = s->items[i].expr;
+            if (x->kind == AST_E_STAR) {
+                if (!exists && (ni != 1 || is.n != 1)) {
+                    FAIL(WEIR_ERR_BIND, loc, "the subquery of %s returns %d columns; it must "
+                                             "return one", what, ni == 1 ? is.n : ni);
+                    return false;
+                }
+                if (!exists)
+                    y = expr_column(bd->a, 0, is.cols[0].type);
+                continue;
+            }
+            if (!exists && ni != 1) {
+                FAIL(WEIR_ERR_BIND, loc,
+                     "the subquery of %s returns %d columns; it must return one", what, ni);
+                return false;
+            }
+            struct expr *e = bind_top(bd, &cs, x);
+            if (e == NULL)
+                return false;
+            if (exists)
+                continue;
+            if (uses_columns_below(e, nl)) {
+                FAIL(WEIR_ERR_UNSUPPORTED, x->loc,
+                     "the select list of the subquery of %s cannot refer to the outer query", what);
+                return false;
+            }
+            shift_columns(e, -nl);
+            y = e;
+        }
+        right = from;
+    } else {
+        struct scope *saved = bd->corr_outer;
+        bd->corr_outer = sc;
+        struct scope qs = {0};
+        right = bind_query(bd, q, &qs);
+        bd->corr_outer = saved;
+        if (right == NULL)
+            return false;
+        if (!exists && right->n_out != 1) {
+            FAIL(WEIR_ERR_BIND, loc, "the subquery of %s returns %d columns; it must return one",
+                 what, right->n_out);
+            return false;
+        }
+        if (!exists)
+            y = expr_column(bd->a, 0, right->out_types[0]);
+    }
+    struct lnode *j = lnode_new(bd->p, LN_JOIN, 2);
+    j->inputs[0] = *in;
+    j->loc = loc;
+    j->join = sp->negated ? JOIN_ANTI : JOIN_SEMI;
+    j->n_out = nl;
+    j->out_names = (*in)->out_names;
+    j->out_types = (*in)->out_types;
+    j->lkeys = arena_calloc(bd->a, (size_t)(ncorr + 2) * sizeof(void *));
+    j->rkeys = arena_calloc(bd->a, (size_t)(ncorr + 2) * sizeof(void *));
+    struct expr **rest = arena_calloc(bd->a, (size_t)(ncorr + 2) * sizeof(void *));
+    int nrest = 0;
+    bool reads_inner = false;
+    for (int i = 0; i < ncorr; i++)
+        reads_inner |= (sides_used(corr[i], nl) & 2) != 0;
+    if (exists && !reads_inner) {
+        /* whether the subquery has a row at all: Flink's SELECT MIN(i) AS m
+         * FROM (SELECT TRUE AS i FROM q) WHERE m IS NOT NULL, one row at most;
+         * terms on the outer row alone are the join's condition */
+        j->residual = and_of(bd, corr, ncorr);
+        struct expr *t = lit_new(bd, nullable_as(bd, &type_boolean, false), loc);
+        t->lit.b = true;
+        const char *iname = "i", *mname = "m";
+        struct lnode *c = mk_calc(bd, right, inner_filter, &t, &iname, 1, loc);
+        if (c->filter && !topn_from_filter(bd, c))
+            return false;
+        struct agg_call min;
+        if (!mk_agg(bd, &min, "MIN", col_of(bd, c, 0), plan_updating(c), "MIN(i)", loc))
+            return false;
+        struct lnode *agg = mk_group_agg(bd, c, 0, &min, &mname, 1, loc);
+        struct expr *m = col_of(bd, agg, 0);
+        struct expr *nn = mk_op(bd, OP_IS_NOT_NULL, nullable_as(bd, &type_boolean, false), loc,
+                                1, &m);
+        right = mk_calc(bd, agg, nn, &m, &mname, 1, loc);
+    } else {
+        if (from) {
+            /* the subquery's rows: its FROM's columns (what the correlated
+             * terms read), then IN's column; pruned to what is used below */
+            int nf = from->n_out, n = nf + (y != NULL);
+            struct expr **ex = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
+            const char **nm = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(char *));
+            for (int i = 0; i < nf; i++) {
+                ex[i] = col_of(bd, from, i);
+                nm[i] = from->out_names[i];
+            }
+            if (y) {
+                ex[nf] = y;
+                nm[nf] = q->u.select->items[0].alias
+                             ? q->u.select->items[0].alias
+                             : derived_name(bd, q->u.select->items[0].expr, 0);
+                y = expr_column(bd->a, nf, y->type);
+            }
+            right = mk_calc(bd, from, inner_filter, ex, nm, n, loc);
+            if (right->filter && !topn_from_filter(bd, right))
+                return false;
+        }
+        int nr = right->n_out;
+        if (y) {
+            struct expr *x = bind_top(bd, sc, sp->arg);
+            if (x == NULL)
+                return false;
+            struct expr *ys = expr_copy_tree(bd->a, y);
+            shift_columns(ys, nl);
+            struct expr *eq = bind_compare(bd, OP_EQ, x, ys, loc, sp->negated ? "NOT IN" : "IN");
+            if (eq == NULL)
+                return false;
+            if (!sp->negated || (!eq->args[0]->type->nullable && !eq->args[1]->type->nullable)) {
+                j->lkeys[j->n_jkeys] = eq->args[0];
+                struct expr *rk = expr_copy_tree(bd->a, eq->args[1]);
+                shift_columns(rk, -nl);
+                j->rkeys[j->n_jkeys++] = rk;
+            } else {
+                /* x NOT IN (..) drops the row when any y makes x = y not FALSE */
+                const struct sql_type *bt = nullable_as(bd, &type_boolean, false);
+                struct expr *xa = expr_copy_tree(bd->a, eq->args[0]);
+                struct expr *ya = expr_copy_tree(bd->a, eq->args[1]);
+                struct expr *ors[3] = {mk_op(bd, OP_IS_NULL, bt, loc, 1, &xa),
+                                       mk_op(bd, OP_IS_NULL, bt, loc, 1, &ya), eq};
+                struct expr *e = mk_op(bd, OP_OR, eq->type, loc, 3, ors);
+                rest[nrest++] = e;
+            }
+        }
+        for (int i = 0; i < ncorr; i++) {
+            struct expr *c = corr[i];
+            if (c->kind == EX_OP && c->op == OP_EQ) {
+                int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
+                if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
+                    struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
+                    struct expr *re = expr_copy_tree(bd->a, s0 == 1 ? c->args[1] : c->args[0]);
+                    shift_columns(re, -nl);
+                    j->lkeys[j->n_jkeys] = le;
+                    j->rkeys[j->n_jkeys++] = re;
+                    continue;
+                }
+            }
+            rest[nrest++] = c;
+        }
+        j->residual = and_of(bd, rest, nrest);
+        /* the right side keeps only the columns the keys and residual read */
+        if (from) {
+            bool *used = mem_calloc((size_t)(nl + nr + 1), sizeof(bool));
+            for (int k = 0; k < j->n_jkeys; k++)
+                expr_columns_used(j->rkeys[k], used + nl);
+            expr_columns_used(j->residual, used);
+            int *map = mem_alloc((size_t)(nl + nr + 1) * sizeof(int));
+            int kept = 0;
+            for (int i = 0; i < nl; i++)
+                map[i] = i;
+            for (int i = 0; i < nr; i++)
+                if (used[nl + i] || (i == nr - 1 && kept == 0)) {
+                    right->exprs[kept] = right->exprs[i];
+                    right->out_names[kept] = right->out_names[i];
+                    right->out_types[kept] = right->out_types[i];
+                    map[nl + i] = nl + kept++;
+                }
+            right->n_out = kept;
+            for (int k = 0; k < j->n_jkeys; k++) {
+                shift_columns(j->rkeys[k], nl);
+                expr_remap_columns(j->rkeys[k], map);
+                shift_columns(j->rkeys[k], -nl);
+            }
+            expr_remap_columns(j->residual, map);
+            mem_free(map);
+            mem_free(used);
+        }
+    }
+    j->inputs[1] = right;
+    *in = j;
+    return true;
+}
+
+/*
+ * The subquery predicates among WHERE's top-level AND terms become semi/anti
+ * joins of *in (scope sc), in the order written.  Returns the WHERE that is
+ * left (NULL when nothing is); sets *failed on an error.
+ */
+static struct ast_expr *bind_subquery_preds(struct binder *bd, struct ast_expr *w,
+                                            struct lnode **in, struct scope *sc, bool *failed)
+{
+    struct subq_pred *preds = NULL;
+    int n = 0;
+    struct ast_expr *rest = take_subquery_preds(bd, w, &preds, &n);
+    for (int i = 0; i < n && !*failed; i++)
+        if (!bind_subquery_join(bd, &preds[i], in, sc))
+            *failed = true;
+    mem_free(preds);
+    return rest;
 }
 
 static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct scope *out_sc)
@@ -3264,20 +3773,22 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
         return NULL;
     }
     struct scope sc = {0};
-    struct ast_expr *where = s->where;
+    struct subq_pred *preds = NULL;
+    int n_preds = 0;
+    struct ast_expr *where = take_subquery_preds(bd, s->where, &preds, &n_preds);
     struct lnode *in;
     if (s->from && s->from->kind == AST_FROM_JOIN &&
         (s->from->u.join.kind == AST_JOIN_COMMA || s->from->u.join.kind == AST_JOIN_CROSS)) {
         /* FROM a, b WHERE a.x = b.y ...: the WHERE is the join's condition */
-        in = bind_join(bd, s->from, s->where, &sc);
+        in = bind_join(bd, s->from, where, &sc);
         where = NULL;
     } else {
         in = s->from ? bind_from(bd, s->from, &sc) : single_row(bd);
     }
-    if (in == NULL)
-        return NULL;
-    bool failed = false;
-    where = bind_in_subqueries(bd, where, &in, &sc, &failed);
+    bool failed = in == NULL;
+    for (int i = 0; i < n_preds && !failed; i++)
+        failed = !bind_subquery_join(bd, &preds[i], &in, &sc);
+    mem_free(preds);
     if (failed)
         return NULL;
     struct ast_expr *saved_where = s->where;
@@ -3495,6 +4006,171 @@ static struct lnode *bind_values(struct binder *bd, struct ast_query *q, struct 
     return v;
 }
 
+/* ---- set operations ------------------------------------------------------------------ */
+
+/*
+ * UNION [ALL], INTERSECT [ALL], EXCEPT [ALL] (MINUS), planned as Flink's
+ * rules do (flink-table-planner, rules/logical), from operators that exist,
+ * so that the changelog is Flink's:
+ *   UNION          GroupAggregate(all columns) over UNION ALL
+ *                  (Calcite's UnionToDistinctRule);
+ *   INTERSECT      GroupAggregate(all columns) over a semi join on every
+ *                  column IS NOT DISTINCT FROM (ReplaceIntersectWithSemiJoinRule);
+ *   EXCEPT         the same over an anti join (ReplaceMinusWithAntiJoinRule);
+ *   INTERSECT ALL  both sides tagged (true, null) / (null, true), UNION ALL,
+ *                  COUNT of each tag per row, kept when both >= 1, each row
+ *                  min(counts) times (RewriteIntersectAllRule + ReplicateRows);
+ *   EXCEPT ALL     tagged 1 / -1, SUM per row, kept when > 0, that many
+ *                  times (RewriteMinusAllRule).
+ * Both sides are first cast to the common column types, as Calcite's
+ * validator does; the result has the left side's names.
+ */
+static struct lnode *bind_setop(struct binder *bd, struct ast_query *q, struct scope *sc)
+{
+    enum ast_setop op = q->u.setop.op;
+    bool all = q->u.setop.all;
+    struct weir_loc loc = q->u.setop.op_loc;
+    const char *opname = op == AST_SETOP_UNION       ? (all ? "UNION ALL" : "UNION")
+                         : op == AST_SETOP_INTERSECT ? (all ? "INTERSECT ALL" : "INTERSECT")
+                                                     : (all ? "EXCEPT ALL" : "EXCEPT");
+    struct scope ls = {0}, rs = {0};
+    struct lnode *l = bind_query(bd, q->u.setop.left, &ls);
+    struct lnode *r = l ? bind_query(bd, q->u.setop.right, &rs) : NULL;
+    if (!r)
+        return NULL;
+    int nc = l->n_out;
+    if (nc != r->n_out) {
+        FAIL(WEIR_ERR_BIND, loc, "%s branches have different numbers of columns: %d and %d",
+             opname, nc, r->n_out);
+        return NULL;
+    }
+    const struct sql_type **types = arena_calloc(bd->a, (size_t)(nc ? nc : 1) * sizeof(void *));
+    for (int i = 0; i < nc; i++) {
+        types[i] = common_type(bd, l->out_types[i], r->out_types[i]);
+        if (types[i] == NULL) {
+            FAIL(WEIR_ERR_BIND, loc, "%s column %d ('%s') is %s in one branch and %s in the other",
+                 opname, i + 1, l->out_names[i], type_name(bd, l->out_types[i]),
+                 type_name(bd, r->out_types[i]));
+            return NULL;
+        }
+        if (types[i]->id == T_NULL)
+            types[i] = &type_string;
+        /* union keeps the time attribute only if both sides have it */
+        if (l->out_types[i]->time_attr == r->out_types[i]->time_attr)
+            types[i] = type_with_time_attr(bd->a, types[i], l->out_types[i]->time_attr);
+    }
+    l = cast_node(bd, l, types);
+    r = cast_node(bd, r, types);
+    if (op == AST_SETOP_UNION) {
+        struct lnode *u = mk_union(bd, l, r, types, q->loc);
+        if (!all) {
+            u->loc = loc;
+            return distinct_over(bd, u, sc);
+        }
+        scope_from_node(bd, u, sc, NULL, NULL, 0);
+        return u;
+    }
+    if (!all) {
+        struct lnode *j = lnode_new(bd->p, LN_JOIN, 2);
+        j->inputs[0] = l;
+        j->inputs[1] = r;
+        j->loc = loc;
+        j->join = op == AST_SETOP_INTERSECT ? JOIN_SEMI : JOIN_ANTI;
+        j->null_safe = true;
+        j->n_jkeys = nc;
+        j->lkeys = arena_calloc(bd->a, (size_t)(nc + 1) * sizeof(void *));
+        j->rkeys = arena_calloc(bd->a, (size_t)(nc + 1) * sizeof(void *));
+        for (int i = 0; i < nc; i++) {
+            j->lkeys[i] = col_of(bd, l, i);
+            j->rkeys[i] = col_of(bd, r, i);
+        }
+        j->n_out = nc;
+        j->out_names = l->out_names;
+        j->out_types = types;
+        return distinct_over(bd, j, sc);
+    }
+    /* the ALL variants: tag each side, count per row, replicate */
+    bool intersect = op == AST_SETOP_INTERSECT;
+    int nt = intersect ? 2 : 1;
+    struct lnode *side[2] = {l, r};
+    const struct sql_type **ut = arena_calloc(bd->a, (size_t)(nc + nt) * sizeof(void *));
+    for (int s = 0; s < 2; s++) {
+        struct expr **ex = arena_calloc(bd->a, (size_t)(nc + nt) * sizeof(void *));
+        const char **nm = arena_calloc(bd->a, (size_t)(nc + nt) * sizeof(char *));
+        for (int i = 0; i < nc; i++) {
+            ex[i] = col_of(bd, side[s], i);
+            nm[i] = l->out_names[i];
+        }
+        if (intersect) {
+            ex[nc] = bool_lit(bd, s == 1, loc);
+            ex[nc + 1] = bool_lit(bd, s == 0, loc);
+            nm[nc] = "vcol_left_marker";
+            nm[nc + 1] = "vcol_right_marker";
+        } else {
+            ex[nc] = bigint_lit(bd, s == 0 ? 1 : -1, loc);
+            nm[nc] = "vcol_marker";
+        }
+        side[s] = mk_calc(bd, side[s], NULL, ex, nm, nc + nt, loc);
+    }
+    for (int i = 0; i < nc + nt; i++)
+        ut[i] = i < nc ? types[i] : side[0]->out_types[i];
+    struct lnode *u = mk_union(bd, side[0], side[1], ut, loc);
+    bool updating = plan_updating(u);
+    struct agg_call aggs[2];
+    const char *an[2];
+    if (intersect) {
+        an[0] = "vcol_left_cnt";
+        an[1] = "vcol_right_cnt";
+        if (!mk_agg(bd, &aggs[0], "COUNT", col_of(bd, u, nc), updating,
+                    "COUNT(vcol_left_marker)", loc) ||
+            !mk_agg(bd, &aggs[1], "COUNT", col_of(bd, u, nc + 1), updating,
+                    "COUNT(vcol_right_marker)", loc))
+            return NULL;
+    } else {
+        an[0] = "sum_vcol_marker";
+        if (!mk_agg(bd, &aggs[0], "SUM", col_of(bd, u, nc), updating, "SUM(vcol_marker)", loc))
+            return NULL;
+    }
+    struct lnode *agg = mk_group_agg(bd, u, nc, aggs, an, nt, loc);
+    /* keep the rows the result holds, with how many times: [count, columns] */
+    struct expr *filter, *count;
+    const struct sql_type *cond_t = nullable_as(bd, &type_boolean, false);
+    if (intersect) {
+        struct expr *lc = col_of(bd, agg, nc), *rc = col_of(bd, agg, nc + 1);
+        struct expr *a1[2] = {lc, bigint_lit(bd, 1, loc)};
+        struct expr *a2[2] = {rc, bigint_lit(bd, 1, loc)};
+        struct expr *both[2] = {mk_op(bd, OP_GE, cond_t, loc, 2, a1),
+                                mk_op(bd, OP_GE, cond_t, loc, 2, a2)};
+        filter = mk_op(bd, OP_AND, cond_t, loc, 2, both);
+        struct expr *gt[2] = {col_of(bd, agg, nc), col_of(bd, agg, nc + 1)};
+        struct expr *if_args[3] = {mk_op(bd, OP_GT, cond_t, loc, 2, gt), col_of(bd, agg, nc + 1),
+                                   col_of(bd, agg, nc)};
+        count = mk_op(bd, OP_IF, agg->out_types[nc], loc, 3, if_args);
+    } else {
+        struct expr *gt[2] = {col_of(bd, agg, nc), bigint_lit(bd, 0, loc)};
+        filter = mk_op(bd, OP_GT, nullable_as(bd, &type_boolean, agg->out_types[nc]->nullable),
+                       loc, 2, gt);
+        count = col_of(bd, agg, nc);
+    }
+    struct expr **ex = arena_calloc(bd->a, (size_t)(nc + 1) * sizeof(void *));
+    const char **nm = arena_calloc(bd->a, (size_t)(nc + 1) * sizeof(char *));
+    ex[0] = count;
+    nm[0] = intersect ? "$f0" : "sum_vcol_marker";
+    for (int i = 0; i < nc; i++) {
+        ex[i + 1] = col_of(bd, agg, i);
+        nm[i + 1] = agg->out_names[i];
+    }
+    struct lnode *calc = mk_calc(bd, agg, filter, ex, nm, nc + 1, loc);
+    struct lnode *rep = lnode_new(bd->p, LN_REPLICATE, 1);
+    rep->inputs[0] = calc;
+    rep->loc = loc;
+    rep->n_out = nc;
+    rep->out_names = agg->out_names;
+    rep->out_types = agg->out_types;
+    scope_from_node(bd, rep, sc, NULL, NULL, 0);
+    return rep;
+}
+
 static struct lnode *bind_query_body(struct binder *bd, struct ast_query *q, struct scope *sc)
 {
     switch (q->kind) {
@@ -3502,51 +4178,8 @@ static struct lnode *bind_query_body(struct binder *bd, struct ast_query *q, str
         return bind_select(bd, q->u.select, sc);
     case AST_Q_VALUES:
         return bind_values(bd, q, sc);
-    case AST_Q_SETOP: {
-        if (q->u.setop.op != AST_SETOP_UNION || !q->u.setop.all) {
-            const char *nm = q->u.setop.op == AST_SETOP_UNION ? "UNION (without ALL)"
-                             : q->u.setop.op == AST_SETOP_INTERSECT ? "INTERSECT" : "EXCEPT";
-            FAIL(WEIR_ERR_UNSUPPORTED, q->u.setop.op_loc,
-                 "%s is not supported yet (it is stateful); UNION ALL is", nm);
-            return NULL;
-        }
-        struct scope ls = {0}, rs = {0};
-        struct lnode *l = bind_query(bd, q->u.setop.left, &ls);
-        struct lnode *r = l ? bind_query(bd, q->u.setop.right, &rs) : NULL;
-        if (!r)
-            return NULL;
-        if (l->n_out != r->n_out) {
-            FAIL(WEIR_ERR_BIND, q->u.setop.op_loc,
-                 "UNION ALL branches have different numbers of columns: %d and %d", l->n_out,
-                 r->n_out);
-            return NULL;
-        }
-        const struct sql_type **types = arena_calloc(bd->a, (size_t)(l->n_out ? l->n_out : 1) * sizeof(void *));
-        for (int i = 0; i < l->n_out; i++) {
-            types[i] = common_type(bd, l->out_types[i], r->out_types[i]);
-            if (types[i] == NULL) {
-                FAIL(WEIR_ERR_BIND, q->u.setop.op_loc,
-                     "UNION ALL column %d ('%s') is %s in one branch and %s in the other", i + 1,
-                     l->out_names[i], type_name(bd, l->out_types[i]),
-                     type_name(bd, r->out_types[i]));
-                return NULL;
-            }
-            if (types[i]->id == T_NULL)
-                types[i] = &type_string;
-            /* union keeps the time attribute only if both sides have it */
-            if (l->out_types[i]->time_attr == r->out_types[i]->time_attr)
-                types[i] = type_with_time_attr(bd->a, types[i], l->out_types[i]->time_attr);
-        }
-        struct lnode *u = lnode_new(bd->p, LN_UNION, 2);
-        u->loc = q->loc;
-        u->inputs[0] = cast_node(bd, l, types);
-        u->inputs[1] = cast_node(bd, r, types);
-        u->n_out = l->n_out;
-        u->out_names = l->out_names;
-        u->out_types = types;
-        scope_from_node(bd, u, sc, NULL, NULL, 0);
-        return u;
-    }
+    case AST_Q_SETOP:
+        return bind_setop(bd, q, sc);
     }
     return NULL;
 }
@@ -3976,17 +4609,24 @@ static int bind_insert(struct binder *bd, struct ast_stmt *s)
         calc->out_names[k] = tc->name;
         calc->out_types[k] = tc->type;
     }
-    if (plan_updating(q) && !t->conn->accepts_updates) {
+    if (plan_updating(q) && !t->conn->accepts_updates &&
+        !(t->format != NULL && t->format->changelog)) {   /* debezium-json, canal-json */
         struct strbuf lb = {0};
         const struct lnode *u = q;
         while (u->kind != LN_GROUP_AGG && u->n_inputs)
             u = u->inputs[0];
+        const char *hint = "aggregate over windows";
         if (u->kind == LN_GROUP_AGG)
             plan_node_label(u, &lb);
+        else if (u->kind == LN_SCAN && plan_updating(u)) {
+            sb_addf(&lb, "the scan of table '%s' (format '%s')", u->table->name,
+                    u->table->format->name);
+            hint = "give the sink a changelog format (debezium-json, canal-json)";
+        }
         FAIL(WEIR_ERR_BIND, ins->table.loc,
              "table sink '%s' (connector '%s') doesn't support consuming update changes, which "
              "are produced by %s; write to a sink that accepts updates (print, blackhole) or "
-             "aggregate over windows", name, t->conn->name, lb.len ? lb.buf : "an aggregation");
+             "%s", name, t->conn->name, lb.len ? lb.buf : "an aggregation", hint);
         sb_free(&lb);
         return WEIR_ERR_BIND;
     }

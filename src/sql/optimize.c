@@ -501,6 +501,40 @@ static void interval_text(struct strbuf *sb, int64_t us)
     sb_addf(sb, "INTERVAL '%s'", buf);
 }
 
+void plan_updating_cause(const struct lnode *n, struct strbuf *sb)
+{
+    switch (n->kind) {
+    case LN_GROUP_AGG:
+        sb_adds(sb, "a GROUP BY without a window");
+        return;
+    case LN_RANK:
+        sb_adds(sb, "a Top-N or deduplication");
+        return;
+    case LN_JOIN:
+        if (n->join != JOIN_INNER && n->join != JOIN_SEMI && !n->interval) {
+            sb_adds(sb, n->join == JOIN_ANTI ? "an anti join (NOT IN, NOT EXISTS, EXCEPT)"
+                                             : "an outer join");
+            return;
+        }
+        break;
+    case LN_SCAN:
+        if (plan_updating(n)) {
+            sb_addf(sb, "table '%s', whose format %s reads a changelog", n->table->name,
+                    n->table->format->name);
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    for (int i = 0; i < n->n_inputs; i++)
+        if (plan_updating(n->inputs[i])) {
+            plan_updating_cause(n->inputs[i], sb);
+            return;
+        }
+    sb_adds(sb, "an operator that updates its rows");
+}
+
 bool plan_updating(const struct lnode *n)
 {
     switch (n->kind) {
@@ -514,11 +548,14 @@ bool plan_updating(const struct lnode *n)
          * an interval join pads a row only once it can no longer match */
         if (n->interval)
             return false;
+        /* an anti join retracts a row when its first match arrives; a semi
+         * join over insert-only inputs only ever adds */
         return (n->join != JOIN_INNER && n->join != JOIN_SEMI) || plan_updating(n->inputs[0]) ||
                plan_updating(n->inputs[1]);
-    case LN_WINDOW_AGG:
-    case LN_WINDOW_TVF:
     case LN_SCAN:
+        /* a changelog format (debezium-json, canal-json) reads -U/+U/-D rows */
+        return n->table->format != NULL && n->table->format->changelog;
+    case LN_WINDOW_AGG:
     case LN_VALUES:
         return false;
     default:
@@ -590,9 +627,16 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         sb_adds(sb, "])");
         return;
     }
+    if (n->kind == LN_REPLICATE) {
+        sb_addf(sb, "ReplicateRows(count=[%s], select=[", in_names[0]);
+        for (int i = 0; i < n->n_out; i++)
+            sb_addf(sb, "%s%s", i ? ", " : "", in_names[i + 1]);
+        sb_adds(sb, "])");
+        return;
+    }
     if (n->kind == LN_JOIN) {
         static const char *kinds[] = {"InnerJoin", "LeftOuterJoin", "RightOuterJoin",
-                                      "FullOuterJoin", "LeftSemiJoin"};
+                                      "FullOuterJoin", "LeftSemiJoin", "LeftAntiJoin"};
         const char *const *rn = n->inputs[1]->out_names;
         if (n->interval)
             /* Flink's label, bounds in milliseconds */
@@ -607,13 +651,23 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
             if (k)
                 sb_adds(sb, " AND ");
             expr_to_text(sb, n->lkeys[k], in_names);
-            sb_adds(sb, " = ");
+            sb_adds(sb, n->null_safe ? " IS NOT DISTINCT FROM " : " = ");
             expr_to_text(sb, n->rkeys[k], rn);
         }
         if (n->residual) {
-            sb_adds(sb, " AND ");
-            expr_to_text(sb, n->residual, n->out_names);
+            /* over [left, right], which a semi/anti join does not output */
+            bool left_only = n->join == JOIN_SEMI || n->join == JOIN_ANTI;
+            int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
+            const char **names = mem_alloc((size_t)(nl + nr + 1) * sizeof(char *));
+            for (int i = 0; i < nl + nr; i++)
+                names[i] = !left_only ? n->out_names[i] : i < nl ? in_names[i] : rn[i - nl];
+            if (n->n_jkeys)
+                sb_adds(sb, " AND ");
+            expr_to_text(sb, n->residual, names);
+            mem_free(names);
         }
+        if (n->n_jkeys == 0 && n->residual == NULL)
+            sb_adds(sb, "true");
         sb_adds(sb, "])");
         return;
     }
@@ -697,6 +751,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_JOIN:
     case LN_RANK:
     case LN_LOOKUP_JOIN:
+    case LN_REPLICATE:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

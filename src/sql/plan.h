@@ -108,11 +108,15 @@ enum lnode_kind {
                         top N (Top-N, deduplication): output [input, rank] */
     LN_LOOKUP_JOIN,  /* JOIN dim FOR SYSTEM_TIME AS OF left.proctime: each left row
                         looks up `table` by key; output [left, dim columns] */
+    LN_REPLICATE,    /* input [n, columns...]: each row n times (none when n is NULL
+                        or < 1), with its row kind; output [columns...] (Flink's
+                        ReplicateRows, for INTERSECT ALL / EXCEPT ALL) */
 };
 
-/* JOIN_SEMI: x IN (subquery): the left rows that have a match, once each,
- * left columns only */
-enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL, JOIN_SEMI };
+/* JOIN_SEMI: x IN (subquery), EXISTS, INTERSECT: the left rows that have a
+ * match, once each, left columns only.  JOIN_ANTI: NOT IN, NOT EXISTS,
+ * EXCEPT: the left rows without one (a match arriving later retracts them). */
+enum join_kind { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL, JOIN_SEMI, JOIN_ANTI };
 
 enum window_kind { WIN_TUMBLE, WIN_HOP, WIN_CUMULATE, WIN_SESSION };
 
@@ -179,8 +183,12 @@ struct lnode {
     int n_aggs;
     struct agg_call *aggs;
     /* LN_JOIN: rows join when every lkeys[i] = rkeys[i] (NULL never joins)
-     * and the residual condition (over [left, right]) is TRUE */
+     * and the residual condition (over [left, right]) is TRUE; n_jkeys may be
+     * 0 (a semi/anti join on a condition alone: every row meets in one
+     * instance, as Flink's singleton distribution) */
     enum join_kind join;
+    bool null_safe;                  /* keys compare IS NOT DISTINCT FROM: NULL
+                                        meets NULL (INTERSECT / EXCEPT) */
     int n_jkeys;
     struct expr **lkeys;             /* over the left input */
     struct expr **rkeys;             /* over the right input */
@@ -257,6 +265,9 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb);
 /* True when n's output is an updating changelog (-U/+U/-D rows), not only
  * inserts: a GROUP BY without a window below it, not undone by a window. */
 bool plan_updating(const struct lnode *n);
+/* For messages: what makes n's output updating ("a GROUP BY without a
+ * window", "table 'orders', whose format debezium-json reads a changelog"). */
+void plan_updating_cause(const struct lnode *n, struct strbuf *sb);
 /* EXPLAIN text of the logical plan (one tree per sink). */
 void plan_explain_logical(const struct job_plan *p, struct strbuf *sb);
 

@@ -58,11 +58,14 @@ bool snap_take(struct snap_rd *rd, void *dst, size_t n);
 
 /* ---- sections ------------------------------------------------------------------- */
 
+struct state_walk;
+
 /* Builds one operator instance's section. */
 struct snap_writer {
     struct strbuf buf;
     size_t rec_start;         /* offset of the open record's header */
     int64_t n_records;
+    struct state_walk *walks; /* tables still being copied (state/table.h) */
 };
 
 /* Opens a record for key group kg (or SNAP_OPERATOR); the body is appended

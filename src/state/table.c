@@ -30,6 +30,19 @@
  *            inserted and deleted at a chunk boundary from allocating and
  *            freeing a megabyte each time.
  *
+ * Snapshots are lazy (copy-on-write).  state_table_walk starts one by
+ * flipping the table's parity bit: every live entry, whose header carries the
+ * old parity, is now *pending*.  Between batches the task writes pending
+ * entries a few at a time in pool order (state_walks_step), marking each with
+ * the new parity; before the operator may change a pending entry — upsert or
+ * get returning it, an iterator handing it out, a delete, freeing the table —
+ * the table writes it first.  Entries inserted during the walk carry the new
+ * parity and are left out.  So the snapshot is the state as of the barrier,
+ * while the data path pauses only to flip a bit per table (DESIGN.md:
+ * checkpoints off the data path; Flink's copy-on-write state table works the
+ * same way).  The parity lives in the top bit of the entry's chunk word, and
+ * a freed entry's key length is FREE_MARK so the walk can skip it.
+ *
  * Iteration walks the index *downwards* starting just below an empty slot:
  * backward-shift deletion only moves entries from higher to lower slots within
  * a run that ends at an empty slot, so an entry shifted into the current slot
@@ -51,6 +64,8 @@
 #define CLASS_LARGE UINT32_MAX          /* chunk holding one big entry */
 #define CHUNK_MIN_BYTES 4096
 #define CHUNK_MAX_SHIFT 8               /* 4 KiB << 8 = 1 MiB */
+#define PARITY_BIT 0x80000000u          /* in the chunk word: snapshot parity */
+#define FREE_MARK UINT32_MAX            /* key_len of a freed entry */
 
 struct slot {
     uint64_t hash;                      /* state_hash of the key */
@@ -79,8 +94,21 @@ struct size_class {
     int64_t n_live;
 };
 
+/* A lazy snapshot of one table into a section (see the top of the file). */
+struct state_walk {
+    struct state_walk *next;            /* the writer's walks */
+    struct state_table *t;              /* NULL once every entry is written */
+    struct snap_writer *w;
+    state_walk_fn fn;
+    uint32_t chunk, pos;                /* cursor: chunk id, entry in it */
+    _Alignas(16) unsigned char ctx[];   /* the caller's context, copied */
+};
+
 struct state_table {
     struct slot *slots;                 /* the index */
+    struct state_walk *walk;            /* the snapshot in progress, or NULL */
+    uint32_t parity;                    /* 0 or PARITY_BIT: entries carrying it
+                                           are not pending */
     size_t mask;                        /* capacity - 1 */
     int64_t count;                      /* live entries */
     size_t value_size;
@@ -297,20 +325,23 @@ static unsigned char *entry_alloc(struct state_table *t, const void *key, size_t
     memset(e, 0, t->value_room);
     uint32_t kl = (uint32_t)len;
     memcpy(e + t->value_room, &kl, 4);
-    memcpy(e + t->value_room + 4, &ch->id, 4);
+    uint32_t word = ch->id | t->parity;   /* born after any walk's barrier */
+    memcpy(e + t->value_room + 4, &word, 4);
     memcpy(e + t->value_room + ENTRY_HDR, key, len);
     return e;
 }
 
 static void entry_free(struct state_table *t, unsigned char *e)
 {
-    uint32_t id = (uint32_t)rd32(e + t->value_room + 4);
+    uint32_t id = (uint32_t)rd32(e + t->value_room + 4) & ~PARITY_BIT;
     struct chunk *ch = t->chunks[id];
     if (ch->cls == CLASS_LARGE) {
         chunk_release(t, ch);
         return;
     }
     struct size_class *c = &t->cls[ch->cls];
+    uint32_t mark = FREE_MARK;
+    memcpy(e + t->value_room, &mark, 4);
     memcpy(e, &ch->free, sizeof(ch->free));
     ch->free = e;
     ch->n_live--;
@@ -408,6 +439,108 @@ static void index_remove(struct state_table *t, size_t i)
     t->slots[i].hash = 0;
 }
 
+/* ---- lazy snapshots ----------------------------------------------------------- */
+
+static inline bool entry_pending(const struct state_table *t, const unsigned char *e)
+{
+    return ((uint32_t)rd32(e + t->value_room + 4) & PARITY_BIT) != t->parity;
+}
+
+/* Writes a pending entry into the walk's section and marks it written. */
+static void walk_entry(struct state_table *t, unsigned char *e)
+{
+    struct state_walk *w = t->walk;
+    uint32_t len = entry_key_len(t, e);
+    const unsigned char *key = entry_key(t, e);
+    int kg = state_key_group(state_hash(key, len), t->max_parallelism);
+    w->fn(w->w, w->ctx, key, len, kg, e);
+    uint32_t word = (uint32_t)rd32(e + t->value_room + 4) ^ PARITY_BIT;
+    memcpy(e + t->value_room + 4, &word, 4);
+}
+
+/* The copy-on-write hook: before a pending entry can change. */
+static inline void cow(struct state_table *t, unsigned char *e)
+{
+    if (__builtin_expect(t->walk != NULL, 0) && entry_pending(t, e))
+        walk_entry(t, e);
+}
+
+/* Writes up to max pending entries in pool order; returns how many it looked
+ * at (written or skipped), and ends the walk when the pools are done. */
+static int64_t walk_step(struct state_table *t, int64_t max)
+{
+    struct state_walk *w = t->walk;
+    int64_t n = 0;
+    while (n < max && w->chunk < t->n_chunk_ids) {
+        const struct chunk *ch = t->chunks[w->chunk];
+        if (ch == NULL || w->pos >= ch->n_bumped) {
+            w->chunk++;
+            w->pos = 0;
+            continue;
+        }
+        unsigned char *e = (unsigned char *)ch->data + (size_t)w->pos++ * ch->entry_size;
+        n++;
+        if (entry_key_len(t, e) != FREE_MARK && entry_pending(t, e))
+            walk_entry(t, e);
+    }
+    if (w->chunk >= t->n_chunk_ids) {
+        t->walk = NULL;
+        w->t = NULL;
+    }
+    return n;
+}
+
+void state_table_walk(struct state_table *t, struct snap_writer *sw, state_walk_fn fn,
+                      const void *ctx, size_t ctx_size)
+{
+    if (t->walk)
+        walk_step(t, INT64_MAX);   /* the previous snapshot's copy ends first */
+    struct state_walk *w = mem_calloc(1, sizeof(*w) + ctx_size);
+    w->t = t;
+    w->w = sw;
+    w->fn = fn;
+    if (ctx_size)
+        memcpy(w->ctx, ctx, ctx_size);
+    w->next = sw->walks;
+    sw->walks = w;
+    t->walk = w;
+    t->parity ^= PARITY_BIT;   /* every live entry is pending now */
+    if (t->count == 0)
+        walk_step(t, INT64_MAX);
+}
+
+int64_t state_walks_step(struct snap_writer *sw, int64_t max)
+{
+    int64_t n = 0;
+    for (struct state_walk *w = sw->walks; w && n < max; w = w->next)
+        if (w->t)
+            n += walk_step(w->t, max - n);
+    return n;
+}
+
+bool state_walks_done(const struct snap_writer *sw)
+{
+    for (const struct state_walk *w = sw->walks; w; w = w->next)
+        if (w->t)
+            return false;
+    return true;
+}
+
+void state_walks_end(struct snap_writer *sw, bool finish)
+{
+    struct state_walk *w = sw->walks;
+    while (w) {
+        struct state_walk *next = w->next;
+        if (w->t && finish)
+            walk_step(w->t, INT64_MAX);
+        if (w->t)
+            w->t->walk = NULL;   /* abandoned: the job is ending */
+        mem_free(w);
+        w = next;
+    }
+    sw->walks = NULL;
+}
+
 /* ---- table API ----------------------------------------------------------------- */
 
 struct state_table *state_table_new(size_t value_size, int max_parallelism)
@@ -425,6 +558,8 @@ void state_table_free(struct state_table *t)
 {
     if (t == NULL)
         return;
+    if (t->walk)
+        walk_step(t, INT64_MAX);   /* the snapshot keeps what the table held */
     for (uint32_t i = 0; i < t->n_chunk_ids; i++)
         mem_free(t->chunks[i]);
     mem_free(t->chunks);
@@ -440,6 +575,7 @@ void *state_table_upsert(struct state_table *t, const void *key, size_t len, uin
     if (t->slots[i].e != NULL) {
         if (inserted)
             *inserted = false;
+        cow(t, t->slots[i].e);
         return t->slots[i].e;
     }
     /* grow before the load factor would pass 0.7, then find the new hole */
@@ -460,7 +596,10 @@ void *state_table_upsert(struct state_table *t, const void *key, size_t len, uin
 
 void *state_table_get(struct state_table *t, const void *key, size_t len, uint64_t hash)
 {
-    return t->slots[index_find(t, key, len, hash)].e;
+    unsigned char *e = t->slots[index_find(t, key, len, hash)].e;
+    if (e)
+        cow(t, e);
+    return e;
 }
 
 bool state_table_delete(struct state_table *t, const void *key, size_t len, uint64_t hash)
@@ -469,6 +608,7 @@ bool state_table_delete(struct state_table *t, const void *key, size_t len, uint
     unsigned char *e = t->slots[i].e;
     if (e == NULL)
         return false;
+    cow(t, e);
     index_remove(t, i);
     entry_free(t, e);
     t->count--;
@@ -519,6 +659,7 @@ bool state_iter_next(struct state_iter *it)
         steps++;
         const struct slot *s = &t->slots[i];
         if (s->e != NULL) {
+            cow(t, s->e);   /* the caller may change or delete it */
             it->pos = (start << 32) | steps;
             it->key = entry_key(t, s->e);
             it->key_len = entry_key_len(t, s->e);

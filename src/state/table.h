@@ -11,6 +11,8 @@
  * max_parallelism): snapshots are written per key group so a job can be
  * restored with another parallelism (DESIGN.md, state/).
  *
+ * Snapshots are lazy, copy-on-write: see state_table_walk.
+ *
  * Not thread-safe: one table belongs to one operator instance on one thread.
  */
 #ifndef WEIR_STATE_TABLE_H
@@ -22,6 +24,7 @@
 
 #include "core/strbuf.h"
 #include "exec/batch.h"
+#include "state/snapshot.h"
 
 struct state_table;
 
@@ -59,6 +62,35 @@ struct state_iter {
 void state_iter_init(struct state_iter *it, struct state_table *t);
 bool state_iter_next(struct state_iter *it);
 void state_iter_delete(struct state_iter *it);
+
+/* ---- snapshots ------------------------------------------------------------- */
+
+/*
+ * Writes one entry as a record of w (snap_begin(w, kg) ... snap_end(w)).
+ * ctx is the walk's copy of what state_table_walk was given.  It must not
+ * touch any state table: it runs inside the table's own calls.
+ */
+typedef void (*state_walk_fn)(struct snap_writer *w, const void *ctx, const void *key,
+                              size_t key_len, int kg, const void *value);
+
+/*
+ * Snapshots t into w as of now, lazily: nothing is copied yet.  Each entry is
+ * written by fn either by state_walks_step or, if the operator reaches it
+ * first (upsert/get/iteration/delete/freeing the table), just before the
+ * operator can change it; entries inserted from now on are not part of it.
+ * ctx (ctx_size bytes) is copied.  A walk of t still running from an earlier
+ * snapshot is finished first.
+ */
+void state_table_walk(struct state_table *t, struct snap_writer *w, state_walk_fn fn,
+                      const void *ctx, size_t ctx_size);
+/* Advances w's walks by about max entries; returns the entries visited. */
+int64_t state_walks_step(struct snap_writer *w, int64_t max);
+/* Every walk of w has written all its entries. */
+bool state_walks_done(const struct snap_writer *w);
+/* Releases w's walks: finish = write what is pending first; otherwise the
+ * snapshot is abandoned (only when the job is ending: the tables' pending
+ * marks are then meaningless). */
+void state_walks_end(struct snap_writer *w, bool finish);
 
 int64_t state_table_count(const struct state_table *t);   /* entries */
 int64_t state_table_bytes(const struct state_table *t);   /* memory held */

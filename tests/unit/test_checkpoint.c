@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,20 @@ static void test_codec_roundtrip(void **state)
 
 /* ---- the coordinator and the files ---------------------------------------------- */
 
+/* The path of the first state-* file in dir (caller frees). */
+static char *first_state_file(const char *dir)
+{
+    DIR *dh = opendir(dir);
+    assert_non_null(dh);
+    char *found = NULL;
+    for (struct dirent *e; (e = readdir(dh)) != NULL && found == NULL;)
+        if (strncmp(e->d_name, "state-", 6) == 0)
+            found = mem_sprintf("%s/%s", dir, e->d_name);
+    closedir(dh);
+    assert_non_null(found);
+    return found;
+}
+
 static struct ckpt_section section(uint64_t uid, int inst, const char *label, const char *data)
 {
     struct ckpt_section s = {uid, inst, mem_strdup(label), {0}};
@@ -106,7 +121,7 @@ static int64_t take(struct ckpt_coord *c, int kind, int tasks, const char *tag)
         char buf[64];
         snprintf(buf, sizeof buf, "%s-task%d", tag, t);
         struct ckpt_section s = section(0x1234 + (uint64_t)t, t, "Op: test", buf);
-        ckpt_ack(c, id, &s, 1, 10, 20);
+        ckpt_ack(c, id, &s, 1, 10, 20, 30);
     }
     return id;
 }
@@ -118,6 +133,83 @@ static struct ckpt_coord *coord(const char *dir, int tasks, int retained, int64_
     struct weir_error err = {0};
     assert_int_equal(ckpt_coord_start(c, &err), WEIR_OK);
     return c;
+}
+
+/* A big section its task wrote to its own file while copying it: synced by
+ * the coordinator, listed in the manifest, read back whole; a changed or
+ * truncated file is caught by its checksum and length. */
+static void test_spilled_section(void **state)
+{
+    (void)state;
+    char *d = tmpdir();
+    struct ckpt_coord *c = coord(d, 1, 1, 10000);
+    int64_t id = ckpt_request(c, CKPT_CHECKPOINT, NULL);
+    for (int i = 0; i < 5000 && ckpt_wanted(c) < id; i++)
+        usleep(1000);
+    assert_int_equal(ckpt_wanted(c), id);
+    struct ckpt_section big = section(0x77, 0, "Op: big", ""), small = section(0x78, 0, "Op: small", "tiny");
+    big.fd = -1;
+    struct strbuf part = {0}, want = {0};
+    struct weir_error err = {0};
+    for (int k = 0; k < 3; k++) {
+        for (int i = 0; i < 10000; i++)
+            sb_addf(&part, "%d:%d,", k, i);
+        sb_add(&want, part.buf, part.len);
+        assert_int_equal(ckpt_section_spill(c, id, &big, &part, &err), WEIR_OK);
+        assert_int_equal(part.len, 0);
+    }
+    assert_non_null(big.file);
+    close(big.fd);
+    big.fd = -1;
+    struct ckpt_section secs[2] = {big, small};
+    ckpt_ack(c, id, secs, 2, 0, 0, 0);
+    char *path = NULL;
+    assert_true(ckpt_wait(c, id, 5000, &path));
+    /* too late: the checkpoint is no longer in progress */
+    struct ckpt_section late = section(0x79, 0, "Op: late", "");
+    late.fd = -1;
+    sb_adds(&part, "x");
+    assert_int_equal(ckpt_section_spill(c, id, &late, &part, &err), WEIR_ERR_IO);
+    assert_non_null(strstr(err.message, "no longer in progress"));
+    err_clear(&err);
+    ckpt_sections_clear(&late, 1);
+
+    struct ckpt_manifest *m = NULL;
+    assert_int_equal(ckpt_manifest_read(path, &m, &err), WEIR_OK);
+    assert_int_equal(m->n_sections, 2);
+    for (int i = 0; i < 2; i++) {
+        size_t n;
+        const char *p = ckpt_section_data(m, i, &n);
+        if (m->sections[i].uid == 0x77) {
+            assert_int_equal(n, want.len);
+            assert_memory_equal(p, want.buf, n);
+            assert_string_equal(m->sections[i].label, "Op: big");
+        } else {
+            assert_int_equal(n, 4);
+            assert_memory_equal(p, "tiny", 4);
+        }
+    }
+    ckpt_manifest_free(m);
+    /* one byte changed, then the file cut short */
+    char *file = first_state_file(path);
+    FILE *f = fopen(file, "r+b");
+    assert_non_null(f);
+    fseek(f, 1000, SEEK_SET);
+    fputc('#', f);
+    fclose(f);
+    assert_int_equal(ckpt_manifest_read(path, &m, &err), WEIR_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "fails its checksum (section of Op: big)"));
+    err_clear(&err);
+    assert_int_equal(truncate(file, 100), 0);
+    assert_int_equal(ckpt_manifest_read(path, &m, &err), WEIR_ERR_CORRUPT);
+    assert_non_null(strstr(err.message, "is truncated (section of Op: big)"));
+    err_clear(&err);
+    mem_free(file);
+    mem_free(path);
+    sb_free(&part);
+    sb_free(&want);
+    ckpt_coord_free(c);
+    rmtree(d);
 }
 
 static void test_write_and_read_back(void **state)
@@ -179,7 +271,7 @@ static void test_timeout_and_decline(void **state)
     mem_free(dir);
     /* a late acknowledgement of the failed one is dropped */
     struct ckpt_section s = section(1, 1, "late", "x");
-    ckpt_ack(c, id, &s, 1, 0, 0);
+    ckpt_ack(c, id, &s, 1, 0, 0, 0);
     /* declined */
     int64_t id2 = ckpt_request(c, CKPT_CHECKPOINT, NULL);
     ckpt_decline(c, id2, "snapshot failed: test");
@@ -257,7 +349,7 @@ static void test_savepoints_and_kinds(void **state)
     char *own = mem_sprintf("%s/mine", d);
     int64_t e = ckpt_request(c, CKPT_SAVEPOINT, own);
     struct ckpt_section s = section(9, 0, "Op", "own");
-    ckpt_ack(c, e, &s, 1, 0, 0);
+    ckpt_ack(c, e, &s, 1, 0, 0, 0);
     char *p2 = NULL;
     assert_true(ckpt_wait(c, e, 5000, &p2));
     assert_string_equal(p2, own);
@@ -337,6 +429,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_codec_roundtrip),
         cmocka_unit_test(test_write_and_read_back),
+        cmocka_unit_test(test_spilled_section),
         cmocka_unit_test(test_timeout_and_decline),
         cmocka_unit_test(test_retention_and_fallback),
         cmocka_unit_test(test_savepoints_and_kinds),

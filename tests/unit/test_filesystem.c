@@ -22,8 +22,8 @@
 #include "core/mem.h"
 #include "exec/deadletter.h"
 #include "formats/format.h"
+#include "scratch.h"
 
-static char root[128];
 
 static void write_file(const char *rel, const char *text)
 {
@@ -53,22 +53,7 @@ static char *read_file(const char *path)
     return buf;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-fs-%d", (int)getpid());
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, root);
-    return system(cmd);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd);
-}
+SCRATCH_FIXTURES("fs")
 
 static struct opt_set *opts_for(int n, const char **kv)
 {

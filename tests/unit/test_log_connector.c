@@ -24,10 +24,10 @@
 #include "exec/deadletter.h"
 #include "formats/format.h"
 #include "log/log.h"
+#include "scratch.h"
 
 #define WAIT_MS 10000
 
-static char root[128];
 static char dir[160];
 
 static int64_t now_ms(void)
@@ -46,19 +46,15 @@ static void sleep_ms(int ms)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-logconn-%d", (int)getpid());
+    int rc = scratch_make("logconn");
     snprintf(dir, sizeof(dir), "%s/data", root);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, root);
-    return system(cmd);
+    return rc;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd);
+    return scratch_remove();
 }
 
 static void topic(const char *name, int partitions)

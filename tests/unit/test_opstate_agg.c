@@ -357,6 +357,21 @@ static void restore_all(struct inst *insts, int p, struct snap_writer *sections,
     }
 }
 
+/* Generates the scenario's next batch and pushes it through the instances. */
+static void next_batch(const struct scenario *sc, struct gen *g, struct batch *b,
+                       const struct lnode *in, struct inst *insts, int p, struct inst *router)
+{
+    batch_reset(b);
+    if (sc->changes)
+        gen_changes(g, b, in, sc->rows);
+    else
+        gen_rows(g, b, in, sc->rows);
+    push_all(insts, p, router, b, sc->changes ? WM_NONE : g->max_t - 1000000);
+}
+
+/* Batches the old instances process while their snapshot is being copied. */
+#define LAZY_BATCHES 3
+
 /*
  * Runs the scenario with p_old instances; with cut >= 0 checkpoints before
  * batch `cut` and goes on with p_new instances restored from it.
@@ -388,8 +403,27 @@ static void run(const struct scenario *sc, int p_old, int p_new, int cut, struct
                 assert_int_equal(insts[i].op->ops->snapshot(insts[i].op, &sections[i], &err),
                                  WEIR_OK);
                 res->late += atomic_load(&insts[i].op->late);
-                inst_free(&insts[i]);
             }
+            /* The snapshot is copied lazily: the old instances go on with a
+             * few batches meanwhile, as a task does after its barrier, and
+             * every entry they change, delete or fire must be written as it
+             * was at the cut.  What they emit is dropped, as after a crash. */
+            size_t out_len = res->out.len;
+            struct gen at_cut = g;
+            for (int k = 0; k < LAZY_BATCHES && cut + k < sc->n_batches; k++) {
+                next_batch(sc, &g, b, in, insts, p, &router);
+                for (int i = 0; i < p; i++)
+                    state_walks_step(&sections[i], 3);
+            }
+            for (int i = 0; i < p; i++) {
+                inst_free(&insts[i]);   /* a table freed writes what is pending */
+                assert_true(state_walks_done(&sections[i]));
+                state_walks_end(&sections[i], true);
+            }
+            res->out.len = out_len;
+            if (res->out.buf)
+                res->out.buf[out_len] = '\0';
+            g = at_cut;
             int old = p;
             p = p_new;
             for (int i = 0; i < p; i++) {
@@ -402,12 +436,7 @@ static void run(const struct scenario *sc, int p_old, int p_new, int cut, struct
             for (int i = 0; i < old; i++)
                 sb_free(&sections[i].buf);
         }
-        batch_reset(b);
-        if (sc->changes)
-            gen_changes(&g, b, in, sc->rows);
-        else
-            gen_rows(&g, b, in, sc->rows);
-        push_all(insts, p, &router, b, sc->changes ? WM_NONE : g.max_t - 1000000);
+        next_batch(sc, &g, b, in, insts, p, &router);
     }
     for (int i = 0; i < p; i++) {
         assert_int_equal(op_watermark_in(insts[i].op, 0, WM_END, &ctx, &err), WEIR_OK);
@@ -463,10 +492,11 @@ static void fail_diff(int p_old, int p_new, int cut, const char *want, const cha
 }
 
 /*
- * Checks the scenario at each cut: rescaling gives the same multiset of
- * lines; an unchanged parallelism gives them in the same order too (windows
- * fire their keys in table and timer order, which a restore rebuilds: see
- * win_snapshot).  Late rows and state entries always match.
+ * Checks the scenario at each cut: the same multiset of lines at any
+ * parallelism.  The order of the rows of one window firing is not kept
+ * across a restore (a window fires its keys in table order, and a lazy
+ * snapshot writes them in the order it meets them; Flink does not order
+ * them either).  Late rows and state entries always match.
  */
 static void check(const struct scenario *sc)
 {
@@ -485,8 +515,6 @@ static void check(const struct scenario *sc)
             char *have = sorted(&got.out);
             if (strcmp(want, have) != 0)
                 fail_diff(pars[pi][0], pars[pi][1], cuts[ci], want, have);
-            if (pars[pi][0] == pars[pi][1])
-                assert_string_equal(ref.out.buf, got.out.buf);
             assert_int_equal(got.late, ref.late);
             assert_int_equal(got.keys_after, got.keys_before);
             mem_free(have);
@@ -644,6 +672,7 @@ static void snapshot_after(const char *sql, int batches, struct snap_writer *w)
     memset(w, 0, sizeof(*w));
     struct weir_error err = {0};
     assert_int_equal(in.op->ops->snapshot(in.op, w, &err), WEIR_OK);
+    state_walks_end(w, true);
     assert_true(w->n_records > 1);
     batch_free(b);
     inst_free(&in);

@@ -131,7 +131,8 @@ static void test_validate_messages(void **state)
     const char *badfmt[] = {"connector", "filesystem", "path", "/x", "format", "xml"};
     assert_int_equal(validate("filesystem", true, 3, badfmt, NULL, msg), WEIR_ERR_CONFIG);
     assert_string_equal(msg, "table 'orders': unknown format 'xml' for connector "
-                             "'filesystem'; available formats: csv, json, raw, regex");
+                             "'filesystem'; available formats: canal-json, csv, debezium-json, "
+                             "json, raw, regex");
 
     const char *badchar[] = {"connector", "filesystem", "path", "/x", "format", "csv",
                              "csv.field-delimiter", ";;"};

@@ -262,6 +262,139 @@ static void test_constant_folding(void **state)
     plan_free(&p);
 }
 
+/* ---- set operations and subqueries: the plans Flink's rules make ------------------- */
+
+#define SRC2 "CREATE TABLE t (a INT, b STRING, c DOUBLE, d DECIMAL(10, 2), e BIGINT) " \
+             "WITH ('connector' = 'datagen');\n"                                       \
+             "CREATE TABLE t2 (k INT NOT NULL, a INT, b STRING, e BIGINT) "             \
+             "WITH ('connector' = 'datagen');\n"
+
+/* The optimized logical plan of a bare query, without its first (Sink) line. */
+static void expect_plan(const char *query, const char *want)
+{
+    struct job_plan p;
+    struct weir_error err;
+    char sql[1024];
+    snprintf(sql, sizeof sql, SRC2 "%s;\n", query);
+    if (compile(&p, sql, &err) != WEIR_OK)
+        fail_msg("%s: %s", query, err.message);
+    struct strbuf sb = {0};
+    plan_explain_logical(&p, &sb);
+    const char *got = strchr(sb.buf, '\n') + 1;
+    if (strcmp(got, want) != 0)
+        fail_msg("%s\n--- expected\n%s--- got\n%s", query, want, got);
+    sb_free(&sb);
+    plan_free(&p);
+}
+
+static void test_setop_plans(void **state)
+{
+    (void)state;
+    /* UNION: a distinct aggregate over UNION ALL (UnionToDistinctRule) */
+    expect_plan("SELECT a, b FROM t UNION SELECT a, b FROM t2",
+                "+- GroupAggregate(groupBy=[a, b], select=[])\n"
+                "   +- Union(all=[true], inputs=[2])\n"
+                "      +- Calc(select=[a, b])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b])\n"
+                "      +- Calc(select=[a, b])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, b])\n");
+    /* INTERSECT / EXCEPT: a distinct aggregate over a null-safe semi / anti
+     * join; both sides cast to the common type */
+    expect_plan("SELECT a FROM t INTERSECT SELECT e FROM t2",
+                "+- GroupAggregate(groupBy=[a], select=[])\n"
+                "   +- Join(joinType=[LeftSemiJoin], where=[a IS NOT DISTINCT FROM e])\n"
+                "      +- Calc(select=[CAST(a AS BIGINT) AS a])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a])\n"
+                "      +- Calc(select=[e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[e])\n");
+    expect_plan("SELECT b FROM t EXCEPT SELECT b FROM t2",
+                "+- GroupAggregate(groupBy=[b], select=[])\n"
+                "   +- Join(joinType=[LeftAntiJoin], where=[b IS NOT DISTINCT FROM b])\n"
+                "      +- Calc(select=[b])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[b])\n"
+                "      +- Calc(select=[b])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[b])\n");
+    /* the ALL variants: tagged UNION ALL, counts per row, ReplicateRows */
+    expect_plan("SELECT a, b FROM t INTERSECT ALL SELECT a, b FROM t2",
+                "+- ReplicateRows(count=[$f0], select=[a, b])\n"
+                "   +- Calc(where=[((vcol_left_cnt >= 1) AND (vcol_right_cnt >= 1))], "
+                "select=[IF((vcol_left_cnt > vcol_right_cnt), vcol_right_cnt, vcol_left_cnt) "
+                "AS $f0, a, b])\n"
+                "      +- GroupAggregate(groupBy=[a, b], select=[COUNT(vcol_left_marker), "
+                "COUNT(vcol_right_marker)])\n"
+                "         +- Union(all=[true], inputs=[2])\n"
+                "            +- Calc(select=[a, b, TRUE AS vcol_left_marker, NULL AS "
+                "vcol_right_marker])\n"
+                "               +- Scan(table=[t], connector=[datagen], fields=[a, b])\n"
+                "            +- Calc(select=[a, b, NULL AS vcol_left_marker, TRUE AS "
+                "vcol_right_marker])\n"
+                "               +- Scan(table=[t2], connector=[datagen], fields=[a, b])\n");
+    expect_plan("SELECT b FROM t EXCEPT ALL SELECT b FROM t2",
+                "+- ReplicateRows(count=[sum_vcol_marker], select=[b])\n"
+                "   +- Calc(where=[(sum_vcol_marker > 0)], select=[sum_vcol_marker, b])\n"
+                "      +- GroupAggregate(groupBy=[b], select=[SUM(vcol_marker)])\n"
+                "         +- Union(all=[true], inputs=[2])\n"
+                "            +- Calc(select=[b, 1 AS vcol_marker])\n"
+                "               +- Scan(table=[t], connector=[datagen], fields=[b])\n"
+                "            +- Calc(select=[b, -1 AS vcol_marker])\n"
+                "               +- Scan(table=[t2], connector=[datagen], fields=[b])\n");
+}
+
+static void test_subquery_plans(void **state)
+{
+    (void)state;
+    /* correlated EXISTS: the equality is the key, the other correlated term
+     * the residual, the rest filters the subquery, which keeps only what the
+     * join reads */
+    expect_plan("SELECT b FROM t WHERE EXISTS (SELECT * FROM t2 WHERE t2.a = t.a AND "
+                "t2.b <> t.b AND t2.e > 0)",
+                "+- Calc(select=[b])\n"
+                "   +- Join(joinType=[LeftSemiJoin], where=[a = a AND (b <> b)])\n"
+                "      +- Calc(select=[a, b, c, d, e])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(where=[(e > 0)], select=[a, b])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, b, e])\n");
+    /* NOT IN over nullable columns: the null-aware condition stays in the
+     * residual, next to the correlation key */
+    expect_plan("SELECT b FROM t WHERE a NOT IN (SELECT a FROM t2 WHERE t2.b = t.b)",
+                "+- Calc(select=[b])\n"
+                "   +- Join(joinType=[LeftAntiJoin], where=[b = b AND ((a IS NULL) OR (a IS "
+                "NULL) OR (a = a))])\n"
+                "      +- Calc(select=[a, b, c, d, e])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(select=[b, a])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, b])\n");
+    /* NOT IN over NOT NULL columns is a plain keyed anti join */
+    expect_plan("SELECT b FROM t2 WHERE k NOT IN (SELECT k FROM t2 AS x WHERE x.e > 1)",
+                "+- Calc(select=[b])\n"
+                "   +- Join(joinType=[LeftAntiJoin], where=[k = k])\n"
+                "      +- Calc(select=[k, a, b, e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, a, b, e])\n"
+                "      +- Calc(where=[(e > 1)], select=[k])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, a, b, e])\n");
+    /* uncorrelated (NOT) EXISTS: the subquery reduced to MIN(TRUE), no key */
+    expect_plan("SELECT b FROM t WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE e > 5)",
+                "+- Calc(select=[b])\n"
+                "   +- Join(joinType=[LeftAntiJoin], where=[true])\n"
+                "      +- Calc(select=[a, b, c, d, e])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(where=[(m IS NOT NULL)], select=[m])\n"
+                "         +- GroupAggregate(groupBy=[], select=[MIN(i)])\n"
+                "            +- Calc(where=[(e > 5)], select=[TRUE AS i])\n"
+                "               +- Scan(table=[t2], connector=[datagen], fields=[e])\n");
+    /* the anti join's output updates (a match arriving retracts a row); a
+     * semi join of insert-only inputs does not */
+    struct job_plan p;
+    struct weir_error err;
+    assert_int_equal(compile(&p, SRC2 "SELECT b FROM t WHERE a IN (SELECT a FROM t2);\n"
+                                      "SELECT b FROM t WHERE a NOT IN (SELECT k FROM t2);\n",
+                             &err),
+                     WEIR_OK);
+    assert_false(plan_updating(p.sinks[0]->inputs[0]));
+    assert_true(plan_updating(p.sinks[1]->inputs[0]));
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +405,8 @@ int main(void)
         cmocka_unit_test(test_eval_lazy_branches),
         cmocka_unit_test(test_eval_runtime_error),
         cmocka_unit_test(test_constant_folding),
+        cmocka_unit_test(test_setop_plans),
+        cmocka_unit_test(test_subquery_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

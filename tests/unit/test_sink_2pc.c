@@ -31,8 +31,8 @@
 #include "core/mem.h"
 #include "formats/format.h"
 #include "log/log.h"
+#include "scratch.h"
 
-static char root[128];
 static char job_dir[200];
 static char out_dir[200];
 static char db_path[200];
@@ -41,22 +41,18 @@ static char log_dir[200];
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-2pc-%d", (int)getpid());
+    int rc = scratch_make("2pc");
     snprintf(job_dir, sizeof(job_dir), "%s/job", root);
     snprintf(out_dir, sizeof(out_dir), "%s/out", root);
     snprintf(db_path, sizeof(db_path), "%s/r.db", root);
     snprintf(log_dir, sizeof(log_dir), "%s/data", root);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, job_dir);
-    return system(cmd);
+    return rc ? rc : mkdir(job_dir, 0755);
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd);
+    return scratch_remove();
 }
 
 /* ---- harness: a sink of (id BIGINT, v STRING[, dt STRING]) ------------------------- */

@@ -36,12 +36,12 @@
 #include "exec/values.h"
 #include "formats/format.h"
 #include "log/log.h"
+#include "scratch.h"
 
 #define WAIT_MS 10000
 #define MAX_P 4
 #define DRAIN (-1)              /* a plan step: read to the end of the input */
 
-static char root[128];
 static struct deadletter *dlq;
 
 static int64_t now_ms(void)
@@ -69,10 +69,7 @@ static const char *path_of(const char *rel)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-seek-%d", (int)getpid());
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, root);
-    if (system(cmd) != 0)
+    if (scratch_make("seek") != 0)
         return -1;
     struct weir_error err = {0};
     dlq = dlq_open(path_of("dlq.jsonl"), &err);
@@ -83,9 +80,7 @@ static int teardown(void **state)
 {
     (void)state;
     dlq_close(dlq);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd);
+    return scratch_remove();
 }
 
 static void mkdirs(const char *rel)

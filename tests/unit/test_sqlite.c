@@ -26,8 +26,8 @@
 #include "connectors/connector.h"
 #include "core/mem.h"
 #include "exec/deadletter.h"
+#include "scratch.h"
 
-static char root[128];
 static char db_path[256];
 static struct arena type_arena;
 
@@ -40,21 +40,17 @@ static void sleep_ms(int ms)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-sqlite-%d", (int)getpid());
+    int rc = scratch_make("sqlite");
     snprintf(db_path, sizeof(db_path), "%s/t.db", root);
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, root);
     arena_init(&type_arena, 0);
-    return system(cmd);
+    return rc;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     arena_free(&type_arena);
-    return system(cmd);
+    return scratch_remove();
 }
 
 /* ---- harness: a table (id BIGINT, name STRING, amt DOUBLE, dc DECIMAL(10,2),

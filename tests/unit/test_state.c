@@ -587,6 +587,195 @@ static void test_key_decode_round_trip(void **state)
     arena_free(&a);
 }
 
+/* ---- lazy (copy-on-write) snapshots ------------------------------------------------------ */
+
+#define SNAP_KEYS 3000
+
+/* Key of id: "id:<n>" padded to one of several lengths (several size classes,
+ * and now and then a key too big for any class: a chunk of its own). */
+static size_t snap_key(unsigned id, char *buf)
+{
+    size_t len = (size_t)sprintf(buf, "id:%u", id);
+    size_t pad = id % 97 == 0 ? 1500 : (id % 7) * 40;
+    memset(buf + len, '.', pad);
+    buf[len + pad] = '\0';
+    return len + pad;
+}
+
+/* The id of a key written by snap_key (keys are not NUL-terminated). */
+static unsigned snap_key_id(const void *key, size_t len)
+{
+    char buf[32];
+    size_t n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+    memcpy(buf, key, n);
+    buf[n] = '\0';
+    unsigned id = UINT32_MAX;
+    assert_int_equal(sscanf(buf, "id:%u", &id), 1);
+    return id;
+}
+
+static void snap_write_entry(struct snap_writer *w, const void *ctx, const void *key,
+                             size_t len, int kg, const void *value)
+{
+    assert_int_equal(*(const int *)ctx, 4242);   /* the walk's copy of the context */
+    snap_begin(w, kg);
+    snap_put_bytes(&w->buf, key, len);
+    snap_put_i64(&w->buf, *(const int64_t *)value);
+    snap_end(w);
+}
+
+/* The records of w must be exactly the model (want/present) as it was when
+ * the snapshot started: each key once, with its value of that moment. */
+static void check_snapshot(const struct snap_writer *w, const int64_t *want,
+                           const bool *present)
+{
+    bool *seen = calloc(SNAP_KEYS, 1);
+    struct snap_iter it;
+    struct snap_rd rd;
+    int kg;
+    int64_t n = 0, n_present = 0;
+    snap_iter_init(&it, w->buf.buf, w->buf.len);
+    while (snap_iter_next(&it, &kg, &rd)) {
+        size_t len;
+        const char *key = snap_get_bytes(&rd, &len);
+        int64_t v = snap_get_i64(&rd);
+        assert_false(rd.bad);
+        unsigned id = snap_key_id(key, len);
+        assert_true(id < SNAP_KEYS);
+        assert_true(present[id]);
+        assert_false(seen[id]);
+        seen[id] = true;
+        assert_int_equal(v, want[id]);
+        assert_int_equal(kg, state_key_group(state_hash(key, len), 128));
+        n++;
+    }
+    assert_false(it.bad);
+    for (int i = 0; i < SNAP_KEYS; i++)
+        n_present += present[i];
+    assert_int_equal(n, n_present);
+    free(seen);
+}
+
+/* Random upserts, changes, deletes and iterations while a walk copies the
+ * table a little at a time: every snapshot is the table as it was when the
+ * walk started. */
+static void test_lazy_snapshot(void **state)
+{
+    (void)state;
+    struct state_table *t = state_table_new(sizeof(int64_t), 128);
+    int64_t *val = calloc(SNAP_KEYS, sizeof(int64_t)), *want = calloc(SNAP_KEYS, sizeof(int64_t));
+    bool *present = calloc(SNAP_KEYS, 1), *want_present = calloc(SNAP_KEYS, 1);
+    char key[2048];
+    int ctx = 4242;
+    for (int round = 0; round < 8; round++) {
+        struct snap_writer w = {0};
+        memcpy(want, val, SNAP_KEYS * sizeof(int64_t));
+        memcpy(want_present, present, SNAP_KEYS);
+        state_table_walk(t, &w, snap_write_entry, &ctx, sizeof(ctx));
+        ctx = 0;   /* the walk keeps its own copy */
+        for (int op = 0; op < 6000; op++) {
+            unsigned id = (unsigned)(rng() % SNAP_KEYS);
+            size_t len = snap_key(id, key);
+            switch (rng() % 8) {
+            case 0:
+            case 1:
+            case 2: {   /* upsert and change */
+                bool ins;
+                int64_t *v = up(t, key, len, &ins);
+                assert_int_equal(ins, !present[id]);
+                *v += 1 + (int64_t)id;
+                val[id] = *v;
+                present[id] = true;
+                break;
+            }
+            case 3: {   /* change through get */
+                int64_t *v = get(t, key, len);
+                assert_int_equal(v != NULL, present[id]);
+                if (v)
+                    val[id] = *v = *v * 3 + 1;
+                break;
+            }
+            case 4:
+            case 5:     /* delete */
+                assert_int_equal(del(t, key, len), present[id]);
+                present[id] = false;
+                val[id] = 0;
+                break;
+            case 6:     /* copy a few more */
+                state_walks_step(&w, (int64_t)(rng() % 64));
+                break;
+            default:
+                if (rng() % 50 == 0) {   /* iterate, changing and deleting */
+                    struct state_iter it;
+                    state_iter_init(&it, t);
+                    while (state_iter_next(&it)) {
+                        unsigned k = snap_key_id(it.key, it.key_len);
+                        if (k % 5 == 0) {
+                            state_iter_delete(&it);
+                            present[k] = false;
+                            val[k] = 0;
+                        } else {
+                            val[k] = ++*(int64_t *)it.value;
+                        }
+                    }
+                }
+            }
+        }
+        ctx = 4242;
+        if (round == 7) {
+            state_table_free(t);   /* freeing the table writes what is pending */
+            t = NULL;
+        }
+        state_walks_end(&w, true);
+        check_snapshot(&w, want, want_present);
+        sb_free(&w.buf);
+    }
+    free(val);
+    free(want);
+    free(present);
+    free(want_present);
+}
+
+/* A new walk of a table whose previous walk is still copying finishes that
+ * one first, into its own section. */
+static void test_lazy_snapshot_overlap(void **state)
+{
+    (void)state;
+    struct state_table *t = state_table_new(sizeof(int64_t), 128);
+    static int64_t val[SNAP_KEYS], first[SNAP_KEYS];
+    static bool present[SNAP_KEYS];
+    char key[2048];
+    int ctx = 4242;
+    for (unsigned id = 0; id < SNAP_KEYS; id++) {
+        size_t len = snap_key(id, key);
+        val[id] = *(int64_t *)up(t, key, len, NULL) = id;
+        present[id] = true;
+    }
+    struct snap_writer a = {0}, b = {0};
+    state_table_walk(t, &a, snap_write_entry, &ctx, sizeof(ctx));
+    state_walks_step(&a, 100);
+    assert_false(state_walks_done(&a));
+    memcpy(first, val, sizeof(val));
+    for (unsigned id = 0; id < SNAP_KEYS; id += 3) {
+        size_t len = snap_key(id, key);
+        val[id] = ++*(int64_t *)get(t, key, len);
+    }
+    state_table_walk(t, &b, snap_write_entry, &ctx, sizeof(ctx));
+    assert_true(state_walks_done(&a));
+    for (unsigned id = 1; id < SNAP_KEYS; id += 3) {
+        size_t len = snap_key(id, key);
+        *(int64_t *)get(t, key, len) += 1000;
+    }
+    state_walks_end(&b, true);
+    state_walks_end(&a, true);
+    check_snapshot(&a, first, present);
+    check_snapshot(&b, val, present);
+    sb_free(&a.buf);
+    sb_free(&b.buf);
+    state_table_free(t);
+}
+
+
 /* ---- speed (printed, not asserted) ----------------------------------------------- */
 
 static void test_upsert_speed(void **state)
@@ -687,6 +876,8 @@ int main(void)
         cmocka_unit_test(test_key_decode_round_trip),
         cmocka_unit_test(test_upsert_speed),
         cmocka_unit_test(test_timers),
+        cmocka_unit_test(test_lazy_snapshot),
+        cmocka_unit_test(test_lazy_snapshot_overlap),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

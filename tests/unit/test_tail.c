@@ -27,10 +27,10 @@
 #include "core/mem.h"
 #include "exec/deadletter.h"
 #include "formats/format.h"
+#include "scratch.h"
 
 #define WAIT_MS 20000       /* upper bound of any wait for rows */
 
-static char root[128];
 
 static int64_t now_ms(void)
 {
@@ -76,22 +76,7 @@ static char *slurp(const char *path)
     return sb.buf ? sb_steal(&sb) : mem_strdup("");
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(root, sizeof(root), "/tmp/weir-test-tail-%d", (int)getpid());
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", root, root);
-    return system(cmd);
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[600];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd);
-}
+SCRATCH_FIXTURES("tail")
 
 /* ---- harness: one source with columns (line STRING, name METADATA file.name) -- */
 

@@ -48,7 +48,9 @@ int fs_mkdirs(const char *dir, struct weir_error *err)
 static const struct opt_def fs_options[] = {
     {"path", OPT_STRING, NULL, NULL, true,
      "a file or directory (read recursively); plain path or file:// URI"},
-    {"format", OPT_STRING, NULL, NULL, true, "record format: csv, json, raw"},
+    {"format", OPT_STRING, NULL, NULL, true,
+     "record format: csv, json, raw, regex; debezium-json and canal-json read and "
+     "write changelogs (-U/+U/-D rows)"},
     {"source.monitor-interval", OPT_DURATION, NULL, NULL, false,
      "look for new files this often; makes the source unbounded (each file is read "
      "once)"},

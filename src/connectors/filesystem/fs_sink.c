@@ -846,7 +846,8 @@ int fs_sink_create(const struct table_ctx *t, struct sink **out, struct weir_err
     struct fs_sink *fs = mem_calloc(1, sizeof(*fs));
     fs->base.ops = &fs_sink_ops;
     fs->base.table = t;
-    fs->base.accepts_updates = false;
+    /* a changelog format (debezium-json, canal-json) writes each row's kind */
+    fs->base.accepts_updates = t->format != NULL && t->format->changelog;
     fs->last_bucket = -1;
     fs->root = mem_strdup(fs_path(t));
     size_t rl = strlen(fs->root);

@@ -28,7 +28,10 @@
  * Lines: '\n' ends a line, a trailing '\r' is dropped, the last line needs no '\n',
  * empty lines are skipped.  A line that does not decode goes to the dead-letter
  * output with position "<path>:<line>:<byte offset of the line>" and is counted
- * in metrics.dead_letters; the job goes on.
+ * in metrics.dead_letters; the job goes on.  A line of a changelog format
+ * (debezium-json, canal-json) may hold several rows: when they do not fit in
+ * what is left of the batch, the poll ends before that line and the next one
+ * starts with it, so a line's rows never straddle a checkpoint.
  *
  * Position (checkpoint text), one item per line:
  *   v1
@@ -86,6 +89,9 @@ struct fs_source {
      * chain of loads (the per-line path is most of the time outside decode) */
     int (*decode)(struct decoder *d, const char *rec, size_t len, struct batch *b,
                   int row, bool *lossy, struct weir_error *err);
+    /* dec->ops->decode_rows: set (and decode NULL) for a changelog format */
+    int (*decode_rows)(struct decoder *d, const char *rec, size_t len, struct batch *b,
+                       int row, int *n_rows, bool *lossy, struct weir_error *err);
     /* Handed to every decode.  Zero except while a failure is reported: it is
      * cleared after each failure, so the success path never initialises or
      * frees an error (that was ~3% of a NDJSON run). */
@@ -431,12 +437,47 @@ static void dead_letter(struct fs_source *fs, int rc, bool lossy, const char *li
     err_clear(&fs->err);
 }
 
+/* one_line for a changelog format: the line's 0..n rows, or -1 when they do
+ * not fit in what is left of out (the line is then not consumed). */
+static int rows_line(struct fs_source *fs, const char *line, size_t n, int64_t off,
+                     struct batch *out)
+{
+    if (n > 0 && line[n - 1] == '\r')
+        n--;
+    if (n == 0) {
+        fs->line_no++;
+        return 0;
+    }
+    bool lossy = false;
+    int row = out->n, got = 0;
+    int rc = fs->decode_rows(fs->dec, line, n, out, row, &got, &lossy, &fs->err);
+    if (rc == WEIR_AGAIN) {
+        err_clear(&fs->err);
+        return -1;
+    }
+    fs->line_no++;
+    if (rc != WEIR_OK || lossy)
+        dead_letter(fs, rc, lossy, line, n, off);
+    else
+        err_clear(&fs->err);
+    if (rc != WEIR_OK)
+        return 0;
+    if (fs->has_metadata)
+        for (int i = 0; i < got; i++)
+            fill_metadata(fs, out, row + i);
+    out->n += got;
+    return got;
+}
+
 /* Decodes one line into the next row of out (or dead-letters it).  Returns 1
  * if a row was added (the caller counts rows per batch: one atomic add per
- * poll instead of one per row). */
+ * poll instead of one per row); a changelog format's line may add several,
+ * or return -1: it needs a batch of its own (see rows_line). */
 static inline int one_line(struct fs_source *fs, const char *line, size_t n, int64_t off,
                            struct batch *out)
 {
+    if (__builtin_expect(fs->decode_rows != NULL, 0))
+        return rows_line(fs, line, n, off, out);
     fs->line_no++;
     if (n > 0 && line[n - 1] == '\r')
         n--;
@@ -574,16 +615,21 @@ static int fs_poll_lines(struct fs_source *fs, struct batch *out, int64_t *rows,
             const char *nl = nl_next(&ns, s, dend);
             if (nl == NULL)
                 break;
-            *rows += one_line(fs, s, (size_t)(nl - s), fs->buf_off + (int64_t)fs->pos,
-                              out);
+            int r = one_line(fs, s, (size_t)(nl - s), fs->buf_off + (int64_t)fs->pos, out);
+            if (__builtin_expect(r < 0, 0))
+                return WEIR_OK;     /* the line starts the next batch */
+            *rows += r;
             fs->pos = (size_t)(nl + 1 - fs->data);
         }
         if (out->n >= BATCH_CAP)
             break;
         if (fs->eof) {
             if (fs->pos < fs->len) {   /* last line without '\n' */
-                *rows += one_line(fs, fs->data + fs->pos, fs->len - fs->pos,
-                                  fs->buf_off + (int64_t)fs->pos, out);
+                int r = one_line(fs, fs->data + fs->pos, fs->len - fs->pos,
+                                 fs->buf_off + (int64_t)fs->pos, out);
+                if (r < 0)
+                    return WEIR_OK;
+                *rows += r;
                 fs->pos = fs->len;
                 if (out->n >= BATCH_CAP)
                     break;
@@ -821,6 +867,7 @@ int fs_source_create(const struct table_ctx *t, struct source **out,
         return rc;
     }
     fs->decode = fs->dec->ops->decode;
+    fs->decode_rows = fs->dec->ops->decode_rows;
     *out = &fs->base;
     return WEIR_OK;
 }

@@ -17,7 +17,8 @@ static const struct opt_def log_options[] = {
      "the log's data directory; default: $WEIR_DATA_DIR, else ./weir-data (as the "
      "`weir topic`/`produce`/`consume` commands)"},
     {"format", OPT_STRING, NULL, NULL, true,
-     "format of each record's value: raw, json, csv, regex"},
+     "format of each record's value: raw, json, csv, regex, or a changelog: "
+     "debezium-json, canal-json (a null value is then a tombstone: no rows)"},
     {"properties.group.id", OPT_STRING, NULL, NULL, false,
      "source: consumer group; the next offset of every partition read is committed "
      "about once a second and at close, so `weir groups` shows the lag"},

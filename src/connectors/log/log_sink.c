@@ -849,6 +849,8 @@ int logc_sink_create(const struct table_ctx *t, struct sink **out,
     struct logc_sink *ls = mem_calloc(1, sizeof(*ls));
     int rc = WEIR_OK;
     ls->base.table = t;
+    /* a changelog format (debezium-json, canal-json) writes each row's kind */
+    ls->base.accepts_updates = t->format->changelog;
     ls->md_timestamp = -1;
     ls->dir = mem_strdup(logc_data_dir(t));
     ls->topic = mem_strdup(opt_str(t->opts, "topic", ""));

@@ -19,7 +19,10 @@
  * a record that cannot be decoded (or has a null value) goes to the
  * dead-letter output with position "<topic>/<partition>@<offset>".  Records of
  * a batch that do not fit the output batch are kept (the reader's batch stays
- * valid until the next call on it) and emitted by the next poll.
+ * valid until the next call on it) and emitted by the next poll.  A changelog
+ * format (debezium-json, canal-json) makes 0..n rows of a record, all in one
+ * batch: a record whose rows do not fit ends the poll and starts the next
+ * one; a null value is a tombstone there and holds no rows (as in Flink).
  *
  * Position (checkpoint text), one line per partition of this subtask:
  *   v1
@@ -73,6 +76,8 @@ struct logc_source {
     struct source base;
     struct decoder *dec;
     struct weir_error err;          /* a record's decode error */
+    bool full;                      /* this poll met a record whose rows need the
+                                     * next batch */
     char *dir, *topic, *group;
     int start_mode, end_mode;
     int64_t start_ts, end_ts;
@@ -227,21 +232,31 @@ static void dead_letter(struct logc_source *ls, const struct logc_part *p,
     atomic_fetch_add_explicit(&ls->base.metrics.dead_letters, 1, memory_order_relaxed);
 }
 
-/* Decodes one record into the next row of out, or dead-letters it. */
-static void emit(struct logc_source *ls, const struct logc_part *p,
+/* Decodes one record into the next row(s) of out, or dead-letters it.
+ * Returns false, consuming nothing, when a changelog format's rows do not
+ * fit in what is left of out. */
+static bool emit(struct logc_source *ls, const struct logc_part *p,
                  const struct log_record *rec, struct batch *out)
 {
-    if (rec->value_len < 0) {
+    bool changelog = ls->dec->ops->decode_rows != NULL;
+    if (rec->value_len < 0 && !changelog) {
         dead_letter(ls, p, rec, "null value (tombstone)");
-        return;
+        return true;
     }
     bool lossy = false;
-    int row = out->n;
-    int rc = ls->dec->ops->decode(ls->dec, rec->value, (size_t)rec->value_len, out, row,
-                                  &lossy, &ls->err);
+    int row = out->n, n = 1;
+    size_t len = rec->value_len > 0 ? (size_t)rec->value_len : 0;
+    int rc = changelog ?
+        ls->dec->ops->decode_rows(ls->dec, len ? rec->value : "", len, out, row, &n,
+                                  &lossy, &ls->err) :
+        ls->dec->ops->decode(ls->dec, rec->value, len, out, row, &lossy, &ls->err);
+    if (rc == WEIR_AGAIN) {
+        err_clear(&ls->err);
+        return false;
+    }
     if (rc == WEIR_DONE) {
         err_clear(&ls->err);
-        return;
+        return true;
     }
     if (rc != WEIR_OK || lossy) {
         if (rc == WEIR_OK && !ls->err.message)
@@ -251,23 +266,26 @@ static void emit(struct logc_source *ls, const struct logc_part *p,
     }
     err_clear(&ls->err);
     if (rc != WEIR_OK)
-        return;
-    if (ls->md_topic >= 0)
-        vec_set_str(&out->cols[ls->md_topic], row, ls->topic, strlen(ls->topic));
-    if (ls->md_partition >= 0)
-        out->cols[ls->md_partition].i64[row] = p->partition;
-    if (ls->md_offset >= 0)
-        out->cols[ls->md_offset].i64[row] = rec->offset;
-    if (ls->md_timestamp >= 0)
-        out->cols[ls->md_timestamp].i64[row] = rec->timestamp * 1000;
-    if (ls->md_key >= 0) {
-        struct vec *v = &out->cols[ls->md_key];
-        if (rec->key_len < 0)
-            vec_set_null(v, row);
-        else
-            vec_set_str(v, row, rec->key, (size_t)rec->key_len);
+        return true;
+    for (int r = row; r < row + n; r++) {
+        if (ls->md_topic >= 0)
+            vec_set_str(&out->cols[ls->md_topic], r, ls->topic, strlen(ls->topic));
+        if (ls->md_partition >= 0)
+            out->cols[ls->md_partition].i64[r] = p->partition;
+        if (ls->md_offset >= 0)
+            out->cols[ls->md_offset].i64[r] = rec->offset;
+        if (ls->md_timestamp >= 0)
+            out->cols[ls->md_timestamp].i64[r] = rec->timestamp * 1000;
+        if (ls->md_key >= 0) {
+            struct vec *v = &out->cols[ls->md_key];
+            if (rec->key_len < 0)
+                vec_set_null(v, r);
+            else
+                vec_set_str(v, r, rec->key, (size_t)rec->key_len);
+        }
     }
-    out->n++;
+    out->n += n;
+    return true;
 }
 
 static bool part_done(const struct logc_part *p)
@@ -279,7 +297,7 @@ static bool part_done(const struct logc_part *p)
 static int read_part(struct logc_source *ls, struct logc_part *p, struct batch *out,
                      struct weir_error *err)
 {
-    while (out->n < BATCH_CAP && !part_done(p)) {
+    while (out->n < BATCH_CAP && !ls->full && !part_done(p)) {
         if (p->i_rec >= p->n_recs) {
             int rc = log_reader_next(p->r, &p->recs, &p->n_recs, err);
             p->i_rec = 0;
@@ -295,7 +313,7 @@ static int read_part(struct logc_source *ls, struct logc_part *p, struct batch *
                 return rc;
             }
         }
-        while (p->i_rec < p->n_recs && out->n < BATCH_CAP) {
+        while (p->i_rec < p->n_recs && out->n < BATCH_CAP && !ls->full) {
             const struct log_record *rec = &p->recs[p->i_rec];
             if (rec->offset < p->next) {        /* before a seek target */
                 p->i_rec++;
@@ -306,7 +324,10 @@ static int read_part(struct logc_source *ls, struct logc_part *p, struct batch *
                 p->i_rec = p->n_recs;
                 break;
             }
-            emit(ls, p, rec, out);
+            if (!emit(ls, p, rec, out)) {
+                ls->full = true;        /* rec starts the next poll */
+                break;
+            }
             p->next = rec->offset + 1;
             p->i_rec++;
         }
@@ -325,7 +346,8 @@ static int logc_poll(struct source *src, struct batch *out, struct weir_error *e
         (rc = commit_group(ls, err)) != WEIR_OK)
         return rc;
     int before = out->n;
-    for (int k = 0; k < ls->n_parts && out->n < BATCH_CAP; k++) {
+    ls->full = false;
+    for (int k = 0; k < ls->n_parts && out->n < BATCH_CAP && !ls->full; k++) {
         struct logc_part *p = &ls->parts[(ls->next_part + k) % ls->n_parts];
         if ((rc = read_part(ls, p, out, err)) != WEIR_OK)
             return rc;

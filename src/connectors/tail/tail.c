@@ -9,7 +9,8 @@ static const struct opt_def tail_options[] = {
     {"path", OPT_STRING, NULL, NULL, true,
      "glob of the files to follow ('/var/log/app/*.log'); plain path or file:// URI; "
      "files that start to match later are picked up"},
-    {"format", OPT_STRING, NULL, NULL, true, "record format: raw, json, csv, regex"},
+    {"format", OPT_STRING, NULL, NULL, true,
+     "record format: raw, json, csv, regex, or a changelog: debezium-json, canal-json"},
     {"scan.startup.mode", OPT_ENUM, "earliest", "earliest|latest", false,
      "where files present at the first start are read from: their beginning, or their "
      "end (after the last complete line); files that appear later and restarts from a "

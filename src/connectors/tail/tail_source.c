@@ -44,7 +44,12 @@
  * line.  A record longer than 'max-line-length' goes to the dead letters (its
  * first max-line-length bytes, with its full length in the reason) and reading
  * continues after it: long lines are never held whole in memory.  Dead-letter
- * position: "<path>:<byte offset of the record>".
+ * position: "<path>:<byte offset of the record>".  A changelog format
+ * (debezium-json, canal-json) makes 0..n rows of a record, all in one batch:
+ * a record whose rows do not fit in what is left of the batch is held (copied,
+ * with its file and offset), the poll reads no further, and the next poll
+ * emits it first.  While it is held its file's position is the record's
+ * offset, so a checkpoint between the two polls re-reads it on restore.
  *
  * Position (checkpoint text; also the 'position.file' contents), one item per
  * line:
@@ -53,13 +58,13 @@
  *   end <offset>                (bounded: where the source stops in that file)
  * for each tracked file in reading order; offset is the first byte not yet
  * turned into a row or dead letter (bytes read ahead into the buffer do not
- * count; a pending multi-line record, or a long line still being consumed, is
- * re-read from its start); '%', '\n' and '\r' in path are written %25, %0A,
- * %0D.  Restore finds each file again: at its path if the identity matches
- * there, else by inode in the same directory (rotated meanwhile: app.log →
- * app.log.1), else by fingerprint (a copy: copytruncate meanwhile); files that
- * match the glob but are not in the position appeared meanwhile and are read
- * from 0.
+ * count; a pending multi-line record, a long line still being consumed, or a
+ * held record is re-read from its start); '%', '\n' and '\r' in path are
+ * written %25, %0A, %0D.  Restore finds each file again: at its path if the
+ * identity matches there, else by inode in the same directory (rotated
+ * meanwhile: app.log → app.log.1), else by fingerprint (a copy: copytruncate
+ * meanwhile); files that match the glob but are not in the position appeared
+ * meanwhile and are read from 0.
  *
  * Checkpoints.  seek() gets the positions of every old subtask and tracks the
  * files of all of them that this subtask owns now (see Parallelism), so each
@@ -167,6 +172,14 @@ struct tail_source {
     int64_t next_scan_ms;
     bool opened, restored;
     int64_t now_ms;                 /* monotonic ms, taken once per poll */
+    /* a record whose rows did not fit in the last poll's batch (changelog
+     * formats): emitted first by the next poll */
+    bool full;                      /* this poll held one: read no further */
+    char *held_path;                /* NULL = nothing held */
+    struct strbuf held;             /* its bytes */
+    int64_t held_off;               /* its offset in held_file */
+    struct tail_file *held_file;    /* whose position stays at held_off; NULL
+                                     * once that content is gone (truncated) */
     /* metadata columns: index per key, -1 if not produced */
     int md_path, md_name, md_offset;
 };
@@ -326,6 +339,8 @@ static void files_remove(struct tail_source *ts, int i)
     struct tail_file *f = ts->files[i];
     if (ts->buf_file == f)
         ts->buf_file = NULL;
+    if (ts->held_file == f)
+        ts->held_file = NULL;
     file_free(f);
     memmove(ts->files + i, ts->files + i + 1,
             sizeof(*ts->files) * (size_t)(ts->n_files - i - 1));
@@ -343,54 +358,89 @@ static int index_of(const struct tail_source *ts, const struct tail_file *f)
 
 /* ---- records -------------------------------------------------------------------- */
 
-static void dead_letter(struct tail_source *ts, const struct tail_file *f, int64_t off,
+static void dead_letter(struct tail_source *ts, const char *path, int64_t off,
                         const char *reason, const char *raw, size_t n)
 {
     const struct table_ctx *t = ts->base.table;
-    char *pos = mem_sprintf("%s:%lld", f->path, (long long)off);
+    char *pos = mem_sprintf("%s:%lld", path, (long long)off);
     dlq_write(t->dlq, t->table_name, pos, reason, raw, n);
     mem_free(pos);
     atomic_fetch_add_explicit(&ts->base.metrics.dead_letters, 1, memory_order_relaxed);
 }
 
-/* Decodes one complete record into the next row of out, or dead-letters it. */
-static void emit(struct tail_source *ts, const struct tail_file *f, const char *p,
-                 size_t n, int64_t off, struct batch *out)
+/* Decodes one complete record of the file at path into the next row(s) of
+ * out, or dead-letters it.  Returns false, consuming nothing, when a
+ * changelog format's rows do not fit in what is left of out. */
+static bool emit_at(struct tail_source *ts, const char *path, const char *p, size_t n,
+                    int64_t off, struct batch *out)
 {
     if (n == 0)
-        return;
+        return true;
     bool lossy = false;
-    int row = out->n;
-    int rc = ts->dec->ops->decode(ts->dec, p, n, out, row, &lossy, &ts->err);
+    int row = out->n, got = 1;
+    int rc = ts->dec->ops->decode_rows ?
+        ts->dec->ops->decode_rows(ts->dec, p, n, out, row, &got, &lossy, &ts->err) :
+        ts->dec->ops->decode(ts->dec, p, n, out, row, &lossy, &ts->err);
+    if (rc == WEIR_AGAIN) {
+        err_clear(&ts->err);
+        return false;
+    }
     if (rc == WEIR_DONE) {
         err_clear(&ts->err);
-        return;
+        return true;
     }
     if (rc != WEIR_OK || lossy) {
         if (rc == WEIR_OK && !ts->err.message)
             err_set(&ts->err, WEIR_ERR_PARSE, "field(s) set to NULL by "
                     "ignore-parse-errors");
-        dead_letter(ts, f, off, ts->err.message ? ts->err.message : "parse error", p, n);
+        dead_letter(ts, path, off, ts->err.message ? ts->err.message : "parse error", p, n);
     }
     err_clear(&ts->err);
     if (rc != WEIR_OK)
-        return;
-    if (ts->md_path >= 0)
-        vec_set_str(&out->cols[ts->md_path], row, f->path, strlen(f->path));
-    if (ts->md_name >= 0) {
-        const char *s = strrchr(f->path, '/');
-        s = s ? s + 1 : f->path;
-        vec_set_str(&out->cols[ts->md_name], row, s, strlen(s));
+        return true;
+    const char *name = strrchr(path, '/');
+    name = name ? name + 1 : path;
+    for (int r = row; r < row + got; r++) {
+        if (ts->md_path >= 0)
+            vec_set_str(&out->cols[ts->md_path], r, path, strlen(path));
+        if (ts->md_name >= 0)
+            vec_set_str(&out->cols[ts->md_name], r, name, strlen(name));
+        if (ts->md_offset >= 0)
+            out->cols[ts->md_offset].i64[r] = off;
     }
-    if (ts->md_offset >= 0)
-        out->cols[ts->md_offset].i64[row] = off;
-    out->n++;
+    out->n += got;
+    return true;
 }
 
-/* Emits f's pending record (if any): a row, or a dead letter when too long. */
+static void held_clear(struct tail_source *ts)
+{
+    mem_free(ts->held_path);
+    ts->held_path = NULL;
+    ts->held_file = NULL;
+    sb_clear(&ts->held);
+}
+
+/* emit_at for a record of f; one whose rows do not fit is held for the next
+ * poll, which then starts with it, and this poll reads no further. */
+static void emit(struct tail_source *ts, struct tail_file *f, const char *p, size_t n,
+                 int64_t off, struct batch *out)
+{
+    if (emit_at(ts, f->path, p, n, off, out))
+        return;
+    held_clear(ts);
+    sb_add(&ts->held, p, n);
+    ts->held_path = mem_strdup(f->path);
+    ts->held_file = f;
+    ts->held_off = off;
+    ts->full = true;
+    ts->dirty = true;
+}
+
+/* Emits f's pending record (if any): a row, or a dead letter when too long.
+ * Once a record is held (ts->full) it stays pending: it comes after that one. */
 static void flush_rec(struct tail_source *ts, struct tail_file *f, struct batch *out)
 {
-    if (f->rec_off < 0)
+    if (f->rec_off < 0 || ts->full)
         return;
     bool whole = (int64_t)f->rec.len == f->rec_len;
     /* trailing empty lines of a multi-line record are not part of it */
@@ -405,7 +455,7 @@ static void flush_rec(struct tail_source *ts, struct tail_file *f, struct batch 
                                    "bytes); raw holds its first %zu bytes",
                                    (long long)f->rec_len, (long long)ts->max_line,
                                    f->rec.len);
-        dead_letter(ts, f, f->rec_off, reason, f->rec.buf ? f->rec.buf : "", f->rec.len);
+        dead_letter(ts, f->path, f->rec_off, reason, f->rec.buf ? f->rec.buf : "", f->rec.len);
         mem_free(reason);
     } else if (f->rec.len > 0) {
         emit(ts, f, f->rec.buf, f->rec.len, f->rec_off, out);
@@ -483,7 +533,7 @@ static int read_file(struct tail_source *ts, struct tail_file *f, struct batch *
         ts->buf_off = f->read_off;
         ts->pos = ts->len = 0;
     }
-    while (out->n < BATCH_CAP) {
+    while (out->n < BATCH_CAP && !ts->full) {
         char *s = ts->buf + ts->pos;
         size_t avail = ts->len - ts->pos;
         char *nl = avail ? memchr(s, '\n', avail) : NULL;
@@ -554,7 +604,8 @@ static int read_file(struct tail_source *ts, struct tail_file *f, struct batch *
 /*
  * Closes f once it is read to its end: the line still without '\n' and the
  * pending record are emitted first (nothing more will complete them).  Needs
- * room for two rows in out; returns false (f kept) otherwise.
+ * room for two records in out; returns false (f kept) otherwise, or when one
+ * of them had to be held for the next poll.
  */
 static bool finish_file(struct tail_source *ts, struct tail_file *f, struct batch *out,
                         struct weir_error *err, int *rc)
@@ -564,7 +615,7 @@ static bool finish_file(struct tail_source *ts, struct tail_file *f, struct batc
         if ((*rc = read_file(ts, f, out, err)) != WEIR_OK || !f->eof)
             return false;
     }
-    if (out->n + 2 > BATCH_CAP)
+    if (out->n + 2 > BATCH_CAP || ts->full)
         return false;
     if (ts->pos < ts->len) {
         int64_t off = ts->buf_off + (int64_t)ts->pos;
@@ -574,6 +625,8 @@ static bool finish_file(struct tail_source *ts, struct tail_file *f, struct batc
         segment(ts, f, ts->buf + off - ts->buf_off, n, true, off, out);
     }
     flush_rec(ts, f, out);
+    if (ts->full)
+        return false;       /* a record is held (and maybe one pending): not yet */
     if (ts->bounded) {
         f->done = true;     /* stays in the position: a re-run resumes at its end */
         ts->dirty = true;
@@ -816,6 +869,11 @@ static void truncated(struct tail_source *ts, struct tail_file *f, int64_t size,
     } else {
         int64_t hi = read_hi(ts, f);
         flush_rec(ts, f, out);
+        /* held just now, it is emitted by the next poll; but its bytes are
+         * gone from f, so f's position no longer waits for it (a crash before
+         * then loses it, like the rest of the truncated content) */
+        if (ts->held_file == f)
+            ts->held_file = NULL;
         if (f->size > hi) {
             fprintf(stderr, "weir: table '%s': '%s' was truncated with %lld bytes not "
                     "yet read and no rotated copy of it was found: they are lost\n",
@@ -848,6 +906,8 @@ static void check_files(struct tail_source *ts, bool full, struct batch *out)
         int64_t hi = read_hi(ts, f);
         bool changed = st.st_size != f->size;
         if (st.st_size < hi || ((changed || full) && !fp_refresh(f, st.st_size))) {
+            if (ts->full)
+                continue;   /* its pending record could not be emitted: next check */
             truncated(ts, f, st.st_size, out);
             i = index_of(ts, f);    /* a copy may have been inserted before f */
             continue;
@@ -911,7 +971,9 @@ static void put_position(const struct tail_source *ts, struct strbuf *pos)
     sb_adds(pos, "tail v1\n");
     for (int i = 0; i < ts->n_files; i++) {
         const struct tail_file *f = ts->files[i];
-        int64_t off = f->rec_off >= 0 ? f->rec_off : f->read_off;
+        int64_t off = ts->held_file == f       ? ts->held_off :
+                      f->rec_off >= 0          ? f->rec_off :
+                                                 f->read_off;
         sb_addf(pos, "file %llu %llu %u %016llx %lld ", (unsigned long long)f->dev,
                 (unsigned long long)f->ino, f->fp_len, (unsigned long long)f->fp,
                 (long long)off);
@@ -1050,6 +1112,7 @@ static void drop_all(struct tail_source *ts)
         file_free(ts->files[i]);
     ts->n_files = 0;
     ts->buf_file = NULL;
+    held_clear(ts);     /* re-read from the position that replaces them */
 }
 
 /* Bounded: every file without an end (a checkpoint's) ends where it ends now. */
@@ -1207,6 +1270,15 @@ static int tail_poll_inner(struct tail_source *ts, struct batch *out,
 {
     struct source *src = &ts->base;
     int rc;
+    ts->full = false;
+    if (ts->held_path != NULL) {
+        if (!emit_at(ts, ts->held_path, ts->held.buf, ts->held.len, ts->held_off, out)) {
+            ts->full = true;    /* out was not empty: still no room */
+            return WEIR_OK;
+        }
+        held_clear(ts);
+        ts->dirty = true;
+    }
     if (!ts->bounded) {
         bool do_scan = false, do_check = false, full = false;
         if (ts->ino_fd >= 0 && drain_events(ts, &do_scan))
@@ -1221,7 +1293,7 @@ static int tail_poll_inner(struct tail_source *ts, struct batch *out,
             check_files(ts, full, out);
     }
     /* read what is there, oldest file first */
-    for (int i = 0; i < ts->n_files && out->n < BATCH_CAP; i++) {
+    for (int i = 0; i < ts->n_files && out->n < BATCH_CAP && !ts->full; i++) {
         struct tail_file *f = ts->files[i];
         if (f->eof || f->done)
             continue;
@@ -1234,7 +1306,7 @@ static int tail_poll_inner(struct tail_source *ts, struct batch *out,
     int64_t wait = ts->ino_fd >= 0 ? TAIL_WAKE_MS : ts->scan_ms;
     if (ts->next_scan_ms - ts->now_ms < wait)
         wait = ts->next_scan_ms - ts->now_ms;
-    for (int i = 0; i < ts->n_files && out->n < BATCH_CAP; i++) {
+    for (int i = 0; i < ts->n_files && out->n < BATCH_CAP && !ts->full; i++) {
         struct tail_file *f = ts->files[i];
         if (f->done)
             continue;
@@ -1317,6 +1389,8 @@ static void tail_close(struct source *src)
     mem_free(ts->watches);
     if (ts->dec)
         ts->dec->ops->free(ts->dec);
+    held_clear(ts);
+    sb_free(&ts->held);
     err_clear(&ts->err);
     pcre2_match_data_free(ts->ml_md);
     pcre2_code_free(ts->ml_re);
