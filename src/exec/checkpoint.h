@@ -28,6 +28,7 @@
  *
  * On disk, under the job's state directory:
  *   checkpoints/chk-<id>/{data,_metadata}   the last state.checkpoints.num-retained
+ *     (+ state-<uid>-<instance>: a section over 4 MiB, written by its task)
  *   savepoints/sp-<id>/...                  stop-with-savepoint and `weir ctl savepoint`
  * A savepoint can also be written to any path.  Restore picks the complete
  * checkpoint or savepoint with the highest id whose manifest and sections pass
