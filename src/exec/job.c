@@ -24,11 +24,13 @@
 #include "exec/exchange.h"
 #include "exec/op.h"
 #include "exec/op_lookup.h"
+#include "exec/op_over.h"
 #include "exec/op_rank.h"
 #include "exec/op_join.h"
 #include "exec/op_replicate.h"
 #include "exec/op_group.h"
 #include "exec/op_window.h"
+#include "exec/opstate.h"
 #include "exec/queue.h"
 #include "exec/values.h"
 #include "state/snapshot.h"
@@ -129,6 +131,7 @@ struct task {
     int64_t aligning;               /* the barrier being aligned (0: none) */
     int64_t align_t0;               /* when its first channel delivered it */
     bool *blocked;                  /* per channel (x * P + from): barrier seen */
+    struct queue_set *qs;           /* the queues it pops (freed with the job) */
     bool paused;                    /* a stop barrier went out: poll no more */
     bool finished;                  /* inputs ended; only checkpoints remain */
     /* the checkpoint whose state this task is still copying (lazily: see
@@ -171,6 +174,7 @@ struct job {
     struct arena arena;             /* table contexts */
     volatile int abort_flag;        /* a task failed: everything stops */
     bool has_timers;
+    int64_t state_ttl_us;           /* table.exec.state.ttl; 0: never expire */
     /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
     struct ckpt_config ckpt_cfg;
     struct ckpt_coord *ckpt;
@@ -424,7 +428,8 @@ static struct expr **exchange_keys(struct job *j, int instance, struct lnode *n,
         return NULL;
     switch (sh->kind) {
     case LN_JOIN: return which ? sh->rkeys : sh->lkeys;
-    case LN_RANK: return sh->part;
+    case LN_RANK:
+    case LN_OVER: return sh->part;
     default: return sh->keys;
     }
 }
@@ -729,6 +734,25 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_rank_set_max_parallelism(op, j->max_parallelism);
         else
             op_group_set_max_parallelism(op, j->max_parallelism);
+        if (n->kind == LN_RANK)
+            op_rank_set_state_ttl(op, j->state_ttl_us, false);
+        else
+            op_group_set_state_ttl(op, j->state_ttl_us, false);
+        attach(j, bc, op, in, n_in, ends, n_ends);
+        return WEIR_OK;
+    }
+    case LN_OVER: {
+        /* a partition's rows meet in one instance (all of them when there
+         * is no PARTITION BY) */
+        struct op **in = NULL;
+        int n_in = 0;
+        int rc = build_keyed_input(j, bc, n, n->n_part, &in, &n_in, err);
+        if (rc)
+            return rc;
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *op = op_over_new(n->id, n, sb_steal(&sb));
+        op_over_set_max_parallelism(op, j->max_parallelism);
         attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
@@ -781,6 +805,8 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         if (n->null_safe)
             op_join_null_safe(jo);
         op_join_set_max_parallelism(jo, j->max_parallelism);
+        if (!n->interval)   /* interval joins expire by watermark */
+            op_join_set_state_ttl(jo, j->state_ttl_us, false);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
             op_connect(l_ends[i], jo);
@@ -929,6 +955,9 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
         return err_set(err, WEIR_ERR_CONFIG,
                        "pipeline.max-parallelism (key groups) must be between the parallelism "
                        "(%d) and 32768, got %d", P, j->max_parallelism);
+    int rc_ttl = op_ttl_parse(plan_config(p, "table.exec.state.ttl"), &j->state_ttl_us, err);
+    if (rc_ttl)
+        return rc_ttl;
     const char *sd = opts->state_dir ? opts->state_dir : plan_config(p, "weir.state.dir");
     j->state_dir = sd ? mem_strdup(sd) : mem_sprintf("weir-data/jobs/%s", p->name);
     const char *dl = plan_config(p, "weir.dead-letter.path");
@@ -1181,7 +1210,7 @@ static int sink_tables(const struct job *j, const char **names, int64_t *rows, i
 struct op_stats {
     struct op *op;                  /* instance 0's operator (label, kind) */
     int instances;
-    int64_t rows_in, rows_out, late, keys, bytes, blocked_ns;
+    int64_t rows_in, rows_out, late, expired, keys, bytes, blocked_ns;
     int64_t wm;                     /* the lowest instance watermark */
 };
 
@@ -1207,6 +1236,7 @@ static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
         o->rows_in += atomic_load(&x->rows_in);
         o->rows_out += atomic_load(&x->rows_out);
         o->late += atomic_load(&x->late);
+        o->expired += atomic_load(&x->expired);
         o->keys += atomic_load(&x->state_keys);
         o->bytes += atomic_load(&x->state_bytes);
         o->blocked_ns += op_exchange_blocked_ns(x);
@@ -1326,18 +1356,30 @@ static void summary(struct job *j, bool stopped, FILE *f)
         bool window = strcmp(o->op->ops->kind, "WindowAggregate") == 0 ||
                       strcmp(o->op->ops->kind, "GroupAggregate") == 0;
         bool xout = op_is_exchange_out(o->op);
-        if (!window && !xout)
+        /* joins and ranks show up once table.exec.state.ttl dropped state */
+        bool ttl_only = !window && o->expired > 0;
+        if (!window && !xout && !ttl_only)
             continue;
+        if (ttl_only) {
+            fprintf(f, "  op     %-.60s\n         %lld rows in, %lld out, state %lld keys / "
+                       "%.1f KiB, %lld expired\n",
+                    o->op->label, (long long)o->rows_in, (long long)o->rows_out,
+                    (long long)o->keys, o->bytes / 1024.0, (long long)o->expired);
+            continue;
+        }
         if (window) {
             char wm[48] = "-";
             if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
                 dt_fmt_ts_java(wm, o->wm);
             else if (o->wm == WM_END)
                 snprintf(wm, sizeof wm, "end of input");
+            char exp[48] = "";
+            if (o->expired > 0)
+                snprintf(exp, sizeof exp, ", %lld expired", (long long)o->expired);
             fprintf(f, "  op     %-.60s\n         %lld rows in, %lld out, %lld late, state %lld "
-                       "keys / %.1f KiB, watermark %s\n",
+                       "keys / %.1f KiB%s, watermark %s\n",
                     o->op->label, (long long)o->rows_in, (long long)o->rows_out,
-                    (long long)o->late, (long long)o->keys, o->bytes / 1024.0, wm);
+                    (long long)o->late, (long long)o->keys, o->bytes / 1024.0, exp, wm);
         } else {
             fprintf(f, "  op     %s: %lld rows, backpressure %.1f%%\n", o->op->label,
                     (long long)o->rows_out,
@@ -1409,9 +1451,9 @@ static void write_metrics_json(struct job *j, const char *path)
                 o->op->ops->kind);
         json_str(f, o->op->label);
         fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,\"late\":%lld,"
-                   "\"state_keys\":%lld,\"state_bytes\":%lld",
+                   "\"state_keys\":%lld,\"state_bytes\":%lld,\"expired\":%lld",
                 o->instances, (long long)o->rows_in, (long long)o->rows_out, (long long)o->late,
-                (long long)o->keys, (long long)o->bytes);
+                (long long)o->keys, (long long)o->bytes, (long long)o->expired);
         if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
             fprintf(f, ",\"watermark_us\":%lld", (long long)o->wm);
         if (op_is_exchange_out(o->op))
@@ -2061,7 +2103,11 @@ static int run_exchange(struct task *t, struct weir_error *err)
     struct job *j = t->j;
     struct eval_ctx ctx = {&t->eval_arena, 0};
     int P = j->parallelism;
-    struct queue_set *qs = queue_set_new();
+    /* the set outlives this loop (freed with the job): a producer's push
+     * publishes its message first and only then looks at the set to wake the
+     * consumer, so after the last END arrives a producer may still be inside
+     * queue_push touching it */
+    struct queue_set *qs = t->qs = queue_set_new();
     for (int x = 0; x < t->n_x; x++)
         for (int from = 0; from < P; from++) {
             struct queue *q = t->x[x]->q[from * P + t->instance];
@@ -2149,7 +2195,6 @@ static int run_exchange(struct task *t, struct weir_error *err)
             }
         }
     }
-    queue_set_free(qs);
     mem_free(ch_end);
     if (j->ckpt && rc == WEIR_OK && !j->abort_flag && !j->stop_now)
         rc = task_linger(t, err);
@@ -2522,6 +2567,7 @@ void job_free(struct job *j)
         close(j->lock_fd);
     for (int i = 0; i < j->n_tasks; i++) {
         mem_free(j->tasks[i]->blocked);
+        queue_set_free(j->tasks[i]->qs);
         mem_free(j->tasks[i]->snap.secs);
         mem_free(j->tasks[i]->snap.ws);
         mem_free(j->tasks[i]->sources);

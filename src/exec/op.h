@@ -93,6 +93,8 @@ struct op {
     _Atomic int64_t rows_in;
     _Atomic int64_t rows_out;
     _Atomic int64_t late;                   /* rows dropped as late (dead-lettered) */
+    _Atomic int64_t expired;                /* state entries dropped by
+                                               table.exec.state.ttl */
     _Atomic int64_t state_keys;             /* entries held in state */
     _Atomic int64_t state_bytes;            /* memory held in state */
     _Atomic int64_t wm_out;                 /* last watermark forwarded (metrics) */

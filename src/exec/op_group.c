@@ -14,13 +14,16 @@
  * and FILTERs are still evaluated a batch at a time.
  *
  * State: one state-table entry per group: the number of rows in the group
- * (adds minus retractions, NULLs included) then the accumulators.  Nothing
- * else is needed to emit -U/+U correctly: the previous result is recomputed
- * from the accumulators before each change.
+ * (adds minus retractions, NULLs included), its last-write time and TTL
+ * queue deadline (opstate.h), then the accumulators.  Nothing else is needed
+ * to emit -U/+U correctly: the previous result is recomputed from the
+ * accumulators before each change.  With table.exec.state.ttl a group not
+ * written for the TTL is dropped without output, and its next row starts it
+ * over with +I, as Flink does.
  *
  * Checkpoints: one record per group, tagged with the key group the exchange
- * routes the group's rows to — [header, key bytes, i64 row count,
- * accumulators].  There is no operator-wide state.  This file also holds the
+ * routes the group's rows to — [header, key bytes, i64 row count, i64
+ * last-write time, accumulators].  There is no operator-wide state.  This file also holds the
  * record helpers the window operators share (op_group.h).
  */
 #include "exec/op_group.h"
@@ -45,11 +48,16 @@ struct op_group {
     const struct vec **filters;     /* per aggregate: FILTER result or NULL */
     int max_par;                    /* key groups of the job's exchanges */
     uint32_t fingerprint;           /* of keys and aggregates, in every record */
+    struct op_ttl ttl;
 };
 
 enum { GROUP_REC_KEY = 1 };
 
 #define COUNT(slot) (*(int64_t *)(slot))
+#define WRITTEN(slot) (*(int64_t *)((unsigned char *)(slot) + 8))   /* last write */
+#define QUEUED(slot) (*(int64_t *)((unsigned char *)(slot) + 16))   /* TTL deadline
+                                                                       queued; 0: none */
+#define ACC_BASE 32
 
 /* Writes the group's current result into row r of the output. */
 static void result_row(struct op_group *o, unsigned char *slot, struct batch *b, int row,
@@ -93,6 +101,14 @@ static bool same_result(const struct op_group *o, int r1, int r2)
     return true;
 }
 
+static void update_metrics(struct op_group *o)
+{
+    atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_bytes,
+                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue),
+                          memory_order_relaxed);
+}
+
 static int flush_out(struct op_group *o, struct eval_ctx *ctx, struct weir_error *err)
 {
     if (o->out->n == 0)
@@ -119,6 +135,7 @@ static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx 
                               o->filters, ctx, b, err)))
         return rc;
     int n = batch_live(b);
+    int64_t now = op_ttl_clock(&o->ttl);
     for (int k = 0; k < n; k++) {
         int i = batch_row(b, k);
         enum row_kind kind = batch_kind(b, i);
@@ -129,16 +146,36 @@ static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx 
         bool inserted = false;
         if (sign > 0) {
             slot = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
+            if (!inserted && op_ttl_expired(&o->ttl, WRITTEN(slot))) {
+                /* due but not yet dropped: it is absent (NeverReturnExpired);
+                 * the slot is reused and keeps its live queue entry */
+                slot_destroy(o, slot);
+                memset(slot + ACC_BASE, 0, o->value_size - ACC_BASE);
+                COUNT(slot) = 0;
+                inserted = true;
+                atomic_fetch_add_explicit(&op->expired, 1, memory_order_relaxed);
+            }
             if (inserted)
                 for (int a = 0; a < o->n_aggs; a++)
                     o->aggs[a].ops->init(slot + o->acc_off[a], o->aggs[a].state);
+            if (o->ttl.ttl_us > 0 && QUEUED(slot) == 0) {
+                QUEUED(slot) = op_ttl_deadline(&o->ttl, now);
+                timers_push(&o->ttl.queue, QUEUED(slot), h, o->key.buf, o->key.len);
+            }
         } else {
             /* retracting a group that is not there (its state expired or the
              * input retracts what it never added): nothing to do, as Flink */
             slot = state_table_get(o->state, o->key.buf, o->key.len, h);
             if (slot == NULL)
                 continue;
+            if (op_ttl_expired(&o->ttl, WRITTEN(slot))) {
+                slot_destroy(o, slot);
+                state_table_delete(o->state, o->key.buf, o->key.len, h);
+                atomic_fetch_add_explicit(&op->expired, 1, memory_order_relaxed);
+                continue;
+            }
         }
+        WRITTEN(slot) = now;
         if (o->out->n + 2 > BATCH_CAP && (rc = flush_out(o, ctx, err)))
             return rc;
         int r = o->out->n;
@@ -171,9 +208,41 @@ static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx 
                 o->out->n = r + 2;
         }
     }
-    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
-    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    update_metrics(o);
     return flush_out(o, ctx, err);
+}
+
+/* Drops the groups whose TTL ran out (queue entries that are due). */
+static int group_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
+                       struct weir_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct op_group *o = (struct op_group *)op;
+    op_ttl_tick(&o->ttl, now_us);
+    struct timer t;
+    int64_t expired = 0;
+    while (timers_pop_due(&o->ttl.queue, o->ttl.now, &t)) {
+        unsigned char *slot = state_table_get(o->state, t.key, t.key_len, t.hash);
+        if (slot == NULL || QUEUED(slot) != t.time) {
+            mem_free(t.key);   /* stale: the group was deleted (and maybe made again) */
+            continue;
+        }
+        if (op_ttl_expired(&o->ttl, WRITTEN(slot))) {
+            slot_destroy(o, slot);
+            state_table_delete(o->state, t.key, t.key_len, t.hash);
+            expired++;
+        } else {
+            /* written since it was queued: wait for its new deadline */
+            QUEUED(slot) = op_ttl_deadline(&o->ttl, WRITTEN(slot));
+            timers_push(&o->ttl.queue, QUEUED(slot), t.hash, t.key, t.key_len);
+        }
+        mem_free(t.key);
+    }
+    if (expired)
+        atomic_fetch_add_explicit(&op->expired, expired, memory_order_relaxed);
+    update_metrics(o);
+    return WEIR_OK;
 }
 
 static int group_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
@@ -189,6 +258,7 @@ static void group_free(struct op *op)
     while (state_iter_next(&it))
         slot_destroy(o, it.value);
     state_table_free(o->state);
+    timers_free(&o->ttl.queue);
     for (int k = 0; k < o->n_keys; k++)
         expr_free_scratch(o->keys[k]);
     for (int a = 0; a < o->n_aggs; a++) {
@@ -218,6 +288,7 @@ static void group_write(struct snap_writer *w, const void *ctx, const void *key,
     opstate_put_header(&w->buf, GROUP_REC_KEY, o->fingerprint);
     snap_put_bytes(&w->buf, key, len);
     snap_put_i64(&w->buf, COUNT(value));
+    snap_put_i64(&w->buf, WRITTEN(value));
     opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, value);
     snap_end(w);
 }
@@ -244,6 +315,7 @@ static int group_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_
     size_t len;
     const char *key = snap_get_bytes(rd, &len);
     int64_t count = snap_get_i64(rd);
+    int64_t written = snap_get_i64(rd);
     if (rd->bad || count <= 0)
         return opstate_corrupt(op, "bad group header", err);
     if (opagg_key_group(key, len, o->max_par) != kg)
@@ -264,8 +336,14 @@ static int group_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_
         return opstate_corrupt(op, "bad accumulators", err);
     }
     COUNT(slot) = count;
-    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
-    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    WRITTEN(slot) = written;
+    if (o->ttl.ttl_us > 0) {
+        /* re-armed from the restored time: one already due goes at the
+         * first tick (and reads as absent before) */
+        QUEUED(slot) = op_ttl_deadline(&o->ttl, written);
+        timers_push(&o->ttl.queue, QUEUED(slot), h, key, len);
+    }
+    update_metrics(o);
     return WEIR_OK;
 }
 
@@ -277,6 +355,26 @@ static const struct op_ops group_ops = {
     .snapshot = group_snapshot,
     .restore = group_restore,
 };
+
+/* The same with the TTL timer: operators without a TTL do not make their
+ * task tick. */
+static const struct op_ops group_ttl_ops = {
+    .kind = "GroupAggregate",
+    .push = group_push,
+    .timer = group_timer,
+    .finish = group_finish,
+    .free = group_free,
+    .snapshot = group_snapshot,
+    .restore = group_restore,
+};
+
+void op_group_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
+{
+    struct op_group *o = (struct op_group *)op;
+    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
+    o->ttl.manual = manual_clock;
+    op->ops = o->ttl.ttl_us > 0 ? &group_ttl_ops : &group_ops;
+}
 
 void op_group_set_max_parallelism(struct op *op, int max_parallelism)
 {
@@ -295,7 +393,7 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
     o->aggs = aggs;
     o->n_aggs = n_aggs;
     o->acc_off = mem_calloc((size_t)n_aggs + 1, sizeof(size_t));
-    size_t off = 16;   /* the row count, then 16-byte aligned accumulators */
+    size_t off = ACC_BASE;   /* count, times, then 16-byte aligned accumulators */
     for (int a = 0; a < n_aggs; a++) {
         o->acc_off[a] = off;
         off += (aggs[a].acc_size + 15) & ~(size_t)15;
@@ -311,7 +409,8 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
         o->arg_vecs[a] = mem_calloc((size_t)aggs[a].n_args + 1, sizeof(struct vec));
     o->max_par = 128;
     struct strbuf fp = {0};
-    sb_adds(&fp, "GroupAggregate");
+    /* "2": records carry the last-write time (older ones are refused) */
+    sb_adds(&fp, "GroupAggregate2");
     snap_put_u32(&fp, (uint32_t)n_keys);
     for (int k = 0; k < n_keys; k++)
         opstate_fingerprint_type(&fp, keys[k]->type);

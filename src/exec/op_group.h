@@ -20,6 +20,9 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
  * checkpoint records are tagged with must be the exchange's.  Set it before
  * the first push or restore. */
 void op_group_set_max_parallelism(struct op *op, int max_parallelism);
+/* table.exec.state.ttl in µs (0: never expire), before the job runs.
+ * manual_clock (tests): processing time is the timer hook's now_us. */
+void op_group_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
 
 /* ---- checkpointed aggregate state (also used by op_window.c) -------------------------
  *

@@ -16,7 +16,12 @@
  *   retract (-U/-D): -D(l, r) for every match; a stored outer row losing its
  *     last match gets +I(padded) back; an unmatched outer row: -D(row, nulls).
  * NULL keys never join (SQL equality); their rows are only padded by outer
- * joins.  State is kept until retracted (table.exec.state.ttl: later).
+ * joins.  State is kept until retracted, or with table.exec.state.ttl until
+ * a row was not written for the TTL (Flink keeps a TTL per stored row: its
+ * count, or for an outer or semi join's row its match count, changing is a
+ * write).  An expired row is gone without output and no longer matches.
+ * Each key's rows share one live entry in the side's queue, at the earliest
+ * deadline among them (rows expiring on access before it are dropped then).
  *
  * Semi and anti joins (IN / EXISTS / INTERSECT; NOT IN / NOT EXISTS /
  * EXCEPT) emit only left columns, as Flink's StreamingSemiAntiJoinOperator:
@@ -62,13 +67,15 @@ struct jrow {
     int32_t count;                 /* duplicates */
     int32_t matches;               /* rows of the other side joined with it */
     int64_t expire;                /* interval joins: the watermark that retires it */
+    int64_t written;               /* last write (table.exec.state.ttl) */
 };
 
 struct jlist {
     int n, cap;
     struct jrow *rows;
     bool queued;                   /* interval joins: the key has a timer at */
-    int64_t queued_at;             /*   most its rows' earliest expiry */
+    int64_t queued_at;             /*   most its rows' earliest expiry; regular
+                                      joins with a TTL: its TTL queue entry */
 };
 
 struct side {
@@ -84,7 +91,8 @@ struct side {
                                       merged (a linear search per row made
                                       joins on wide keys quadratic) */
     int time_col;                  /* interval joins: this side's rowtime */
-    struct timers timers;          /* interval joins: (expiry, key) */
+    struct timers timers;          /* interval joins: (expiry, key); regular
+                                      joins: (TTL deadline, key) */
 };
 
 struct pair {
@@ -118,6 +126,7 @@ struct op_join {
     int max_parallelism;           /* key groups of the state tables */
     uint32_t fingerprint;          /* of the shape, in checkpoint records */
     bool fp_done;
+    struct op_ttl ttl;             /* regular joins (its queue unused: per side) */
 };
 
 /* ---- output -------------------------------------------------------------------- */
@@ -196,12 +205,54 @@ static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
     return NULL;
 }
 
+static bool ttl_on(const struct op_join *o)
+{
+    return o->ttl.ttl_us > 0 && !o->interval;
+}
+
+/* Drops l's rows whose TTL ran out (they are absent: NeverReturnExpired);
+ * the caller deletes the key if none remain. */
+static void purge_expired(struct op_join *o, struct jlist *l)
+{
+    if (!ttl_on(o))
+        return;
+    int m = 0;
+    int64_t gone = 0;
+    for (int i = 0; i < l->n; i++) {
+        if (op_ttl_expired(&o->ttl, l->rows[i].written)) {
+            gone += l->rows[i].count;
+            mem_free(l->rows[i].bytes);
+        } else {
+            l->rows[m++] = l->rows[i];
+        }
+    }
+    l->n = m;
+    if (gone)
+        atomic_fetch_add_explicit(&o->op.expired, gone, memory_order_relaxed);
+}
+
+/* The key's list in side s, without its expired rows (NULL: none left). */
+static struct jlist *get_live(struct op_join *o, int s, const char *key, size_t len,
+                              uint64_t h)
+{
+    struct jlist *l = state_table_get(o->side[s].state, key, len, h);
+    if (l == NULL || !ttl_on(o))
+        return l;
+    purge_expired(o, l);
+    if (l->n > 0)
+        return l;
+    mem_free(l->rows);
+    state_table_delete(o->side[s].state, key, len, h);
+    return NULL;
+}
+
 static void state_add(struct op_join *o, int s, int matched, int64_t expire)
 {
     struct side *sd = &o->side[s];
     bool inserted;
     uint64_t h = state_hash(o->key.buf, o->key.len);
     struct jlist *l = state_table_upsert(sd->state, o->key.buf, o->key.len, h, &inserted);
+    purge_expired(o, l);
     struct jrow *jr = sd->insert_only ? NULL : find_row(l, o->row.buf, o->row.len);
     if (jr) {
         jr->count++;
@@ -213,6 +264,17 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
         jr->count = 1;
         jr->matches = matched;
         jr->expire = expire;
+    }
+    jr->written = o->ttl.now;
+    if (ttl_on(o)) {
+        /* the key's live entry is due no later than this row, unless the
+         * clock went back */
+        int64_t due = op_ttl_deadline(&o->ttl, o->ttl.now);
+        if (!l->queued || due < l->queued_at) {
+            timers_push(&sd->timers, due, h, o->key.buf, o->key.len);
+            l->queued = true;
+            l->queued_at = due;
+        }
     }
     if (o->interval && (!l->queued || expire < l->queued_at)) {
         timers_push(&sd->timers, expire, h, o->key.buf, o->key.len);
@@ -238,11 +300,14 @@ static void state_retract(struct op_join *o, int s)
 {
     struct side *sd = &o->side[s];
     uint64_t h = state_hash(o->key.buf, o->key.len);
-    struct jlist *l = state_table_get(sd->state, o->key.buf, o->key.len, h);
+    struct jlist *l = get_live(o, s, o->key.buf, o->key.len, h);
     if (l == NULL)
         return;
     struct jrow *jr = find_row(l, o->row.buf, o->row.len);
-    if (jr == NULL || --jr->count > 0)
+    if (jr == NULL)
+        return;
+    jr->written = o->ttl.now;
+    if (--jr->count > 0)
         return;
     mem_free(jr->bytes);
     *jr = l->rows[--l->n];
@@ -352,6 +417,8 @@ static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_ro
         /* every duplicate of the stored row is a record met (as Flink counts
          * associations): retracting one of two must not look like the last */
         o->matched[pr->k] += jr->count;
+        if (o->side[os].outer || (o->semi && os == 0))
+            jr->written = o->ttl.now;   /* its match count is written (Flink) */
         if (o->semi) {
             /* a right row: the stored left row flips with its first match and
              * with its last (semi: in the right row's kind; anti: -D, +I); a
@@ -413,6 +480,7 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     o->n_rows = n;
     int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
     int next_row = 0;
+    op_ttl_clock(&o->ttl);
     rc = WEIR_OK;
     for (int k = 0; k < n && rc == WEIR_OK; k++) {
         int i = batch_row(b, k);
@@ -421,8 +489,10 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
         o->n_cand[k] = 0;
         if (!encode_key(o, s, i))
             continue;
-        struct jlist *l = state_table_get(o->side[os].state, o->key.buf, o->key.len,
-                                          state_hash(o->key.buf, o->key.len));
+        /* the purge moves no row that an earlier pair of this batch points
+         * at: those were purged as of the same time */
+        struct jlist *l = get_live(o, os, o->key.buf, o->key.len,
+                                   state_hash(o->key.buf, o->key.len));
         if (o->semi && s == 0 && o->residual == NULL) {
             /* only whether it has matches counts: no pairs to decode */
             for (int c = 0; l && c < l->n; c++)
@@ -527,6 +597,45 @@ static int join_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struc
     return op_emit_watermark(op, out, ctx, err);
 }
 
+/* Regular joins with a TTL: drops the rows whose TTL ran out, through the
+ * keys whose queue entries are due. */
+static int join_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
+                      struct weir_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct op_join *o = (struct op_join *)op;
+    op_ttl_tick(&o->ttl, now_us);
+    for (int s = 0; s < 2 && ttl_on(o); s++) {
+        struct side *sd = &o->side[s];
+        struct timer t;
+        while (timers_pop_due(&sd->timers, o->ttl.now, &t)) {
+            struct jlist *l = state_table_get(sd->state, t.key, t.key_len, t.hash);
+            if (l == NULL || !l->queued || l->queued_at != t.time) {
+                mem_free(t.key);   /* stale: the key went (and maybe came back) */
+                continue;
+            }
+            purge_expired(o, l);
+            if (l->n == 0) {
+                mem_free(l->rows);
+                state_table_delete(sd->state, t.key, t.key_len, t.hash);
+            } else {
+                int64_t next = INT64_MAX;
+                for (int i = 0; i < l->n; i++) {
+                    int64_t d = op_ttl_deadline(&o->ttl, l->rows[i].written);
+                    if (d < next)
+                        next = d;
+                }
+                timers_push(&sd->timers, next, t.hash, t.key, t.key_len);
+                l->queued_at = next;
+            }
+            mem_free(t.key);
+        }
+    }
+    update_state_metrics(o);
+    return WEIR_OK;
+}
+
 static int join_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
 {
     struct op_join *o = (struct op_join *)op;
@@ -580,7 +689,8 @@ static void join_free(struct op *op)
  * Records (snapshot.h codec), each starting with the header of
  * opstate_put_header:
  *   key group of the key:  REC_ROWS: u8 side, bytes key, u32 n,
- *                          n × (bytes row, u32 count, u32 matches, i64 expire)
+ *                          n × (bytes row, u32 count, u32 matches, i64 expire,
+ *                               i64 last-write time)
  *   SNAP_OPERATOR:         REC_WATERMARK: i64 watermark (interval joins)
  * Keys and rows are in state_key_encode's format, which is self-contained
  * (strings inline), so they are kept as they are and checked against the
@@ -588,7 +698,7 @@ static void join_free(struct op *op)
  * with the key group of their key without the marker: the exchange's.
  */
 enum { REC_ROWS = 1, REC_WATERMARK = 2 };
-#define ROW_REC_MIN 20             /* bytes of a stored row's record with no data */
+#define ROW_REC_MIN 28             /* bytes of a stored row's record with no data */
 
 /* The shape the state depends on: a checkpoint of another join (an edited
  * query keeping the operator's uid) is refused rather than misread.  Set up
@@ -599,8 +709,9 @@ static uint32_t join_fingerprint(struct op_join *o)
         return o->fingerprint;
     struct strbuf fp = {0};
     /* 2: `matches` counts duplicate right rows (state of version 1 counted
-     * them once and is refused rather than misread) */
-    snap_put_u8(&fp, 2);
+     * them once and is refused rather than misread); 3: rows carry their
+     * last-write time */
+    snap_put_u8(&fp, 3);
     snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1 | o->anti << 2 | o->null_safe << 3));
     snap_put_i64(&fp, o->interval ? o->lower : 0);
     snap_put_i64(&fp, o->interval ? o->upper : 0);
@@ -650,6 +761,7 @@ static void join_write(struct snap_writer *w, const void *ctx, const void *key, 
         snap_put_u32(&w->buf, (uint32_t)jr->count);
         snap_put_u32(&w->buf, (uint32_t)jr->matches);
         snap_put_i64(&w->buf, jr->expire);
+        snap_put_i64(&w->buf, jr->written);
     }
     snap_end(w);
 }
@@ -688,6 +800,7 @@ static int decode_rows(struct op_join *o, int s, struct snap_rd *rd, uint32_t n,
         int32_t count = (int32_t)snap_get_u32(rd);
         int32_t matches = (int32_t)snap_get_u32(rd);
         int64_t expire = snap_get_i64(rd);
+        int64_t written = snap_get_i64(rd);
         if (rd->bad)
             what = "truncated row";
         else if (count < 1)
@@ -696,7 +809,7 @@ static int decode_rows(struct op_join *o, int s, struct snap_rd *rd, uint32_t n,
             what = "row does not match the input's column types";
         else
             rows[got] = (struct jrow){mem_strndup(bytes, len), (uint32_t)len, count, matches,
-                                      expire};
+                                      expire, written};
     }
     if (what == NULL && rd->pos != rd->len)
         what = "bytes after the rows";
@@ -748,7 +861,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     uint64_t h = state_hash(key, klen);
     bool inserted;
     struct jlist *l = state_table_upsert(sd->state, key, klen, h, &inserted);
-    int64_t first = INT64_MAX;
+    int64_t first = INT64_MAX, oldest = INT64_MAX;
     /* a record's rows are distinct and each key has one record; should a
      * key come twice, equal rows merge as they would have in one instance */
     bool merge = !inserted && !sd->insert_only;
@@ -757,14 +870,27 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
         struct jrow *same = merge ? find_row(l, rows[i].bytes, rows[i].len) : NULL;
         if (same) {
             same->count += rows[i].count;
+            if (rows[i].written > same->written)
+                same->written = rows[i].written;
             mem_free(rows[i].bytes);
             continue;
         }
         l->rows[l->n++] = rows[i];
         if (rows[i].expire < first)
             first = rows[i].expire;
+        if (rows[i].written < oldest)
+            oldest = rows[i].written;
     }
     mem_free(rows);
+    if (ttl_on(o) && oldest != INT64_MAX) {
+        /* re-armed from the restored times: the earliest row's deadline */
+        int64_t due = op_ttl_deadline(&o->ttl, oldest);
+        if (!l->queued || due < l->queued_at) {
+            timers_push(&sd->timers, due, h, key, klen);
+            l->queued = true;
+            l->queued_at = due;
+        }
+    }
     if (o->interval && (!l->queued || first < l->queued_at)) {
         timers_push(&sd->timers, first, h, key, klen);
         l->queued = true;
@@ -783,6 +909,27 @@ static const struct op_ops join_ops = {
     .snapshot = join_snapshot,
     .restore = join_restore,
 };
+
+/* The same with the TTL timer: operators without a TTL do not make their
+ * task tick. */
+static const struct op_ops join_ttl_ops = {
+    .kind = "Join",
+    .push = join_push,
+    .watermark = join_watermark,
+    .timer = join_timer,
+    .finish = join_finish,
+    .free = join_free,
+    .snapshot = join_snapshot,
+    .restore = join_restore,
+};
+
+void op_join_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
+{
+    struct op_join *o = (struct op_join *)op;
+    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
+    o->ttl.manual = manual_clock;
+    op->ops = ttl_on(o) ? &join_ttl_ops : &join_ops;
+}
 
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,

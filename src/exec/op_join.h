@@ -28,5 +28,9 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
  * checkpoint records are tagged with must be the exchange's.  Set it before
  * the first push or restore. */
 void op_join_set_max_parallelism(struct op *op, int max_parallelism);
+/* table.exec.state.ttl in µs (0: never expire), for a regular join (after
+ * op_join_interval, which ignores it), before the job runs.  manual_clock
+ * (tests): processing time is the timer hook's now_us. */
+void op_join_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
 
 #endif

@@ -18,11 +18,19 @@
  *
  * NULLs sort first in ascending order and last in descending order.
  *
+ * table.exec.state.ttl: a partition whose rows were not changed for the TTL
+ * is dropped without output (its rows count as expired); its next row starts
+ * it over, so keep-first deduplication emits the key's next row as +I, as
+ * Flink's deduplication with state TTL does.  Only a change writes: a row
+ * that does not enter the top N, or that keep-first ignores, does not keep
+ * the partition alive.
+ *
  * Checkpoints: each partition is one record in its key's group, holding its
  * rows in order with their ORDER BY values (the values cannot be recomputed
  * at restore: that needs the expressions' evaluation context), so a restore
  * with another parallelism hands every partition to the instance that
- * receives its rows now.  Nothing else is kept between rows.
+ * receives its rows now, with its last-write time.  Nothing else is kept
+ * between rows.
  */
 #include "exec/op_join.h"
 #include "exec/opstate.h"
@@ -41,6 +49,8 @@ struct tentry {
 struct tlist {
     int n, cap;
     struct tentry *e;
+    int64_t written;                /* last change (opstate.h: TTL) */
+    int64_t queued;                 /* deadline of its live TTL queue entry; 0: none */
 };
 
 struct op_rank {
@@ -66,6 +76,8 @@ struct op_rank {
     const struct vec **ord_vecs;
     struct vec **dec;
     struct value *tmp_ord;          /* the incoming row's ORDER BY values */
+    bool wrote;                     /* the row at hand changed its partition */
+    struct op_ttl ttl;
 };
 
 static int cmp_values(const struct sql_type *t, const struct value *a, const struct value *b)
@@ -127,6 +139,14 @@ static void entry_free(const struct op_rank *o, struct tentry *e)
     mem_free(e->row);
 }
 
+static void update_metrics(struct op_rank *o)
+{
+    atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_bytes,
+                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue),
+                          memory_order_relaxed);
+}
+
 static int flush_out(struct op_rank *o, struct eval_ctx *ctx, struct weir_error *err)
 {
     if (o->out->n == 0)
@@ -175,6 +195,7 @@ static int dedup_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
     if (l->n == 0) {
         MEM_GROW(l->e, l->cap, 1);
         l->e[l->n++] = new_entry(o, o->tmp_ord);
+        o->wrote = true;
         return emit(o, &l->e[0], 1, RK_INSERT, ctx, err);
     }
     bool keep_last = o->desc[0];
@@ -182,6 +203,7 @@ static int dedup_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
     bool replace = o->proctime ? keep_last : (keep_last ? c >= 0 : c < 0);
     if (!replace)
         return WEIR_OK;
+    o->wrote = true;
     int rc = emit(o, &l->e[0], 1, RK_UPDATE_BEFORE, ctx, err);
     entry_free(o, &l->e[0]);
     l->e[0] = new_entry(o, o->tmp_ord);
@@ -201,6 +223,7 @@ static int topn_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
         }
     if (pos >= o->top_n)
         return WEIR_OK;
+    o->wrote = true;
     int m = l->n;   /* size before */
     struct tentry evicted = {0};
     bool has_evicted = false;
@@ -253,6 +276,7 @@ static int rank_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     for (int c = 0; c < nc; c++)
         cols[c] = &b->cols[c];
     int n = batch_live(b);
+    int64_t now = op_ttl_clock(&o->ttl);
     for (int k = 0; k < n && rc == WEIR_OK; k++) {
         int i = batch_row(b, k);
         state_key_encode(&o->key, o->part_vecs, o->n_part, i);
@@ -260,15 +284,65 @@ static int rank_push(struct op *op, int port, struct batch *b, struct eval_ctx *
         for (int q = 0; q < o->n_order; q++)
             read_value(o->ord_vecs[q], i, &o->tmp_ord[q], false);
         bool inserted;
-        struct tlist *l = state_table_upsert(o->state, o->key.buf, o->key.len,
-                                             state_hash(o->key.buf, o->key.len), &inserted);
+        uint64_t h = state_hash(o->key.buf, o->key.len);
+        struct tlist *l = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
+        if (!inserted && l->n > 0 && op_ttl_expired(&o->ttl, l->written)) {
+            /* due but not yet dropped: it is absent (NeverReturnExpired);
+             * the entry stays, with its live queue entry */
+            atomic_fetch_add_explicit(&op->expired, l->n, memory_order_relaxed);
+            for (int i = 0; i < l->n; i++)
+                entry_free(o, &l->e[i]);
+            l->n = 0;
+        }
+        o->wrote = false;
         rc = o->dedup ? dedup_row(o, l, ctx, err) : topn_row(o, l, ctx, err);
+        if (o->wrote) {
+            l->written = now;
+            if (o->ttl.ttl_us > 0 && l->queued == 0) {
+                l->queued = op_ttl_deadline(&o->ttl, now);
+                timers_push(&o->ttl.queue, l->queued, h, o->key.buf, o->key.len);
+            }
+        }
     }
-    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
-    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    update_metrics(o);
     if (rc == WEIR_OK)
         rc = flush_out(o, ctx, err);
     return rc;
+}
+
+/* Drops the partitions whose TTL ran out (queue entries that are due). */
+static int rank_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
+                      struct weir_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct op_rank *o = (struct op_rank *)op;
+    op_ttl_tick(&o->ttl, now_us);
+    struct timer t;
+    int64_t expired = 0;
+    while (timers_pop_due(&o->ttl.queue, o->ttl.now, &t)) {
+        struct tlist *l = state_table_get(o->state, t.key, t.key_len, t.hash);
+        if (l == NULL || l->queued != t.time) {
+            mem_free(t.key);   /* stale: the partition went and came back */
+            continue;
+        }
+        if (op_ttl_expired(&o->ttl, l->written)) {
+            expired += l->n;
+            for (int i = 0; i < l->n; i++)
+                entry_free(o, &l->e[i]);
+            mem_free(l->e);
+            state_table_delete(o->state, t.key, t.key_len, t.hash);
+        } else {
+            /* written since it was queued: wait for its new deadline */
+            l->queued = op_ttl_deadline(&o->ttl, l->written);
+            timers_push(&o->ttl.queue, l->queued, t.hash, t.key, t.key_len);
+        }
+        mem_free(t.key);
+    }
+    if (expired)
+        atomic_fetch_add_explicit(&op->expired, expired, memory_order_relaxed);
+    update_metrics(o);
+    return WEIR_OK;
 }
 
 static int rank_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
@@ -288,6 +362,7 @@ static void rank_free(struct op *op)
         mem_free(l->e);
     }
     state_table_free(o->state);
+    timers_free(&o->ttl.queue);
     for (int k = 0; k < o->n_part; k++)
         expr_free_scratch(o->part[k]);
     for (int k = 0; k < o->n_order; k++)
@@ -308,7 +383,7 @@ static void rank_free(struct op *op)
 /*
  * Record (snapshot.h codec), in the partition key's group, after the header
  * of opstate_put_header (op_join.h):
- *   REC_PARTITION: bytes key, u32 n, n × (bytes row, per ORDER BY item: u8
+ *   REC_PARTITION: bytes key, i64 last-write time, u32 n, n × (bytes row, per ORDER BY item: u8
  *   is_null, then unless NULL its value: u8 / i64 / f64 / i128 / bytes by lane)
  * in the list's order.  Keys and rows are in state_key_encode's format
  * (self-contained) and are checked against the column types on restore.
@@ -360,6 +435,8 @@ static void get_value(struct snap_rd *rd, const struct sql_type *t, struct value
 static uint32_t rank_fingerprint(const struct op_rank *o)
 {
     struct strbuf fp = {0};
+    /* 2: records carry the last-write time (older ones are refused) */
+    snap_put_u8(&fp, 2);
     snap_put_u8(&fp, (uint8_t)(o->rank_output | o->dedup << 1 | o->proctime << 2));
     snap_put_u32(&fp, (uint32_t)o->n_part);
     for (int k = 0; k < o->n_part; k++)
@@ -387,6 +464,7 @@ static void rank_write(struct snap_writer *w, const void *ctx, const void *key, 
     snap_begin(w, kg);
     opstate_put_header(&w->buf, REC_PARTITION, o->fingerprint);
     snap_put_bytes(&w->buf, key, len);
+    snap_put_i64(&w->buf, l->written);
     snap_put_u32(&w->buf, (uint32_t)l->n);
     for (int i = 0; i < l->n; i++) {
         snap_put_bytes(&w->buf, l->e[i].row, l->e[i].len);
@@ -413,6 +491,7 @@ static int rank_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
         return rc;
     size_t klen;
     const char *key = snap_get_bytes(rd, &klen);
+    int64_t written = snap_get_i64(rd);
     uint32_t n = snap_get_u32(rd);
     if (rd->bad || type != REC_PARTITION || kg == SNAP_OPERATOR)
         return opstate_corrupt(op, "bad record header", err);
@@ -466,8 +545,13 @@ static int rank_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     l->e = e;
     l->n = keep;
     l->cap = (int)n;
-    atomic_store_explicit(&op->state_keys, state_table_count(o->state), memory_order_relaxed);
-    atomic_store_explicit(&op->state_bytes, state_table_bytes(o->state), memory_order_relaxed);
+    l->written = written;
+    if (o->ttl.ttl_us > 0 && l->queued == 0) {
+        /* re-armed from the restored time */
+        l->queued = op_ttl_deadline(&o->ttl, written);
+        timers_push(&o->ttl.queue, l->queued, h, key, klen);
+    }
+    update_metrics(o);
     return WEIR_OK;
 }
 
@@ -479,6 +563,26 @@ static const struct op_ops rank_ops = {
     .snapshot = rank_snapshot,
     .restore = rank_restore,
 };
+
+/* The same with the TTL timer: operators without a TTL do not make their
+ * task tick. */
+static const struct op_ops rank_ttl_ops = {
+    .kind = "Rank",
+    .push = rank_push,
+    .timer = rank_timer,
+    .finish = rank_finish,
+    .free = rank_free,
+    .snapshot = rank_snapshot,
+    .restore = rank_restore,
+};
+
+void op_rank_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
+{
+    struct op_rank *o = (struct op_rank *)op;
+    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
+    o->ttl.manual = manual_clock;
+    op->ops = o->ttl.ttl_us > 0 ? &rank_ttl_ops : &rank_ops;
+}
 
 struct op *op_rank_new(int id, const struct lnode *n, char *label)
 {

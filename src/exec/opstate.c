@@ -6,7 +6,47 @@
 
 #include <string.h>
 
+#include "connectors/options.h"
+#include "core/datetime.h"
 #include "state/table.h"
+
+int64_t op_ttl_clock(struct op_ttl *t)
+{
+    if (!t->manual)
+        t->now = dt_now_us();
+    return t->now;
+}
+
+void op_ttl_tick(struct op_ttl *t, int64_t now_us)
+{
+    if (t->manual)
+        t->now = now_us;
+    else
+        op_ttl_clock(t);
+}
+
+int64_t op_ttl_deadline(const struct op_ttl *t, int64_t written)
+{
+    return written > INT64_MAX - t->ttl_us ? INT64_MAX : written + t->ttl_us;
+}
+
+bool op_ttl_expired(const struct op_ttl *t, int64_t written)
+{
+    return t->ttl_us > 0 && op_ttl_deadline(t, written) <= t->now;
+}
+
+int op_ttl_parse(const char *value, int64_t *ttl_us, struct weir_error *err)
+{
+    int64_t ms = 0;
+    *ttl_us = 0;
+    if (value && opt_parse_duration_ms(value, &ms) != WEIR_OK)
+        return err_set(err, WEIR_ERR_CONFIG,
+                       "'table.exec.state.ttl' expects a duration: a number and a unit of "
+                       "d, h, min, s or ms (such as '1 h', '10 min', '500 ms'; 0 never "
+                       "expires state), got '%s'", value);
+    *ttl_us = ms > INT64_MAX / 1000 ? INT64_MAX : ms * 1000;
+    return WEIR_OK;
+}
 
 int opstate_corrupt(const struct op *op, const char *what, struct weir_error *err)
 {

@@ -22,6 +22,7 @@
 #include "core/types.h"
 #include "exec/op.h"
 #include "state/snapshot.h"
+#include "state/timers.h"
 
 #define OPSTATE_VERSION 1
 
@@ -46,5 +47,36 @@ int opstate_check_key_group(const struct op *op, const void *key, size_t len, in
  * checkpoint. */
 bool opstate_row_check(const void *bytes, size_t len, const struct sql_type *const *types,
                        int n);
+
+/*
+ * State TTL (table.exec.state.ttl), as Flink's StateTtlConfig with
+ * OnCreateAndWrite and NeverReturnExpired, on processing time: an entry not
+ * created or written for ttl_us is gone.  Each entry keeps its last-write
+ * time (and the deadline of its live queue entry) in its own value slot;
+ * the queue holds at most one live (deadline, key) per key, pushed when the
+ * key is created.  A popped entry whose key was written since is pushed
+ * again at its new deadline rather than on every write, so writes cost a
+ * store and the queue stays as large as the number of keys.  Entries that
+ * are due but not yet popped are checked on access (op_ttl_expired).
+ */
+struct op_ttl {
+    int64_t ttl_us;                 /* 0: state never expires */
+    int64_t now;                    /* processing time of the work at hand
+                                       (wall clock, µs: it is checkpointed) */
+    bool manual;                    /* tests: time moves only with the timer
+                                       hook's now_us */
+    struct timers queue;            /* (deadline, key) */
+};
+
+/* Refreshes and returns t->now (unless the clock is manual). */
+int64_t op_ttl_clock(struct op_ttl *t);
+/* The timer hook's now_us: the clock when manual. */
+void op_ttl_tick(struct op_ttl *t, int64_t now_us);
+/* Written at `written`, the entry is past its TTL as of t->now. */
+bool op_ttl_expired(const struct op_ttl *t, int64_t written);
+/* The deadline of an entry written at `written` (saturating). */
+int64_t op_ttl_deadline(const struct op_ttl *t, int64_t written);
+/* Parses table.exec.state.ttl (NULL: 0) into µs. */
+int op_ttl_parse(const char *value, int64_t *ttl_us, struct weir_error *err);
 
 #endif

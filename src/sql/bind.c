@@ -66,6 +66,17 @@ struct agg_ctx {
     struct agg_call *aggs;
 };
 
+/* The OVER aggregates of one SELECT list: they share one LN_OVER node over
+ * the SELECT's input (made by the first call bound). */
+struct over_ctx {
+    struct ast_select *s;            /* for its WINDOW clause */
+    struct lnode *in;
+    struct scope *sc;                /* in's columns */
+    struct lnode *node;              /* LN_OVER, or NULL before the first call */
+    struct ast_window *first;        /* the (resolved) window of the first call */
+    char *first_text;                /* its bound form, to compare the others' */
+};
+
 struct binder {
     struct job_plan *p;
     struct arena *a;
@@ -75,6 +86,7 @@ struct binder {
     struct lnode *rank;              /* the LN_RANK whose ROW_NUMBER() is being bound */
     struct lnode **ranks;            /* every LN_RANK, to check they got their N */
     int n_ranks;
+    struct over_ctx *over;           /* set while a SELECT list may hold OVER aggregates */
     struct cte ctes[64];
     int n_ctes;
     int view_depth;
@@ -94,6 +106,8 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
                                struct scope *sc);
 static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct ast_select *s,
                                struct lnode *in, struct scope *sc);
+static bool interval_arg(struct binder *bd, struct ast_expr *ae, const char *what, bool allow_neg,
+                         int64_t *out);
 static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
                                       struct scope *ls, struct scope *sc);
 static struct cat_table *find_table(struct catalog *c, const char *name);
@@ -1165,7 +1179,8 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     struct agg_ctx *ac = bd->agg;
     const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
     if (ae->u.call.over) {
-        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc, "OVER windows are not supported yet");
+        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc, "OVER aggregates cannot be mixed with GROUP BY or "
+                                            "other aggregates in one SELECT");
         return NULL;
     }
     const struct agg_def *def = agg_lookup(name);
@@ -1264,6 +1279,264 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     return placeholder(bd, ac->n_aggs++ | (1 << 20), ab.result, ae->loc);
 }
 
+/* ---- OVER aggregation -------------------------------------------------------------------------- */
+
+/* The bound form of an OVER window (partition keys, time attribute, frame),
+ * for EXPLAIN-like comparison: windows must be the same for one node. */
+static char *over_window_text(struct binder *bd, const struct lnode *n)
+{
+    struct strbuf sb = {0};
+    for (int k = 0; k < n->n_part; k++) {
+        expr_to_text(&sb, n->part[k], NULL);
+        sb_addc(&sb, ',');
+    }
+    sb_addc(&sb, '|');
+    expr_to_text(&sb, n->order[0], NULL);
+    sb_addf(&sb, "|%d|%lld", n->over_rows, (long long)n->over_preceding);
+    char *t = arena_strdup(bd->a, sb.buf);
+    sb_free(&sb);
+    return t;
+}
+
+/* Binds window w's PARTITION BY, ORDER BY and frame into n (an LN_OVER). */
+static bool bind_over_window(struct binder *bd, struct over_ctx *oc, struct ast_window *w,
+                             struct lnode *n)
+{
+    n->n_part = w->n_partition_by;
+    n->part = arena_calloc(bd->a, (size_t)(n->n_part + 1) * sizeof(void *));
+    for (int i = 0; i < n->n_part; i++)
+        if (!(n->part[i] = bind_top(bd, oc->sc, w->partition_by[i])))
+            return false;
+    if (w->n_order_by != 1) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->n_order_by ? w->order_by[1].loc : w->loc,
+             "an OVER window must be ordered by exactly one time attribute (rowtime or "
+             "proctime), ascending, as in Flink's streaming mode");
+        return false;
+    }
+    struct expr *o = bind_top(bd, oc->sc, w->order_by[0].expr);
+    if (o == NULL)
+        return false;
+    if (o->kind != EX_COLUMN || o->type->time_attr == TA_NONE) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->order_by[0].loc,
+             "an OVER window must be ordered by a time attribute (a rowtime column declared "
+             "with WATERMARK FOR, or PROCTIME()), not %s", type_name(bd, o->type));
+        return false;
+    }
+    if (w->order_by[0].desc) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->order_by[0].loc,
+             "an OVER window must be ordered by its time attribute ascending (DESC is not "
+             "supported in streaming mode)");
+        return false;
+    }
+    n->n_order = 1;
+    n->order = arena_calloc(bd->a, 2 * sizeof(void *));
+    n->desc = arena_calloc(bd->a, 2 * sizeof(bool));
+    n->order[0] = o;
+    /* no frame: RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW */
+    n->over_rows = w->has_frame && w->rows;
+    n->over_preceding = -1;
+    if (!w->has_frame)
+        return true;
+    if (w->hi.kind != AST_FB_CURRENT_ROW) {
+        FAIL(WEIR_ERR_UNSUPPORTED, w->hi.loc,
+             "an OVER frame must end at CURRENT ROW (FOLLOWING is not supported in streaming "
+             "mode, as in Flink)");
+        return false;
+    }
+    switch (w->lo.kind) {
+    case AST_FB_UNBOUNDED_PRECEDING:
+        return true;
+    case AST_FB_CURRENT_ROW:
+        n->over_preceding = 0;
+        return true;
+    case AST_FB_PRECEDING:
+        if (!w->rows)
+            return interval_arg(bd, w->lo.offset, "a RANGE frame's PRECEDING offset", false,
+                                &n->over_preceding);
+        struct expr *e = bind_top(bd, NULL, w->lo.offset);
+        if (e == NULL)
+            return false;
+        bd->p->n_folded += expr_fold(bd->a, &e);
+        if (e->kind != EX_LITERAL || e->lit.is_null || !type_is_integer(e->type) ||
+            e->lit.i < 0) {
+            FAIL(WEIR_ERR_BIND, w->lo.offset->loc,
+                 "a ROWS frame's PRECEDING offset must be a constant integer >= 0");
+            return false;
+        }
+        n->over_preceding = e->lit.i;
+        return true;
+    default:
+        FAIL(WEIR_ERR_UNSUPPORTED, w->lo.loc,
+             "an OVER frame must start at UNBOUNDED PRECEDING, n PRECEDING or CURRENT ROW");
+        return false;
+    }
+}
+
+/* agg(x) OVER w in a SELECT list: the aggregate joins the SELECT's LN_OVER
+ * node (made here for the first one) and is replaced by its output column. */
+static struct expr *bind_over_call(struct binder *bd, struct ast_expr *ae)
+{
+    struct over_ctx *oc = bd->over;
+    const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
+    struct ast_window *w = ae->u.call.over;
+    if (w->ref) {
+        if (w->n_partition_by || w->n_order_by || w->has_frame) {
+            FAIL(WEIR_ERR_UNSUPPORTED, w->loc,
+                 "an OVER window that refines a named window is not supported");
+            return NULL;
+        }
+        struct ast_window *found = NULL;
+        for (int i = 0; i < oc->s->n_windows && !found; i++)
+            if (strcmp(oc->s->windows[i].name, w->ref) == 0)
+                found = oc->s->windows[i].spec;
+        if (found == NULL) {
+            FAIL(WEIR_ERR_BIND, w->ref_loc, "window '%s' is not defined in this SELECT's "
+                                            "WINDOW clause", w->ref);
+            return NULL;
+        }
+        if (found->ref) {
+            FAIL(WEIR_ERR_UNSUPPORTED, found->ref_loc,
+                 "a named window based on another window is not supported");
+            return NULL;
+        }
+        w = found;
+    }
+    const struct agg_def *def = agg_lookup(name);
+    if (def == NULL) {
+        FAIL(WEIR_ERR_UNSUPPORTED, ae->loc,
+             "%s is not supported as an OVER aggregate (COUNT, SUM, AVG, MIN, MAX, FIRST_VALUE, "
+             "LAST_VALUE and the other aggregate functions are; ROW_NUMBER() only in the "
+             "Top-N pattern)", name);
+        return NULL;
+    }
+    if (ae->u.call.filter) {
+        FAIL(WEIR_ERR_UNSUPPORTED, ae->u.call.filter->loc,
+             "FILTER (WHERE ...) in an OVER aggregate is not supported");
+        return NULL;
+    }
+    int na = ae->u.call.star ? 0 : ae->u.call.n_args;
+    if (strcmp(def->name, "COUNT") == 0 && na > 1 && !ae->u.call.distinct) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "COUNT takes one argument (Flink: \"We now only support "
+                                     "the count of one field.\"); use COUNT(*)");
+        return NULL;
+    }
+    if (na < def->min_args || (def->max_args >= 0 && na > def->max_args)) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
+             def->min_args, def->max_args, na, def->signature);
+        return NULL;
+    }
+    /* the window and the arguments are over the input; nested OVER calls
+     * and aggregates are refused there */
+    bd->over = NULL;
+    struct lnode *n = oc->node;
+    bool ok = true;
+    if (n == NULL) {
+        if (plan_updating(oc->in)) {
+            struct strbuf why = {0};
+            plan_updating_cause(oc->in, &why);
+            FAIL(WEIR_ERR_UNSUPPORTED, ae->loc,
+                 "OVER aggregation over an updating input is not supported (its rows are "
+                 "updated by %s)", why.buf);
+            sb_free(&why);
+            ok = false;
+        }
+        n = lnode_new(bd->p, LN_OVER, 1);
+        n->inputs[0] = oc->in;
+        n->loc = ae->loc;
+        if (ok && (ok = bind_over_window(bd, oc, w, n))) {
+            oc->node = n;
+            oc->first = w;
+            oc->first_text = over_window_text(bd, n);
+        }
+    } else if (w != oc->first) {
+        struct lnode tmp = *n;
+        if ((ok = bind_over_window(bd, oc, w, &tmp)) &&
+            strcmp(over_window_text(bd, &tmp), oc->first_text) != 0) {
+            FAIL(WEIR_ERR_UNSUPPORTED, w->loc,
+                 "every OVER aggregate of a SELECT must use the same window (a limitation of "
+                 "streaming mode, as in Flink)");
+            ok = false;
+        }
+    }
+    struct expr **args = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(*args));
+    const char **consts = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(char *));
+    const struct sql_type **types = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(void *));
+    const struct sql_type **casts = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(void *));
+    if (ok)
+        ok = bind_args(bd, oc->sc, ae->u.call.args, na, args);
+    bd->over = oc;
+    if (!ok)
+        return NULL;
+    for (int i = 0; i < na; i++) {
+        bd->p->n_folded += expr_fold(bd->a, &args[i]);
+        types[i] = args[i]->type;
+        if (args[i]->kind == EX_LITERAL && !args[i]->lit.is_null && type_is_string(args[i]->type))
+            consts[i] = arena_strndup(bd->a, args[i]->lit.s.ptr, args[i]->lit.s.len);
+    }
+    struct agg_bind ab = {0};
+    ab.def = def;
+    ab.n_args = na;
+    ab.arg_types = types;
+    ab.distinct = ae->u.call.distinct;
+    /* an unbounded frame only ever adds: MIN/MAX & co. keep O(1) state */
+    ab.append_only = n->over_preceding < 0;
+    ab.const_args = consts;
+    ab.cast_to = casts;
+    ab.arena = bd->a;
+    ab.loc = ae->loc;
+    if (def->bind(&ab, bd->err) != WEIR_OK) {
+        if (bd->err && bd->err->loc.offset < 0)
+            bd->err->loc = ae->loc;
+        return NULL;
+    }
+    for (int i = 0; i < na; i++)
+        if (casts[i])
+            args[i] = cast_to(bd, args[i], casts[i]);
+    struct agg_call *aggs = arena_calloc(bd->a, (size_t)(n->n_aggs + 1) * sizeof(*aggs));
+    if (n->n_aggs)
+        memcpy(aggs, n->aggs, (size_t)n->n_aggs * sizeof(*aggs));
+    struct agg_call *call = &aggs[n->n_aggs];
+    call->def = def;
+    call->ops = ab.ops;
+    call->state = ab.state;
+    call->acc_size = ab.acc_size;
+    call->n_args = na;
+    call->args = args;
+    call->distinct = ab.distinct;
+    call->type = ab.result;
+    struct strbuf sb = {0};
+    sb_addf(&sb, "%s(%s", def->name, ab.distinct ? "DISTINCT " : "");
+    if (ae->u.call.star)
+        sb_addc(&sb, '*');
+    for (int i = 0; i < na; i++) {
+        if (i)
+            sb_adds(&sb, ", ");
+        expr_to_text(&sb, args[i], oc->in->out_names);
+    }
+    sb_addc(&sb, ')');
+    call->name = arena_strdup(bd->a, sb.buf);
+    sb_free(&sb);
+    n->aggs = aggs;
+    struct expr *e = expr_column(bd->a, oc->in->n_out + n->n_aggs++, ab.result);
+    e->loc = ae->loc;
+    return e;
+}
+
+/* Gives the LN_OVER node of oc its output columns: [input, aggregates]. */
+static void over_finish_node(struct binder *bd, struct over_ctx *oc)
+{
+    struct lnode *n = oc->node, *in = oc->in;
+    n->n_out = in->n_out + n->n_aggs;
+    n->out_names = arena_calloc(bd->a, (size_t)(n->n_out + 1) * sizeof(char *));
+    n->out_types = arena_calloc(bd->a, (size_t)(n->n_out + 1) * sizeof(void *));
+    memcpy(n->out_names, in->out_names, (size_t)in->n_out * sizeof(char *));
+    memcpy(n->out_types, in->out_types, (size_t)in->n_out * sizeof(void *));
+    for (int a = 0; a < n->n_aggs; a++) {
+        n->out_names[in->n_out + a] = arena_sprintf(bd->a, "w0$o%d", a);
+        n->out_types[in->n_out + a] = n->aggs[a].type;
+    }
+}
+
 static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_expr *ae)
 {
     const char *name = ae->u.call.name.parts[ae->u.call.name.n_parts - 1];
@@ -1276,10 +1549,13 @@ static struct expr *bind_call(struct binder *bd, struct scope *sc, struct ast_ex
         e->loc = loc;
         return e;
     }
+    if (ae->u.call.over && bd->over)
+        return bind_over_call(bd, ae);
     if (ae->u.call.over) {
         FAIL(WEIR_ERR_UNSUPPORTED, loc,
-             "OVER windows (%s ... OVER) are not supported yet (ROW_NUMBER() is, in the "
-             "Top-N pattern)", name);
+             "%s ... OVER is not supported here (OVER aggregates go in the SELECT list of a "
+             "query without GROUP BY, other aggregates, or ROW_NUMBER(); ROW_NUMBER() only in "
+             "the Top-N pattern)", name);
         return NULL;
     }
     if (is_aggregate_name(name) && bd->agg)
@@ -3768,8 +4044,10 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
         s->distinct = true;
         return in ? distinct_over(bd, in, out_sc) : NULL;
     }
-    if (s->n_windows) {
-        FAIL(WEIR_ERR_UNSUPPORTED, s->windows[0].name_loc, "WINDOW clauses are not supported yet");
+    if (s->n_windows && aggregating) {
+        FAIL(WEIR_ERR_UNSUPPORTED, s->windows[0].name_loc,
+             "a WINDOW clause is only supported for OVER aggregates, not with GROUP BY or "
+             "aggregates");
         return NULL;
     }
     struct scope sc = {0};
@@ -3798,8 +4076,23 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
     return res;
 }
 
+static struct lnode *bind_select_rest0(struct binder *bd, struct ast_select *s, struct lnode *in,
+                                       struct scope *scp, bool aggregating, struct scope *out_sc);
+
+/* OVER calls belong to the SELECT list they are written in: an enclosing
+ * query's context must not reach a subquery's */
 static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, struct lnode *in,
                                       struct scope *scp, bool aggregating, struct scope *out_sc)
+{
+    struct over_ctx *saved = bd->over;
+    bd->over = NULL;
+    struct lnode *r = bind_select_rest0(bd, s, in, scp, aggregating, out_sc);
+    bd->over = saved;
+    return r;
+}
+
+static struct lnode *bind_select_rest0(struct binder *bd, struct ast_select *s, struct lnode *in,
+                                       struct scope *scp, bool aggregating, struct scope *out_sc)
 {
     struct scope sc = *scp;
     if (aggregating) {
@@ -3868,6 +4161,14 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
         if (!topn_from_filter(bd, calc))
             return NULL;
     }
+    /* OVER aggregates of the select list go into one LN_OVER over `in` */
+    struct over_ctx oc = {0};
+    if (!rn && sc.n == in->n_out) {
+        oc.s = s;
+        oc.in = in;
+        oc.sc = &sc;
+        bd->over = &oc;
+    }
     /* expand the select list */
     int cap = 0, n = 0;
     struct expr **exprs = NULL;
@@ -3907,6 +4208,26 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
         n++;
     }
     bd->rank = saved_rank;
+    bd->over = NULL;
+    if (oc.node) {
+        /* WHERE filters the rows before they are aggregated */
+        over_finish_node(bd, &oc);
+        if (calc->filter) {
+            struct lnode *f = lnode_new(bd->p, LN_CALC, 1);
+            f->inputs[0] = in;
+            f->loc = s->where->loc;
+            f->filter = calc->filter;
+            f->n_out = in->n_out;
+            f->out_names = in->out_names;
+            f->out_types = in->out_types;
+            f->exprs = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(void *));
+            for (int c = 0; c < in->n_out; c++)
+                f->exprs[c] = expr_column(bd->a, c, in->out_types[c]);
+            oc.node->inputs[0] = f;
+            calc->filter = NULL;
+        }
+        calc->inputs[0] = oc.node;
+    }
     calc->n_out = n;
     calc->exprs = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(void *));
     calc->out_names = arena_calloc(bd->a, (size_t)(n ? n : 1) * sizeof(char *));
@@ -3922,6 +4243,7 @@ static struct lnode *bind_select_rest(struct binder *bd, struct ast_select *s, s
     scope_from_node(bd, calc, out_sc, NULL, NULL, 0);
     return calc;
 fail:
+    bd->over = NULL;
     mem_free(exprs);
     mem_free(names);
     return NULL;

@@ -101,8 +101,9 @@ int config_check(const char *key, const char *value, struct strbuf *warning,
         case CFG_DURATION:
             if (opt_parse_duration_ms(value, &v) != WEIR_OK)
                 return err_set(err, WEIR_ERR_CONFIG,
-                               "'%s' expects a duration such as '10 s', '500 ms' or '1 min', "
-                               "got '%s'", key, value);
+                               "'%s' expects a duration: a number with a unit of d, h, min, "
+                               "s or ms, such as '1 h', '10 min' or '500 ms', got '%s'",
+                               key, value);
             return WEIR_OK;
         case CFG_SIZE:
             if (opt_parse_size(value, &v) != WEIR_OK)

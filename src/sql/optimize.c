@@ -557,6 +557,7 @@ bool plan_updating(const struct lnode *n)
         return n->table->format != NULL && n->table->format->changelog;
     case LN_WINDOW_AGG:
     case LN_VALUES:
+    case LN_OVER:   /* each input row once, never updated (bind refuses updating input) */
         return false;
     default:
         for (int i = 0; i < n->n_inputs; i++)
@@ -613,6 +614,28 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         }
         sb_addf(sb, "], rankRange=[1..%lld]%s)", (long long)n->top_n,
                 n->rank_output ? ", rankNumber" : "");
+        return;
+    }
+    if (n->kind == LN_OVER) {
+        sb_adds(sb, "OverAggregate(partitionBy=[");
+        for (int k = 0; k < n->n_part; k++) {
+            if (k)
+                sb_adds(sb, ", ");
+            expr_to_text(sb, n->part[k], in_names);
+        }
+        sb_adds(sb, "], orderBy=[");
+        expr_to_text(sb, n->order[0], in_names);
+        sb_addf(sb, " ASC], window=[%s BETWEEN ", n->over_rows ? "ROWS" : "RANGE");
+        if (n->over_preceding < 0)
+            sb_adds(sb, "UNBOUNDED");
+        else if (n->over_rows)
+            sb_addf(sb, "%lld", (long long)n->over_preceding);
+        else
+            interval_text(sb, n->over_preceding);
+        sb_adds(sb, " PRECEDING AND CURRENT ROW], select=[");
+        for (int a = 0; a < n->n_aggs; a++)
+            sb_addf(sb, "%s%s", a ? ", " : "", n->aggs[a].name);
+        sb_adds(sb, "])");
         return;
     }
     if (n->kind == LN_LOOKUP_JOIN) {
@@ -752,6 +775,7 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_RANK:
     case LN_LOOKUP_JOIN:
     case LN_REPLICATE:
+    case LN_OVER:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

@@ -111,6 +111,9 @@ enum lnode_kind {
     LN_REPLICATE,    /* input [n, columns...]: each row n times (none when n is NULL
                         or < 1), with its row kind; output [columns...] (Flink's
                         ReplicateRows, for INTERSECT ALL / EXCEPT ALL) */
+    LN_OVER,         /* agg(x) OVER (PARTITION BY .. ORDER BY time attribute, frame
+                        ending at CURRENT ROW): each input row once with its frame's
+                        aggregates; output [input, aggregates] */
 };
 
 /* JOIN_SEMI: x IN (subquery), EXISTS, INTERSECT: the left rows that have a
@@ -211,6 +214,12 @@ struct lnode {
                                         whose row changes is updated */
     bool dedup;                      /* N = 1 ordered by a time attribute */
     struct ast_window *win_ast;      /* the OVER clause (binder use) */
+    /* LN_OVER: part as LN_RANK, order[0] the time attribute (ascending),
+     * aggs over the input; the frame ends at the current row and starts
+     * over_preceding rows (ROWS) or microseconds (RANGE) before it, -1 when
+     * UNBOUNDED */
+    bool over_rows;
+    int64_t over_preceding;
     /* LN_LOOKUP_JOIN: `table` is the dimension; rkey_cols[i] is the dimension
      * column (index among its physical columns) that lkeys[i] must equal */
     int *rkey_cols;

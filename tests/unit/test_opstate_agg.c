@@ -1,6 +1,6 @@
 /*
- * test_opstate_agg.c — checkpoints of the window and group aggregation
- * operators (op_window.c, op_group.c).
+ * test_opstate_agg.c — checkpoints of the window, group and OVER aggregation
+ * operators (op_window.c, op_group.c, op_over.c).
  *
  * A small driver stands in for the runtime: it compiles a script, builds the
  * operator of its window or GROUP BY node once per instance, pushes generated
@@ -24,6 +24,7 @@
 
 #include "core/value_fmt.h"
 #include "exec/op_group.h"
+#include "exec/op_over.h"
 #include "exec/op_window.h"
 #include "sql/plan.h"
 #include "state/snapshot.h"
@@ -83,7 +84,8 @@ struct inst {
 
 static struct lnode *find_node(struct lnode *n)
 {
-    if (n->kind == LN_WINDOW_AGG || n->kind == LN_WINDOW_TVF || n->kind == LN_GROUP_AGG)
+    if (n->kind == LN_WINDOW_AGG || n->kind == LN_WINDOW_TVF || n->kind == LN_GROUP_AGG ||
+        n->kind == LN_OVER)
         return n;
     for (int i = 0; i < n->n_inputs; i++) {
         struct lnode *f = find_node(n->inputs[i]);
@@ -113,7 +115,10 @@ static void inst_init(struct inst *in, const char *sql, int instance, struct str
     struct strbuf label = {0};
     plan_node_label(n, &label);
     in->group = n->kind == LN_GROUP_AGG;
-    if (in->group) {
+    if (n->kind == LN_OVER) {
+        in->op = op_over_new(n->id, n, sb_steal(&label));
+        op_over_set_max_parallelism(in->op, MAXP);
+    } else if (in->group) {
         in->op = op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs, n->n_out,
                               n->out_types, sb_steal(&label));
         op_group_set_max_parallelism(in->op, MAXP);
@@ -277,14 +282,18 @@ struct result {
 static void route(struct inst *router, struct batch *b, int p, int *dest)
 {
     struct lnode *n = router->n;
-    int nk = n->kind == LN_GROUP_AGG ? n->n_keys : n->n_sets <= 1 ? n->n_keys : 0;
+    int nk = n->kind == LN_OVER         ? n->n_part
+             : n->kind == LN_GROUP_AGG ? n->n_keys
+             : n->n_sets <= 1          ? n->n_keys
+                                       : 0;
+    struct expr **keys = n->kind == LN_OVER ? n->part : n->keys;
     const struct vec *kv[64];
     struct arena ar;
     arena_init(&ar, 0);
     struct eval_ctx ctx = {&ar, 0};
     struct weir_error err = {0};
     for (int k = 0; k < nk; k++)
-        assert_int_equal(expr_eval(n->keys[k], &ctx, b, &kv[k], &err), WEIR_OK);
+        assert_int_equal(expr_eval(keys[k], &ctx, b, &kv[k], &err), WEIR_OK);
     struct strbuf key = {0};
     sb_reserve(&key, 16);
     for (int r = 0; r < b->n; r++) {
@@ -652,6 +661,58 @@ static void test_distinct(void **state)
     check(&sc);
 }
 
+/* ---- OVER aggregation ------------------------------------------------------------------- */
+
+/* one of each accumulator shape over one window w */
+#define OVER_AGGS(w)                                                                          \
+    "COUNT(*) OVER " w " AS n, SUM(v) OVER " w " AS sv, MIN(v) OVER " w " AS mi, "            \
+    "MAX(s) OVER " w " AS ms, AVG(v) OVER " w " AS av, COUNT(DISTINCT v) OVER " w " AS dv, "  \
+    "LISTAGG(s) OVER " w " AS ls, FIRST_VALUE(s) OVER " w " AS fv, LAST_VALUE(v) OVER " w   \
+    " AS lv, STDDEV_POP(v) OVER " w " AS sd"
+
+static void test_over_rows(void **state)
+{
+    (void)state;
+    /* waiting rows, the frame's rows and accumulators with retraction */
+    struct scenario sc = {SRC "SELECT k, v, s, ts, " OVER_AGGS("w") " FROM src WINDOW w AS "
+                              "(PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT "
+                              "ROW);",
+                          false, 20, 40};
+    check(&sc);
+}
+
+static void test_over_range(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC "SELECT k, v, s, ts, " OVER_AGGS("w") " FROM src WINDOW w AS "
+                              "(PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND "
+                              "PRECEDING AND CURRENT ROW);",
+                          false, 20, 40};
+    check(&sc);
+}
+
+static void test_over_unbounded_global(void **state)
+{
+    (void)state;
+    /* no PARTITION BY: one key on one instance; an unbounded frame keeps
+     * only the accumulators (append-only MIN/MAX) */
+    struct scenario sc = {SRC "SELECT k, v, ts, " OVER_AGGS("(ORDER BY ts)") " FROM src;", false,
+                          20, 40};
+    check(&sc);
+}
+
+static void test_over_proctime(void **state)
+{
+    (void)state;
+    /* rows are aggregated as they arrive: only the frame and accumulators */
+    struct scenario sc = {"CREATE TABLE src (k STRING, v BIGINT, s STRING, pt AS PROCTIME()) "
+                          "WITH ('connector' = 'datagen');\n"
+                          "SELECT k, v, " OVER_AGGS("w") " FROM src WINDOW w AS (PARTITION BY k "
+                          "ORDER BY pt ROWS BETWEEN 2 PRECEDING AND CURRENT ROW);",
+                          false, 20, 40};
+    check(&sc);
+}
+
 /* ---- refused records ---------------------------------------------------------------------- */
 
 /* Builds an instance, runs `batches` batches through it and snapshots it. */
@@ -731,6 +792,8 @@ static void test_truncated_records(void **state)
     truncations(SRC "SELECT k, SESSION_START(ts, INTERVAL '2' SECOND) AS ws, " AGGS
                     " FROM src GROUP BY k, SESSION(ts, INTERVAL '2' SECOND);");
     truncations(SRC "SELECT k, " AGGS " FROM src GROUP BY k;");
+    truncations(SRC "SELECT k, v, " OVER_AGGS("w") " FROM src WINDOW w AS (PARTITION BY k "
+                    "ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND CURRENT ROW);");
 }
 
 /* Records of another query, another format version or the wrong key group
@@ -808,6 +871,10 @@ int main(void)
         cmocka_unit_test(test_group),
         cmocka_unit_test(test_group_updating_input),
         cmocka_unit_test(test_distinct),
+        cmocka_unit_test(test_over_rows),
+        cmocka_unit_test(test_over_range),
+        cmocka_unit_test(test_over_unbounded_global),
+        cmocka_unit_test(test_over_proctime),
         cmocka_unit_test(test_truncated_records),
         cmocka_unit_test(test_foreign_records),
     };

@@ -395,6 +395,43 @@ static void test_subquery_plans(void **state)
     plan_free(&p);
 }
 
+static void test_over_plans(void **state)
+{
+    (void)state;
+    /* several aggregates over one named window share one OverAggregate; the
+     * WHERE filters below it; its output is insert-only */
+    struct job_plan p;
+    struct weir_error err;
+    const char *sql =
+        "CREATE TABLE ev (k INT, v BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) "
+        "WITH ('connector' = 'datagen');\n"
+        "SELECT k, SUM(v) OVER w AS s, COUNT(*) OVER w AS n FROM ev WHERE v > 0 "
+        "WINDOW w AS (PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '1' MINUTE PRECEDING "
+        "AND CURRENT ROW);\n";
+    if (compile(&p, sql, &err) != WEIR_OK)
+        fail_msg("%s", err.message);
+    struct strbuf sb = {0};
+    plan_explain_logical(&p, &sb);
+    const char *want =
+        "+- Calc(select=[k, w0$o0 AS s, w0$o1 AS n])\n"
+        "   +- OverAggregate(partitionBy=[k], orderBy=[ts ASC], window=[RANGE BETWEEN "
+        "INTERVAL '+0 00:01:00.000' PRECEDING AND CURRENT ROW], select=[SUM(v), COUNT(*)])\n"
+        "      +- Calc(where=[(v > 0)], select=[k, v, ts])\n"
+        "         +- Scan(table=[ev], connector=[datagen], fields=[k, v, ts], "
+        "watermark=[ts])\n";
+    const char *got = strchr(sb.buf, '\n') + 1;
+    if (strcmp(got, want) != 0)
+        fail_msg("--- expected\n%s--- got\n%s", want, got);
+    struct lnode *over = p.sinks[0]->inputs[0]->inputs[0];
+    assert_int_equal(over->kind, LN_OVER);
+    assert_false(over->over_rows);
+    assert_int_equal(over->over_preceding, 60000000);
+    assert_int_equal(over->n_aggs, 2);
+    assert_false(plan_updating(over));
+    sb_free(&sb);
+    plan_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_setop_plans),
         cmocka_unit_test(test_subquery_plans),
+        cmocka_unit_test(test_over_plans),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
