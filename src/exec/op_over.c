@@ -439,30 +439,8 @@ static int over_snapshot(struct op *op, struct snap_writer *w, struct weir_error
     int rc = opagg_check_snapshot(op, o->aggs, o->n_aggs, err);
     if (rc)
         return rc;
-    snap_begin(w, SNAP_OPERATOR);
-    opstate_put_header(&w->buf, OVER_REC_MARK, o->fingerprint);
-    snap_put_u32(&w->buf, (uint32_t)op->instance);
-    snap_put_i64(&w->buf, o->wm);
-    snap_end(w);
+    opstate_put_mark(w, OVER_REC_MARK, o->fingerprint, op, o->wm);
     state_table_walk(o->state, w, over_write, &o, sizeof(o));
-    return WEIR_OK;
-}
-
-/* Every instance behind the exchange sees the same watermarks, so the old
- * instances' marks agree; after rescaling the highest wins, so that no row
- * is emitted twice (op_window.c's restore_mark). */
-static int restore_mark(struct op_over *o, struct snap_rd *rd, struct weir_error *err)
-{
-    uint32_t instance = snap_get_u32(rd);
-    int64_t wm = snap_get_i64(rd);
-    if (rd->bad || rd->pos != rd->len || wm == WM_IDLE)
-        return opstate_corrupt(&o->op, "bad watermark mark", err);
-    if ((int)instance == o->op.instance) {
-        o->wm = wm;
-        o->mark_own = true;
-    } else if (!o->mark_own && wm > o->wm) {
-        o->wm = wm;
-    }
     return WEIR_OK;
 }
 
@@ -568,7 +546,7 @@ static int over_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     if ((type == OVER_REC_MARK) != (kg == SNAP_OPERATOR))
         return opstate_corrupt(op, "a record of the wrong kind", err);
     switch (type) {
-    case OVER_REC_MARK: return restore_mark(o, rd, err);
+    case OVER_REC_MARK: return opstate_restore_mark(op, rd, &o->wm, &o->mark_own, err);
     case OVER_REC_KEY: return restore_key(o, kg, rd, err);
     default: return opstate_corrupt(op, "unknown record type", err);
     }

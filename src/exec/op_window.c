@@ -35,7 +35,7 @@
  * and one SNAP_OPERATOR record per instance, WIN_REC_MARK [header, u32
  * instance, i64 watermark seen]: the mark below which windows have fired and
  * rows are late.  Each new instance receives every old instance's mark; see
- * win_restore for which it keeps.  Windows fire whole within one watermark
+ * opstate_restore_mark for which it keeps.  Windows fire whole within one watermark
  * call, so a checkpoint never sees a half-fired window, and the output
  * batch is always empty between calls.
  */
@@ -757,43 +757,13 @@ static int win_snapshot(struct op *op, struct snap_writer *w, struct weir_error 
     int rc = opagg_check_snapshot(op, o->aggs, o->n_aggs, err);
     if (rc)
         return rc;
-    snap_begin(w, SNAP_OPERATOR);
-    opstate_put_header(&w->buf, WIN_REC_MARK, o->fingerprint);
-    snap_put_u32(&w->buf, (uint32_t)op->instance);
-    snap_put_i64(&w->buf, o->wm);
-    snap_end(w);
+    opstate_put_mark(w, WIN_REC_MARK, o->fingerprint, op, o->wm);
     for (int i = 0; i < o->n_wins; i++) {
         struct win_walk ww = {o, o->wins[i].start, o->wins[i].end};
         state_table_walk(o->wins[i].groups, w, win_write, &ww, sizeof(ww));
     }
     if (o->sessions)
         state_table_walk(o->sessions, w, sessions_write, &o, sizeof(o));
-    return WEIR_OK;
-}
-
-/*
- * The mark: every instance of a keyed window operator sees the same
- * watermarks (they are broadcast through the exchange, and a checkpoint is
- * taken with the inputs aligned), so the old instances' marks agree and any
- * will do.  A window TVF runs in its source's task, where each instance has
- * its own watermark: there the instance's own mark is the exact one when the
- * parallelism is unchanged.  When marks differ and none is its own (a new
- * instance after rescaling), the highest wins: a window that fired anywhere
- * stays fired, so no result is ever emitted twice — a row for it is
- * dead-lettered as late instead.
- */
-static int restore_mark(struct op_win *o, struct snap_rd *rd, struct weir_error *err)
-{
-    uint32_t instance = snap_get_u32(rd);
-    int64_t wm = snap_get_i64(rd);
-    if (rd->bad || rd->pos != rd->len || wm == WM_IDLE)
-        return opstate_corrupt(&o->op, "bad watermark mark", err);
-    if ((int)instance == o->op.instance) {
-        o->wm = wm;
-        o->mark_own = true;
-    } else if (!o->mark_own && wm > o->wm) {
-        o->wm = wm;
-    }
     return WEIR_OK;
 }
 
@@ -909,7 +879,7 @@ static int win_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_er
     if ((type == WIN_REC_MARK) != (kg == SNAP_OPERATOR) || (o->tvf && type != WIN_REC_MARK))
         return opstate_corrupt(op, "a record of the wrong kind", err);
     switch (type) {
-    case WIN_REC_MARK: rc = restore_mark(o, rd, err); break;
+    case WIN_REC_MARK: rc = opstate_restore_mark(op, rd, &o->wm, &o->mark_own, err); break;
     case WIN_REC_WINDOW: rc = restore_window(o, kg, rd, err); break;
     case WIN_REC_SESSIONS: rc = restore_sessions(o, kg, rd, err); break;
     default: rc = opstate_corrupt(op, "unknown record type", err); break;

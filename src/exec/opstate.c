@@ -166,3 +166,29 @@ bool opstate_row_check(const void *bytes, size_t len, const struct sql_type *con
             return false;
     return pos == len;
 }
+
+void opstate_put_mark(struct snap_writer *w, uint8_t type, uint32_t fingerprint,
+                      const struct op *op, int64_t wm)
+{
+    snap_begin(w, SNAP_OPERATOR);
+    opstate_put_header(&w->buf, type, fingerprint);
+    snap_put_u32(&w->buf, (uint32_t)op->instance);
+    snap_put_i64(&w->buf, wm);
+    snap_end(w);
+}
+
+int opstate_restore_mark(const struct op *op, struct snap_rd *rd, int64_t *wm, bool *own,
+                         struct weir_error *err)
+{
+    uint32_t instance = snap_get_u32(rd);
+    int64_t mark = snap_get_i64(rd);
+    if (rd->bad || rd->pos != rd->len || mark == WM_IDLE)
+        return opstate_corrupt(op, "bad watermark mark", err);
+    if ((int)instance == op->instance) {
+        *wm = mark;
+        *own = true;
+    } else if (!*own && mark > *wm) {
+        *wm = mark;
+    }
+    return WEIR_OK;
+}

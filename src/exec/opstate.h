@@ -37,6 +37,22 @@ void opstate_fingerprint_type(struct strbuf *fp, const struct sql_type *t);
 uint32_t opstate_fingerprint_done(const struct strbuf *fp);
 /* WEIR_ERR_CORRUPT: a record of op does not decode (what: how). */
 int opstate_corrupt(const struct op *op, const char *what, struct weir_error *err);
+/*
+ * The watermark mark of an event-time operator (windows, OVER): a
+ * SNAP_OPERATOR record [header type, u32 instance, i64 watermark] below which
+ * rows are late.  Every instance behind an exchange sees the same watermarks
+ * (broadcast, and inputs aligned at the checkpoint), so old instances' marks
+ * agree; a TVF in its source's task has its own, exact when the parallelism
+ * is unchanged.  On restore an instance keeps its own mark; otherwise the
+ * highest wins, so a window or row emitted anywhere is never emitted again
+ * (a row for it is dead-lettered as late instead).
+ */
+void opstate_put_mark(struct snap_writer *w, uint8_t type, uint32_t fingerprint,
+                      const struct op *op, int64_t wm);
+/* Applies one mark record to *wm (*own: this instance's own mark was met). */
+int opstate_restore_mark(const struct op *op, struct snap_rd *rd, int64_t *wm, bool *own,
+                         struct weir_error *err);
+
 /* An error unless key belongs to key group kg (the routing of the exchange
  * in front of the operator). */
 int opstate_check_key_group(const struct op *op, const void *key, size_t len, int kg,
