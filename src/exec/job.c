@@ -1633,7 +1633,9 @@ static bool snap_step(struct task *t, int64_t budget_us)
                 done = false;
                 break;
             }
-            state_walks_step(w, 256);   /* well under 1 ms between looks at the clock */
+            /* a few entries between looks at the clock: one entry may be a
+             * join key holding thousands of rows */
+            state_walks_step(w, 8);
             snap_spill(t, i, false);
         }
         /* copy-on-write adds to every section, finished or not */
