@@ -754,7 +754,7 @@ void ckpt_manifest_free(struct ckpt_manifest *m)
             munmap(m->sections[i].fmap, (size_t)m->sections[i].length);
     }
     mem_free(m->sections);
-    if (m->map && m->map != MAP_FAILED)
+    if (m->map)
         munmap(m->map, m->map_len);
     mem_free(m->job);
     mem_free(m->dir);
@@ -784,31 +784,49 @@ static char *slurp(const char *path, size_t *len)
     return sb_steal(&sb);
 }
 
+/* Maps the whole file at path read-only (*map NULL when it is empty). */
+static int map_file(const char *path, void **map, size_t *len, struct weir_error *err)
+{
+    *map = NULL;
+    *len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    int rc = WEIR_OK;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        rc = err_set(err, WEIR_ERR_CORRUPT, "cannot read '%s': %s", path, strerror(errno));
+    } else if (st.st_size > 0) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED)
+            rc = err_set(err, WEIR_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+        else {
+            *map = p;
+            *len = (size_t)st.st_size;
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 /* Maps section i's own file and checks its length and checksum. */
 static int map_section_file(struct ckpt_manifest *m, int i, struct weir_error *err)
 {
     char *path = mem_sprintf("%s/%s", m->dir, m->sections[i].file);
     int64_t n = m->sections[i].length;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    int rc = WEIR_OK;
-    if (fd < 0 || fstat(fd, &st) != 0)
-        rc = err_set(err, WEIR_ERR_CORRUPT, "cannot read '%s': %s", path, strerror(errno));
-    else if (n < 0 || st.st_size != n)
+    void *p;
+    size_t len;
+    int rc = map_file(path, &p, &len, err);
+    if (rc == WEIR_OK && (n < 0 || len != (size_t)n)) {
+        if (p)
+            munmap(p, len);
         rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' is truncated (section of %s)", path,
                      m->sections[i].label);
-    else if (n > 0) {
-        void *p = mmap(NULL, (size_t)n, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (p == MAP_FAILED)
-            rc = err_set(err, WEIR_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
-        else
-            m->sections[i].fmap = p;
+    } else if (rc == WEIR_OK) {
+        m->sections[i].fmap = p;
+        if (crc32c(0, p, len) != m->sections[i].crc)
+            rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' fails its checksum (section of %s)",
+                         path, m->sections[i].label);
     }
-    if (rc == WEIR_OK && crc32c(0, m->sections[i].fmap, (size_t)n) != m->sections[i].crc)
-        rc = err_set(err, WEIR_ERR_CORRUPT, "'%s' fails its checksum (section of %s)", path,
-                     m->sections[i].label);
-    if (fd >= 0)
-        close(fd);
     mem_free(path);
     return rc;
 }
@@ -898,22 +916,7 @@ int ckpt_manifest_read(const char *dir, struct ckpt_manifest **out, struct weir_
     if (rc == WEIR_OK) {
         /* the data file: every section inside it and matching its checksum */
         char *data = mem_sprintf("%s/data", dir);
-        int fd = open(data, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) != 0) {
-            rc = err_set(err, WEIR_ERR_CORRUPT, "cannot read '%s': %s", data, strerror(errno));
-        } else {
-            m->map_len = (size_t)st.st_size;
-            if (m->map_len > 0) {
-                m->map = mmap(NULL, m->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-                if (m->map == MAP_FAILED) {
-                    m->map = NULL;
-                    rc = err_set(err, WEIR_ERR_IO, "cannot map '%s': %s", data, strerror(errno));
-                }
-            }
-        }
-        if (fd >= 0)
-            close(fd);
+        rc = map_file(data, &m->map, &m->map_len, err);
         for (int i = 0; i < m->n_sections && rc == WEIR_OK; i++) {
             int64_t o = m->sections[i].offset, n = m->sections[i].length;
             if (m->sections[i].file) {

@@ -1174,6 +1174,24 @@ static struct expr *bind_window_property(struct binder *bd, struct ast_expr *ae,
 
 /* An aggregate call in SELECT/HAVING: bound over FROM, registered, replaced by
  * a placeholder for its output column. */
+/* The argument count of aggregate call ae (n arguments) against def; Flink
+ * takes COUNT of one field only (count_hint says what to write instead). */
+static bool agg_arity_ok(struct binder *bd, const struct ast_expr *ae, const struct agg_def *def,
+                         int n, const char *count_hint)
+{
+    if (strcmp(def->name, "COUNT") == 0 && n > 1 && !ae->u.call.distinct) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "COUNT takes one argument (Flink: \"We now only support "
+                                     "the count of one field.\"); %s", count_hint);
+        return false;
+    }
+    if (n < def->min_args || (def->max_args >= 0 && n > def->max_args)) {
+        FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
+             def->min_args, def->max_args, n, def->signature);
+        return false;
+    }
+    return true;
+}
+
 static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
 {
     struct agg_ctx *ac = bd->agg;
@@ -1189,17 +1207,8 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
         return NULL;
     }
     int n = ae->u.call.star ? 0 : ae->u.call.n_args;
-    if (strcmp(def->name, "COUNT") == 0 && n > 1 && !ae->u.call.distinct) {
-        /* Flink: "We now only support the count of one field" */
-        FAIL(WEIR_ERR_BIND, ae->loc, "COUNT takes one argument (Flink: \"We now only support "
-                                     "the count of one field.\"); use COUNT(DISTINCT x, y) or COUNT(*)");
+    if (!agg_arity_ok(bd, ae, def, n, "use COUNT(DISTINCT x, y) or COUNT(*)"))
         return NULL;
-    }
-    if (n < def->min_args || (def->max_args >= 0 && n > def->max_args)) {
-        FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
-             def->min_args, def->max_args, n, def->signature);
-        return NULL;
-    }
     /* arguments and FILTER are over FROM, and may not nest aggregates */
     bd->agg = NULL;
     struct expr **args = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(*args));
@@ -1415,16 +1424,8 @@ static struct expr *bind_over_call(struct binder *bd, struct ast_expr *ae)
         return NULL;
     }
     int na = ae->u.call.star ? 0 : ae->u.call.n_args;
-    if (strcmp(def->name, "COUNT") == 0 && na > 1 && !ae->u.call.distinct) {
-        FAIL(WEIR_ERR_BIND, ae->loc, "COUNT takes one argument (Flink: \"We now only support "
-                                     "the count of one field.\"); use COUNT(*)");
+    if (!agg_arity_ok(bd, ae, def, na, "use COUNT(*)"))
         return NULL;
-    }
-    if (na < def->min_args || (def->max_args >= 0 && na > def->max_args)) {
-        FAIL(WEIR_ERR_BIND, ae->loc, "%s takes %d to %d arguments, got %d: %s", def->name,
-             def->min_args, def->max_args, na, def->signature);
-        return NULL;
-    }
     /* the window and the arguments are over the input; nested OVER calls
      * and aggregates are refused there */
     bd->over = NULL;
