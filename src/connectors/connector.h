@@ -57,6 +57,10 @@ struct table_ctx {
     const struct sql_type *const *col_types;
     const char *const *col_metadata;        /* per column: metadata key, or NULL
                                                for a physical column */
+    const char *const *col_format_metadata; /* per column: the format's metadata
+                                               key (the connector's prefix
+                                               removed) when the format, not the
+                                               connector, serves it; else NULL */
     int n_partition_keys;                   /* PARTITIONED BY, as column indexes */
     const int *partition_keys;
     int n_pk;                               /* PRIMARY KEY, as column indexes */
@@ -151,6 +155,40 @@ struct sink {
     bool accepts_updates;                   /* consumes -U/+U/-D (print, blackhole) */
 };
 
+/* ---- lookup: the dimension side of a processing-time lookup join ------------ */
+
+/* Flink's lookup.cache kinds (LookupOptions.LookupCacheType). */
+enum lookup_cache { LOOKUP_CACHE_NONE, LOOKUP_CACHE_PARTIAL, LOOKUP_CACHE_FULL };
+
+/* How the lookup join caches a dimension table: the connector derives it
+ * from the table's options (exec/op_lookup.c does the caching). */
+struct lookup_conf {
+    enum lookup_cache cache;
+    int64_t max_rows;               /* PARTIAL: rows held at most (0: no bound) */
+    int64_t expire_write_ms;        /* PARTIAL: entry lifetime after its load (0: none) */
+    int64_t expire_access_ms;       /* PARTIAL: ... after its last use (0: none) */
+    bool cache_missing_key;         /* PARTIAL: a key without rows is cached too */
+    int64_t reload_ms;              /* FULL: the table is read again this often (0: never) */
+    int max_retries;                /* a failed lookup or load is tried again this often */
+};
+
+struct lookup_source;
+struct lookup_ops {
+    /* Appends to out (a batch of the produced columns) the rows whose key
+     * columns equal row `row` of keys[] (one vector per key column, typed as
+     * the column, never NULL there).  Returns WEIR_OK once all are there,
+     * WEIR_AGAIN when out filled up first: the next call (with room in out)
+     * goes on with the same key's remaining rows. */
+    int (*lookup)(struct lookup_source *ls, const struct vec *const *keys, int row,
+                  struct batch *out, struct weir_error *err);
+    void (*close)(struct lookup_source *ls);    /* frees ls too */
+};
+
+struct lookup_source {
+    const struct lookup_ops *ops;
+    const struct table_ctx *table;          /* borrowed; outlives the source */
+};
+
 struct connector_def {
     const char *name;                       /* 'connector' = name */
     unsigned caps;                          /* enum conn_caps */
@@ -163,11 +201,24 @@ struct connector_def {
     bool has_metadata;                      /* METADATA columns are served (the
                                                connector checks their keys when
                                                it creates the source or sink) */
+    const char *format_metadata_prefix;     /* the format's metadata keys are served
+                                               as '<prefix><key>' (log: "value.",
+                                               as Flink's Kafka); NULL = not
+                                               forwarded (Flink's filesystem does
+                                               not either) */
     const char *description;
     int (*source_create)(const struct table_ctx *t, struct source **out,
                          struct weir_error *err);
     int (*sink_create)(const struct table_ctx *t, struct sink **out,
                        struct weir_error *err);
+    /* Lookup joins (CONN_LOOKUP): fills *conf from t's options and, unless
+     * conf->cache is LOOKUP_CACHE_FULL (the join then reads the whole table
+     * through source_create), opens in *out a reader of the rows with given
+     * values of the key columns key_cols[0..n_keys) (indexes into t's
+     * columns).  Bad option combinations are errors here. */
+    int (*lookup_create)(const struct table_ctx *t, int n_keys, const int *key_cols,
+                         struct lookup_conf *conf, struct lookup_source **out,
+                         struct weir_error *err);
 };
 
 /* ---- registry (registry.c) ------------------------------------------------- */

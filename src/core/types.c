@@ -28,66 +28,6 @@ const struct sql_type type_string = {.id = T_VARCHAR, .nullable = true,
 const struct sql_type type_bytes = {.id = T_VARBINARY, .nullable = true,
                                     .length = TYPE_MAX_LENGTH};
 
-enum phys_lane type_lane(const struct sql_type *t)
-{
-    switch (t->id) {
-    case T_NULL: return LANE_NONE;
-    case T_BOOLEAN: return LANE_BOOL;
-    case T_FLOAT:
-    case T_DOUBLE: return LANE_F64;
-    case T_DECIMAL: return LANE_I128;
-    case T_CHAR:
-    case T_VARCHAR:
-    case T_BINARY:
-    case T_VARBINARY: return LANE_STR;
-    case T_ARRAY:
-    case T_MAP:
-    case T_ROW: return LANE_NESTED;
-    default: return LANE_I64;
-    }
-}
-
-bool type_is_integer(const struct sql_type *t)
-{
-    return t->id >= T_TINYINT && t->id <= T_BIGINT;
-}
-
-bool type_is_numeric(const struct sql_type *t)
-{
-    return t->id >= T_TINYINT && t->id <= T_DECIMAL;
-}
-
-bool type_is_approx(const struct sql_type *t)
-{
-    return t->id == T_FLOAT || t->id == T_DOUBLE;
-}
-
-bool type_is_string(const struct sql_type *t)
-{
-    return t->id == T_CHAR || t->id == T_VARCHAR;
-}
-
-bool type_is_binary(const struct sql_type *t)
-{
-    return t->id == T_BINARY || t->id == T_VARBINARY;
-}
-
-bool type_is_temporal(const struct sql_type *t)
-{
-    return t->id == T_DATE || t->id == T_TIME || t->id == T_TIMESTAMP ||
-           t->id == T_TIMESTAMP_LTZ;
-}
-
-bool type_is_timestamp(const struct sql_type *t)
-{
-    return t->id == T_TIMESTAMP || t->id == T_TIMESTAMP_LTZ;
-}
-
-bool type_is_interval(const struct sql_type *t)
-{
-    return t->id == T_INTERVAL_YM || t->id == T_INTERVAL_DT;
-}
-
 int type_int_bits(const struct sql_type *t)
 {
     switch (t->id) {

@@ -5,20 +5,21 @@
  * the checkpoint codec, and the generic DISTINCT layer.
  *
  * DISTINCT is implemented once, here, in front of any aggregate: the slot is
- * the inner accumulator followed by struct dist_acc (a row counter and a value
+ * the inner accumulator followed by struct dist_acc (a row counter and a hash
  * multiset of the argument — or of the argument tuple, encoded to bytes, for
  * COUNT(DISTINCT a, b)).  The inner function sees a row only when its value's
  * count goes 0 → 1 (add) or 1 → 0 (retract), which is what Flink's
  * DistinctAggCodeGen does with its MapView.
  *
- * Snapshot of a DISTINCT slot: i64 rows, the inner snapshot, the multiset
- * (agg_mset_snapshot).  All integers are in host byte order (little-endian on
+ * Snapshot of a DISTINCT slot: i64 rows, the inner snapshot, the value set
+ * (in agg_mset_snapshot's encoding).  All integers are in host byte order (little-endian on
  * every supported target).
  */
 #include "exec/agg.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -118,7 +119,9 @@ static int64_t f64_bits(double d)
     return b;
 }
 
-int agg_val_cmp(int kind, const union agg_val *a, const union agg_val *b)
+/* Inline for the multiset's searches: DISTINCT on an integer (q15's bidder
+ * and auction) spends most of its time comparing in them. */
+static inline int val_cmp(int kind, const union agg_val *a, const union agg_val *b)
 {
     switch (kind) {
     case AK_BOOL:
@@ -133,6 +136,11 @@ int agg_val_cmp(int kind, const union agg_val *a, const union agg_val *b)
         return a->s.len < b->s.len ? -1 : a->s.len > b->s.len;
     }
     }
+}
+
+int agg_val_cmp(int kind, const union agg_val *a, const union agg_val *b)
+{
+    return val_cmp(kind, a, b);
 }
 
 uint64_t agg_hash_bytes(const void *p, size_t len)
@@ -273,7 +281,7 @@ static int32_t tr_insert(struct agg_mset_node *nd, int kind, int32_t t, int32_t 
 {
     if (t == 0)
         return x;
-    if (agg_val_cmp(kind, &nd[x].k, &nd[t].k) < 0) {
+    if (val_cmp(kind, &nd[x].k, &nd[t].k) < 0) {
         nd[t].l = tr_insert(nd, kind, nd[t].l, x);
         if (nd[nd[t].l].prio > nd[t].prio)
             t = rot_right(nd, t);
@@ -304,7 +312,7 @@ static int32_t tr_unlink(struct agg_mset_node *nd, int kind, int32_t t, int32_t 
 {
     if (t == x)
         return tr_join(nd, nd[t].l, nd[t].r);
-    if (agg_val_cmp(kind, &nd[x].k, &nd[t].k) < 0)
+    if (val_cmp(kind, &nd[x].k, &nd[t].k) < 0)
         nd[t].l = tr_unlink(nd, kind, nd[t].l, x);
     else
         nd[t].r = tr_unlink(nd, kind, nd[t].r, x);
@@ -314,11 +322,21 @@ static int32_t tr_unlink(struct agg_mset_node *nd, int kind, int32_t t, int32_t 
 int64_t agg_mset_add(struct agg_mset *ms, int kind, const union agg_val *v, int64_t delta)
 {
     int32_t t = ms->root;
-    while (t) {
-        int c = agg_val_cmp(kind, v, &ms->nodes[t].k);
-        if (c == 0)
-            break;
-        t = c < 0 ? ms->nodes[t].l : ms->nodes[t].r;
+    if (kind == AK_I64 || kind == AK_BOOL) {
+        int64_t x = v->i;
+        while (t) {
+            int64_t y = ms->nodes[t].k.i;
+            if (x == y)
+                break;
+            t = x < y ? ms->nodes[t].l : ms->nodes[t].r;
+        }
+    } else {
+        while (t) {
+            int c = val_cmp(kind, v, &ms->nodes[t].k);
+            if (c == 0)
+                break;
+            t = c < 0 ? ms->nodes[t].l : ms->nodes[t].r;
+        }
     }
     if (t) {
         struct agg_mset_node *n = &ms->nodes[t];
@@ -592,6 +610,195 @@ const char *agg_type_str(struct agg_bind *ab, const struct sql_type *t)
 
 /* ---- DISTINCT ------------------------------------------------------------------------ */
 
+/*
+ * The value set of a DISTINCT accumulator: key → count in an open-addressing
+ * hash table (linear probing, deletion by backward shift, so no tombstones).
+ * DISTINCT only asks whether a key is present, which a hash answers in one
+ * probe or two where the ordered multiset walks a tree (q15/q16 look up four
+ * sets per row).  Merges and snapshots see the keys in ascending order,
+ * sorted then, as the multiset gave them: the checkpoint encoding is
+ * agg_mset_snapshot's.
+ */
+struct dset_ent {
+    union agg_val k;                  /* owned */
+    int64_t count;                    /* 0: a free entry */
+};
+
+struct dset {
+    struct dset_ent *e;               /* NULL while empty */
+    uint32_t mask;                    /* capacity - 1 (a power of 2) */
+    uint32_t n;                       /* keys held */
+    size_t heap_bytes;                /* owned string bytes */
+};
+
+static inline uint64_t dset_hash(int kind, const union agg_val *v)
+{
+    if (kind == AK_I64 || kind == AK_BOOL)
+        return agg_mix64((uint64_t)v->i ^ 0x243f6a8885a308d3ULL);
+    return agg_val_hash(kind, v);
+}
+
+static inline bool dset_eq(int kind, const union agg_val *a, const union agg_val *b)
+{
+    if (kind == AK_I64 || kind == AK_BOOL)
+        return a->i == b->i;
+    return val_cmp(kind, a, b) == 0;
+}
+
+static void dset_grow(struct dset *s, int kind)
+{
+    uint32_t old_cap = s->e ? s->mask + 1 : 0;
+    uint32_t cap = old_cap ? old_cap * 2 : 8;
+    struct dset_ent *old = s->e;
+    s->e = mem_calloc(cap, sizeof *s->e);
+    s->mask = cap - 1;
+    for (uint32_t i = 0; i < old_cap; i++) {
+        if (old[i].count == 0)
+            continue;
+        uint32_t j = (uint32_t)dset_hash(kind, &old[i].k) & s->mask;
+        while (s->e[j].count)
+            j = (j + 1) & s->mask;
+        s->e[j] = old[i];
+    }
+    mem_free(old);
+}
+
+/* Frees entry i and closes the gap it leaves in its probe run. */
+static void dset_remove(struct dset *s, int kind, uint32_t i)
+{
+    s->heap_bytes -= agg_val_heap(kind, &s->e[i].k);
+    agg_val_free(kind, &s->e[i].k);
+    s->n--;
+    uint32_t k = i;
+    for (;;) {
+        k = (k + 1) & s->mask;
+        if (s->e[k].count == 0)
+            break;
+        uint32_t home = (uint32_t)dset_hash(kind, &s->e[k].k) & s->mask;
+        /* an entry whose home lies cyclically in (i, k] cannot move to i */
+        if (i <= k ? (i < home && home <= k) : (i < home || home <= k))
+            continue;
+        s->e[i] = s->e[k];
+        i = k;
+    }
+    memset(&s->e[i], 0, sizeof s->e[i]);
+}
+
+/* As agg_mset_add: adds delta to v's count (v is copied when new), removes it
+ * at <= 0, ignores retracting an absent key; returns the count before. */
+static int64_t dset_add(struct dset *s, int kind, const union agg_val *v, int64_t delta)
+{
+    uint64_t h = dset_hash(kind, v);
+    uint32_t j = 0;
+    if (s->e) {
+        j = (uint32_t)h & s->mask;
+        while (s->e[j].count) {
+            if (dset_eq(kind, &s->e[j].k, v)) {
+                int64_t prev = s->e[j].count;
+                s->e[j].count += delta;
+                if (s->e[j].count <= 0)
+                    dset_remove(s, kind, j);
+                return prev;
+            }
+            j = (j + 1) & s->mask;
+        }
+    }
+    if (delta <= 0)
+        return 0;
+    if (s->e == NULL || (uint64_t)(s->n + 1) * 4 > (uint64_t)(s->mask + 1) * 3) {
+        dset_grow(s, kind);
+        j = (uint32_t)h & s->mask;
+        while (s->e[j].count)
+            j = (j + 1) & s->mask;
+    }
+    s->e[j].k = *v;
+    agg_val_own(kind, &s->e[j].k);
+    s->e[j].count = delta;
+    s->heap_bytes += agg_val_heap(kind, &s->e[j].k);
+    s->n++;
+    return 0;
+}
+
+static int dset_cmp(const void *a, const void *b, void *kind)
+{
+    const struct dset_ent *x = *(const struct dset_ent *const *)a;
+    const struct dset_ent *y = *(const struct dset_ent *const *)b;
+    return val_cmp(*(const int *)kind, &x->k, &y->k);
+}
+
+/* Calls fn for every key in ascending order. */
+static void dset_each(const struct dset *s, int kind,
+                      void (*fn)(const union agg_val *v, int64_t count, void *ctx), void *ctx)
+{
+    if (s->n == 0)
+        return;
+    const struct dset_ent **v = mem_alloc((size_t)s->n * sizeof *v);
+    uint32_t m = 0;
+    for (uint32_t i = 0; i <= s->mask; i++)
+        if (s->e[i].count)
+            v[m++] = &s->e[i];
+    qsort_r(v, m, sizeof *v, dset_cmp, &kind);
+    for (uint32_t i = 0; i < m; i++)
+        fn(&v[i]->k, v[i]->count, ctx);
+    mem_free(v);
+}
+
+static void dset_free(struct dset *s, int kind)
+{
+    if (kind == AK_STR && s->e)
+        for (uint32_t i = 0; i <= s->mask; i++)
+            if (s->e[i].count)
+                agg_val_free(kind, &s->e[i].k);
+    mem_free(s->e);
+    memset(s, 0, sizeof *s);
+}
+
+static size_t dset_mem(const struct dset *s)
+{
+    return (s->e ? (size_t)(s->mask + 1) * sizeof(struct dset_ent) : 0) + s->heap_bytes;
+}
+
+static void dset_snap_one(const union agg_val *v, int64_t count, void *ctx)
+{
+    struct ms_snap_ctx *c = ctx;
+    agg_put_val(c->out, c->kind, v);
+    snap_put_i64(c->out, count);
+}
+
+/* Sorted, as agg_mset_snapshot: equal sets give equal bytes whatever their
+ * history. */
+static void dset_snapshot(const struct dset *s, int kind, struct strbuf *out)
+{
+    struct ms_snap_ctx c = {out, kind};
+    snap_put_i64(out, s->n);
+    dset_each(s, kind, dset_snap_one, &c);
+}
+
+static bool dset_restore(struct dset *s, int kind, struct snap_rd *rd)
+{
+    memset(s, 0, sizeof *s);
+    int64_t n = snap_get_i64(rd);
+    if (n < 0)
+        rd->bad = true;
+    for (int64_t i = 0; i < n && !rd->bad; i++) {
+        union agg_val v;
+        if (!agg_get_val(rd, kind, &v))
+            break;
+        int64_t c = snap_get_i64(rd);
+        if (!rd->bad && c > 0)
+            dset_add(s, kind, &v, c);
+        else
+            rd->bad = true;
+        agg_val_free(kind, &v);
+    }
+    if (rd->bad) {
+        dset_free(s, kind);
+        return false;
+    }
+    return true;
+}
+
+
 struct dist_state {
     const struct agg_ops *inner;
     const void *inner_state;
@@ -605,7 +812,7 @@ struct dist_state {
 
 struct dist_acc {
     int64_t rows;                     /* adds - retracts of every row (is_empty) */
-    struct agg_mset set;              /* distinct key → count */
+    struct dset set;                  /* distinct key → count */
 };
 
 #define DIST(acc, ds) ((struct dist_acc *)((char *)(acc) + (ds)->off))
@@ -655,7 +862,7 @@ static void dist_update(void **accs, const struct vec *args, const uint16_t *row
             continue;
         union agg_val v;
         dist_key(ds, args, r, &key, &v);
-        int64_t prev = agg_mset_add(&da->set, ds->kind, &v, sign);
+        int64_t prev = dset_add(&da->set, ds->kind, &v, sign);
         if (sign > 0 ? prev != 0 : prev != 1)
             continue;   /* not a 0 → 1 or 1 → 0 transition */
         pend_acc[m] = accs[k];
@@ -707,7 +914,7 @@ struct dist_merge_ctx {
 static void dist_merge_one(const union agg_val *v, int64_t count, void *ctx)
 {
     struct dist_merge_ctx *c = ctx;
-    if (agg_mset_add(&DIST(c->into, c->ds)->set, c->ds->kind, v, count) == 0)
+    if (dset_add(&DIST(c->into, c->ds)->set, c->ds->kind, v, count) == 0)
         dist_feed(c->ds, c->into, v);
 }
 
@@ -717,7 +924,7 @@ static void dist_merge(void *into, const void *from, const void *state)
     const struct dist_acc *df = DIST(from, ds);
     struct dist_merge_ctx c = {ds, into};
     DIST(into, ds)->rows += df->rows;
-    agg_mset_each(&df->set, dist_merge_one, &c);
+    dset_each(&df->set, ds->kind, dist_merge_one, &c);
 }
 
 static void dist_result(const void *acc, struct vec *out, int row, const void *state)
@@ -736,14 +943,14 @@ static void dist_destroy(void *acc, const void *state)
     const struct dist_state *ds = state;
     if (ds->inner->destroy)
         ds->inner->destroy(acc, ds->inner_state);
-    agg_mset_free(&DIST(acc, ds)->set, ds->kind);
+    dset_free(&DIST(acc, ds)->set, ds->kind);
 }
 
 static size_t dist_mem_size(const void *acc, const void *state)
 {
     const struct dist_state *ds = state;
     size_t n = ds->inner->mem_size ? ds->inner->mem_size(acc, ds->inner_state) : 0;
-    return n + agg_mset_mem(&DIST(acc, ds)->set);
+    return n + dset_mem(&DIST(acc, ds)->set);
 }
 
 static void dist_snapshot(const void *acc, struct strbuf *out, const void *state)
@@ -752,7 +959,7 @@ static void dist_snapshot(const void *acc, struct strbuf *out, const void *state
     const struct dist_acc *da = DIST(acc, ds);
     snap_put_i64(out, da->rows);
     ds->inner->snapshot(acc, out, ds->inner_state);
-    agg_mset_snapshot(&da->set, ds->kind, out);
+    dset_snapshot(&da->set, ds->kind, out);
 }
 
 static int dist_restore(void *acc, const char *p, size_t len, const void *state)
@@ -768,7 +975,7 @@ static int dist_restore(void *acc, const char *p, size_t len, const void *state)
     if (c < 0)
         return -1;
     rd.pos += (size_t)c;
-    if (!agg_mset_restore(&da->set, ds->kind, &rd)) {
+    if (!dset_restore(&da->set, ds->kind, &rd)) {
         if (ds->inner->destroy)
             ds->inner->destroy(acc, ds->inner_state);
         return -1;

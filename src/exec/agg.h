@@ -10,7 +10,7 @@
  * per batch and aggregate, each row naming its own accumulator.
  *
  * Every aggregate supports retraction (sign -1) so updating inputs (changelogs,
- * issue 4) need no second implementation; window aggregation only adds.
+ * issue 4) need no second implementation, in group and window aggregation.
  * FILTER (WHERE ...) is applied by the operator (it passes only the rows that
  * qualify); DISTINCT is handled here, for any aggregate, by a per-accumulator
  * value multiset in front of the function.

@@ -8,7 +8,7 @@
  *     hash and vector read/write, so MIN/MAX, FIRST/LAST_VALUE, LISTAGG, the
  *     DISTINCT wrapper and HyperLogLog share one notion of "a value";
  *   - an ordered multiset (value → count; a treap in one array) for MIN/MAX
- *     under retraction and for DISTINCT;
+ *     under retraction (DISTINCT keeps a hash multiset of its own, agg.c);
  *   - an arrival-ordered sequence with retraction (FIRST/LAST_VALUE, LISTAGG);
  *   - the checkpoint codec (host byte order: every supported target is
  *     little-endian; the bytes never leave a machine family unconverted);

@@ -116,10 +116,27 @@ void vec_reserve(struct vec *c, int need)
     c->cap = cap;
 }
 
+/* Row di of a NULL list (or of a NULL row holding lists) owns no elements:
+ * its end offset is its start, so the next row's elements follow the
+ * previous row's instead of a stale offset left by an earlier batch. */
+static void empty_lists(struct vec *v, int di)
+{
+    if (v->offsets) {
+        int start = di > 0 ? v->offsets[di] : 0;
+        v->offsets[di] = start;
+        v->offsets[di + 1] = start;
+    } else if (v->type->id == T_ROW) {
+        for (int k = 0; k < v->n_children; k++)
+            empty_lists(&v->children[k], di);
+    }
+}
+
 void vec_copy_row(struct vec *dst, int di, const struct vec *src, int si)
 {
     if (vec_is_null(src, si)) {
         vec_set_null(dst, di);
+        if (type_lane(dst->type) == LANE_NESTED)
+            empty_lists(dst, di);
         return;
     }
     vec_set_valid(dst, di);

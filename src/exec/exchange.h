@@ -28,6 +28,9 @@ struct exchange {
                                      the division was a third of the send cost) */
     bool forward;                 /* no key: rows stay on their instance */
     struct queue **q;             /* q[from * parallelism + to] */
+    struct queue **spare;         /* the same channels backwards: batches the
+                                     receiver is done with, for the sender to
+                                     fill again instead of allocating */
 };
 
 struct exchange *exchange_new(int id, int parallelism, int max_parallelism, bool forward);

@@ -707,6 +707,39 @@ static int eval_row(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     return WEIR_OK;
 }
 
+/* ARRAY[a, b, ...]: each live row's elements packed one after the other in
+ * the child vector, in row order, so a nested element's own offsets follow
+ * each other (vec_copy_row appends after the previous row). */
+static int eval_array(struct expr *e, struct eval_ctx *ctx, struct batch *b,
+                      const struct vec **out, struct weir_error *err)
+{
+    struct vec *o = scratch(e, ctx);
+    int n = batch_live(b), na = e->n_args;
+    const struct vec **items = e->aux;
+    if (items == NULL)
+        items = e->aux = mem_calloc((size_t)(na ? na : 1), sizeof(*items));
+    for (int f = 0; f < na; f++) {
+        int rc = expr_eval(e->args[f], ctx, b, &items[f], err);
+        if (rc)
+            return rc;
+    }
+    struct vec *el = &o->children[0];
+    el->arena = ctx->arena;
+    vec_reserve(el, n * na);
+    if (el->valid)
+        memset(el->valid, 0xff, (size_t)el->valid_cap * 8);
+    int pos = 0;
+    for (int k = 0; k < n; k++) {
+        int i = batch_row(b, k);
+        o->offsets[i] = pos;
+        for (int f = 0; f < na; f++)
+            vec_copy_row(el, pos++, items[f], i);
+        o->offsets[i + 1] = pos;
+    }
+    *out = o;
+    return WEIR_OK;
+}
+
 /* ROW field access: the child vector, with the parent's NULLs folded in. */
 static int eval_field(struct expr *e, struct eval_ctx *ctx, struct batch *b,
                       const struct vec **out, struct weir_error *err)
@@ -913,6 +946,7 @@ int expr_eval(struct expr *e, struct eval_ctx *ctx, struct batch *b,
     case OP_IF: return eval_case(e, ctx, b, out, err);
     case OP_NULLIF: return eval_nullif(e, ctx, b, out, err);
     case OP_ROW: return eval_row(e, ctx, b, out, err);
+    case OP_ARRAY: return eval_array(e, ctx, b, out, err);
     default:
         return err_set_at(err, WEIR_ERR_UNSUPPORTED, e->loc, "operator not supported");
     }

@@ -28,11 +28,14 @@
 #include "exec/op_rank.h"
 #include "exec/op_join.h"
 #include "exec/op_replicate.h"
+#include "exec/op_temporal.h"
+#include "exec/op_unnest.h"
 #include "exec/op_group.h"
 #include "exec/op_window.h"
 #include "exec/opstate.h"
 #include "exec/queue.h"
 #include "exec/values.h"
+#include "formats/format.h"
 #include "state/snapshot.h"
 #include "state/table.h"
 
@@ -175,6 +178,7 @@ struct job {
     volatile int abort_flag;        /* a task failed: everything stops */
     bool has_timers;
     int64_t state_ttl_us;           /* table.exec.state.ttl; 0: never expire */
+    int64_t mini_batch_size;        /* table.exec.mini-batch.*; 0: off */
     /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
     struct ckpt_config ckpt_cfg;
     struct ckpt_coord *ckpt;
@@ -305,16 +309,23 @@ static void table_ctx_fill(struct job *j, struct table_ctx *c, struct cat_table 
             k++;
         }
     }
+    /* the format serves the keys under the connector's prefix (log: 'value.') */
+    const char **fmeta = arena_calloc(a, (size_t)(n_proj + 1) * sizeof(char *));
+    const char *fpre = t->conn ? t->conn->format_metadata_prefix : NULL;
     for (int i = 0; i < n_proj; i++) {
         const struct cat_column *cc = &t->cols[proj[i]];
         names[i] = cc->name;
         types[i] = cc->type;
         meta[i] = cc->kind == CAT_METADATA ? cc->meta_key : NULL;
         projection[i] = phys_index[proj[i]];
+        if (meta[i] && fpre && strncmp(meta[i], fpre, strlen(fpre)) == 0 &&
+            format_meta_find(t->format, meta[i] + strlen(fpre)))
+            fmeta[i] = meta[i] + strlen(fpre);
     }
     c->col_names = names;
     c->col_types = types;
     c->col_metadata = meta;
+    c->col_format_metadata = fmeta;
     c->projection = projection;
     c->n_all_physical = n_phys;
     c->all_physical_names = pnames;
@@ -427,7 +438,8 @@ static struct expr **exchange_keys(struct job *j, int instance, struct lnode *n,
     if (sh == NULL)
         return NULL;
     switch (sh->kind) {
-    case LN_JOIN: return which ? sh->rkeys : sh->lkeys;
+    case LN_JOIN:
+    case LN_TEMPORAL_JOIN: return which ? sh->rkeys : sh->lkeys;
     case LN_RANK:
     case LN_OVER: return sh->part;
     default: return sh->keys;
@@ -474,7 +486,8 @@ static int exchange_into_new_task(struct job *j, struct build_ctx *bc, struct op
                               NULL);
 }
 
-/* Reads the dimension table of a lookup join into its operator. */
+/* Connects a lookup join to its dimension table (op_lookup_open: the
+ * connector's lookup reader, or the whole table read now). */
 static int load_dimension(struct job *j, struct lnode *n, struct op *lj, struct weir_error *err)
 {
     struct cat_table *t = n->table;
@@ -486,40 +499,10 @@ static int load_dimension(struct job *j, struct lnode *n, struct op *lj, struct 
             proj[k++] = i;
     struct table_ctx *ctx = arena_calloc(&j->arena, sizeof(*ctx));
     table_ctx_fill(j, ctx, t, proj, nd);
-    struct source *src = NULL;
-    int rc = t->conn->source_create(ctx, &src, err);
-    if (rc) {
-        if (err && err->loc.offset < 0)
-            err->loc = t->with_loc;
-        return rc;
-    }
-    src->table = ctx;
-    if (!src->bounded) {
-        src->ops->close(src);
-        return err_set_at(err, WEIR_ERR_UNSUPPORTED, t->with_loc,
-                          "lookup table '%s' must be bounded (a monitored source is not)",
-                          t->name);
-    }
-    if (src->ops->open && (rc = src->ops->open(src, err))) {
-        src->ops->close(src);
-        return rc;
-    }
-    const struct sql_type **types = arena_calloc(&j->arena, (size_t)(nd + 1) * sizeof(void *));
-    for (int i = 0; i < nd; i++)
-        types[i] = t->cols[proj[i]].type;
-    struct batch *b = batch_new(nd, types);
-    int prc = WEIR_OK;
-    for (int guard = 0; guard < 100000000; guard++) {
-        batch_reset(b);
-        prc = src->ops->poll(src, b, err);
-        if (b->n > 0)
-            op_lookup_load(lj, b);
-        if (prc == WEIR_DONE || prc < 0)
-            break;
-    }
-    batch_free(b);
-    src->ops->close(src);
-    return prc < 0 ? prc : WEIR_OK;
+    int rc = op_lookup_open(lj, t->conn, ctx, err);
+    if (rc && err && err->loc.offset < 0)
+        err->loc = t->with_loc;
+    return rc;
 }
 
 static char *calc_label(struct lnode *n)
@@ -546,6 +529,45 @@ static char *calc_label(struct lnode *n)
  * (several for a UNION ALL) in *ends, all running in bc->task. */
 static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
                  int *n_ends, struct weir_error *err);
+
+/* The two inputs of a join (regular, interval, window or temporal): built
+ * from the source task, and with P > 1 sent by join key into one new task
+ * where both sides meet; their ends are returned (the caller frees them). */
+static int build_join_inputs(struct job *j, struct build_ctx *bc, struct lnode *n,
+                             struct op ***l_ends, int *n_l, struct op ***r_ends, int *n_r,
+                             struct weir_error *err)
+{
+    bc->task = bc->source_task;
+    int rc = build(j, bc, n->inputs[0], l_ends, n_l, err);
+    struct task *tl = bc->task;
+    bc->task = bc->source_task;
+    if (rc == WEIR_OK)
+        rc = build(j, bc, n->inputs[1], r_ends, n_r, err);
+    struct task *tr = bc->task;
+    if (rc == WEIR_OK && j->parallelism > 1) {
+        struct lnode *l = n->inputs[0], *r = n->inputs[1];
+        bc->task = tl;
+        struct expr **lk = exchange_keys(j, bc->instance, n, 0, err);
+        struct expr **rk = lk ? exchange_keys(j, bc->instance, n, 1, err) : NULL;
+        rc = rk ? WEIR_OK : (err->code ? err->code : WEIR_ERR_INTERNAL);
+        if (rc == WEIR_OK)
+            rc = exchange_into_task(j, bc, l_ends, n_l, lk, n->n_jkeys, false, l->n_out,
+                                    l->out_types, n->id, NULL);
+        struct task *t = bc->task;
+        bc->task = tr;
+        if (rc == WEIR_OK)
+            rc = exchange_into_task(j, bc, r_ends, n_r, rk, n->n_jkeys, false, r->n_out,
+                                    r->out_types, n->id, t);
+    } else if (rc == WEIR_OK && tl != tr) {
+        rc = err_set(err, WEIR_ERR_INTERNAL, "join inputs in different tasks");
+    }
+    if (rc) {
+        mem_free(*l_ends);
+        mem_free(*r_ends);
+        *l_ends = *r_ends = NULL;
+    }
+    return rc;
+}
 
 /* Builds n's single input; with parallelism > 1 and keyed (n_keys >= 0) the
  * input then goes through a hash exchange on n's keys into a new task, so the
@@ -668,7 +690,9 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         mem_free(b_task);
         return rc;
     }
-    case LN_REPLICATE: {
+    case LN_REPLICATE:
+    case LN_UNNEST: {
+        /* stateless: fused into the chain of its input, in every instance */
         struct op **in = NULL;
         int n_in = 0;
         int rc = build_keyed_input(j, bc, n, -1, &in, &n_in, err);
@@ -676,8 +700,11 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             return rc;
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
-        struct op *r = op_replicate_new(n->id, n->n_out, n->out_types, sb_steal(&sb));
-        attach(j, bc, r, in, n_in, ends, n_ends);
+        struct op *op = n->kind == LN_REPLICATE
+            ? op_replicate_new(n->id, n->n_out, n->out_types, sb_steal(&sb))
+            : op_unnest_new(n->id, n->unnest, n->inputs[0]->n_out, n->join == JOIN_LEFT,
+                            n->ordinality, n->n_out, n->out_types, sb_steal(&sb));
+        attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
     case LN_CALC: {
@@ -700,8 +727,8 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         plan_node_label(n, &sb);
         struct op *lj = rc ? NULL : op_lookup_new(n->id, n, sb_steal(&sb));
         sb_free(&sb);
-        /* every instance reads the whole dimension table now, as a lookup
-         * table (the filesystem connector reads it to its end) */
+        /* every instance has its own lookup reader or full copy of the
+         * dimension (a cache, not keyed state: no exchange in front) */
         if (lj)
             rc = load_dimension(j, n, lj, err);
         if (rc) {
@@ -738,6 +765,8 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
             op_rank_set_state_ttl(op, j->state_ttl_us, false);
         else
             op_group_set_state_ttl(op, j->state_ttl_us, false);
+        if (n->kind == LN_GROUP_AGG)
+            op_group_set_mini_batch(op, j->mini_batch_size);
         attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
@@ -759,36 +788,9 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
     case LN_JOIN: {
         struct op **l_ends = NULL, **r_ends = NULL;
         int n_l = 0, n_r = 0;
-        bc->task = bc->source_task;
-        int rc = build(j, bc, n->inputs[0], &l_ends, &n_l, err);
-        struct task *tl = bc->task;
-        bc->task = bc->source_task;
-        if (rc == WEIR_OK)
-            rc = build(j, bc, n->inputs[1], &r_ends, &n_r, err);
-        struct task *tr = bc->task;
-        if (rc == WEIR_OK && j->parallelism > 1) {
-            /* both sides meet by join key in one new task */
-            struct lnode *l = n->inputs[0], *r = n->inputs[1];
-            bc->task = tl;
-            struct expr **lk = exchange_keys(j, bc->instance, n, 0, err);
-            struct expr **rk = lk ? exchange_keys(j, bc->instance, n, 1, err) : NULL;
-            rc = rk ? WEIR_OK : (err->code ? err->code : WEIR_ERR_INTERNAL);
-            if (rc == WEIR_OK)
-                rc = exchange_into_task(j, bc, &l_ends, &n_l, lk, n->n_jkeys, false, l->n_out,
-                                        l->out_types, n->id, NULL);
-            struct task *t = bc->task;
-            bc->task = tr;
-            if (rc == WEIR_OK)
-                rc = exchange_into_task(j, bc, &r_ends, &n_r, rk, n->n_jkeys, false,
-                                        r->n_out, r->out_types, n->id, t);
-        } else if (rc == WEIR_OK && tl != tr) {
-            rc = err_set(err, WEIR_ERR_INTERNAL, "join inputs in different tasks");
-        }
-        if (rc) {
-            mem_free(l_ends);
-            mem_free(r_ends);
+        int rc = build_join_inputs(j, bc, n, &l_ends, &n_l, &r_ends, &n_r, err);
+        if (rc)
             return rc;
-        }
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
         /* the joined rows [left, right]: the output's types, except that a
@@ -805,7 +807,7 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         if (n->null_safe)
             op_join_null_safe(jo);
         op_join_set_max_parallelism(jo, j->max_parallelism);
-        if (!n->interval)   /* interval joins expire by watermark */
+        if (!n->interval && !n->window)   /* these expire by watermark */
             op_join_set_state_ttl(jo, j->state_ttl_us, false);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
@@ -814,11 +816,37 @@ static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op
         op_join_insert_only(jo, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
         if (n->interval)
             op_join_interval(jo, n->time_col[0], n->time_col[1], n->lower, n->upper);
+        else if (n->window)
+            op_join_window(jo, n->time_col[0], n->time_col[1]);
         for (int i = 0; i < n_r; i++)
             op_connect(r_ends[i], jo);
         mem_free(l_ends);
         mem_free(r_ends);
         ends_add(ends, n_ends, jo);
+        return WEIR_OK;
+    }
+    case LN_TEMPORAL_JOIN: {
+        struct op **l_ends = NULL, **r_ends = NULL;
+        int n_l = 0, n_r = 0;
+        int rc = build_join_inputs(j, bc, n, &l_ends, &n_l, &r_ends, &n_r, err);
+        if (rc)
+            return rc;
+        struct strbuf sb = {0};
+        plan_node_label(n, &sb);
+        struct op *tj = op_temporal_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys,
+                                        n->residual, n->inputs[0]->n_out, n->inputs[1]->n_out,
+                                        n->time_col[0], n->time_col[1], n->out_types,
+                                        sb_steal(&sb));
+        op_temporal_set_max_parallelism(tj, j->max_parallelism);
+        add_op(j, bc, tj);
+        for (int i = 0; i < n_l; i++)
+            op_connect(l_ends[i], tj);
+        op_temporal_left_ports(tj, tj->n_inputs);
+        for (int i = 0; i < n_r; i++)
+            op_connect(r_ends[i], tj);
+        mem_free(l_ends);
+        mem_free(r_ends);
+        ends_add(ends, n_ends, tj);
         return WEIR_OK;
     }
     case LN_WINDOW_AGG:
@@ -958,6 +986,12 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
     int rc_ttl = op_ttl_parse(plan_config(p, "table.exec.state.ttl"), &j->state_ttl_us, err);
     if (rc_ttl)
         return rc_ttl;
+    int rc_mb = op_group_mini_batch_parse(plan_config(p, "table.exec.mini-batch.enabled"),
+                                          plan_config(p, "table.exec.mini-batch.allow-latency"),
+                                          plan_config(p, "table.exec.mini-batch.size"),
+                                          &j->mini_batch_size, err);
+    if (rc_mb)
+        return rc_mb;
     const char *sd = opts->state_dir ? opts->state_dir : plan_config(p, "weir.state.dir");
     j->state_dir = sd ? mem_strdup(sd) : mem_sprintf("weir-data/jobs/%s", p->name);
     const char *dl = plan_config(p, "weir.dead-letter.path");
@@ -1211,6 +1245,8 @@ struct op_stats {
     struct op *op;                  /* instance 0's operator (label, kind) */
     int instances;
     int64_t rows_in, rows_out, late, expired, keys, bytes, blocked_ns;
+    bool lookup;                    /* a lookup join: its cache counters follow */
+    int64_t hits, misses, loads;
     int64_t wm;                     /* the lowest instance watermark */
 };
 
@@ -1240,6 +1276,13 @@ static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
         o->keys += atomic_load(&x->state_keys);
         o->bytes += atomic_load(&x->state_bytes);
         o->blocked_ns += op_exchange_blocked_ns(x);
+        int64_t h, m, l;
+        if (op_lookup_cache_stats(x, &h, &m, &l)) {
+            o->lookup = true;
+            o->hits += h;
+            o->misses += m;
+            o->loads += l;
+        }
         int64_t w = atomic_load(&x->wm_out);
         if (w < o->wm)
             o->wm = w;
@@ -1358,6 +1401,13 @@ static void summary(struct job *j, bool stopped, FILE *f)
         bool xout = op_is_exchange_out(o->op);
         /* joins and ranks show up once table.exec.state.ttl dropped state */
         bool ttl_only = !window && o->expired > 0;
+        if (o->lookup) {
+            fprintf(f, "  op     %-.60s\n         %lld rows in, %lld out, cache %lld hits, "
+                       "%lld misses, %lld loads\n",
+                    o->op->label, (long long)o->rows_in, (long long)o->rows_out,
+                    (long long)o->hits, (long long)o->misses, (long long)o->loads);
+            continue;
+        }
         if (!window && !xout && !ttl_only)
             continue;
         if (ttl_only) {
@@ -1456,6 +1506,9 @@ static void write_metrics_json(struct job *j, const char *path)
                 (long long)o->keys, (long long)o->bytes, (long long)o->expired);
         if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
             fprintf(f, ",\"watermark_us\":%lld", (long long)o->wm);
+        if (o->lookup)
+            fprintf(f, ",\"cache_hits\":%lld,\"cache_misses\":%lld,\"cache_loads\":%lld",
+                    (long long)o->hits, (long long)o->misses, (long long)o->loads);
         if (op_is_exchange_out(o->op))
             fprintf(f, ",\"backpressure\":%.4f",
                     t > 0 ? (double)o->blocked_ns / 1e9 / t / o->instances : 0);

@@ -7,7 +7,20 @@
 
 #include <string.h>
 
+#include "core/value_fmt.h"
+#include "exec/deadletter.h"
 #include "state/snapshot.h"
+
+void op_late_row(struct op *op, const struct batch *b, int row, const char *reason)
+{
+    atomic_fetch_add_explicit(&op->late, 1, memory_order_relaxed);
+    if (op->dlq == NULL)
+        return;
+    struct strbuf raw = {0};
+    vfmt_print_row(&raw, batch_kind(b, row), b->cols, b->n_cols, row);
+    dlq_write(op->dlq, op->label, "watermark", reason, raw.buf, raw.len);
+    sb_free(&raw);
+}
 
 int op_emit(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_error *err)
 {

@@ -108,6 +108,9 @@ int op_emit_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct we
  * non-idle inputs advances, calls the op's watermark handler. */
 int op_watermark_in(struct op *op, int port, int64_t wm, struct eval_ctx *ctx,
                     struct weir_error *err);
+/* Row `row` of b is late (its window or frame was already emitted): counts
+ * it in op->late and writes it to the dead-letter output with `reason`. */
+void op_late_row(struct op *op, const struct batch *b, int row, const char *reason);
 /* Signals end of input to every downstream operator (each finishes when all
  * of its inputs have). */
 int op_finish_next(struct op *op, struct eval_ctx *ctx, struct weir_error *err);

@@ -23,6 +23,15 @@ void op_group_set_max_parallelism(struct op *op, int max_parallelism);
 /* table.exec.state.ttl in µs (0: never expire), before the job runs.
  * manual_clock (tests): processing time is the timer hook's now_us. */
 void op_group_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
+/* Mini-batch (table.exec.mini-batch.enabled): at most one change per group
+ * for every `size` input rows or input batch, whichever ends first; 0: off
+ * (a change per row).  Before the job runs. */
+void op_group_set_mini_batch(struct op *op, int64_t size);
+/* The job's table.exec.mini-batch.{enabled, allow-latency, size} (each NULL
+ * when unset) as the size above: 0 when off, an error when on without a
+ * positive latency and size (as Flink). */
+int op_group_mini_batch_parse(const char *enabled, const char *latency, const char *size,
+                              int64_t *rows, struct weir_error *err);
 
 /* ---- checkpointed aggregate state (also used by op_window.c) -------------------------
  *

@@ -44,6 +44,17 @@
  * insert-only.  The output watermark is held back by max(-lower, upper, 0),
  * since a row emitted at expiry is that much older than the watermark.
  *
+ * Window joins (op_join_window; Flink's WindowJoin) are interval joins whose
+ * rows can only meet rows of their own window: ON equates both sides'
+ * window_start and window_end (they stay among the keys), so a row expires
+ * when the watermark reaches its window's last instant, window_end - 1, and
+ * the output watermark is not held back.  A pair is emitted as soon as both
+ * rows are there (Flink waits for the window's end: the same rows, sooner);
+ * what depends on the window being complete waits for it: outer rows that
+ * never matched are padded, and an anti join's unmatched left rows pass,
+ * when they expire.  A row arriving for a window that has ended is late:
+ * counted and dead-lettered (Flink drops it).
+ *
  * Checkpoints: each key of each side is one record in the key's group (the
  * rows with their counts, match counts and expiries), so a restore with
  * another parallelism hands every key to the instance that receives its rows
@@ -52,6 +63,7 @@
  * all a live key ever needs (older heap entries would only be stale ones).
  */
 #include "exec/op_join.h"
+#include "core/datetime.h"
 #include "exec/opstate.h"
 #include "state/snapshot.h"
 #include "state/table.h"
@@ -121,6 +133,7 @@ struct op_join {
     bool anti;                     /*   the left rows without a match */
     bool null_safe;                /* keys match NULL to NULL */
     bool interval;                 /* see the top of the file */
+    bool window;                   /*   (a window join is an interval join) */
     int64_t lower, upper, delay;
     int64_t wm;                    /* the last input watermark (interval joins) */
     int max_parallelism;           /* key groups of the state tables */
@@ -291,6 +304,8 @@ static int64_t row_expiry(const struct op_join *o, int s, const struct batch *b,
     if (vec_is_null(t, i))
         return INT64_MIN;
     int64_t ts = t->i64[i];
+    if (o->window)   /* window_end: the window's last instant */
+        return ts == INT64_MIN ? ts : ts - 1;
     if (s == 0)
         return o->lower > 0 && ts < INT64_MIN + o->lower ? INT64_MIN : ts - o->lower;
     return o->upper > 0 && ts > INT64_MAX - o->upper ? INT64_MAX : ts + o->upper;
@@ -342,6 +357,18 @@ static void update_state_metrics(struct op_join *o);
 
 static bool is_accumulate(enum row_kind k) { return k == RK_INSERT || k == RK_UPDATE_AFTER; }
 
+/* Window joins: row i of b (side s) came after its window ended. */
+static void late_row(struct op_join *o, int s, struct batch *b, int i)
+{
+    char end[64], wm[64];
+    dt_fmt_ts_java(end, b->cols[o->side[s].time_col].i64[i]);
+    dt_fmt_ts_java(wm, o->wm);
+    struct strbuf reason = {0};
+    sb_addf(&reason, "late: its window ended (window_end %s, watermark %s)", end, wm);
+    op_late_row(&o->op, b, i, reason.buf);
+    sb_free(&reason);
+}
+
 /* Input row k (of side s) is complete: pad it if outer and unmatched, then
  * update its side's state. */
 static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct eval_ctx *ctx,
@@ -356,6 +383,13 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
         /* insert-only input: the row is stored until it expires, and padded
          * then; one that expired on arrival (or has a NULL key) is done now */
         expire = row_expiry(o, s, b, i);
+        if (o->window && expire <= o->wm) {
+            late_row(o, s, b, i);
+            return rc;
+        }
+        /* a window semi join passes a left row at its first match */
+        if (o->semi && !o->anti && s == 0 && o->matched[k] > 0)
+            rc = emit_padded(o, 0, b->cols, i, RK_INSERT, 1, ctx, err);
         if (expire <= o->wm || !encode_key(o, s, i)) {
             if (o->side[s].outer && o->matched[k] == 0)
                 rc = emit_padded(o, s, b->cols, i, RK_INSERT, 1, ctx, err);
@@ -424,7 +458,8 @@ static int process_chunk(struct op_join *o, int s, struct batch *b, int *next_ro
              * with its last (semi: in the right row's kind; anti: -D, +I); a
              * left row is settled in finalize_row */
             if (s == 1 && is_accumulate(kind)) {
-                if (jr->matches++ == 0)
+                /* a window anti join decides when the window ends */
+                if (jr->matches++ == 0 && !(o->window && o->anti))
                     rc = emit_padded(o, 0, o->chunk->cols, p, o->anti ? RK_DELETE : kind,
                                      jr->count, ctx, err);
             } else if (s == 1) {
@@ -712,7 +747,8 @@ static uint32_t join_fingerprint(struct op_join *o)
      * them once and is refused rather than misread); 3: rows carry their
      * last-write time */
     snap_put_u8(&fp, 3);
-    snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1 | o->anti << 2 | o->null_safe << 3));
+    snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1 | o->anti << 2 | o->null_safe << 3 |
+                               o->window << 4));
     snap_put_i64(&fp, o->interval ? o->lower : 0);
     snap_put_i64(&fp, o->interval ? o->upper : 0);
     snap_put_u32(&fp, (uint32_t)o->n_keys);
@@ -996,6 +1032,17 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
     o->delay = upper > 0 ? upper : 0;
     if (lower < 0 && -lower > o->delay)
         o->delay = -lower;
+}
+
+void op_join_window(struct op *op, int left_end, int right_end)
+{
+    struct op_join *o = (struct op_join *)op;
+    op_join_interval(op, left_end, right_end, 0, 0);
+    o->window = true;
+    /* an anti join's left rows that never matched pass when their window
+     * ends, as an outer side's are padded then */
+    if (o->anti)
+        o->side[0].outer = true;
 }
 
 void op_join_null_safe(struct op *op)

@@ -24,6 +24,9 @@ void op_join_insert_only(struct op *op, bool left, bool right);
 /* Makes it an interval join: rows join only while left time - right time can
  * lie in [lower, upper] µs (the columns are indexes within each side). */
 void op_join_interval(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper);
+/* Makes it a window join (see op_join.c): left_end and right_end are each
+ * side's window_end column. */
+void op_join_window(struct op *op, int left_end, int right_end);
 /* The job's pipeline.max-parallelism (default 128): the key groups that
  * checkpoint records are tagged with must be the exchange's.  Set it before
  * the first push or restore. */

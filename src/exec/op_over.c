@@ -31,7 +31,6 @@
 #include "exec/op_over.h"
 #include "core/datetime.h"
 #include "core/value_fmt.h"
-#include "exec/deadletter.h"
 #include "exec/op_group.h"
 #include "exec/opstate.h"
 #include "state/snapshot.h"
@@ -237,11 +236,7 @@ static int fire_key(struct op_over *o, struct okey *s, int64_t limit, struct eva
 
 static void late_row(struct op_over *o, struct batch *b, int row, const struct vec *tv)
 {
-    atomic_fetch_add_explicit(&o->op.late, 1, memory_order_relaxed);
-    if (o->op.dlq == NULL)
-        return;
-    struct strbuf raw = {0}, reason = {0};
-    vfmt_print_row(&raw, batch_kind(b, row), b->cols, b->n_cols, row);
+    struct strbuf reason = {0};
     if (vec_is_null(tv, row)) {
         sb_adds(&reason, "late: its time attribute is NULL");
     } else {
@@ -252,8 +247,7 @@ static void late_row(struct op_over *o, struct batch *b, int row, const struct v
         sb_addf(&reason, "late: the OVER rows up to the watermark were emitted (row time %s, "
                          "watermark %s)", ts, wm);
     }
-    dlq_write(o->op.dlq, o->op.label, "watermark", reason.buf, raw.buf, raw.len);
-    sb_free(&raw);
+    op_late_row(&o->op, b, row, reason.buf);
     sb_free(&reason);
 }
 

@@ -17,10 +17,18 @@
  * earliest session end find the sessions the watermark closes without
  * scanning every key.
  *
- * Late rows — rows whose windows have all fired — are never silently dropped:
- * they are counted on the operator and written to the dead-letter output with
- * the reason "late".  Processing-time windows fire from the driver's timer by
- * the wall clock, and all remaining windows fire at end of input.
+ * Updating input (a changelog source, a GROUP BY or dedup below): -U and -D
+ * rows retract from the accumulators of the windows their time falls in (in
+ * row order: a retraction must meet what it retracts), and each window still
+ * fires once with its final value, so the output stays insert-only.  Every
+ * slot counts its rows, adds minus retractions (Flink's COUNT(*) retract
+ * counter): a window key whose rows were all retracted emits nothing.
+ *
+ * Late rows — rows whose windows have all fired, retractions included — are
+ * never silently dropped: they are counted on the operator and written to the
+ * dead-letter output with the reason "late".  Processing-time windows fire
+ * from the driver's timer by the wall clock, and all remaining windows fire at
+ * end of input.
  *
  * TIMESTAMP_LTZ time attributes (and PROCTIME) are windowed on the session
  * zone's wall clock, as Flink does: window_start/_end are wall-clock
@@ -29,9 +37,10 @@
  * Checkpoints (record helpers in op_group.h): a key's state goes in records
  * tagged with the key group its rows are routed by —
  *   WIN_REC_WINDOW   one per open aligned window and key:
- *                    [header, i64 start, i64 end, key bytes, accumulators]
+ *                    [header, i64 start, i64 end, key bytes, i64 rows,
+ *                    accumulators]
  *   WIN_REC_SESSIONS one per key: [header, key bytes, i64 timer time, u32 n,
- *                    n × (i64 start, i64 end, accumulators)]
+ *                    n × (i64 start, i64 end, i64 rows, accumulators)]
  * and one SNAP_OPERATOR record per instance, WIN_REC_MARK [header, u32
  * instance, i64 watermark seen]: the mark below which windows have fired and
  * rows are late.  Each new instance receives every old instance's mark; see
@@ -43,7 +52,6 @@
 #include "exec/opstate.h"
 #include "core/datetime.h"
 #include "core/value_fmt.h"
-#include "exec/deadletter.h"
 #include "exec/op_group.h"
 #include "state/table.h"
 #include "state/timers.h"
@@ -103,6 +111,11 @@ static int assign_windows(const struct window_spec *w, int64_t t, int64_t *start
 }
 
 #define MAX_WINDOWS_PER_ROW 4096
+
+/* A slot (one window and key, or one session): its row count, adds minus
+ * retractions, then the accumulators from ACC_BASE (16: __int128 alignment). */
+#define ROWS(slot) (*(int64_t *)(void *)(slot))
+#define ACC_BASE 16
 
 /* ---- the operator -------------------------------------------------------------- */
 
@@ -187,6 +200,7 @@ static int64_t window_time(const struct op_win *o, int64_t end)
 
 static void slot_init(struct op_win *o, unsigned char *slot)
 {
+    ROWS(slot) = 0;
     for (int k = 0; k < o->n_aggs; k++)
         o->aggs[k].ops->init(slot + o->acc_off[k], o->aggs[k].state);
 }
@@ -260,7 +274,7 @@ static int fire_window(struct op_win *o, struct eval_ctx *ctx, struct weir_error
     state_iter_init(&it, w.groups);
     int rc = WEIR_OK;
     while (state_iter_next(&it)) {
-        if (rc == WEIR_OK)
+        if (rc == WEIR_OK && ROWS(it.value) != 0)
             rc = emit_row(o, it.key, it.key_len, w.start, w.end, it.value, ctx, err);
         slot_destroy(o, it.value);
     }
@@ -286,7 +300,7 @@ static int fire_sessions_of(struct op_win *o, const char *key, size_t len, uint6
     for (int i = 0; i < l->n; i++) {
         struct session *s = &l->items[i];
         if (s->end <= limit) {
-            if (rc == WEIR_OK)
+            if (rc == WEIR_OK && ROWS(s->accs) != 0)
                 rc = emit_row(o, key, len, s->start, s->end, s->accs, ctx, err);
             slot_destroy(o, s->accs);
             mem_free(s->accs);
@@ -355,6 +369,7 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
                 into = &l->items[m++];
                 *into = *x;
             } else {
+                ROWS(into->accs) += ROWS(x->accs);
                 for (int k = 0; k < o->n_aggs; k++)
                     o->aggs[k].ops->merge(into->accs + o->acc_off[k], x->accs + o->acc_off[k],
                                           o->aggs[k].state);
@@ -369,7 +384,7 @@ static unsigned char *session_slot(struct op_win *o, int64_t t)
     if (into == NULL) {
         MEM_GROW(l->items, l->cap, l->n + 1);
         into = &l->items[l->n++];
-        into->accs = mem_calloc(1, o->value_size ? o->value_size : 1);
+        into->accs = mem_calloc(1, o->value_size);
         slot_init(o, into->accs);
     }
     into->start = s;
@@ -403,17 +418,12 @@ static struct win *find_window(struct op_win *o, int64_t start, int64_t end)
 
 static void late_row(struct op_win *o, struct batch *b, int row, int64_t t)
 {
-    atomic_fetch_add_explicit(&o->op.late, 1, memory_order_relaxed);
-    if (o->op.dlq == NULL)
-        return;
-    struct strbuf raw = {0}, reason = {0};
-    vfmt_print_row(&raw, batch_kind(b, row), b->cols, b->n_cols, row);
+    struct strbuf reason = {0};
     char ts[64], wm[64];
     dt_fmt_ts_java(ts, o->w->ltz || o->w->proctime ? dt_ltz_to_local(t) : t);
     dt_fmt_ts_java(wm, o->wm);
     sb_addf(&reason, "late: its windows closed (row time %s, watermark %s)", ts, wm);
-    dlq_write(o->op.dlq, o->op.label, "watermark", reason.buf, raw.buf, raw.len);
-    sb_free(&raw);
+    op_late_row(&o->op, b, row, reason.buf);
     sb_free(&reason);
 }
 
@@ -487,6 +497,39 @@ static void encode_key(struct op_win *o, int set, int i)
     state_key_encode(&o->key, o->enc, o->n_keys + 1, i);
 }
 
+/* Applies the np pending (slot, row) pairs of aligned windows, all of one
+ * sign, an aggregate at a time. */
+static void apply_pairs(struct op_win *o, int np, int sign)
+{
+    if (np == 0)
+        return;
+    for (int p = 0; p < np; p++)
+        ROWS(o->accs[p]) += sign;
+    for (int a = 0; a < o->n_aggs; a++) {
+        const struct agg_call *ac = &o->aggs[a];
+        void **accs = o->accs;
+        uint16_t *rows = o->rows;
+        int m = np;
+        if (ac->filter) {
+            const struct vec *f = o->filters[a];
+            m = 0;
+            for (int p = 0; p < np; p++)
+                if (!vec_is_null(f, o->rows[p]) && f->b[o->rows[p]]) {
+                    o->f_accs[m] = o->accs[p];
+                    o->f_rows[m++] = o->rows[p];
+                }
+            accs = o->f_accs;
+            rows = o->f_rows;
+        }
+        /* each pair's accumulator is at the aggregate's offset in its slot */
+        for (int p = 0; p < m; p++)
+            accs[p] = (unsigned char *)accs[p] + o->acc_off[a];
+        ac->ops->update(accs, o->arg_vecs[a], rows, m, sign, ac->state);
+        for (int p = 0; p < m; p++)
+            accs[p] = (unsigned char *)accs[p] - o->acc_off[a];
+    }
+}
+
 static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
                     struct weir_error *err)
 {
@@ -500,12 +543,21 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         return rc;
     const struct vec *tv = &b->cols[o->w->time_col];
     int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
-    int n = batch_live(b), np = 0;
+    int n = batch_live(b), np = 0, run_sign = 1;
     ensure_pairs(o, n);
     for (int k = 0; k < n; k++) {
         int i = batch_row(b, k);
         if (vec_is_null(tv, i))
             continue;
+        enum row_kind kind = batch_kind(b, i);
+        int sign = kind == RK_INSERT || kind == RK_UPDATE_AFTER ? 1 : -1;
+        if (sign != run_sign) {
+            /* pairs go in runs of one sign: a retraction must come after the
+             * add it undoes (MIN/MAX and DISTINCT forget an unknown value) */
+            apply_pairs(o, np, run_sign);
+            np = 0;
+            run_sign = sign;
+        }
         int64_t t = to_wall(o, tv->i64[i]);
         int nw;
         if (o->w->assigned) {
@@ -528,12 +580,13 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
                 if (slot == NULL)
                     continue;
                 uint16_t row = (uint16_t)i;
+                ROWS(slot) += sign;
                 for (int a = 0; a < o->n_aggs; a++) {
                     const struct vec *f = o->filters[a];
                     if (f && (vec_is_null(f, i) || !f->b[i]))
                         continue;
                     void *acc = slot + o->acc_off[a];
-                    o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, +1, o->aggs[a].state);
+                    o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, sign, o->aggs[a].state);
                 }
                 kept++;
                 continue;
@@ -557,30 +610,8 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
         if (kept == 0 && nw > 0)
             late_row(o, b, i, tv->i64[i]);
     }
-    /* the aggregates of aligned windows, a batch at a time */
-    for (int a = 0; a < o->n_aggs && np > 0; a++) {
-        const struct agg_call *ac = &o->aggs[a];
-        void **accs = o->accs;
-        uint16_t *rows = o->rows;
-        int m = np;
-        if (ac->filter) {
-            const struct vec *f = o->filters[a];
-            m = 0;
-            for (int p = 0; p < np; p++)
-                if (!vec_is_null(f, o->rows[p]) && f->b[o->rows[p]]) {
-                    o->f_accs[m] = o->accs[p];
-                    o->f_rows[m++] = o->rows[p];
-                }
-            accs = o->f_accs;
-            rows = o->f_rows;
-        }
-        /* each pair's accumulator is at the aggregate's offset in its slot */
-        for (int p = 0; p < m; p++)
-            accs[p] = (unsigned char *)accs[p] + o->acc_off[a];
-        ac->ops->update(accs, o->arg_vecs[a], rows, m, +1, ac->state);
-        for (int p = 0; p < m; p++)
-            accs[p] = (unsigned char *)accs[p] - o->acc_off[a];
-    }
+    /* the aggregates of aligned windows, a run of rows at a time */
+    apply_pairs(o, np, run_sign);
     update_state_metrics(o);
     return WEIR_OK;
 }
@@ -724,6 +755,7 @@ static void win_write(struct snap_writer *w, const void *ctx, const void *key, s
     snap_put_i64(&w->buf, ww->start);
     snap_put_i64(&w->buf, ww->end);
     snap_put_bytes(&w->buf, key, len);
+    snap_put_i64(&w->buf, ROWS(value));
     opagg_put_accs(&w->buf, ww->o->aggs, ww->o->n_aggs, ww->o->acc_off, value);
     snap_end(w);
 }
@@ -744,6 +776,7 @@ static void sessions_write(struct snap_writer *w, const void *ctx, const void *k
     for (int i = 0; i < l->n; i++) {
         snap_put_i64(&w->buf, l->items[i].start);
         snap_put_i64(&w->buf, l->items[i].end);
+        snap_put_i64(&w->buf, ROWS(l->items[i].accs));
         opagg_put_accs(&w->buf, o->aggs, o->n_aggs, o->acc_off, l->items[i].accs);
     }
     snap_end(w);
@@ -772,6 +805,7 @@ static int restore_window(struct op_win *o, int kg, struct snap_rd *rd, struct w
     int64_t start = snap_get_i64(rd), end = snap_get_i64(rd);
     size_t len;
     const char *key = snap_get_bytes(rd, &len);
+    int64_t rows = snap_get_i64(rd);
     if (rd->bad || o->sessions != NULL || start >= end)
         return opstate_corrupt(&o->op, "bad window record", err);
     if (route_key_group(o, key, len) != kg)
@@ -793,6 +827,7 @@ static int restore_window(struct op_win *o, int kg, struct snap_rd *rd, struct w
         state_table_delete(win->groups, key, len, h);
         return opstate_corrupt(&o->op, "bad accumulators", err);
     }
+    ROWS(slot) = rows;
     /* counted as they come: a full recount per record would cost the number
      * of open windows each time */
     atomic_fetch_add_explicit(&o->op.state_keys, 1, memory_order_relaxed);
@@ -817,9 +852,9 @@ static int restore_sessions(struct op_win *o, int kg, struct snap_rd *rd,
     const char *key = snap_get_bytes(rd, &len);
     int64_t timer = snap_get_i64(rd);
     uint32_t n = snap_get_u32(rd);
-    /* each session takes at least its two bounds: a count the body cannot
-     * hold is corrupt, not an allocation to try */
-    if (rd->bad || o->sessions == NULL || n == 0 || n > (rd->len - rd->pos) / 16)
+    /* each session takes at least its bounds and row count: a count the
+     * body cannot hold is corrupt, not an allocation to try */
+    if (rd->bad || o->sessions == NULL || n == 0 || n > (rd->len - rd->pos) / 24)
         return opstate_corrupt(&o->op, "bad sessions record", err);
     if (route_key_group(o, key, len) != kg)
         return err_set(err, WEIR_ERR_CONFIG,
@@ -837,13 +872,15 @@ static int restore_sessions(struct op_win *o, int kg, struct snap_rd *rd,
         struct session *x = &items[got];
         x->start = snap_get_i64(rd);
         x->end = snap_get_i64(rd);
+        int64_t rows = snap_get_i64(rd);
         if (rd->bad || x->start >= x->end)
             break;
-        x->accs = mem_calloc(1, o->value_size ? o->value_size : 1);
+        x->accs = mem_calloc(1, o->value_size);
         if (!opagg_get_accs(rd, o->aggs, o->n_aggs, o->acc_off, x->accs)) {
             mem_free(x->accs);
             break;
         }
+        ROWS(x->accs) = rows;
         if (x->end < earliest)
             earliest = x->end;
     }
@@ -913,6 +950,9 @@ static uint32_t shape_fingerprint(const struct op_win *o)
     const struct window_spec *w = o->w;
     struct strbuf fp = {0};
     sb_adds(&fp, o->tvf ? "WindowTableFunction" : "WindowAggregate");
+    /* records that carry row counts (retractions) are not read as the
+     * earlier ones without them */
+    sb_adds(&fp, "/rows");
     snap_put_u8(&fp, (uint8_t)w->kind);
     snap_put_u8(&fp, (uint8_t)(w->proctime | w->ltz << 1 | w->assigned << 2));
     snap_put_i64(&fp, w->size);
@@ -969,7 +1009,7 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     o->n_out = n_out;
     o->wm = WM_NONE;
     o->acc_off = mem_calloc((size_t)(n_aggs + 1), sizeof(size_t));
-    size_t off = 0;
+    size_t off = ACC_BASE;
     for (int a = 0; a < n_aggs; a++) {
         o->acc_off[a] = off;
         off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */

@@ -231,6 +231,19 @@ bool queue_push(struct queue *q, struct msg m, volatile int *stop, int64_t *bloc
     return true;
 }
 
+bool queue_try_push(struct queue *q, struct msg m)
+{
+    size_t t = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    if (t - q->cached_head > q->mask) {
+        q->cached_head = atomic_load_explicit(&q->head, memory_order_acquire);
+        if (t - q->cached_head > q->mask)
+            return false;
+    }
+    q->ring[t & q->mask] = m;
+    atomic_store_explicit(&q->tail, t + 1, memory_order_release);
+    return true;
+}
+
 bool queue_try_pop(struct queue *q, struct msg *m)
 {
     size_t h = atomic_load_explicit(&q->head, memory_order_relaxed);

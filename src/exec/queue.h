@@ -41,6 +41,9 @@ void queue_free(struct queue *q);      /* frees batches still queued */
 /* Producer: blocks while the queue is full (unless *stop becomes true, then
  * returns false).  Adds the nanoseconds spent blocked to *blocked_ns. */
 bool queue_push(struct queue *q, struct msg m, volatile int *stop, int64_t *blocked_ns);
+/* Producer: non-blocking; false when full (nothing queued).  Only for a
+ * queue no consumer sleeps on (not in a queue_set). */
+bool queue_try_push(struct queue *q, struct msg m);
 /* Consumer: non-blocking; false when empty. */
 bool queue_try_pop(struct queue *q, struct msg *m);
 int queue_size(const struct queue *q);

@@ -39,6 +39,13 @@
  * did not change them; weir looks in old[i] only.  A record holds at most
  * BATCH_CAP rows (its rows travel in one batch; see format.h).
  *
+ * Metadata (Flink's "Available Metadata"; format_def.metadata): debezium's
+ * "ts_ms", "source" and "schema", canal's "database", "table", "sqlType",
+ * "pkNames" and "ts", read as Flink declares them and copied into every row
+ * of the record.  A connector that forwards them asks through
+ * table_ctx.col_format_metadata; only the members those columns need are
+ * decoded, after the rows (a record that does not fit the batch costs none).
+ *
  * The envelope is walked twice: once to find its members (the JSON order is
  * the producer's: canal puts "type" last), then the rows are decoded where
  * they are, with json.c's compiled schema (formats/json.h).
@@ -52,10 +59,78 @@
 
 #include "connectors/connector.h"
 #include "core/mem.h"
+#include "exec/cast.h"
 #include "formats/format.h"
 #include "formats/json.h"
 
 enum cj_kind { CJ_DEBEZIUM, CJ_CANAL };
+
+/* ---- metadata: Flink's DebeziumJsonDecodingFormat / CanalJsonDecodingFormat ---- */
+
+static const struct sql_type map_str_str = {.id = T_MAP, .nullable = true,
+                                            .elem = &type_string, .value = &type_string};
+static const struct sql_type map_str_int = {.id = T_MAP, .nullable = true,
+                                            .elem = &type_string, .value = &type_int};
+static const struct sql_type array_str = {.id = T_ARRAY, .nullable = true,
+                                          .elem = &type_string};
+
+/* Indexes into the tables below. */
+enum { DM_SCHEMA, DM_INGESTION_TS, DM_SOURCE_TS, DM_SOURCE_DB, DM_SOURCE_SCHEMA,
+       DM_SOURCE_TABLE, DM_SOURCE_PROPS };
+enum { CM_DATABASE, CM_TABLE, CM_SQL_TYPE, CM_PK_NAMES, CM_INGESTION_TS };
+
+static const struct format_meta dbz_metadata[] = {
+    {"schema", &type_string},
+    {"ingestion-timestamp", &type_timestamp_ltz3},
+    {"source.timestamp", &type_timestamp_ltz3},
+    {"source.database", &type_string},
+    {"source.schema", &type_string},
+    {"source.table", &type_string},
+    {"source.properties", &map_str_str},
+    {NULL, NULL},
+};
+
+static const struct format_meta canal_metadata[] = {
+    {"database", &type_string},
+    {"table", &type_string},
+    {"sql-type", &map_str_int},
+    {"pk-names", &array_str},
+    {"ingestion-timestamp", &type_timestamp_ltz3},
+    {NULL, NULL},
+};
+
+/*
+ * The envelope members the metadata comes from, decoded as Flink declares
+ * them (so "source" values that are numbers or objects read as their JSON
+ * text, and "ts_ms" may be a number or a numeric string).  Each format's
+ * metadata key k reads member meta_member[k].
+ */
+enum { DB_SCHEMA, DB_TS, DB_SOURCE, DB_N };
+static const char *const dbz_members[DB_N] = {"schema", "ts_ms", "source"};
+static const struct sql_type *const dbz_member_types[DB_N] = {&type_string, &type_bigint,
+                                                              &map_str_str};
+static const int dbz_meta_member[] = {DB_SCHEMA, DB_TS, DB_SOURCE, DB_SOURCE, DB_SOURCE,
+                                      DB_SOURCE, DB_SOURCE};
+
+enum { CB_DATABASE, CB_TABLE, CB_SQL_TYPE, CB_PK_NAMES, CB_TS, CB_N };
+static const char *const canal_members[CB_N] = {"database", "table", "sqlType", "pkNames",
+                                                "ts"};
+static const struct sql_type *const canal_member_types[CB_N] = {
+    &type_string, &type_string, &map_str_int, &array_str, &type_bigint};
+static const int canal_meta_member[] = {CB_DATABASE, CB_TABLE, CB_SQL_TYPE, CB_PK_NAMES,
+                                        CB_TS};
+
+#define MEMBERS_MAX CB_N
+
+/* A metadata column the decoder fills. */
+struct cj_meta {
+    int col;                        /* in the batch */
+    const char *name;               /* the column's, for messages */
+    int key;                        /* index into the format's metadata table */
+    struct vec val;                 /* a derived value (timestamps, source.*), row 0 */
+    struct vec cast;                /* the value cast to the column's type, row 0 */
+    bool needs_cast;                /* the column is declared as another type */
+};
 
 struct cj_dec {
     struct decoder base;
@@ -66,6 +141,16 @@ struct cj_dec {
     pcre2_code *db_re, *table_re;   /* canal-json.database.include / .table.include */
     pcre2_match_data *md;
     struct weir_error *err;
+    /* metadata columns (none: nothing below is used) */
+    int n_meta;
+    struct cj_meta *meta;
+    const int *meta_member;         /* dbz_meta_member or canal_meta_member */
+    struct json_dec *members;       /* decodes the envelope members they read */
+    struct batch *mvals;            /* ... into row 0 of these, one per member */
+    bool member_used[MEMBERS_MAX];
+    struct json_span spans[MEMBERS_MAX];  /* the members of the record */
+    bool ignore_errors;             /* <format>.ignore-parse-errors */
+    bool *lossy;
 };
 
 static int parse_err(struct cj_dec *d, const char *fmt, ...)
@@ -157,8 +242,10 @@ static int envelope(struct cj_dec *d, const char *rec, const char *end,
 static int dbz_decode(struct cj_dec *d, const char *rec, const char *end, struct batch *b,
                       int row, int *n_rows)
 {
-    enum { F_BEFORE, F_AFTER, F_OP, F_PAYLOAD, F_SCHEMA, F_N };
-    static const char *const names[F_N] = {"before", "after", "op", "payload", "schema"};
+    /* payload's members come before F_PAYLOAD (the payload walk takes those) */
+    enum { F_BEFORE, F_AFTER, F_OP, F_TS, F_SOURCE, F_PAYLOAD, F_SCHEMA, F_N };
+    static const char *const names[F_N] = {"before", "after", "op",    "ts_ms",
+                                           "source", "payload", "schema"};
     struct json_span m[F_N];
     int erc = envelope(d, rec, end, names, F_N, m);
     if (erc)
@@ -217,6 +304,9 @@ static int dbz_decode(struct cj_dec *d, const char *rec, const char *end, struct
     } else {
         return parse_err(d, "unknown \"op\" value \"%.*s\"", n > 64 ? 64 : (int)n, op);
     }
+    d->spans[DB_SCHEMA] = m[F_SCHEMA];
+    d->spans[DB_TS] = m[F_TS];
+    d->spans[DB_SOURCE] = m[F_SOURCE];
     return WEIR_OK;
 }
 
@@ -261,8 +351,9 @@ static int next_elem(struct cj_dec *d, const char **p, const char *end, bool fir
 static int canal_decode(struct cj_dec *d, const char *rec, const char *end, struct batch *b,
                         int row, int *n_rows)
 {
-    enum { F_DATA, F_OLD, F_TYPE, F_DATABASE, F_TABLE, F_N };
-    static const char *const names[F_N] = {"data", "old", "type", "database", "table"};
+    enum { F_DATA, F_OLD, F_TYPE, F_DATABASE, F_TABLE, F_SQL_TYPE, F_PK_NAMES, F_TS, F_N };
+    static const char *const names[F_N] = {"data",  "old",     "type",    "database",
+                                           "table", "sqlType", "pkNames", "ts"};
     struct json_span m[F_N];
     int erc = envelope(d, rec, end, names, F_N, m);
     if (erc)
@@ -340,6 +431,145 @@ static int canal_decode(struct cj_dec *d, const char *rec, const char *end, stru
         set_kind(b, row + used++, k);
     }
     *n_rows = used;
+    for (int i = 0; i < CB_N; i++)     /* F_DATABASE.. are canal_members' order */
+        d->spans[i] = m[F_DATABASE + i];
+    return WEIR_OK;
+}
+
+/* ---- metadata columns ---------------------------------------------------------- */
+
+/* The value of key k in the MAP<STRING, STRING> at row 0 of v (the last
+ * one when a key repeats, as in Jackson's tree); NULL if absent or null. */
+static const struct str *map_get(const struct vec *v, const char *k)
+{
+    if (vec_is_null(v, 0))
+        return NULL;
+    size_t n = strlen(k);
+    for (int e = v->offsets[1] - 1; e >= v->offsets[0]; e--) {
+        const struct str *key = &v->children[0].s[e];
+        if (key->len == n && memcmp(key->ptr, k, n) == 0)
+            return vec_is_null(&v->children[1], e) ? NULL : &v->children[1].s[e];
+    }
+    return NULL;
+}
+
+/* ms since the epoch into row 0 of out (TIMESTAMP_LTZ, microseconds), or,
+ * past what microseconds hold (±292,000 years), the error `what` says. */
+static int put_millis(struct cj_dec *d, struct vec *out, bool ok, int64_t ms,
+                      const char *what, const struct str *text)
+{
+    int64_t us;
+    if (ok && !__builtin_mul_overflow(ms, 1000, &us)) {
+        out->i64[0] = us;
+        vec_set_valid(out, 0);
+        return WEIR_OK;
+    }
+    if (d->ignore_errors) {
+        vec_set_null(out, 0);
+        if (d->lossy)
+            *d->lossy = true;
+        return WEIR_OK;
+    }
+    if (text)
+        return parse_err(d, "%s: cannot convert \"%.*s\" to milliseconds since the epoch",
+                         what, text->len > 64 ? 64 : (int)text->len, text->ptr);
+    return parse_err(d, "%s: %lld ms is out of the range of TIMESTAMP_LTZ", what,
+                     (long long)ms);
+}
+
+/* "ts_ms" / "ts" (BIGINT at row 0 of v) as TIMESTAMP_LTZ. */
+static int ts_from_millis(struct cj_dec *d, struct vec *out, const struct vec *v,
+                          const char *what)
+{
+    if (vec_is_null(v, 0)) {
+        vec_set_null(out, 0);
+        return WEIR_OK;
+    }
+    return put_millis(d, out, true, v->i64[0], what, NULL);
+}
+
+/* source.ts_ms as Flink reads it: Long.parseLong of the text. */
+static int source_ts(struct cj_dec *d, struct vec *out, const struct vec *src)
+{
+    const struct str *t = map_get(src, "ts_ms");
+    if (t == NULL) {
+        vec_set_null(out, 0);
+        return WEIR_OK;
+    }
+    int64_t ms = 0;
+    bool neg = t->len > 0 && t->ptr[0] == '-';
+    size_t i = t->len > 0 && (t->ptr[0] == '-' || t->ptr[0] == '+');
+    bool ok = i < t->len;
+    for (; ok && i < t->len; i++) {
+        int dig = t->ptr[i] - '0';
+        ok = dig >= 0 && dig <= 9 && !__builtin_mul_overflow(ms, 10, &ms) &&
+             !__builtin_add_overflow(ms, neg ? -dig : dig, &ms);
+    }
+    return put_millis(d, out, ok, ms, "\"source\".\"ts_ms\"", t);
+}
+
+/* The string value of key k of the source map (then of k2, if given). */
+static void source_str(struct vec *out, const struct vec *src, const char *k, const char *k2)
+{
+    const struct str *t = map_get(src, k);
+    if (t == NULL && k2)
+        t = map_get(src, k2);
+    if (t == NULL) {
+        vec_set_null(out, 0);
+        return;
+    }
+    out->s[0] = *t;     /* the bytes stay in mvals' arena until the next record */
+    vec_set_valid(out, 0);
+}
+
+/*
+ * Fills the metadata columns of rows row .. row + n - 1 (one record's rows
+ * share its metadata).  Only the members the columns need are decoded.
+ */
+static int fill_meta(struct cj_dec *d, const char *end, struct batch *b, int row, int n)
+{
+    batch_reset(d->mvals);
+    for (int k = 0; k < MEMBERS_MAX; k++) {
+        if (!d->member_used[k])
+            continue;
+        const struct json_span *sp = &d->spans[k];
+        if (json_dec_value(d->members, k, sp->s, end, &d->mvals->cols[k], 0) == NULL)
+            return WEIR_ERR_PARSE;
+    }
+    for (int i = 0; i < d->n_meta; i++) {
+        struct cj_meta *m = &d->meta[i];
+        const struct vec *mv = &d->mvals->cols[d->meta_member[m->key]];
+        const struct vec *v = &m->val;
+        int rc = WEIR_OK;
+        if (d->kind == CJ_DEBEZIUM) {
+            switch (m->key) {
+            case DM_INGESTION_TS: rc = ts_from_millis(d, &m->val, mv, "\"ts_ms\""); break;
+            case DM_SOURCE_TS: rc = source_ts(d, &m->val, mv); break;
+            case DM_SOURCE_DB: source_str(&m->val, mv, "db", NULL); break;
+            case DM_SOURCE_SCHEMA: source_str(&m->val, mv, "schema", NULL); break;
+            case DM_SOURCE_TABLE: source_str(&m->val, mv, "table", "collection"); break;
+            default: v = mv; break;     /* schema, source.properties: the member */
+            }
+        } else if (m->key == CM_INGESTION_TS) {
+            rc = ts_from_millis(d, &m->val, mv, "\"ts\"");
+        } else {
+            v = mv;
+        }
+        if (rc != WEIR_OK)
+            return rc;
+        if (m->needs_cast) {
+            struct weir_error e2 = {0};
+            if (cast_vec(v, &m->cast, NULL, 1, CAST_STRICT, &e2) != WEIR_OK) {
+                rc = parse_err(d, "metadata column '%s': %s", m->name,
+                               e2.message ? e2.message : "cannot cast");
+                err_clear(&e2);
+                return rc;
+            }
+            v = &m->cast;
+        }
+        for (int r = row; r < row + n; r++)
+            vec_copy_row(&b->cols[m->col], r, v, 0);
+    }
     return WEIR_OK;
 }
 
@@ -353,11 +583,16 @@ static int cj_decode_rows(struct decoder *dec, const char *rec, size_t len, stru
     if (len == 0)
         return WEIR_OK;     /* a tombstone: Flink skips it */
     d->err = err;
+    d->lossy = lossy;
     json_dec_begin(d->rows, rec, len, lossy, err);
     if (d->old)
         json_dec_begin(d->old, rec, len, lossy, err);
     int rc = d->kind == CJ_DEBEZIUM ? dbz_decode(d, rec, rec + len, b, row, n_rows) :
                                       canal_decode(d, rec, rec + len, b, row, n_rows);
+    if (rc == WEIR_OK && *n_rows > 0 && d->n_meta > 0) {
+        json_dec_begin(d->members, rec, len, lossy, err);
+        rc = fill_meta(d, rec + len, b, row, *n_rows);
+    }
     if (rc != WEIR_OK) {
         *n_rows = 0;
         if (rc < 0 && !err_is_set(err))
@@ -373,6 +608,14 @@ static void cj_dec_free(struct decoder *dec)
         return;
     json_dec_destroy(d->rows);
     json_dec_destroy(d->old);
+    json_dec_destroy(d->members);
+    for (int i = 0; i < d->n_meta; i++) {
+        vec_free(&d->meta[i].val);
+        vec_free(&d->meta[i].cast);
+    }
+    mem_free(d->meta);
+    if (d->mvals)
+        batch_free(d->mvals);
     pcre2_match_data_free(d->md);
     pcre2_code_free(d->db_re);
     pcre2_code_free(d->table_re);
@@ -384,6 +627,50 @@ static const struct decoder_ops cj_dec_ops = {
     .free = cj_dec_free,
     .decode_rows = cj_decode_rows,
 };
+
+/* The metadata columns t asks the format for (the connector checked the
+ * keys and the binder that the column types are castable from Flink's). */
+static void meta_setup(struct cj_dec *d, const struct table_ctx *t,
+                       const struct json_dec_opts *o)
+{
+    const struct format_meta *tab = d->kind == CJ_DEBEZIUM ? dbz_metadata : canal_metadata;
+    for (int i = 0; t->col_format_metadata && i < t->n_cols; i++) {
+        const char *k = t->col_format_metadata[i];
+        int key = -1;
+        for (int j = 0; k && tab[j].key; j++)
+            if (strcmp(tab[j].key, k) == 0)
+                key = j;
+        if (key < 0)
+            continue;
+        if (d->meta == NULL)
+            d->meta = mem_calloc((size_t)t->n_cols, sizeof(*d->meta));
+        d->meta[d->n_meta++] = (struct cj_meta){.col = i, .name = t->col_names[i],
+                                                .key = key};
+    }
+    if (d->n_meta == 0)
+        return;
+    bool dbz = d->kind == CJ_DEBEZIUM;
+    int n = dbz ? DB_N : CB_N;
+    d->meta_member = dbz ? dbz_meta_member : canal_meta_member;
+    const struct sql_type *const *types = dbz ? dbz_member_types : canal_member_types;
+    struct table_ctx mt = {
+        .table_name = t->table_name,
+        .n_cols = n,
+        .col_names = dbz ? dbz_members : canal_members,
+        .col_types = types,
+    };
+    d->members = json_dec_new(&mt, o);
+    d->mvals = batch_new(n, types);
+    for (int i = 0; i < d->n_meta; i++) {
+        struct cj_meta *m = &d->meta[i];
+        const struct sql_type *mty = tab[m->key].type, *cty = t->col_types[m->col];
+        d->member_used[d->meta_member[m->key]] = true;
+        vec_init(&m->val, mty, 1, &d->mvals->arena);
+        m->needs_cast = !type_equal(mty, cty);
+        if (m->needs_cast)
+            vec_init(&m->cast, cty, 1, &d->mvals->arena);
+    }
+}
 
 /* Compiles a whole-value pattern ('<opt>' names it in the error). */
 static pcre2_code *include_compile(const char *opt, const char *pattern,
@@ -415,7 +702,9 @@ static int cj_decoder_create(const struct table_ctx *t, enum cj_kind kind,
     struct cj_dec *d = mem_calloc(1, sizeof(*d));
     d->base.ops = &cj_dec_ops;
     d->kind = kind;
+    d->ignore_errors = o.ignore_errors;
     d->rows = json_dec_new(t, &o);
+    meta_setup(d, t, &o);
     if (kind == CJ_DEBEZIUM) {
         d->schema_include = opt_bool(t->opts, "debezium-json.schema-include", false);
         *out = &d->base;
@@ -588,6 +877,7 @@ const struct format_def fmt_debezium_json = {
     .decoder_create = dbz_decoder_create,
     .encoder_create = dbz_encoder_create,
     .validate = NULL,
+    .metadata = dbz_metadata,
 };
 
 const struct format_def fmt_canal_json = {
@@ -597,4 +887,5 @@ const struct format_def fmt_canal_json = {
     .decoder_create = canal_decoder_create,
     .encoder_create = canal_encoder_create,
     .validate = canal_validate,
+    .metadata = canal_metadata,
 };

@@ -77,6 +77,19 @@ struct encoder {
     const struct encoder_ops *ops;
 };
 
+/*
+ * A metadata key a format reads from each record (Flink's format metadata:
+ * debezium-json's 'source.timestamp', canal-json's 'table', ...).  Only a
+ * connector that forwards it (connector_def.format_metadata_prefix) serves it,
+ * as METADATA FROM '<prefix><key>'; the decoder then fills the column, which
+ * table_ctx.col_format_metadata names, in every row of the record.  The
+ * column's declared type must be castable from `type` (the decoder casts).
+ */
+struct format_meta {
+    const char *key;
+    const struct sql_type *type;
+};
+
 struct format_def {
     const char *name;                   /* 'format' = name */
     const struct opt_def *options;      /* keys include the prefix */
@@ -89,7 +102,13 @@ struct format_def {
      * that exclude each other); run by conn_validate.  NULL = none.  The
      * message names the options but not the table (the caller prefixes it). */
     int (*validate)(const struct opt_set *opts, struct weir_error *err);
+    /* Readable metadata keys, NULL-key terminated; NULL = none.  Read-only:
+     * a sink's column of such a key must be VIRTUAL, as in Flink. */
+    const struct format_meta *metadata;
 };
+
+/* The entry of fmt's metadata table for key, or NULL. */
+const struct format_meta *format_meta_find(const struct format_def *fmt, const char *key);
 
 const struct format_def *format_lookup(const char *name);
 const struct format_def *format_at(int i);

@@ -1528,6 +1528,16 @@ const char *json_string(struct json_dec *d, const char *p, const char *end,
     return q + 1;
 }
 
+const char *json_dec_value(struct json_dec *d, int col, const char *p, const char *end,
+                           struct vec *v, int row)
+{
+    if (p == NULL) {
+        set_null(v, row);
+        return end;
+    }
+    return parse_field(d, &d->top.f[col], v, row, p, end);
+}
+
 int json_fail(struct json_dec *d, const char *at, const char *fmt, ...)
 {
     va_list ap;

@@ -51,6 +51,14 @@ const char *json_skip(struct json_dec *d, const char *p, const char *end);
 const char *json_dec_row(struct json_dec *d, const char *p, const char *end,
                          struct batch *b, int row);
 
+/* The value at p into row `row` of v (typed as d's column `col`, counted
+ * among its physical columns), with the conversions a row's field gets: an
+ * envelope's own members ("ts_ms" as BIGINT, "source" as MAP<STRING,
+ * STRING>) for the formats' metadata columns.  p NULL (the member is
+ * absent): NULL.  Returns the value's end, or NULL (error set). */
+const char *json_dec_value(struct json_dec *d, int col, const char *p, const char *end,
+                           struct vec *v, int row);
+
 /* A value's bytes, [s, e); s == NULL when the key is absent. */
 struct json_span {
     const char *s, *e;

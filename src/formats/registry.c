@@ -38,3 +38,11 @@ const struct format_def *format_at(int i)
 {
     return i >= 0 && i < N_FORMATS ? formats[i] : NULL;
 }
+
+const struct format_meta *format_meta_find(const struct format_def *fmt, const char *key)
+{
+    for (const struct format_meta *m = fmt ? fmt->metadata : NULL; m && m->key; m++)
+        if (strcmp(m->key, key) == 0)
+            return m;
+    return NULL;
+}

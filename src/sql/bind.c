@@ -106,10 +106,13 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
                                struct scope *sc);
 static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct ast_select *s,
                                struct lnode *in, struct scope *sc);
+static void detect_window_join(struct lnode *j);
 static bool interval_arg(struct binder *bd, struct ast_expr *ae, const char *what, bool allow_neg,
                          int64_t *out);
 static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
                                       struct scope *ls, struct scope *sc);
+static struct lnode *bind_unnest(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
+                                 struct scope *ls, struct ast_expr *where, struct scope *sc);
 static struct cat_table *find_table(struct catalog *c, const char *name);
 static const char *simple_name(struct binder *bd, const struct ast_name *nm);
 static bool topn_from_filter(struct binder *bd, struct lnode *calc);
@@ -1946,7 +1949,36 @@ static struct expr *bind_expr_inner(struct binder *bd, struct scope *sc, struct 
         t->field_types = types;
         return mk_op(bd, OP_ROW, t, loc, n, args);
     }
-    case AST_E_ARRAY:
+    case AST_E_ARRAY: {
+        /* ARRAY<T NOT NULL> NOT NULL unless an element may be NULL (Flink) */
+        int n = ae->u.list.n_items;
+        if (n == 0) {
+            FAIL(WEIR_ERR_BIND, loc, "ARRAY[] needs at least one element");
+            return NULL;
+        }
+        struct expr **args = arena_calloc(bd->a, (size_t)n * sizeof(*args));
+        if (!bind_args(bd, sc, ae->u.list.items, n, args))
+            return NULL;
+        const struct sql_type *et = args[0]->type;
+        for (int i = 1; i < n && et; i++)
+            et = common_type(bd, et, args[i]->type);
+        if (et == NULL) {
+            struct strbuf sb = {0};
+            for (int i = 0; i < n; i++)
+                sb_addf(&sb, "%s%s", i ? ", " : "", type_name(bd, args[i]->type));
+            FAIL(WEIR_ERR_BIND, loc, "ARRAY elements have no common type: %s", sb.buf);
+            sb_free(&sb);
+            return NULL;
+        }
+        if (et->id == T_NULL)
+            et = &type_string;
+        for (int i = 0; i < n; i++)
+            args[i] = cast_to(bd, args[i], nullable_as(bd, et, args[i]->type->nullable));
+        struct sql_type *t = type_new(bd->a, T_ARRAY);
+        t->nullable = false;
+        t->elem = et;
+        return mk_op(bd, OP_ARRAY, t, loc, n, args);
+    }
     case AST_E_MAP:
     case AST_E_INDEX:
         FAIL(WEIR_ERR_UNSUPPORTED, loc, "ARRAY and MAP values are not supported yet");
@@ -2290,7 +2322,10 @@ static struct lnode *bind_from(struct binder *bd, struct ast_table_ref *f, struc
     case AST_FROM_TVF:
         return bind_window_tvf(bd, f, sc);
     case AST_FROM_UNNEST:
-        FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "UNNEST is not supported yet");
+        /* only correlated: it expands the rows of the table before it */
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "UNNEST must follow the table whose rows it expands, as in FROM t CROSS JOIN "
+             "UNNEST(t.arr) AS u (x)");
         return NULL;
     case AST_FROM_JOIN:
         return bind_join(bd, f, NULL, sc);
@@ -2422,6 +2457,8 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     struct lnode *l = bind_from(bd, f->u.join.left, &ls);
     if (l == NULL)
         return NULL;
+    if (rr->kind == AST_FROM_UNNEST)
+        return bind_unnest(bd, f, l, &ls, where, sc);
     if (rr->kind == AST_FROM_TABLE && rr->u.table.system_time)
         return bind_lookup_join(bd, f, l, &ls, sc);
     struct lnode *r = bind_from(bd, rr, &rs);
@@ -2487,6 +2524,7 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     }
     if (!plan_updating(l) && !plan_updating(r))
         detect_interval(j, cs, ncs, nl, &ls, &rs);
+    detect_window_join(j);
     mem_free(cs);
     if (j->n_jkeys == 0) {
         FAIL(WEIR_ERR_UNSUPPORTED, cond_ast->loc,
@@ -2502,9 +2540,10 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
         memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
         j->residual = a;
     }
-    if (j->interval) {
-        /* an interval join keeps the rowtimes of the sides it never pads:
-         * windows can follow it (its watermark is held back by the bounds) */
+    if (j->interval || j->window) {
+        /* interval and window joins keep the rowtimes of the sides they never
+         * pad: windows can follow them (an interval join's watermark is held
+         * back by its bounds) */
         for (int i = 0; i < nl + nr; i++) {
             const struct sql_type *t = i < nl ? ls.cols[i].type : rs.cols[i - nl].type;
             bool padded = (i < nl && (jk == JOIN_RIGHT || jk == JOIN_FULL)) ||
@@ -2519,6 +2558,194 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     return j;
 }
 
+/* The node under n's Calcs, and which of its columns n's column c passes
+ * on unchanged (-1: a computed one). */
+static int column_origin(const struct lnode *n, int c, const struct lnode **base)
+{
+    while (n->kind == LN_CALC) {
+        const struct expr *e = n->exprs[c];
+        if (e->kind != EX_COLUMN) {
+            c = -1;
+            while (n->kind == LN_CALC)
+                n = n->inputs[0];
+            break;
+        }
+        c = e->index;
+        n = n->inputs[0];
+    }
+    *base = n;
+    return c;
+}
+
+/* Whether r (under its Calcs) is a versioned table (SQL.md c.8): a table
+ * with a PRIMARY KEY and a WATERMARK, or a deduplication keeping the last
+ * row per key by rowtime.  Its key: pk[0..*n_pk), columns of *base. */
+static const char *versioned_table(struct binder *bd, const struct lnode *r,
+                                   const struct lnode **base, int **pk, int *n_pk)
+{
+    const struct lnode *b = r;
+    while (b->kind == LN_CALC)
+        b = b->inputs[0];
+    *base = b;
+    *n_pk = 0;
+    *pk = arena_calloc(bd->a, (size_t)(b->n_out + 1) * sizeof(int));
+    if (b->kind == LN_SCAN) {
+        const struct cat_table *t = b->table;
+        if (t->n_pk == 0)
+            return "it has no PRIMARY KEY";
+        if (t->rowtime_col < 0)
+            return "it has no event-time attribute (WATERMARK)";
+        for (int k = 0; k < t->n_pk; k++)
+            for (int i = 0; i < b->n_proj; i++)
+                if (b->proj[i] == t->pk[k])
+                    (*pk)[(*n_pk)++] = i;
+        return *n_pk == t->n_pk ? NULL : "its primary key is not among its columns";
+    }
+    if (b->kind == LN_RANK && b->dedup && b->top_n == 1 && b->desc[0] &&
+        b->order[0]->type->time_attr == TA_ROWTIME && b->n_part > 0) {
+        for (int k = 0; k < b->n_part; k++) {
+            if (b->part[k]->kind != EX_COLUMN)
+                return "its PARTITION BY is not made of columns";
+            (*pk)[(*n_pk)++] = b->part[k]->index;
+        }
+        return NULL;
+    }
+    return "it is neither a table with a PRIMARY KEY and a WATERMARK nor a view keeping the "
+           "last row per key (ROW_NUMBER() OVER (PARTITION BY key ORDER BY rowtime DESC) = 1)";
+}
+
+/* FROM l [LEFT] JOIN v FOR SYSTEM_TIME AS OF l.rowtime [AS r] ON l.k = r.pk:
+ * the event-time temporal join (SQL.md c.8) against the versioned table v;
+ * t is the bound AS OF expression. */
+static struct lnode *bind_temporal_join(struct binder *bd, struct ast_table_ref *f,
+                                        struct lnode *l, struct scope *ls, struct scope *sc,
+                                        struct expr *t)
+{
+    struct ast_table_ref *rr = f->u.join.right;
+    if (t->kind != EX_COLUMN) {
+        FAIL(WEIR_ERR_BIND, rr->u.table.system_time->loc,
+             "FOR SYSTEM_TIME AS OF needs the left side's rowtime column itself");
+        return NULL;
+    }
+    if (plan_updating(l)) {
+        struct strbuf why = {0};
+        plan_updating_cause(l, &why);
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc,
+             "an event-time temporal join needs an insert-only left side; this one updates "
+             "because of %s", why.buf);
+        sb_free(&why);
+        return NULL;
+    }
+    /* the versioned side is bound as an ordinary relation */
+    struct ast_table_ref plain = *rr;
+    plain.u.table.system_time = NULL;
+    struct scope rs = {0};
+    struct lnode *r = bind_from(bd, &plain, &rs);
+    if (r == NULL)
+        return NULL;
+    const char *name = simple_name(bd, &rr->u.table.name);
+    const struct lnode *base;
+    int *pk, n_pk;
+    const char *why = versioned_table(bd, r, &base, &pk, &n_pk);
+    int nl = l->n_out, nr = r->n_out, rtime = -1;
+    for (int i = 0; i < nr && why == NULL; i++)
+        if (r->out_types[i]->time_attr == TA_ROWTIME)
+            rtime = i;
+    if (why == NULL && rtime < 0)
+        why = "its rowtime column is not selected";
+    if (why) {
+        FAIL(WEIR_ERR_BIND, rr->u.table.name.loc,
+             "'%s' is not a versioned table, which an event-time temporal join needs: %s",
+             name ? name : "the right side", why);
+        return NULL;
+    }
+    struct lnode *j = lnode_new(bd->p, LN_TEMPORAL_JOIN, 2);
+    j->inputs[0] = l;
+    j->inputs[1] = r;
+    j->loc = f->loc;
+    j->join = f->u.join.kind == AST_JOIN_LEFT ? JOIN_LEFT : JOIN_INNER;
+    j->time_col[0] = t->index;
+    j->time_col[1] = rtime;
+    j->n_out = nl + nr;
+    j->out_names = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(char *));
+    j->out_types = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(void *));
+    sc->n = nl + nr;
+    sc->cols = arena_calloc(bd->a, (size_t)(nl + nr + 1) * sizeof(struct scol));
+    for (int i = 0; i < nl + nr; i++) {
+        const struct scol *c = i < nl ? &ls->cols[i] : &rs.cols[i - nl];
+        const struct sql_type *ty = i < nl ? l->out_types[i] : r->out_types[i - nl];
+        /* the left rows keep their rowtime (rows leave in step with the
+         * watermark): windows can follow; the right side's is a plain
+         * timestamp, as in Flink */
+        if (i >= nl || ty->time_attr != TA_ROWTIME)
+            ty = type_with_time_attr(bd->a, ty, TA_NONE);
+        if (i >= nl && j->join == JOIN_LEFT)
+            ty = nullable_as(bd, ty, true);
+        j->out_names[i] = i < nl ? l->out_names[i] : r->out_names[i - nl];
+        j->out_types[i] = ty;
+        sc->cols[i] = (struct scol){c->qual, c->name, ty};
+    }
+    if (f->u.join.on == NULL) {
+        FAIL(WEIR_ERR_BIND, f->loc, "an event-time temporal join needs ON with the versioned "
+                                    "table's primary key, e.g. ON o.k = r.pk");
+        return NULL;
+    }
+    struct expr *cond = bind_top(bd, sc, f->u.join.on);
+    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
+        return NULL;
+    struct expr **cs = NULL;
+    int ncs = 0;
+    conjuncts(cond, &cs, &ncs);
+    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    j->rkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    bool *covered = arena_calloc(bd->a, (size_t)(n_pk + 1) * sizeof(bool));
+    int nrest = 0;
+    for (int i = 0; i < ncs; i++) {
+        struct expr *c = cs[i];
+        if (c->kind == EX_OP && c->op == OP_EQ) {
+            int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
+            if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
+                struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
+                struct expr *re = expr_copy_tree(bd->a, s0 == 1 ? c->args[1] : c->args[0]);
+                shift_columns(re, -nl);
+                const struct expr *col = re->kind == EX_CAST ? re->args[0] : re;
+                const struct lnode *b;
+                int at = col->kind == EX_COLUMN ? column_origin(r, col->index, &b) : -1;
+                for (int k = 0; k < n_pk; k++)
+                    covered[k] |= at >= 0 && at == pk[k];
+                j->lkeys[j->n_jkeys] = le;
+                j->rkeys[j->n_jkeys++] = re;
+                continue;
+            }
+        }
+        rest[nrest++] = c;
+    }
+    mem_free(cs);
+    struct strbuf missing = {0};
+    for (int k = 0; k < n_pk; k++)
+        if (!covered[k])
+            sb_addf(&missing, "%s%s", missing.len ? ", " : "", base->out_names[pk[k]]);
+    if (missing.len) {
+        FAIL(WEIR_ERR_BIND, f->u.join.on->loc,
+             "the ON condition of an event-time temporal join must equate the whole primary key "
+             "of versioned table '%s' with the left side; missing: %s",
+             name ? name : "the right side", missing.buf);
+        sb_free(&missing);
+        return NULL;
+    }
+    sb_free(&missing);
+    if (nrest == 1)
+        j->residual = rest[0];
+    else if (nrest > 1) {
+        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
+        a->op = OP_AND;
+        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
+        j->residual = a;
+    }
+    return j;
+}
+
 /* JOIN dim FOR SYSTEM_TIME AS OF l.proctime [AS d] ON l.x = d.k: a lookup
  * join against a table read as a dimension (SQL.md c.8). */
 static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
@@ -2527,18 +2754,19 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
     struct ast_table_ref *rr = f->u.join.right;
     enum ast_join_kind k = f->u.join.kind;
     if (k != AST_JOIN_INNER && k != AST_JOIN_LEFT) {
-        FAIL(WEIR_ERR_BIND, f->loc, "a lookup join must be INNER or LEFT");
+        FAIL(WEIR_ERR_BIND, f->loc, "a temporal or lookup join (FOR SYSTEM_TIME AS OF) must be "
+                                    "INNER or LEFT");
         return NULL;
     }
     struct expr *t = bind_top(bd, ls, rr->u.table.system_time);
     if (t == NULL)
         return NULL;
+    if (t->type->time_attr == TA_ROWTIME)
+        return bind_temporal_join(bd, f, l, ls, sc, t);
     if (t->type->time_attr != TA_PROCTIME) {
-        FAIL(WEIR_ERR_UNSUPPORTED, rr->u.table.system_time->loc,
-             t->type->time_attr == TA_ROWTIME
-                 ? "event-time temporal joins (FOR SYSTEM_TIME AS OF a rowtime) are not supported yet"
-                 : "FOR SYSTEM_TIME AS OF needs the left side's processing-time attribute "
-                   "(PROCTIME()) for a lookup join");
+        FAIL(WEIR_ERR_BIND, rr->u.table.system_time->loc,
+             "FOR SYSTEM_TIME AS OF needs a time attribute of the left side: its rowtime (an "
+             "event-time temporal join) or PROCTIME() (a lookup join)");
         return NULL;
     }
     const char *name = simple_name(bd, &rr->u.table.name);
@@ -2650,6 +2878,132 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
         j->residual = a;
     }
     return j;
+}
+
+/* ---- UNNEST ------------------------------------------------------------------------------------ */
+
+/* FROM l CROSS JOIN UNNEST(l.arr) [WITH ORDINALITY] [AS u (c1, ...)], the
+ * comma form and LEFT JOIN UNNEST(...) ON TRUE: Flink's Correlate over
+ * $UNNEST_ROWS$1 (SQL.md c.8, array expansion).  The collection is an
+ * expression over the left row; its element columns follow the left
+ * columns.  The condition of an inner form (ON, or the WHERE of the comma
+ * and CROSS forms) filters the expanded rows. */
+static struct lnode *bind_unnest(struct binder *bd, struct ast_table_ref *f, struct lnode *l,
+                                 struct scope *ls, struct ast_expr *where, struct scope *sc)
+{
+    struct ast_table_ref *u = f->u.join.right;
+    enum ast_join_kind k = f->u.join.kind;
+    if (k == AST_JOIN_RIGHT || k == AST_JOIN_FULL) {
+        FAIL(WEIR_ERR_UNSUPPORTED, f->loc, "UNNEST can only be joined with CROSS JOIN, a comma, "
+                                           "JOIN or LEFT JOIN: its rows come from the left row");
+        return NULL;
+    }
+    if (u->u.unnest.n_args != 1) {
+        FAIL(WEIR_ERR_UNSUPPORTED, u->u.unnest.args[1]->loc,
+             "UNNEST of several collections is not supported (Flink unnests one ARRAY or MAP); "
+             "write one CROSS JOIN UNNEST per collection");
+        return NULL;
+    }
+    struct ast_expr *aarg = u->u.unnest.args[0];
+    struct expr *arg = bind_top(bd, ls, aarg);
+    if (arg == NULL)
+        return NULL;
+    const struct sql_type *at = arg->type;
+    if (at->id != T_ARRAY && at->id != T_MAP) {
+        FAIL(WEIR_ERR_BIND, aarg->loc, "UNNEST needs an ARRAY or a MAP, not %s",
+             type_name(bd, at));
+        return NULL;
+    }
+    /* the element's columns, named as Calcite's UNNEST names them */
+    bool left = k == AST_JOIN_LEFT;
+    const struct sql_type *et = at->id == T_ARRAY ? at->elem : NULL;
+    int ne = at->id == T_MAP ? 2 : et->id == T_ROW ? et->n_fields : 1;
+    int nu = ne + u->u.unnest.with_ordinality;
+    const char **names = arena_calloc(bd->a, (size_t)nu * sizeof(char *));
+    const struct sql_type **types = arena_calloc(bd->a, (size_t)nu * sizeof(void *));
+    if (at->id == T_MAP) {
+        names[0] = "KEY";
+        names[1] = "VALUE";
+        types[0] = at->elem;
+        types[1] = at->value;
+    } else if (et->id == T_ROW) {
+        /* a NULL element gives NULL fields */
+        for (int i = 0; i < ne; i++) {
+            names[i] = et->field_names[i];
+            types[i] = et->nullable ? nullable_as(bd, et->field_types[i], true)
+                                    : et->field_types[i];
+        }
+    } else {
+        names[0] = "EXPR$0";
+        types[0] = et;
+    }
+    if (u->u.unnest.with_ordinality) {
+        names[ne] = "ORDINALITY";
+        types[ne] = nullable_as(bd, &type_int, false);
+    }
+    if (u->n_col_aliases) {
+        if (u->n_col_aliases != nu) {
+            FAIL(WEIR_ERR_BIND, u->alias_loc,
+                 "alias '%s' lists %d column%s but UNNEST of %s%s gives %d", u->alias,
+                 u->n_col_aliases, u->n_col_aliases == 1 ? "" : "s", type_name(bd, at),
+                 u->u.unnest.with_ordinality ? " WITH ORDINALITY" : "", nu);
+            return NULL;
+        }
+        for (int i = 0; i < nu; i++)
+            names[i] = u->col_aliases[i];
+    }
+    int nl = l->n_out;
+    struct lnode *n = lnode_new(bd->p, LN_UNNEST, 1);
+    n->inputs[0] = l;
+    n->loc = u->loc;
+    n->unnest = arg;
+    n->ordinality = u->u.unnest.with_ordinality;
+    n->join = left ? JOIN_LEFT : JOIN_INNER;
+    n->n_out = nl + nu;
+    n->out_names = arena_calloc(bd->a, (size_t)(nl + nu) * sizeof(char *));
+    n->out_types = arena_calloc(bd->a, (size_t)(nl + nu) * sizeof(void *));
+    sc->n = nl + nu;
+    sc->inner_from = 0;
+    sc->cols = arena_calloc(bd->a, (size_t)(nl + nu) * sizeof(struct scol));
+    /* the left columns keep their time attributes: each row comes out at
+     * once, so a window can follow (as in Flink) */
+    for (int i = 0; i < nl; i++) {
+        n->out_names[i] = ls->cols[i].name;
+        n->out_types[i] = ls->cols[i].type;
+        sc->cols[i] = ls->cols[i];
+    }
+    for (int i = 0; i < nu; i++) {
+        const struct sql_type *t = left ? nullable_as(bd, types[i], true) : types[i];
+        n->out_names[nl + i] = names[i];
+        n->out_types[nl + i] = t;
+        sc->cols[nl + i] = (struct scol){u->alias, names[i], t};
+    }
+    struct ast_expr *cond_ast = f->u.join.on ? f->u.join.on : where;
+    if (cond_ast == NULL)
+        return n;
+    struct expr *cond = bind_top(bd, sc, cond_ast);
+    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
+        return NULL;
+    struct value v;
+    bool always = expr_literal_value(cond, &v) && !v.is_null && v.b;
+    if (left && !always) {
+        FAIL(WEIR_ERR_UNSUPPORTED, cond_ast->loc,
+             "LEFT JOIN UNNEST needs ON TRUE; filter the unnested rows in WHERE");
+        return NULL;
+    }
+    if (always)
+        return n;
+    struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
+    c->inputs[0] = n;
+    c->loc = cond_ast->loc;
+    c->filter = cond;
+    c->n_out = n->n_out;
+    c->out_names = n->out_names;
+    c->out_types = n->out_types;
+    c->exprs = arena_calloc(bd->a, (size_t)n->n_out * sizeof(void *));
+    for (int i = 0; i < n->n_out; i++)
+        c->exprs[i] = expr_column(bd->a, i, n->out_types[i]);
+    return c;
 }
 
 /* ---- Top-N ---------------------------------------------------------------------------------------- */
@@ -3065,8 +3419,9 @@ static const char **mem_realloc_arena_names(struct binder *bd, const char **old,
 }
 
 /* Which window bound column c of node n is, following plain column
- * references down through Calcs: 0 window_start, 1 window_end of the window
- * aggregation returned in *agg; -1 if it is neither. */
+ * references down through Calcs and window joins (Flink's window property
+ * propagation): 0 window_start, 1 window_end of the windows of the window
+ * aggregation or window TVF returned in *agg; -1 if it is neither. */
 static int window_bound_of(const struct lnode *n, int c, const struct lnode **agg)
 {
     for (int depth = 0; depth < 64; depth++) {
@@ -3078,13 +3433,69 @@ static int window_bound_of(const struct lnode *n, int c, const struct lnode **ag
             n = n->inputs[0];
             continue;
         }
+        if (n->kind == LN_JOIN && n->window) {
+            int nl = n->inputs[0]->n_out;
+            n = c < nl ? n->inputs[0] : n->inputs[1];
+            c = c < nl ? c : c - nl;
+            continue;
+        }
         if (n->kind == LN_WINDOW_AGG && (c == n->n_keys || c == n->n_keys + 1)) {
             *agg = n;
             return c - n->n_keys;
         }
+        int base = n->kind == LN_WINDOW_TVF ? n->inputs[0]->n_out : -1;
+        if (base >= 0 && (c == base || c == base + 1)) {
+            *agg = n;
+            return c - base;
+        }
         return -1;
     }
     return -1;
+}
+
+/* Whether two windowed inputs have the same event-time windows, so a window
+ * join can pair them (Flink also demands equal window specifications).
+ * Windows in the session time zone (TIMESTAMP_LTZ) and processing-time
+ * windows stay regular joins: their window_end is not on the watermark's
+ * clock. */
+static bool same_windows(const struct window_spec *a, const struct window_spec *b)
+{
+    return a->kind == b->kind && a->kind != WIN_SESSION && !a->proctime && !b->proctime &&
+           !a->ltz && !b->ltz && a->size == b->size && a->slide == b->slide &&
+           a->offset == b->offset;
+}
+
+/*
+ * Flink plans a join of two insert-only windowed inputs (window aggregations
+ * or window TVFs over the same windows) whose keys equate both sides'
+ * window_start and window_end as a window join (WindowJoinUtil): rows meet
+ * only within their window, so state ends with it.  Nexmark q5 and q8 join
+ * two window aggregations this way.  The window columns stay join keys: they
+ * spread the windows over the instances.
+ */
+static void detect_window_join(struct lnode *j)
+{
+    if (j->interval || plan_updating(j->inputs[0]) || plan_updating(j->inputs[1]))
+        return;
+    bool start = false, end = false;
+    for (int k = 0; k < j->n_jkeys; k++) {
+        const struct expr *lk = j->lkeys[k], *rk = j->rkeys[k];
+        if (lk->kind != EX_COLUMN || rk->kind != EX_COLUMN)
+            continue;
+        const struct lnode *lw = NULL, *rw = NULL;
+        int lb = window_bound_of(j->inputs[0], lk->index, &lw);
+        int rb = window_bound_of(j->inputs[1], rk->index, &rw);
+        if (lb < 0 || lb != rb || !same_windows(&lw->win, &rw->win))
+            continue;
+        if (lb == 0) {
+            start = true;
+        } else if (!end) {
+            end = true;
+            j->time_col[0] = lk->index;
+            j->time_col[1] = rk->index;
+        }
+    }
+    j->window = start && end;
 }
 
 /*
@@ -3234,15 +3645,10 @@ static struct lnode *bind_window_aggregation(struct binder *bd, struct ast_selec
                  "GROUPING SETS, ROLLUP and CUBE without a window are not supported yet");
             return NULL;
         }
-    } else if (ac.input_updating) {
-        struct strbuf why = {0};
-        plan_updating_cause(from, &why);
-        FAIL(WEIR_ERR_UNSUPPORTED, s->loc,
-             "a window aggregation cannot consume an updating input yet (its rows are "
-             "updated by %s)", why.buf);
-        sb_free(&why);
-        return NULL;
     }
+    /* an updating input is fine in a window too (Flink 1.19, FLINK-20281; the
+     * legacy GROUP BY TUMBLE/HOP/SESSION since 1.13): its -U/-D rows retract
+     * from their windows, which still fire once (op_window.c) */
     /* grouping sets: their expressions become keys too; each set is the plain
      * keys plus its own */
     n->n_sets = 1;
@@ -4005,6 +4411,7 @@ static bool bind_subquery_join(struct binder *bd, const struct subq_pred *sp, st
         }
     }
     j->inputs[1] = right;
+    detect_window_join(j);
     *in = j;
     return true;
 }
@@ -4546,6 +4953,63 @@ static bool name_taken(struct binder *bd, const char *name)
     return find_table(&bd->p->cat, name) || find_view(&bd->p->cat, name);
 }
 
+/*
+ * METADATA columns that read the format's metadata (debezium-json's
+ * 'source.timestamp', ...): as in Flink, only a connector that forwards it
+ * serves it, under its prefix ('value.' for log, as Kafka), the key must be
+ * one the format has, and the declared type castable from the key's.
+ */
+static int check_format_metadata(struct binder *bd, const struct cat_table *t)
+{
+    const struct format_def *f = t->format;
+    if (f == NULL || f->metadata == NULL)
+        return WEIR_OK;
+    const char *pre = t->conn->format_metadata_prefix;
+    size_t np = pre ? strlen(pre) : 0;
+    for (int i = 0; i < t->n_cols; i++) {
+        const struct cat_column *c = &t->cols[i];
+        if (c->kind != CAT_METADATA)
+            continue;
+        const char *k = c->meta_key;
+        if (pre == NULL) {
+            /* the key is the connector's to judge, unless it names the format's */
+            const char *bare = strncmp(k, "value.", 6) == 0 ? k + 6 : k;
+            if (format_meta_find(f, bare) == NULL)
+                continue;
+            struct strbuf sb = {0};
+            for (int x = 0; conn_at(x); x++)
+                if (conn_at(x)->format_metadata_prefix)
+                    sb_addf(&sb, "%s%s (as '%s%s')", sb.len ? ", " : "", conn_at(x)->name,
+                            conn_at(x)->format_metadata_prefix, bare);
+            FAIL(WEIR_ERR_UNSUPPORTED, c->loc,
+                 "metadata column '%s': connector '%s' does not forward the metadata of "
+                 "format '%s' (neither does Flink's); connectors that do: %s", c->name,
+                 t->conn->name, f->name, sb.buf);
+            sb_free(&sb);
+            return WEIR_ERR_UNSUPPORTED;
+        }
+        if (strncmp(k, pre, np) != 0)
+            continue;   /* the connector's own key */
+        const struct format_meta *m = format_meta_find(f, k + np);
+        if (m == NULL) {
+            struct strbuf sb = {0};
+            for (const struct format_meta *x = f->metadata; x->key; x++)
+                sb_addf(&sb, "%s%s%s", sb.len ? ", " : "", pre, x->key);
+            FAIL(WEIR_ERR_CONFIG, c->loc,
+                 "table '%s': unknown metadata key '%s' of format '%s'; available: %s",
+                 t->name, k, f->name, sb.buf);
+            sb_free(&sb);
+            return WEIR_ERR_CONFIG;
+        }
+        if (!cast_allowed(m->type, c->type, true))
+            return FAIL(WEIR_ERR_BIND, c->loc,
+                        "metadata column '%s' ('%s') cannot be declared as %s: its type "
+                        "must be castable from the metadata's type %s", c->name, k,
+                        type_to_sql(bd->a, c->type), type_to_sql(bd->a, m->type));
+    }
+    return WEIR_OK;
+}
+
 static int bind_create_table(struct binder *bd, struct ast_stmt *s)
 {
     struct ast_create_table *ct = &s->u.create_table;
@@ -4727,6 +5191,9 @@ static int bind_create_table(struct binder *bd, struct ast_stmt *s)
         }
     if (fname)
         t->format = format_lookup(fname);   /* an unknown format is reported by conn_validate */
+    int frc = check_format_metadata(bd, t);
+    if (frc != WEIR_OK)
+        return frc;
     cat_add_table(&bd->p->cat, t);
     return WEIR_OK;
 }

@@ -443,6 +443,296 @@ static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *
     mem_free(cr.refs);
 }
 
+/*
+ * An unnest copies every left column into each of its rows, yet the node
+ * above it often reads only the elements.  The left columns that neither it
+ * nor the collection reads are dropped from the Calc under the unnest, so
+ * they are not copied per element, and the scan below need not decode them.
+ */
+static void prune_under_unnest(struct job_plan *p, struct lnode *par, struct lnode *u,
+                               struct lnode *calc)
+{
+    struct col_refs cr = {0}, ur = {0};
+    if (par->kind == LN_CALC) {
+        for (int i = 0; i < par->n_out; i++)
+            gather_refs(par->exprs[i], &cr);
+        gather_refs(par->filter, &cr);
+    } else {
+        for (int k = 0; k < par->n_keys; k++)
+            gather_refs(par->keys[k], &cr);
+        for (int a = 0; a < par->n_aggs; a++) {
+            for (int i = 0; i < par->aggs[a].n_args; i++)
+                gather_refs(par->aggs[a].args[i], &cr);
+            gather_refs(par->aggs[a].filter, &cr);
+        }
+    }
+    gather_refs(u->unnest, &ur);
+    int nl = calc->n_out, n_out = u->n_out;
+    bool *used = mem_calloc((size_t)n_out + 1, sizeof(bool));
+    for (int i = 0; i < cr.n; i++)
+        used[cr.refs[i]->index] = true;
+    for (int i = 0; i < ur.n; i++)
+        used[ur.refs[i]->index] = true;
+    if (par->kind == LN_WINDOW_AGG) {
+        used[par->win.time_col] = true;
+        if (par->win.assigned)
+            used[par->win.start_col] = used[par->win.end_col] = true;
+    }
+    int kept = 0;
+    for (int i = 0; i < nl; i++)
+        kept += used[i];
+    if (kept == 0)
+        used[0] = true, kept = 1;   /* a batch keeps one column to carry its rows */
+    if (kept < nl) {
+        int *map = mem_alloc((size_t)n_out * sizeof(int));
+        /* the unnest's names may be shared with a filter above it: new arrays */
+        const char **names = arena_alloc(&p->arena, (size_t)(n_out - nl + kept) * sizeof(char *));
+        const struct sql_type **types =
+            arena_alloc(&p->arena, (size_t)(n_out - nl + kept) * sizeof(void *));
+        int k = 0;
+        for (int i = 0; i < n_out; i++) {
+            map[i] = i < nl && !used[i] ? -1 : k;
+            if (map[i] < 0)
+                continue;
+            names[k] = u->out_names[i];
+            types[k] = u->out_types[i];
+            if (i < nl) {
+                calc->exprs[k] = calc->exprs[i];
+                calc->out_names[k] = calc->out_names[i];
+                calc->out_types[k] = calc->out_types[i];
+            }
+            k++;
+        }
+        sb_addf(&p->rewrites, "calc pruning: unnest copies %d of %d columns of its input\n", kept,
+                nl);
+        calc->n_out = kept;
+        u->n_out = k;
+        u->out_names = names;
+        u->out_types = types;
+        for (int i = 0; i < ur.n; i++)
+            ur.refs[i]->index = map[ur.refs[i]->index];
+        for (int i = 0; i < cr.n; i++)
+            cr.refs[i]->index = map[cr.refs[i]->index];
+        if (par->kind == LN_WINDOW_AGG) {
+            par->win.time_col = map[par->win.time_col];
+            if (par->win.assigned) {
+                par->win.start_col = map[par->win.start_col];
+                par->win.end_col = map[par->win.end_col];
+            }
+        }
+        mem_free(map);
+    }
+    mem_free(used);
+    mem_free(cr.refs);
+    mem_free(ur.refs);
+}
+
+/*
+ * A join stores its input rows whole, yet the query above it often reads a
+ * few of their columns (Nexmark q4 keeps every bid for its auction's
+ * lifetime, and needs three of its seven columns).  Flink prunes them before
+ * the join; so does weir: the columns that neither the join (keys, residual,
+ * time columns) nor its consumer reads are dropped from the single-parent
+ * Calcs under it, and from joins under it in turn, which shrinks the state,
+ * its checkpoints and what the exchanges copy.
+ */
+struct prune_ctx {
+    struct job_plan *p;
+    struct lnode **seen;             /* count_parents */
+    int *refs;
+    int n_seen;
+};
+
+static int parents_of(const struct prune_ctx *pc, const struct lnode *n)
+{
+    for (int i = 0; i < pc->n_seen; i++)
+        if (pc->seen[i] == n)
+            return pc->refs[i];
+    return 0;
+}
+
+/* Keeps the columns used[] of a Calc (at least one: a batch needs a column
+ * to carry its rows); map[old] = new or -1.  Returns how many are kept. */
+static int calc_keep(struct lnode *calc, bool *used, int *map)
+{
+    int kept = 0;
+    for (int i = 0; i < calc->n_out; i++)
+        kept += used[i];
+    if (kept == 0)
+        used[0] = true;
+    int k = 0;
+    for (int i = 0; i < calc->n_out; i++) {
+        map[i] = used[i] ? k : -1;
+        if (used[i]) {
+            calc->exprs[k] = calc->exprs[i];
+            calc->out_names[k] = calc->out_names[i];
+            calc->out_types[k] = calc->out_types[i];
+            k++;
+        }
+    }
+    calc->n_out = k;
+    return k;
+}
+
+static bool refs_overlap(const struct col_refs *a, const struct col_refs *b)
+{
+    for (int i = 0; i < a->n; i++)
+        for (int k = 0; k < b->n; k++)
+            if (a->refs[i] == b->refs[k])
+                return true;
+    return false;
+}
+
+/* Prunes the inputs of join j, whose consumer reads need[] of its outputs;
+ * map[old output] = new output or -1.  Returns false (j untouched, map the
+ * identity) when it cannot. */
+static bool prune_join(struct prune_ctx *pc, struct lnode *j, const bool *need, int *map)
+{
+    int nl = j->inputs[0]->n_out, nr = j->inputs[1]->n_out, n = nl + nr;
+    bool left_only = j->join == JOIN_SEMI || j->join == JOIN_ANTI;
+    for (int i = 0; i < j->n_out; i++)
+        map[i] = i;
+    struct col_refs lr = {0}, rr = {0}, xr = {0};
+    for (int k = 0; k < j->n_jkeys; k++) {
+        gather_refs(j->lkeys[k], &lr);
+        gather_refs(j->rkeys[k], &rr);
+    }
+    gather_refs(j->residual, &xr);
+    bool ok = !refs_overlap(&lr, &rr) && !refs_overlap(&lr, &xr) && !refs_overlap(&rr, &xr);
+    bool *used = mem_calloc((size_t)n + 1, sizeof(bool));
+    int *cmap = mem_alloc((size_t)n * sizeof(int));
+    bool changed = false;
+    if (ok) {
+        for (int i = 0; i < j->n_out; i++)
+            used[i] = need[i];
+        for (int i = 0; i < lr.n; i++)
+            used[lr.refs[i]->index] = true;
+        for (int i = 0; i < rr.n; i++)
+            used[nl + rr.refs[i]->index] = true;
+        for (int i = 0; i < xr.n; i++)
+            used[xr.refs[i]->index] = true;
+        if (j->interval || j->window) {
+            used[j->time_col[0]] = true;
+            used[nl + j->time_col[1]] = true;
+        }
+        int width[2] = {nl, nr};
+        for (int s = 0; s < 2; s++) {
+            struct lnode *in = j->inputs[s];
+            bool *u = used + (s ? nl : 0);
+            int *m = cmap + (s ? nl : 0);
+            bool done = false;
+            if (parents_of(pc, in) == 1 && in->kind == LN_CALC) {
+                int before = in->n_out;
+                width[s] = calc_keep(in, u, m);
+                done = true;
+                if (width[s] < before)
+                    sb_addf(&pc->p->rewrites, "calc pruning: join stores %d of %d columns of "
+                                              "its %s input\n", width[s], before,
+                            s ? "right" : "left");
+            } else if (parents_of(pc, in) == 1 && in->kind == LN_JOIN) {
+                done = prune_join(pc, in, u, m);
+                width[s] = in->n_out;
+            }
+            if (!done)
+                for (int i = 0; i < (s ? nr : nl); i++)
+                    m[i] = i;
+            changed |= width[s] < (s ? nr : nl);
+        }
+        if (changed) {
+            for (int i = 0; i < nr; i++)
+                if (cmap[nl + i] >= 0)
+                    cmap[nl + i] += width[0];
+            for (int i = 0; i < lr.n; i++)
+                lr.refs[i]->index = cmap[lr.refs[i]->index];
+            for (int i = 0; i < rr.n; i++)
+                rr.refs[i]->index = cmap[nl + rr.refs[i]->index] - width[0];
+            for (int i = 0; i < xr.n; i++)
+                xr.refs[i]->index = cmap[xr.refs[i]->index];
+            if (j->interval || j->window) {
+                j->time_col[0] = cmap[j->time_col[0]];
+                j->time_col[1] = cmap[nl + j->time_col[1]] - width[0];
+            }
+            /* new arrays: a semi join shares its left input's */
+            int n_new = left_only ? width[0] : width[0] + width[1];
+            const char **names = arena_alloc(&pc->p->arena, (size_t)(n_new + 1) * sizeof(char *));
+            const struct sql_type **types =
+                arena_alloc(&pc->p->arena, (size_t)(n_new + 1) * sizeof(void *));
+            for (int i = 0; i < j->n_out; i++) {
+                map[i] = cmap[i];
+                if (cmap[i] >= 0) {
+                    names[cmap[i]] = j->out_names[i];
+                    types[cmap[i]] = j->out_types[i];
+                }
+            }
+            j->out_names = names;
+            j->out_types = types;
+            j->n_out = n_new;
+        }
+    }
+    mem_free(used);
+    mem_free(cmap);
+    mem_free(lr.refs);
+    mem_free(rr.refs);
+    mem_free(xr.refs);
+    return changed;
+}
+
+/* The references a Calc or an aggregation makes to its input's columns;
+ * false for other nodes (their reads are not tracked here). */
+static bool consumer_refs(struct lnode *c, struct col_refs *cr, bool *need)
+{
+    if (c->kind == LN_CALC) {
+        for (int i = 0; i < c->n_out; i++)
+            gather_refs(c->exprs[i], cr);
+        gather_refs(c->filter, cr);
+    } else if (c->kind == LN_GROUP_AGG || c->kind == LN_WINDOW_AGG) {
+        for (int k = 0; k < c->n_keys; k++)
+            gather_refs(c->keys[k], cr);
+        for (int a = 0; a < c->n_aggs; a++) {
+            for (int i = 0; i < c->aggs[a].n_args; i++)
+                gather_refs(c->aggs[a].args[i], cr);
+            gather_refs(c->aggs[a].filter, cr);
+        }
+        if (c->kind == LN_WINDOW_AGG) {
+            need[c->win.time_col] = true;
+            if (c->win.assigned)
+                need[c->win.start_col] = need[c->win.end_col] = true;
+        }
+    } else {
+        return false;
+    }
+    for (int i = 0; i < cr->n; i++)
+        need[cr->refs[i]->index] = true;
+    return true;
+}
+
+static void prune_joins(struct prune_ctx *pc)
+{
+    for (int i = 0; i < pc->n_seen; i++) {
+        struct lnode *c = pc->seen[i];
+        if (c->n_inputs != 1 || c->inputs[0]->kind != LN_JOIN || parents_of(pc, c->inputs[0]) != 1)
+            continue;
+        struct lnode *j = c->inputs[0];
+        struct col_refs cr = {0};
+        bool *need = mem_calloc((size_t)j->n_out + 1, sizeof(bool));
+        int *map = mem_alloc((size_t)j->n_out * sizeof(int));
+        if (consumer_refs(c, &cr, need) && prune_join(pc, j, need, map)) {
+            for (int k = 0; k < cr.n; k++)
+                cr.refs[k]->index = map[cr.refs[k]->index];
+            if (c->kind == LN_WINDOW_AGG) {
+                c->win.time_col = map[c->win.time_col];
+                if (c->win.assigned) {
+                    c->win.start_col = map[c->win.start_col];
+                    c->win.end_col = map[c->win.end_col];
+                }
+            }
+        }
+        mem_free(need);
+        mem_free(map);
+        mem_free(cr.refs);
+    }
+}
+
 static void prune_calcs(struct job_plan *p)
 {
     struct lnode **seen = NULL;
@@ -458,6 +748,26 @@ static void prune_calcs(struct job_plan *p)
             if (seen[j] == in && in->kind == LN_CALC && refs[j] == 1)
                 prune_calc_under(p, n, in);
     }
+    /* then under each unnest read by a calc or an aggregation alone */
+    for (int i = 0; i < n_seen; i++) {
+        struct lnode *n = seen[i];
+        if (n->kind != LN_CALC && n->kind != LN_WINDOW_AGG && n->kind != LN_GROUP_AGG)
+            continue;
+        struct lnode *u = n->inputs[0];
+        if (u->kind != LN_UNNEST || u->inputs[0]->kind != LN_CALC)
+            continue;
+        int ru = 0, rc = 0;
+        for (int j = 0; j < n_seen; j++) {
+            if (seen[j] == u)
+                ru = refs[j];
+            if (seen[j] == u->inputs[0])
+                rc = refs[j];
+        }
+        if (ru == 1 && rc == 1)
+            prune_under_unnest(p, n, u, u->inputs[0]);
+    }
+    struct prune_ctx pc = {p, seen, refs, n_seen};
+    prune_joins(&pc);
     mem_free(seen);
     mem_free(refs);
 }
@@ -483,7 +793,8 @@ int plan_optimize(struct job_plan *p, struct weir_error *err)
     sb_addf(&head, "constant folding: %d expression%s\n", p->n_folded, p->n_folded == 1 ? "" : "s");
     sb_addf(&head, "calc merging: %d\n", p->n_merged);
     sb_addf(&head, "filter push-down through UNION ALL: %d\n", p->n_pushed_filters);
-    prune_calcs(p);
+    if (!p->keep_columns)
+        prune_calcs(p);
     pushdown_projections(p);
     if (p->rewrites.len)
         sb_adds(&head, p->rewrites.buf);
@@ -511,7 +822,7 @@ void plan_updating_cause(const struct lnode *n, struct strbuf *sb)
         sb_adds(sb, "a Top-N or deduplication");
         return;
     case LN_JOIN:
-        if (n->join != JOIN_INNER && n->join != JOIN_SEMI && !n->interval) {
+        if (n->join != JOIN_INNER && n->join != JOIN_SEMI && !n->interval && !n->window) {
             sb_adds(sb, n->join == JOIN_ANTI ? "an anti join (NOT IN, NOT EXISTS, EXCEPT)"
                                              : "an outer join");
             return;
@@ -545,8 +856,9 @@ bool plan_updating(const struct lnode *n)
         return !(n->dedup && !n->desc[0] && n->order[0]->type->time_attr == TA_PROCTIME);
     case LN_JOIN:
         /* an outer join retracts its NULL-padded rows when a match arrives;
-         * an interval join pads a row only once it can no longer match */
-        if (n->interval)
+         * interval and window joins pad a row (and a window anti join passes
+         * one) only once it can no longer match */
+        if (n->interval || n->window)
             return false;
         /* an anti join retracts a row when its first match arrives; a semi
          * join over insert-only inputs only ever adds */
@@ -558,6 +870,7 @@ bool plan_updating(const struct lnode *n)
     case LN_WINDOW_AGG:
     case LN_VALUES:
     case LN_OVER:   /* each input row once, never updated (bind refuses updating input) */
+    case LN_TEMPORAL_JOIN:   /* each left row once, when the watermark passes it */
         return false;
     default:
         for (int i = 0; i < n->n_inputs; i++)
@@ -650,6 +963,47 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         sb_adds(sb, "])");
         return;
     }
+    if (n->kind == LN_UNNEST) {
+        /* Flink's label: the collection is read from the correlated left row */
+        int nl = n->inputs[0]->n_out;
+        char **cor = mem_alloc((size_t)(nl + 1) * sizeof(char *));
+        for (int i = 0; i < nl; i++)
+            cor[i] = mem_sprintf("$cor0.%s", in_names[i]);
+        struct strbuf call = {0};
+        sb_addf(&call, "$UNNEST_ROWS%s$1(", n->ordinality ? "_WITH_ORDINALITY" : "");
+        expr_to_text(&call, n->unnest, (const char *const *)cor);
+        sb_addc(&call, ')');
+        sb_addf(sb, "Correlate(invocation=[%s], correlate=[table(%s)], select=[", call.buf,
+                call.buf);
+        for (int i = 0; i < n->n_out; i++)
+            sb_addf(sb, "%s%s", i ? "," : "", n->out_names[i]);
+        sb_addf(sb, "], joinType=[%s])", n->join == JOIN_LEFT ? "LEFT" : "INNER");
+        sb_free(&call);
+        for (int i = 0; i < nl; i++)
+            mem_free(cor[i]);
+        mem_free(cor);
+        return;
+    }
+    if (n->kind == LN_TEMPORAL_JOIN) {
+        /* Flink's label, its temporal condition shortened to the two times */
+        const char *const *rn = n->inputs[1]->out_names;
+        sb_addf(sb, "TemporalJoin(joinType=[%s], where=[",
+                n->join == JOIN_LEFT ? "LeftOuterJoin" : "InnerJoin");
+        for (int k = 0; k < n->n_jkeys; k++) {
+            expr_to_text(sb, n->lkeys[k], in_names);
+            sb_adds(sb, " = ");
+            expr_to_text(sb, n->rkeys[k], rn);
+            sb_adds(sb, " AND ");
+        }
+        sb_addf(sb, "__TEMPORAL_JOIN_CONDITION(%s, %s)", in_names[n->time_col[0]],
+                rn[n->time_col[1]]);
+        if (n->residual) {
+            sb_adds(sb, " AND ");
+            expr_to_text(sb, n->residual, n->out_names);
+        }
+        sb_adds(sb, "])");
+        return;
+    }
     if (n->kind == LN_REPLICATE) {
         sb_addf(sb, "ReplicateRows(count=[%s], select=[", in_names[0]);
         for (int i = 0; i < n->n_out; i++)
@@ -669,7 +1023,8 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
                     kinds[n->join], (long long)(n->lower / 1000), (long long)(n->upper / 1000),
                     n->time_col[0], n->time_col[1]);
         else
-            sb_addf(sb, "Join(joinType=[%s], where=[", kinds[n->join]);
+            sb_addf(sb, "%s(joinType=[%s], where=[", n->window ? "WindowJoin" : "Join",
+                    kinds[n->join]);
         for (int k = 0; k < n->n_jkeys; k++) {
             if (k)
                 sb_adds(sb, " AND ");
@@ -776,6 +1131,8 @@ static void explain_node(const struct lnode *n, struct strbuf *sb, int depth)
     case LN_LOOKUP_JOIN:
     case LN_REPLICATE:
     case LN_OVER:
+    case LN_UNNEST:
+    case LN_TEMPORAL_JOIN:
         plan_node_label(n, sb);
         break;
     case LN_SINK:

@@ -114,6 +114,15 @@ enum lnode_kind {
     LN_OVER,         /* agg(x) OVER (PARTITION BY .. ORDER BY time attribute, frame
                         ending at CURRENT ROW): each input row once with its frame's
                         aggregates; output [input, aggregates] */
+    LN_TEMPORAL_JOIN, /* JOIN v FOR SYSTEM_TIME AS OF left.rowtime: each left row
+                        joins the version of inputs[1] (a versioned table) valid
+                        at its time; the LN_JOIN fields join (INNER/LEFT), keys,
+                        residual, and time_col[] (left rowtime, right version
+                        time); output [left, right] */
+    LN_UNNEST,       /* FROM in CROSS/LEFT JOIN UNNEST(in.arr): each input row once
+                        per element of its array or map, with its row kind; output
+                        [input, element columns, (ordinality)] (Flink's Correlate
+                        over $UNNEST_ROWS$1) */
 };
 
 /* JOIN_SEMI: x IN (subquery), EXISTS, INTERSECT: the left rows that have a
@@ -203,6 +212,11 @@ struct lnode {
     bool interval;
     int time_col[2];                 /* rowtime column of each side (its index there) */
     int64_t lower, upper;
+    /* a window join (both inputs insert-only and windowed alike, ON equates
+     * their window_start and window_end): rows can only meet rows of their
+     * own window, so they expire when the watermark passes its end;
+     * time_col[s] is then side s's window_end column */
+    bool window;
     /* LN_RANK */
     int n_part;
     struct expr **part;              /* PARTITION BY, over the input */
@@ -223,6 +237,12 @@ struct lnode {
     /* LN_LOOKUP_JOIN: `table` is the dimension; rkey_cols[i] is the dimension
      * column (index among its physical columns) that lkeys[i] must equal */
     int *rkey_cols;
+    /* LN_UNNEST: the ARRAY or MAP expression over the input; `join` is
+     * JOIN_INNER (rows whose collection is NULL or empty vanish) or JOIN_LEFT
+     * (they come out once, NULL-padded); an ARRAY of ROW spreads its fields
+     * into columns, a MAP gives key and value */
+    struct expr *unnest;
+    bool ordinality;                 /* WITH ORDINALITY: the 1-based position last */
 };
 
 /* The result of compiling a script. */
@@ -237,6 +257,8 @@ struct job_plan {
     int next_id;
     const char *name;                /* pipeline.name */
     bool quiet;                      /* no warnings on stderr */
+    bool keep_columns;               /* plan_optimize prunes no Calc (operator
+                                        tests feed their inputs every column) */
     /* rewrites applied, for EXPLAIN */
     struct strbuf logical_text;      /* the plan before rewrites */
     struct strbuf rewrites;

@@ -729,8 +729,20 @@ static void key_encode_value(struct strbuf *buf, const struct vec *v, int row)
         sb_addc(buf, 0);
         return;
     }
+    enum phys_lane lane = type_lane(v->type);
+    if (lane == LANE_I64) {
+        /* the usual key (ids, times): one capacity check for its 9 bytes;
+         * keys are encoded per row on both sides of every exchange */
+        if (buf->len + 10 > buf->cap)
+            sb_reserve(buf, 10);
+        buf->buf[buf->len] = 1;
+        memcpy(buf->buf + buf->len + 1, &v->i64[row], 8);
+        buf->len += 9;
+        buf->buf[buf->len] = '\0';
+        return;
+    }
     sb_addc(buf, 1);
-    switch (type_lane(v->type)) {
+    switch (lane) {
     case LANE_BOOL:
         sb_addc(buf, v->b[row] ? 1 : 0);
         break;

@@ -64,6 +64,20 @@ check "explain: calc pruning under a window aggregate" test $? -eq 0
 grep -qF "select=[MOD(id, 4), amount, ts])" out
 check "the calc before the exchange computes only what is read" test $? -eq 0
 
+# CROSS JOIN UNNEST is Flink's Correlate over $UNNEST_ROWS$1; the left columns
+# nothing above it reads are not copied into every expanded row
+cat > unnest.sql <<'SQL'
+CREATE TABLE src (id BIGINT, name STRING, tags ARRAY<STRING>)
+  WITH ('connector' = 'datagen', 'number-of-rows' = '10');
+CREATE TABLE out_u (tag STRING, c BIGINT) WITH ('connector' = 'blackhole');
+INSERT INTO out_u SELECT tag, COUNT(*) FROM src CROSS JOIN UNNEST(src.tags) AS u (tag) GROUP BY tag;
+SQL
+"$WEIR" explain unnest.sql >out 2>err; check "explain unnest exits 0" test $? -eq 0
+grep -qF 'Correlate(invocation=[$UNNEST_ROWS$1($cor0.tags)], correlate=[table($UNNEST_ROWS$1($cor0.tags))], select=[tags,tag], joinType=[INNER])' out
+check "explain: UNNEST is a Correlate" test $? -eq 0
+grep -qF "calc pruning: unnest copies 1 of 3 columns of its input" out
+check "explain: the unnest copies only the columns read above it" test $? -eq 0
+
 cat > bad.sql <<'SQL'
 CREATE TABLE src (id BIGINT) WITH ('connector' = 'datagen');
 CREATE TABLE out_a (id BIGINT) WITH ('connector' = 'blackhole');
@@ -164,6 +178,7 @@ fi
 . "$E2E_DIR/log.sh"   # the durable log's console tools: its checks add to pass/fail
 . "$E2E_DIR/log_connector.sh"   # the 'log' SQL connector: adds to pass/fail
 . "$E2E_DIR/sqlite.sh"   # the sqlite result store: adds to pass/fail
+. "$E2E_DIR/lookup.sh"   # lookup joins against a changing dimension: adds to pass/fail
 . "$E2E_DIR/checkpoint.sh"   # checkpoints, kill -9 recovery, savepoints: adds to pass/fail
 echo "e2e: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -5,6 +5,9 @@ the exact expected output (or error).  Sections start with a line '=== <kind>':
   === file: NAME          a file written into the case's temporary directory
   === sqlite: NAME        an SQLite database built in the case's directory by
                           running the body with the sqlite3 shell, before the job
+  === weir: ARGS          `weir ARGS` run in the case's directory before the job,
+                          with the body as its stdin (log topics: `topic create T
+                          --partitions N`, then `produce T` with records as lines)
   === sql                 the job; ${DIR} is replaced by that directory
   === expect              exact stdout of `weir run` (print sink rows, in order)
   === expect-sorted       stdout compared after sorting lines (order not defined)
@@ -81,6 +84,12 @@ def run_once(secs, parallelism):
                                    capture_output=True, timeout=30)
                 if q.returncode != 0:
                     return f"sqlite3 {p} failed: {q.stderr.decode('utf-8', 'replace')}"
+            elif kind.startswith("weir:"):
+                q = subprocess.run([WEIR] + kind[5:].split(), cwd=d,
+                                   input=(body + "\n" if body else "").encode("utf-8"),
+                                   capture_output=True, timeout=30)
+                if q.returncode != 0:
+                    return f"weir {kind[5:].strip()} failed: {q.stderr.decode('utf-8', 'replace')}"
             elif kind == "sql":
                 sql = body.replace("${DIR}", d)
             elif kind == "args":

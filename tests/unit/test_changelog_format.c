@@ -38,7 +38,7 @@ struct fx {
     struct opt_set *opts;
     struct decoder *dec;
     struct batch *b;
-    char printed[64][160];          /* the rows decoded so far, in print form */
+    char printed[64][320];          /* the rows decoded so far, in print form */
 };
 
 static struct opt_set *validate(const char *fmt, const char *const *kv, bool as_source,
@@ -67,9 +67,11 @@ static struct opt_set *validate(const char *fmt, const char *const *kv, bool as_
     return o;
 }
 
-/* f->a is the caller's (initialised; it may hold the column types). */
-static void fx_init(struct fx *f, const char *fmt, int n, const char **names,
-                    const struct sql_type **types, const char *const *kv)
+/* f->a is the caller's (initialised; it may hold the column types).  md /
+ * fmd: the columns' metadata keys as declared / as the format's (or NULL). */
+static void fx_init_md(struct fx *f, const char *fmt, int n, const char **names,
+                       const struct sql_type **types, const char *const *md,
+                       const char *const *fmd, const char *const *kv)
 {
     struct arena a = f->a;
     memset(f, 0, sizeof(*f));
@@ -79,6 +81,8 @@ static void fx_init(struct fx *f, const char *fmt, int n, const char **names,
     f->t.n_cols = n;
     f->t.col_names = names;
     f->t.col_types = types;
+    f->t.col_metadata = md;
+    f->t.col_format_metadata = fmd;
     f->t.opts = f->opts;
     f->t.format = format_lookup(fmt);
     f->t.parallelism = 1;
@@ -87,6 +91,12 @@ static void fx_init(struct fx *f, const char *fmt, int n, const char **names,
         fail_msg("decoder: %s", err.message);
     assert_null(f->dec->ops->decode);
     f->b = batch_new(n, types);
+}
+
+static void fx_init(struct fx *f, const char *fmt, int n, const char **names,
+                    const struct sql_type **types, const char *const *kv)
+{
+    fx_init_md(f, fmt, n, names, types, NULL, NULL, kv);
 }
 
 static void fx_free(struct fx *f)
@@ -469,6 +479,200 @@ static void test_batch_room(void **state)
                                              &lossy, &err), WEIR_OK);
     assert_int_equal(n, 4);
     sb_free(&big);
+    fx_free(&f);
+}
+
+/* ---- metadata columns ------------------------------------------------------------ */
+
+static void test_metadata_tables(void **state)
+{
+    (void)state;
+    const struct format_def *dbz = format_lookup("debezium-json");
+    const struct format_def *canal = format_lookup("canal-json");
+    static const char *const dkeys[] = {"schema", "ingestion-timestamp", "source.timestamp",
+                                        "source.database", "source.schema", "source.table",
+                                        "source.properties", NULL};
+    static const char *const ckeys[] = {"database", "table", "sql-type", "pk-names",
+                                        "ingestion-timestamp", NULL};
+    int i = 0;
+    for (; dkeys[i]; i++)
+        assert_string_equal(dbz->metadata[i].key, dkeys[i]);
+    assert_null(dbz->metadata[i].key);
+    for (i = 0; ckeys[i]; i++)
+        assert_string_equal(canal->metadata[i].key, ckeys[i]);
+    assert_null(canal->metadata[i].key);
+    assert_int_equal(format_meta_find(dbz, "source.timestamp")->type->id, T_TIMESTAMP_LTZ);
+    assert_int_equal(format_meta_find(dbz, "source.properties")->type->id, T_MAP);
+    assert_int_equal(format_meta_find(canal, "pk-names")->type->id, T_ARRAY);
+    assert_int_equal(format_meta_find(canal, "sql-type")->type->value->id, T_INT);
+    assert_null(format_meta_find(canal, "source.table"));
+    assert_null(format_meta_find(dbz, "value.source.table"));
+    assert_null(format_meta_find(format_lookup("json"), "schema"));
+    assert_null(format_meta_find(NULL, "schema"));
+}
+
+/* Every key, between physical columns and beside a connector's metadata column
+ * (left alone); the rows of one record share its metadata; absent is NULL. */
+static void test_debezium_metadata(void **state)
+{
+    (void)state;
+    struct fx f;
+    arena_init(&f.a, 0);
+    const char *names[] = {"ing", "id", "src_ts", "db", "sch", "tbl", "props", "schema",
+                           "off", "name"};
+    struct sql_type *map = type_new(&f.a, T_MAP);
+    map->elem = &type_string;
+    map->value = &type_string;
+    const struct sql_type *types[] = {&type_timestamp_ltz3, &type_int,
+                                      &type_timestamp_ltz3, &type_string, &type_string,
+                                      &type_string, map, &type_string, &type_bigint,
+                                      &type_string};
+    const char *const md[] = {"value.ingestion-timestamp", NULL, "value.source.timestamp",
+                              "value.source.database", "value.source.schema",
+                              "value.source.table", "value.source.properties",
+                              "value.schema", "offset", NULL};
+    const char *const fmd[] = {"ingestion-timestamp", NULL, "source.timestamp",
+                               "source.database", "source.schema", "source.table",
+                               "source.properties", "schema", NULL, NULL};
+    fx_init_md(&f, "debezium-json", 10, names, types, md, fmd, NULL);
+    /* the connector's column: whatever it holds stays */
+    for (int r = 0; r < 4; r++)
+        f.b->cols[8].i64[r] = 7;
+    int n;
+    assert_int_equal(dec(&f, "{\"before\":null,\"after\":{\"id\":1,\"name\":\"a\"},\"op\":"
+                             "\"c\",\"ts_ms\":1589362330904,\"source\":{\"db\":\"inv\","
+                             "\"schema\":\"public\",\"table\":\"products\",\"ts_ms\":"
+                             "1589362330000,\"lsn\":5,\"x\":{\"a\": [1, 2]},\"y\":null}}",
+                         &n, NULL, NULL), WEIR_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(dec(&f, "{\"op\":\"u\",\"before\":{\"id\":1,\"name\":\"a\"},\"after\":"
+                             "{\"id\":1,\"name\":\"b\"},\"ts_ms\":\"1589362331000\","
+                             "\"source\":{\"collection\":\"c\",\"table\":null,\"ts_ms\":"
+                             "\"-1\"},\"schema\":{\"type\": \"struct\",\n\"x\":\"a b\"}}",
+                         &n, NULL, NULL), WEIR_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(dec(&f, "{\"before\":{\"id\":1,\"name\":\"b\"},\"after\":null,\"op\":"
+                             "\"d\",\"source\":null}", &n, NULL, NULL), WEIR_OK);
+    static const char *const want[] = {
+        "+I[2020-05-13T09:32:10.904Z, 1, 2020-05-13T09:32:10Z, inv, public, products, "
+        "{db=inv, schema=public, table=products, ts_ms=1589362330000, lsn=5, "
+        "x={\"a\":[1,2]}, y=null}, null, 7, a]",
+        "-U[2020-05-13T09:32:11Z, 1, 1969-12-31T23:59:59.999Z, null, null, c, "
+        "{collection=c, table=null, ts_ms=-1}, {\"type\":\"struct\",\"x\":\"a b\"}, 7, a]",
+        "+U[2020-05-13T09:32:11Z, 1, 1969-12-31T23:59:59.999Z, null, null, c, "
+        "{collection=c, table=null, ts_ms=-1}, {\"type\":\"struct\",\"x\":\"a b\"}, 7, b]",
+        "-D[null, 1, null, null, null, null, null, null, 7, b]", NULL};
+    expect_rows(&f, 0, want);
+    /* metadata that does not convert fails the record, ... */
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"source\":{\"ts_ms\":1.5}}",
+              "\"source\".\"ts_ms\": cannot convert \"1.5\" to milliseconds since the "
+              "epoch");
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"ts_ms\":true}",
+              "field \"ts_ms\": cannot convert true to BIGINT");
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"source\":{\"ts_ms\":"
+                  "\"-9223372036854775809\"}}",
+              "\"source\".\"ts_ms\": cannot convert \"-9223372036854775809\" to "
+              "milliseconds since the epoch");
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"source\":{\"ts_ms\":\"+\"}}",
+              "\"source\".\"ts_ms\": cannot convert \"+\" to milliseconds since the epoch");
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"ts_ms\":9223372036854775807}",
+              "\"ts_ms\": 9223372036854775807 ms is out of the range of TIMESTAMP_LTZ");
+    dec_fails(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"source\":[1]}",
+              "field \"source\": cannot convert [1] to MAP<STRING, STRING>");
+    /* ... unless the rows did not fit: nothing is decoded, the record comes again */
+    struct weir_error err = {0};
+    bool lossy = false;
+    const char *u = "{\"op\":\"u\",\"before\":{\"id\":3},\"after\":{\"id\":3},\"ts_ms\":\"x\"}";
+    assert_int_equal(f.dec->ops->decode_rows(f.dec, u, strlen(u), f.b, BATCH_CAP - 1, &n,
+                                             &lossy, &err), WEIR_AGAIN);
+    assert_false(err_is_set(&err));
+    fx_free(&f);
+
+    /* ignore-parse-errors: NULL, and the record is lossy */
+    arena_init(&f.a, 0);
+    static const char *const kv[] = {"debezium-json.ignore-parse-errors", "true", NULL};
+    map = type_new(&f.a, T_MAP);
+    map->elem = &type_string;
+    map->value = &type_string;
+    types[6] = map;
+    fx_init_md(&f, "debezium-json", 10, names, types, md, fmd, kv);
+    bool l;
+    assert_int_equal(dec(&f, "{\"op\":\"c\",\"after\":{\"id\":2},\"ts_ms\":\"soon\","
+                             "\"source\":{\"ts_ms\":\"x\",\"db\":\"d\"}}", &n, &l, NULL),
+                     WEIR_OK);
+    assert_true(l);
+    static const char *const want2[] = {
+        "+I[null, 2, null, d, null, null, {ts_ms=x, db=d}, null, 0, null]", NULL};
+    expect_rows(&f, 0, want2);
+    fx_free(&f);
+}
+
+/* schema-include: "ts_ms" and "source" are the payload's; the column types
+ * may be any the metadata casts to. */
+static void test_debezium_metadata_payload_cast(void **state)
+{
+    (void)state;
+    struct fx f;
+    arena_init(&f.a, 0);
+    const char *names[] = {"id", "ts", "tbl", "ts_text"};
+    const struct sql_type *types[] = {&type_int, type_timestamp(&f.a, T_TIMESTAMP, 0),
+                                      type_varchar(&f.a, 3), &type_string};
+    const char *const md[] = {NULL, "value.source.timestamp", "value.source.table",
+                              "value.ingestion-timestamp"};
+    const char *const fmd[] = {NULL, "source.timestamp", "source.table",
+                               "ingestion-timestamp"};
+    static const char *const kv[] = {"debezium-json.schema-include", "true", NULL};
+    fx_init_md(&f, "debezium-json", 4, names, types, md, fmd, kv);
+    assert_int_equal(dec(&f, "{\"schema\":{},\"ts_ms\":1,\"source\":{\"table\":\"top\"},"
+                             "\"payload\":{\"op\":\"c\",\"after\":{\"id\":1},\"ts_ms\":"
+                             "1589362330904,\"source\":{\"table\":\"products\",\"ts_ms\":"
+                             "1589362330904}}}", NULL, NULL, NULL), WEIR_OK);
+    static const char *const want[] = {
+        "+I[1, 2020-05-13T09:32:10, pro, 2020-05-13 09:32:10.904]", NULL};
+    expect_rows(&f, 0, want);
+    fx_free(&f);
+}
+
+static void test_canal_metadata(void **state)
+{
+    (void)state;
+    struct fx f;
+    arena_init(&f.a, 0);
+    struct sql_type *map = type_new(&f.a, T_MAP);
+    map->elem = &type_string;
+    map->value = &type_int;
+    struct sql_type *arr = type_new(&f.a, T_ARRAY);
+    arr->elem = &type_string;
+    const char *names[] = {"id", "db", "tbl", "types", "pks", "ts"};
+    const struct sql_type *types[] = {&type_int, &type_string, &type_string, map, arr,
+                                      &type_timestamp_ltz3};
+    const char *const md[] = {NULL, "value.database", "value.table", "value.sql-type",
+                              "value.pk-names", "value.ingestion-timestamp"};
+    const char *const fmd[] = {NULL, "database", "table", "sql-type", "pk-names",
+                               "ingestion-timestamp"};
+    fx_init_md(&f, "canal-json", 6, names, types, md, fmd, NULL);
+    int n;
+    assert_int_equal(dec(&f, "{\"data\":[{\"id\":\"1\"},{\"id\":\"2\"}],\"database\":\"inv\","
+                             "\"table\":\"products\",\"sqlType\":{\"id\":4,\"name\":12},"
+                             "\"pkNames\":[\"id\"],\"ts\":1589373515477,\"type\":\"INSERT\"}",
+                         &n, NULL, NULL), WEIR_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(dec(&f, "{\"type\":\"UPDATE\",\"data\":[{\"id\":\"1\"}],\"old\":[{}],"
+                             "\"pkNames\":[\"id\",null],\"sqlType\":null,\"table\":\"t2\"}",
+                         &n, NULL, NULL), WEIR_OK);
+    assert_int_equal(n, 2);
+    /* a DDL event: no rows, nothing else */
+    assert_int_equal(dec(&f, "{\"data\":null,\"database\":\"inv\",\"type\":\"CREATE\"}", &n,
+                         NULL, NULL), WEIR_OK);
+    assert_int_equal(n, 0);
+    static const char *const want[] = {
+        "+I[1, inv, products, {id=4, name=12}, [id], 2020-05-13T12:38:35.477Z]",
+        "+I[2, inv, products, {id=4, name=12}, [id], 2020-05-13T12:38:35.477Z]",
+        "-U[1, null, t2, null, [id, null], null]",
+        "+U[1, null, t2, null, [id, null], null]", NULL};
+    expect_rows(&f, 0, want);
+    dec_fails(&f, "{\"type\":\"INSERT\",\"data\":[{}],\"sqlType\":{\"id\":\"x\"}}",
+              "field \"sqlType\": cannot convert \"x\" to INT");
     fx_free(&f);
 }
 
@@ -982,6 +1186,10 @@ int main(void)
         cmocka_unit_test(test_canal_errors),
         cmocka_unit_test(test_canal_include),
         cmocka_unit_test(test_batch_room),
+        cmocka_unit_test(test_metadata_tables),
+        cmocka_unit_test(test_debezium_metadata),
+        cmocka_unit_test(test_debezium_metadata_payload_cast),
+        cmocka_unit_test(test_canal_metadata),
         cmocka_unit_test(test_encoders),
         cmocka_unit_test(test_encoder_options),
         cmocka_unit_test(test_round_trip),

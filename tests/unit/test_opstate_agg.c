@@ -149,24 +149,6 @@ static void inst_free(struct inst *in)
 
 /* ---- generated input ----------------------------------------------------------------------- */
 
-struct gen {
-    uint64_t s;
-    int64_t t;               /* event time of the next row (µs) */
-    int64_t max_t;
-    /* changelog mode: the upstream's current row per id (present, mv, ls) */
-    bool present[24];
-    int64_t mv[24];
-    int ls[24];
-};
-
-static uint32_t rnd(struct gen *g)
-{
-    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (uint32_t)(g->s >> 33);
-}
-
-static const char *const WORDS[] = {"ant", "bee", "cat", "dog", "eel", "fox", "gnu"};
-
 /* One generated row's values, by column name. */
 struct row {
     int k;                   /* -1: NULL */
@@ -177,6 +159,29 @@ struct row {
     int64_t id, mv;
     int ls;
 };
+
+struct gen {
+    uint64_t s;
+    int64_t t;               /* event time of the next row (µs) */
+    int64_t max_t;
+    /* changelog mode: the upstream's current row per id (present, mv, ls) */
+    bool present[24];
+    int64_t mv[24];
+    int ls[24];
+    /* window changelog mode: each id's current row, if live */
+    bool live[24];
+    struct row cur[24];
+    int ids;                 /* ids in use (<= 24; 0: all): fewer, and rows
+                                are retracted sooner after they came */
+};
+
+static uint32_t rnd(struct gen *g)
+{
+    g->s = g->s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (uint32_t)(g->s >> 33);
+}
+
+static const char *const WORDS[] = {"ant", "bee", "cat", "dog", "eel", "fox", "gnu"};
 
 static void put_col(struct vec *col, const char *name, int r, const struct row *x)
 {
@@ -263,12 +268,53 @@ static void gen_changes(struct gen *g, struct batch *b, const struct lnode *in, 
     }
 }
 
+/* A consistent changelog of an event-time table keyed by id, for a window
+ * aggregation over updating input: inserts at advancing times (with the
+ * disorder of gen_rows), updates that keep or move a row's time (-U of the
+ * old row, +U of the new) and deletes.  Retractions of rows whose windows
+ * have fired are late. */
+static void gen_window_changes(struct gen *g, struct batch *b, const struct lnode *in, int n)
+{
+    while (b->n + 2 <= n) {
+        int id = (int)(rnd(g) % (uint32_t)(g->ids ? g->ids : 24));
+        struct row x = {0};
+        x.id = id;
+        x.k = rnd(g) % 20 == 0 ? -1 : (int)(rnd(g) % 8);
+        x.v_null = rnd(g) % 10 == 0;
+        x.v = (int64_t)(rnd(g) % 250) - 50;
+        x.s = (int)(rnd(g) % 7);
+        g->t += 300000;
+        x.ts = g->t - (int64_t)(rnd(g) % 4000) * 1000;
+        if (!g->live[id]) {
+            g->live[id] = true;
+            add_row(b, in, &x, RK_INSERT);
+        } else if (rnd(g) % 4 == 0) {
+            g->live[id] = false;
+            add_row(b, in, &g->cur[id], RK_DELETE);
+        } else {
+            if (rnd(g) % 2 == 0)
+                x.ts = g->cur[id].ts;   /* a value changes, the time stays */
+            add_row(b, in, &g->cur[id], RK_UPDATE_BEFORE);
+            add_row(b, in, &x, RK_UPDATE_AFTER);
+        }
+        if (g->live[id])
+            g->cur[id] = x;
+        if (x.ts > g->max_t)
+            g->max_t = x.ts;
+    }
+}
+
 /* ---- the driver ----------------------------------------------------------------------------- */
+
+enum { ROWS_INSERT, ROWS_CHANGES, ROWS_WINDOW_CHANGES };
 
 struct scenario {
     const char *sql;
-    bool changes;            /* updating input (gen_changes) */
+    int changes;             /* ROWS_*: insert-only rows, an updating input
+                                (gen_changes), an updating event-time input
+                                (gen_window_changes) */
     int n_batches, rows;
+    int ids;                 /* gen_window_changes: the ids in use (0: 24) */
 };
 
 struct result {
@@ -371,11 +417,13 @@ static void next_batch(const struct scenario *sc, struct gen *g, struct batch *b
                        const struct lnode *in, struct inst *insts, int p, struct inst *router)
 {
     batch_reset(b);
-    if (sc->changes)
+    if (sc->changes == ROWS_CHANGES)
         gen_changes(g, b, in, sc->rows);
+    else if (sc->changes == ROWS_WINDOW_CHANGES)
+        gen_window_changes(g, b, in, sc->rows);
     else
         gen_rows(g, b, in, sc->rows);
-    push_all(insts, p, router, b, sc->changes ? WM_NONE : g->max_t - 1000000);
+    push_all(insts, p, router, b, sc->changes == ROWS_CHANGES ? WM_NONE : g->max_t - 1000000);
 }
 
 /* Batches the old instances process while their snapshot is being copied. */
@@ -395,7 +443,7 @@ static void run(const struct scenario *sc, int p_old, int p_new, int cut, struct
         inst_init(&insts[i], sc->sql, i, &res->out);
     /* the router's plan lives through the whole run (instances come and go) */
     const struct lnode *in = router.n->inputs[0];
-    struct gen g = {.s = 42, .t = 1700000000000000LL};
+    struct gen g = {.s = 42, .t = 1700000000000000LL, .ids = sc->ids};
     struct batch *b = batch_new(in->n_out, in->out_types);
     struct arena ar;
     arena_init(&ar, 0);
@@ -553,7 +601,7 @@ static void test_tumble(void **state)
     struct scenario sc = {SRC "SELECT k, window_start, window_end, " AGGS_HLL
                               " FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '5' "
                               "SECOND)) GROUP BY k, window_start, window_end;",
-                          false, 24, 40};
+                          ROWS_INSERT, 24, 40};
     check(&sc);
 }
 
@@ -563,7 +611,7 @@ static void test_hop(void **state)
     struct scenario sc = {SRC "SELECT k, window_start, window_end, " AGGS
                               " FROM TABLE(HOP(TABLE src, DESCRIPTOR(ts), INTERVAL '2' SECOND, "
                               "INTERVAL '6' SECOND)) GROUP BY k, window_start, window_end;",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -574,7 +622,7 @@ static void test_cumulate_global(void **state)
     struct scenario sc = {SRC "SELECT window_start, window_end, " AGGS
                               " FROM TABLE(CUMULATE(TABLE src, DESCRIPTOR(ts), INTERVAL '2' "
                               "SECOND, INTERVAL '8' SECOND)) GROUP BY window_start, window_end;",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -584,7 +632,47 @@ static void test_session(void **state)
     struct scenario sc = {SRC "SELECT k, SESSION_START(ts, INTERVAL '2' SECOND) AS ws, "
                               "SESSION_END(ts, INTERVAL '2' SECOND) AS we, " AGGS
                               " FROM src GROUP BY k, SESSION(ts, INTERVAL '2' SECOND);",
-                          false, 24, 12};
+                          ROWS_INSERT, 24, 12};
+    check(&sc);
+}
+
+/* an event-time changelog table: the window aggregations below consume
+ * retractions, some of them late */
+#define SRC_CDC                                                                              \
+    "CREATE TABLE src (id BIGINT, k STRING, v BIGINT, s STRING, ts TIMESTAMP(3),\n"          \
+    "  WATERMARK FOR ts AS ts - INTERVAL '1' SECOND) WITH ('connector' = 'filesystem',\n"     \
+    "  'path' = 'cdc.json', 'format' = 'debezium-json');\n"
+
+static void test_tumble_updating_input(void **state)
+{
+    (void)state;
+    /* the row counts and the retractable MIN/MAX and DISTINCT state go
+     * through the records; windows emptied by retractions stay silent */
+    struct scenario sc = {SRC_CDC "SELECT k, window_start, window_end, " AGGS
+                                  " FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '5' "
+                                  "SECOND)) GROUP BY k, window_start, window_end;",
+                          ROWS_WINDOW_CHANGES, 24, 40};
+    check(&sc);
+}
+
+static void test_hop_updating_input(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC_CDC "SELECT k, window_start, window_end, COUNT(*) AS n, SUM(v) AS sv, "
+                                  "MAX(v) AS mx, COUNT(DISTINCT s) AS ds FROM TABLE(HOP(TABLE src, "
+                                  "DESCRIPTOR(ts), INTERVAL '2' SECOND, INTERVAL '6' SECOND)) "
+                                  "GROUP BY k, window_start, window_end;",
+                          ROWS_WINDOW_CHANGES, 20, 40};
+    check(&sc);
+}
+
+static void test_session_updating_input(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC_CDC "SELECT k, SESSION_START(ts, INTERVAL '2' SECOND) AS ws, "
+                                  "SESSION_END(ts, INTERVAL '2' SECOND) AS we, " AGGS
+                                  " FROM src GROUP BY k, SESSION(ts, INTERVAL '2' SECOND);",
+                          ROWS_WINDOW_CHANGES, 24, 12, 4};
     check(&sc);
 }
 
@@ -595,7 +683,7 @@ static void test_grouping_sets(void **state)
                               " FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '4' "
                               "SECOND)) GROUP BY window_start, window_end, "
                               "GROUPING SETS ((k, s), (k), ());",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -609,7 +697,7 @@ static void test_proctime(void **state)
                           "SELECT k, window_start, window_end, " AGGS
                           " FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(pt), INTERVAL '10' "
                           "SECOND)) GROUP BY k, window_start, window_end;",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -619,7 +707,7 @@ static void test_tvf(void **state)
     /* no state but the watermark mark: late rows must stay late after a restore */
     struct scenario sc = {SRC "SELECT k, v, window_start, window_end FROM TABLE(TUMBLE(TABLE src, "
                               "DESCRIPTOR(ts), INTERVAL '1' SECOND));",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     struct result ref, got;
     run(&sc, 1, 1, -1, &ref);
     for (int cut = 1; cut < sc.n_batches; cut += 6) {
@@ -637,7 +725,7 @@ static void test_tvf(void **state)
 static void test_group(void **state)
 {
     (void)state;
-    struct scenario sc = {SRC "SELECT k, " AGGS " FROM src GROUP BY k;", false, 20, 40};
+    struct scenario sc = {SRC "SELECT k, " AGGS " FROM src GROUP BY k;", ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -650,14 +738,14 @@ static void test_group_updating_input(void **state)
             "COUNT(DISTINCT mv) AS d, LISTAGG(CAST(mv AS STRING)) AS l, "
             "FIRST_VALUE(mv) AS f, AVG(mv) AS a FROM (SELECT CAST(v AS BIGINT) AS id, "
             "MAX(v) AS mv, MAX(s) AS ls FROM src GROUP BY v) GROUP BY ls;",
-        true, 20, 60};
+        ROWS_CHANGES, 20, 60};
     check(&sc);
 }
 
 static void test_distinct(void **state)
 {
     (void)state;
-    struct scenario sc = {SRC "SELECT DISTINCT k, s FROM src;", false, 12, 40};
+    struct scenario sc = {SRC "SELECT DISTINCT k, s FROM src;", ROWS_INSERT, 12, 40};
     check(&sc);
 }
 
@@ -677,7 +765,7 @@ static void test_over_rows(void **state)
     struct scenario sc = {SRC "SELECT k, v, s, ts, " OVER_AGGS("w") " FROM src WINDOW w AS "
                               "(PARTITION BY k ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT "
                               "ROW);",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -687,7 +775,7 @@ static void test_over_range(void **state)
     struct scenario sc = {SRC "SELECT k, v, s, ts, " OVER_AGGS("w") " FROM src WINDOW w AS "
                               "(PARTITION BY k ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND "
                               "PRECEDING AND CURRENT ROW);",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -696,8 +784,8 @@ static void test_over_unbounded_global(void **state)
     (void)state;
     /* no PARTITION BY: one key on one instance; an unbounded frame keeps
      * only the accumulators (append-only MIN/MAX) */
-    struct scenario sc = {SRC "SELECT k, v, ts, " OVER_AGGS("(ORDER BY ts)") " FROM src;", false,
-                          20, 40};
+    struct scenario sc = {SRC "SELECT k, v, ts, " OVER_AGGS("(ORDER BY ts)") " FROM src;",
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -709,7 +797,7 @@ static void test_over_proctime(void **state)
                           "WITH ('connector' = 'datagen');\n"
                           "SELECT k, v, " OVER_AGGS("w") " FROM src WINDOW w AS (PARTITION BY k "
                           "ORDER BY pt ROWS BETWEEN 2 PRECEDING AND CURRENT ROW);",
-                          false, 20, 40};
+                          ROWS_INSERT, 20, 40};
     check(&sc);
 }
 
@@ -865,6 +953,9 @@ int main(void)
         cmocka_unit_test(test_hop),
         cmocka_unit_test(test_cumulate_global),
         cmocka_unit_test(test_session),
+        cmocka_unit_test(test_tumble_updating_input),
+        cmocka_unit_test(test_hop_updating_input),
+        cmocka_unit_test(test_session_updating_input),
         cmocka_unit_test(test_grouping_sets),
         cmocka_unit_test(test_proctime),
         cmocka_unit_test(test_tvf),

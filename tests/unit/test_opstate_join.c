@@ -66,6 +66,7 @@ static void rig_open(struct rig *r, const char *sql, enum lnode_kind kind)
     struct weir_error err = {0};
     err.loc = WEIR_LOC_NONE;
     int rc = plan_compile(&r->p, "t.sql", sql, &err);
+    r->p.keep_columns = true;   /* the scripts give every input column */
     if (rc == WEIR_OK)
         rc = plan_optimize(&r->p, &err);
     if (rc != WEIR_OK)
@@ -159,6 +160,8 @@ static void inst_open(struct inst *x, struct rig *r, struct strbuf *out, int ins
         op_join_insert_only(x->op, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
         if (n->interval)
             op_join_interval(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper);
+        else if (n->window)
+            op_join_window(x->op, n->time_col[0], n->time_col[1]);
         op_connect(&x->in[1], x->op);
     } else {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#7"));
@@ -757,6 +760,83 @@ static void test_interval_left_join(void **state)
     rig_close(&r);
 }
 
+/* FULL window join of two TUMBLE TVFs: pairs come out on arrival, the rows
+ * without a partner are padded once when their window ends, a row arriving
+ * for an ended window is late (counted, not joined), and the saved
+ * watermark keeps it late after a restore.  The INSERT reads every column,
+ * so none is pruned from the join's inputs. */
+static const char *const WA_COLS[] = {"k", "v", "window_start", "window_end", "g", "t",
+                                      "window_time", NULL};
+static const char *const WB_COLS[] = {"k", "w", "window_start", "window_end", "g", "t",
+                                      "window_time", NULL};
+#define WIN_SIDE(t)                                                                         \
+    "(SELECT * FROM TABLE(TUMBLE(TABLE " t ", DESCRIPTOR(t), INTERVAL '10' SECOND)))"
+
+static void test_window_full_join(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_open(&r, TABLES
+             "CREATE TABLE o (k INT, g INT, v STRING, t TIMESTAMP(3), ws TIMESTAMP(3), "
+             "we TIMESTAMP(3), wt TIMESTAMP(3), k2 INT, g2 INT, w STRING, t2 TIMESTAMP(3), "
+             "ws2 TIMESTAMP(3), we2 TIMESTAMP(3), wt2 TIMESTAMP(3)) WITH ('connector' = 'print');\n"
+             "INSERT INTO o SELECT x.*, y.* FROM " WIN_SIDE("a") " x FULL JOIN " WIN_SIDE("b")
+             " y ON x.k = y.k AND x.window_start = y.window_start "
+             "AND x.window_end = y.window_end;\n",
+             LN_JOIN);
+    r.names[0] = WA_COLS;
+    r.names[1] = WB_COLS;
+    static const int show[] = {0, 2, 9, -1};
+    r.show = show;
+    assert_true(r.n->window);
+    assert_false(plan_updating(r.n));
+    const char *steps[] = {
+        "L +I 1 x 0 10 0 0 0|+I 2 y 0 10 0 0 0|+I 3 z 10 20 0 0 0",
+        "R +I 1 p 0 10 0 0 0|+I 1 p2 10 20 0 0 0",
+        "W 9",
+        "R +I 4 q 0 10 0 0 0",
+        "W 10",
+        "L +I 1 late 0 10 0 0 0|+I 1 x3 10 20 0 0 0",
+        "E",
+    };
+    check_script(&r, steps, 7, false,
+                 "+I[1, x, p]\n+I[2, y, null]\n+I[null, null, q]\n+I[1, x3, p2]\n"
+                 "+I[3, z, null]\n");
+    rig_close(&r);
+}
+
+/* Window anti join (NOT EXISTS): a left row passes only when its window
+ * ends without a match, so a right row arriving later in the window keeps
+ * it out instead of retracting it. */
+static void test_window_anti_join(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_open(&r, TABLES
+             "CREATE TABLE o (k INT, g INT, v STRING, t TIMESTAMP(3), ws TIMESTAMP(3), "
+             "we TIMESTAMP(3), wt TIMESTAMP(3)) WITH ('connector' = 'print');\n"
+             "INSERT INTO o SELECT * FROM " WIN_SIDE("a") " x WHERE NOT EXISTS (SELECT * FROM "
+             WIN_SIDE("b") " y WHERE x.k = y.k AND x.window_start = y.window_start "
+             "AND x.window_end = y.window_end);\n",
+             LN_JOIN);
+    r.names[0] = WA_COLS;
+    r.names[1] = WB_COLS;
+    static const int show[] = {0, 2, -1};
+    r.show = show;
+    assert_true(r.n->window);
+    assert_int_equal(r.n->join, JOIN_ANTI);
+    const char *steps[] = {
+        "L +I 1 a 0 10 0 0 0|+I 2 b 0 10 0 0 0|+I null n 0 10 0 0 0",
+        "R +I 1 p 0 10 0 0 0",
+        "R +I 2 q 10 20 0 0 0|+I 2 q2 0 10 0 0 0",
+        "W 10",
+        "L +I 2 c 10 20 0 0 0|+I 3 d 10 20 0 0 0",
+        "E",
+    };
+    check_script(&r, steps, 6, false, "+I[null, n]\n+I[3, d]\n");
+    rig_close(&r);
+}
+
 /* ---- Top-N and deduplication ----------------------------------------------------------- */
 
 #define BIDS                                                                                \
@@ -995,6 +1075,8 @@ int main(void)
         cmocka_unit_test(test_null_safe_anti_join),
         cmocka_unit_test(test_interval_full_join),
         cmocka_unit_test(test_interval_left_join),
+        cmocka_unit_test(test_window_full_join),
+        cmocka_unit_test(test_window_anti_join),
         cmocka_unit_test(test_top2_rank_number),
         cmocka_unit_test(test_top2_no_rank),
         cmocka_unit_test(test_global_top3),

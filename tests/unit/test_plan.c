@@ -287,6 +287,34 @@ static void expect_plan(const char *query, const char *want)
     plan_free(&p);
 }
 
+/* A join stores only the columns its keys, residual and consumer read: the
+ * Calcs under it are pruned, through a Calc between two joins too, and the
+ * consumer's references follow the narrower rows (MAX($8) reads x.e). */
+static void test_join_pruning(void **state)
+{
+    (void)state;
+    expect_plan("SELECT t.c, MAX(x.e) FROM t JOIN (SELECT * FROM t2) x ON t.a = x.a AND t.e < x.e "
+                "GROUP BY t.c",
+                "+- GroupAggregate(groupBy=[c], select=[MAX($8)])\n"
+                "   +- Join(joinType=[InnerJoin], where=[a = a AND (e < e)])\n"
+                "      +- Calc(select=[a, c, e])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, c, e])\n"
+                "      +- Calc(select=[a, e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, e])\n");
+    expect_plan("SELECT y.b, y.k2 FROM (SELECT t.b, x.k AS k2, t.e FROM t JOIN t2 x ON t.a = x.k) y "
+                "JOIN t2 z ON y.e = z.e",
+                "+- Calc(select=[b, k2])\n"
+                "   +- Join(joinType=[InnerJoin], where=[e = e])\n"
+                "      +- Calc(select=[b, k AS k2, e])\n"
+                "         +- Join(joinType=[InnerJoin], where=[a = k])\n"
+                "            +- Calc(select=[a, b, e])\n"
+                "               +- Scan(table=[t], connector=[datagen], fields=[a, b, e])\n"
+                "            +- Calc(select=[k])\n"
+                "               +- Scan(table=[t2], connector=[datagen], fields=[k, e])\n"
+                "      +- Calc(select=[e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, e])\n");
+}
+
 static void test_setop_plans(void **state)
 {
     (void)state;
@@ -344,14 +372,14 @@ static void test_subquery_plans(void **state)
 {
     (void)state;
     /* correlated EXISTS: the equality is the key, the other correlated term
-     * the residual, the rest filters the subquery, which keeps only what the
-     * join reads */
+     * the residual, the rest filters the subquery; both sides keep only what
+     * the join and the query above it read */
     expect_plan("SELECT b FROM t WHERE EXISTS (SELECT * FROM t2 WHERE t2.a = t.a AND "
                 "t2.b <> t.b AND t2.e > 0)",
                 "+- Calc(select=[b])\n"
                 "   +- Join(joinType=[LeftSemiJoin], where=[a = a AND (b <> b)])\n"
-                "      +- Calc(select=[a, b, c, d, e])\n"
-                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(select=[a, b])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b])\n"
                 "      +- Calc(where=[(e > 0)], select=[a, b])\n"
                 "         +- Scan(table=[t2], connector=[datagen], fields=[a, b, e])\n");
     /* NOT IN over nullable columns: the null-aware condition stays in the
@@ -360,24 +388,24 @@ static void test_subquery_plans(void **state)
                 "+- Calc(select=[b])\n"
                 "   +- Join(joinType=[LeftAntiJoin], where=[b = b AND ((a IS NULL) OR (a IS "
                 "NULL) OR (a = a))])\n"
-                "      +- Calc(select=[a, b, c, d, e])\n"
-                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(select=[a, b])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b])\n"
                 "      +- Calc(select=[b, a])\n"
                 "         +- Scan(table=[t2], connector=[datagen], fields=[a, b])\n");
     /* NOT IN over NOT NULL columns is a plain keyed anti join */
     expect_plan("SELECT b FROM t2 WHERE k NOT IN (SELECT k FROM t2 AS x WHERE x.e > 1)",
                 "+- Calc(select=[b])\n"
                 "   +- Join(joinType=[LeftAntiJoin], where=[k = k])\n"
-                "      +- Calc(select=[k, a, b, e])\n"
-                "         +- Scan(table=[t2], connector=[datagen], fields=[k, a, b, e])\n"
+                "      +- Calc(select=[k, b])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, b, e])\n"
                 "      +- Calc(where=[(e > 1)], select=[k])\n"
-                "         +- Scan(table=[t2], connector=[datagen], fields=[k, a, b, e])\n");
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, b, e])\n");
     /* uncorrelated (NOT) EXISTS: the subquery reduced to MIN(TRUE), no key */
     expect_plan("SELECT b FROM t WHERE NOT EXISTS (SELECT 1 FROM t2 WHERE e > 5)",
                 "+- Calc(select=[b])\n"
                 "   +- Join(joinType=[LeftAntiJoin], where=[true])\n"
-                "      +- Calc(select=[a, b, c, d, e])\n"
-                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, d, e])\n"
+                "      +- Calc(select=[b])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[b])\n"
                 "      +- Calc(where=[(m IS NOT NULL)], select=[m])\n"
                 "         +- GroupAggregate(groupBy=[], select=[MIN(i)])\n"
                 "            +- Calc(where=[(e > 5)], select=[TRUE AS i])\n"
@@ -442,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_eval_lazy_branches),
         cmocka_unit_test(test_eval_runtime_error),
         cmocka_unit_test(test_constant_folding),
+        cmocka_unit_test(test_join_pruning),
         cmocka_unit_test(test_setop_plans),
         cmocka_unit_test(test_subquery_plans),
         cmocka_unit_test(test_over_plans),

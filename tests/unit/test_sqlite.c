@@ -5,8 +5,9 @@
  * by the source, an existing table that lacks a column, a database locked by
  * another connection (fails after the retries, retriable; succeeds when the
  * lock goes away in time), transactions committed by row count and by the
- * interval timer while no write comes, and values the source cannot convert
- * going to the dead letters.  The database is checked with plain sqlite3
+ * interval timer while no write comes, values the source cannot convert
+ * going to the dead letters, and the lookup reader (key queries that an open
+ * write transaction does not block, the lookup cache options).  The database is checked with plain sqlite3
  * calls, independent of the connector.  Every wait is bounded.
  */
 #include <setjmp.h>
@@ -535,9 +536,13 @@ static void test_bad_options(void **state)
     assert_int_equal(h_validate(&h, false, 0, kv, &err), WEIR_ERR_CONFIG);
     assert_non_null(strstr(err.message, "'sink.buffer-flush.interval' expects a duration"));
     err_clear(&err);
-    const char *kv2[] = {"lookup.cache", "FULL", NULL};
+    const char *kv2[] = {"lookup.cache.maxrows", "10", NULL};
     assert_int_equal(h_validate(&h, true, 0, kv2, &err), WEIR_ERR_CONFIG);
     assert_non_null(strstr(err.message, "valid options: path, table-name"));
+    err_clear(&err);
+    const char *kv3[] = {"lookup.cache", "SOMETIMES", NULL};
+    assert_int_equal(h_validate(&h, true, 0, kv3, &err), WEIR_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "expects one of NONE, PARTIAL, FULL"));
     err_clear(&err);
     /* a directory that does not exist cannot hold the database */
     snprintf(db_path, sizeof(db_path), "%s/no/such/dir/t.db", root);
@@ -546,6 +551,110 @@ static void test_bad_options(void **state)
     err_clear(&err);
     h_close(&h);
     snprintf(db_path, sizeof(db_path), "%s/t.db", root);
+}
+
+/* ---- lookup: per-key queries on a read-only connection -------------------------- */
+
+static void exec_on(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+}
+
+/* Looks up id (and name unless NULL) and returns the rows' names joined by ','. */
+static void lookup_names(struct lookup_source *ls, int64_t id, const char *name, char *out,
+                         size_t cap)
+{
+    const struct sql_type *kt[2] = {&type_bigint, &type_string};
+    struct batch *keys = batch_new(2, kt);
+    keys->cols[0].i64[0] = id;
+    if (name)
+        vec_set_str(&keys->cols[1], 0, name, strlen(name));
+    keys->n = 1;
+    const struct vec *kv[2] = {&keys->cols[0], &keys->cols[1]};
+    struct batch *b = batch_new(NC, col_types);
+    struct weir_error err = {0};
+    assert_int_equal(ls->ops->lookup(ls, kv, 0, b, &err), WEIR_OK);
+    out[0] = '\0';
+    for (int r = 0; r < b->n; r++)
+        snprintf(out + strlen(out), cap - strlen(out), "%s%.*s", r ? "," : "",
+                 (int)b->cols[1].s[r].len, b->cols[1].s[r].ptr);
+    batch_free(b);
+    batch_free(keys);
+}
+
+static void test_lookup_reader(void **state)
+{
+    (void)state;
+    sqlite3 *w = NULL;
+    assert_int_equal(sqlite3_open(db_path, &w), SQLITE_OK);
+    exec_on(w, "PRAGMA journal_mode = WAL;"
+                "CREATE TABLE results (id INTEGER, name TEXT, amt REAL, dc TEXT, ts TEXT, "
+                "ok INTEGER, d TEXT, tm TEXT, bin BLOB, i INTEGER);"
+                "INSERT INTO results (id, name) VALUES (1, 'a'), (2, 'c'), (1, 'b');");
+    struct h h;
+    struct weir_error err = {0};
+    const struct connector_def *def = conn_lookup("sqlite");
+    struct lookup_conf conf;
+    struct lookup_source *ls = NULL;
+    /* no cache options: no cache (Flink's jdbc default), 3 retries */
+    assert_int_equal(h_validate(&h, true, 0, NULL, &err), WEIR_OK);
+    assert_int_equal(def->lookup_create(&h.t, 1, (const int[]){0}, &conf, &ls, &err), WEIR_OK);
+    assert_int_equal(conf.cache, LOOKUP_CACHE_NONE);
+    assert_int_equal(conf.max_retries, 3);
+    char names[128];
+    lookup_names(ls, 1, NULL, names, sizeof names);
+    assert_string_equal(names, "a,b");      /* rowid order */
+    lookup_names(ls, 9, NULL, names, sizeof names);
+    assert_string_equal(names, "");
+    /* an open write transaction neither blocks a lookup nor is blocked by one */
+    exec_on(w, "BEGIN IMMEDIATE; UPDATE results SET name = 'z' WHERE id = 2;");
+    lookup_names(ls, 2, NULL, names, sizeof names);
+    assert_string_equal(names, "c");
+    exec_on(w, "COMMIT");
+    lookup_names(ls, 2, NULL, names, sizeof names);
+    assert_string_equal(names, "z");
+    ls->ops->close(ls);
+    h_close(&h);
+
+    /* two key columns; the older jdbc spelling turns on a partial cache */
+    const char *legacy[] = {"lookup.cache.max-rows", "50", "lookup.cache.ttl", "2 s",
+                            "lookup.cache.caching-missing-key", "false", NULL};
+    assert_int_equal(h_validate(&h, true, 0, legacy, &err), WEIR_OK);
+    assert_int_equal(def->lookup_create(&h.t, 2, (const int[]){0, 1}, &conf, &ls, &err),
+                     WEIR_OK);
+    assert_int_equal(conf.cache, LOOKUP_CACHE_PARTIAL);
+    assert_int_equal(conf.max_rows, 50);
+    assert_int_equal(conf.expire_write_ms, 2000);
+    assert_false(conf.cache_missing_key);
+    lookup_names(ls, 1, "b", names, sizeof names);
+    assert_string_equal(names, "b");
+    lookup_names(ls, 2, "b", names, sizeof names);
+    assert_string_equal(names, "");
+    ls->ops->close(ls);
+    h_close(&h);
+
+    /* 'lookup.cache' wins over the older keys; FULL asks for a scan, no reader */
+    const char *full[] = {"lookup.cache", "full", "lookup.cache.max-rows", "50",
+                          "lookup.full-cache.periodic-reload.interval", "1 min", NULL};
+    assert_int_equal(h_validate(&h, true, 0, full, &err), WEIR_OK);
+    ls = (struct lookup_source *)&conf;
+    assert_int_equal(def->lookup_create(&h.t, 1, (const int[]){0}, &conf, &ls, &err), WEIR_OK);
+    assert_int_equal(conf.cache, LOOKUP_CACHE_FULL);
+    assert_int_equal(conf.reload_ms, 60000);
+    assert_null(ls);
+    h_close(&h);
+
+    /* a missing table is named when the reader opens */
+    exec_on(w, "DROP TABLE results");
+    assert_int_equal(h_validate(&h, true, 0, NULL, &err), WEIR_OK);
+    assert_int_equal(def->lookup_create(&h.t, 1, (const int[]){0}, &conf, &ls, &err),
+                     WEIR_ERR_CONFIG);
+    assert_non_null(strstr(err.message, "has no table 'results'"));
+    err_clear(&err);
+    h_close(&h);
+    sqlite3_close(w);
 }
 
 int main(void)
@@ -558,6 +667,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_locked_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_by_rows_and_interval, setup, teardown),
         cmocka_unit_test_setup_teardown(test_source_dead_letters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

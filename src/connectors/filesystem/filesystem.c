@@ -56,6 +56,10 @@ static const struct opt_def fs_options[] = {
      "once)"},
     {"source.path.regex-pattern", OPT_STRING, NULL, NULL, false,
      "not supported yet (rejected)"},
+    {"lookup.join.cache.ttl", OPT_DURATION, "60 min", NULL, false,
+     "as the dimension of a lookup join the whole table is cached; it is read again "
+     "when this much time has passed since it was read (replace files by renaming "
+     "them, so a reload never sees one half-written)"},
     {"partition.default-name", OPT_STRING, "__DEFAULT_PARTITION__", NULL, false,
      "partition directory name for NULL and empty values"},
     {"sink.rolling-policy.file-size", OPT_SIZE, "128mb", NULL, false,
@@ -117,4 +121,5 @@ const struct connector_def conn_filesystem = {
                    "visible as soon as it is rolled.",
     .source_create = fs_source_create,
     .sink_create = fs_sink_create,
+    .lookup_create = fs_lookup_create,
 };

@@ -16,5 +16,9 @@ int fs_source_create(const struct table_ctx *t, struct source **out,
                      struct weir_error *err);
 int fs_sink_create(const struct table_ctx *t, struct sink **out,
                    struct weir_error *err);
+/* The lookup join's view of the table: a full cache (fs_source.c). */
+int fs_lookup_create(const struct table_ctx *t, int n_keys, const int *key_cols,
+                     struct lookup_conf *conf, struct lookup_source **out,
+                     struct weir_error *err);
 
 #endif

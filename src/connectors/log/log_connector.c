@@ -59,6 +59,7 @@ const struct connector_def conn_log = {
     .name = "log",
     .caps = CONN_SOURCE | CONN_SINK,
     .has_metadata = true,
+    .format_metadata_prefix = "value.",
     .options = log_options,
     .needs_format = true,
     .description = "Reads and writes topics of weir's embedded durable log, like "
@@ -69,7 +70,9 @@ const struct connector_def conn_log = {
                    "`partition:next-offset,...`.  Sink: append-only, one batch per "
                    "partition per write.  Metadata: `topic`, `partition`, `offset`, "
                    "`key` (STRING or BYTES; read-only) and `timestamp` "
-                   "(TIMESTAMP_LTZ(3); writable on the sink).",
+                   "(TIMESTAMP_LTZ(3); writable on the sink); the format's, "
+                   "read-only, as `value.<key>` (debezium-json's "
+                   "`value.source.timestamp`, ...).",
     .source_create = logc_source_create,
     .sink_create = logc_sink_create,
 };

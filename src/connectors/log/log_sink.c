@@ -876,6 +876,7 @@ int logc_sink_create(const struct table_ctx *t, struct sink **out,
     ls->data_ctx.col_types = types;
     ls->data_ctx.projection = proj;
     ls->data_ctx.col_metadata = NULL;
+    ls->data_ctx.col_format_metadata = NULL;
     ls->data_ctx.n_partition_keys = 0;
     ls->data_ctx.n_pk = 0;
     for (int i = 0; i < t->n_cols; i++) {

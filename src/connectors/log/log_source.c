@@ -547,8 +547,8 @@ int logc_source_create(const struct table_ctx *t, struct source **out,
         goto fail;
     for (int i = 0; i < t->n_cols; i++) {
         const char *m = t->col_metadata ? t->col_metadata[i] : NULL;
-        if (m == NULL)
-            continue;
+        if (m == NULL || (t->col_format_metadata && t->col_format_metadata[i]))
+            continue;   /* physical, or the format's (the decoder fills it) */
         if (!md_type_ok(m, t->col_types[i])) {
             rc = err_set(err, WEIR_ERR_CONFIG, "table '%s': metadata column '%s' ('%s') "
                          "must be %s", t->table_name, t->col_names[i], m, md_type_want(m));

@@ -5,14 +5,17 @@
  *
  * Prefix, as Flink's PrintSinkOutputWriter: `id> ` with 'print-identifier';
  * with parallelism > 1 the 1-based subtask number is added: `2> ` or `id:2> `.
- * Each batch becomes one buffer handed to write(2), so lines of concurrent
- * subtasks never interleave inside a line and nothing waits in stdio.
+ * Each batch becomes one buffer written out under a process-wide lock, so
+ * lines of concurrent subtasks never interleave inside a line (one write(2)
+ * is not enough: a pipe takes only PIPE_BUF bytes atomically, and a longer
+ * write was seen torn mid-line at parallelism 2) and nothing waits in stdio.
  *
  * Delivery is at-least-once even with checkpointing (no prepare/commit):
  * a line on a terminal or a pipe cannot be taken back, so rows printed after
  * the last checkpoint are printed again by a restored run.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -35,20 +38,25 @@ static int print_open(struct sink *snk, struct weir_error *err)
     return WEIR_OK;
 }
 
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int write_all(int fd, const char *p, size_t n, struct weir_error *err)
 {
-    while (n > 0) {
+    pthread_mutex_lock(&write_lock);
+    int rc = WEIR_OK;
+    while (n > 0 && rc == WEIR_OK) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return err_set(err, WEIR_ERR_IO, "print: cannot write to %s: %s",
-                           fd == 2 ? "stderr" : "stdout", strerror(errno));
+            if (errno != EINTR)
+                rc = err_set(err, WEIR_ERR_IO, "print: cannot write to %s: %s",
+                             fd == 2 ? "stderr" : "stdout", strerror(errno));
+            continue;
         }
         p += w;
         n -= (size_t)w;
     }
-    return WEIR_OK;
+    pthread_mutex_unlock(&write_lock);
+    return rc;
 }
 
 static int print_write(struct sink *snk, struct batch *b, struct weir_error *err)

@@ -2,9 +2,9 @@
  * sqlite.c — the 'sqlite' connector: weir's embedded result store.  A sink
  * table keeps a job's results in an SQLite database file that the sqlite3
  * shell (or any program) can query while the job runs; a source table reads
- * such a table back, bounded, for scans and for lookup joins (the lookup join
- * loads its dimension table through the source interface at build time, see
- * load_dimension in exec/job.c, so no separate lookup path is needed).
+ * such a table back, bounded, for scans; as the dimension of a lookup join it
+ * answers key queries (sqlite_lookup_create) or, with a FULL cache, is scanned
+ * whole by the join (exec/op_lookup.c), per Flink's jdbc lookup options.
  *
  * This file holds the descriptor, the option table (Flink jdbc names where
  * they fit) and helpers both roles use; sqlite_sink.c and sqlite_source.c hold
@@ -20,6 +20,7 @@
 
 #include "connectors/sqlite/sqlite.h"
 #include "core/mem.h"
+#include "core/value_fmt.h"
 
 int64_t sq_now_ms(void)
 {
@@ -91,6 +92,107 @@ const char *sq_decl_type(const struct sql_type *t)
     default:
         return NULL;
     }
+}
+
+int sq_bind(sqlite3_stmt *st, int idx, const struct vec *v, int row, struct strbuf *tmp)
+{
+    if (vec_is_null(v, row))
+        return sqlite3_bind_null(st, idx);
+    switch ((enum type_id)v->type->id) {
+    case T_BOOLEAN:
+        return sqlite3_bind_int(st, idx, v->b[row] != 0);
+    case T_TINYINT:
+    case T_SMALLINT:
+    case T_INT:
+    case T_BIGINT:
+    case T_INTERVAL_YM:
+    case T_INTERVAL_DT:
+        return sqlite3_bind_int64(st, idx, v->i64[row]);
+    case T_FLOAT:
+    case T_DOUBLE:
+        return sqlite3_bind_double(st, idx, v->f64[row]);
+    case T_CHAR:
+    case T_VARCHAR:
+        /* a NULL pointer would bind SQL NULL: an empty string is not one */
+        return sqlite3_bind_text(st, idx, v->s[row].ptr ? v->s[row].ptr : "",
+                                 (int)v->s[row].len, SQLITE_STATIC);
+    case T_BINARY:
+    case T_VARBINARY:
+        return sqlite3_bind_blob(st, idx, v->s[row].ptr ? v->s[row].ptr : "",
+                                 (int)v->s[row].len, SQLITE_STATIC);
+    default:
+        /* DECIMAL and temporal types: their CAST(x AS STRING) text */
+        sb_clear(tmp);
+        vfmt_cast_string(tmp, v, row);
+        return sqlite3_bind_text(st, idx, tmp->buf ? tmp->buf : "", (int)tmp->len,
+                                 SQLITE_TRANSIENT);
+    }
+}
+
+/* Options that must be positive when given. */
+static int positive(const struct table_ctx *t, const char *key, int64_t v,
+                    struct weir_error *err)
+{
+    if (!opt_has(t->opts, key) || v > 0)
+        return WEIR_OK;
+    return err_set(err, WEIR_ERR_CONFIG, "table '%s': option '%s' must be positive, got '%s'",
+                   t->table_name, key, opt_str(t->opts, key, ""));
+}
+
+int sq_lookup_conf(const struct table_ctx *t, struct lookup_conf *c, struct weir_error *err)
+{
+    const struct opt_set *o = t->opts;
+    memset(c, 0, sizeof(*c));
+    int64_t retries = opt_int(o, "lookup.max-retries", 3);
+    if (retries < 0 || retries > 1000)
+        return err_set(err, WEIR_ERR_CONFIG, "table '%s': option 'lookup.max-retries' must be "
+                       "between 0 and 1000, got '%s'", t->table_name,
+                       opt_str(o, "lookup.max-retries", ""));
+    c->max_retries = (int)retries;
+    c->cache_missing_key = true;
+    /* the jdbc connector's older options: a partial cache when both are
+     * positive ('lookup.cache' = 'PARTIAL' takes precedence) */
+    int64_t rows = opt_int(o, "lookup.cache.max-rows", -1);
+    int64_t ttl = opt_duration_ms(o, "lookup.cache.ttl", 10000);
+    if (rows > 0 && ttl > 0) {
+        c->cache = LOOKUP_CACHE_PARTIAL;
+        c->max_rows = rows;
+        c->expire_write_ms = ttl;
+        c->cache_missing_key = opt_bool(o, "lookup.cache.caching-missing-key", true);
+    }
+    const char *kind = opt_str(o, "lookup.cache", "NONE");
+    int rc;
+    if (strcasecmp(kind, "PARTIAL") == 0) {
+        const char *mr = "lookup.partial-cache.max-rows";
+        const char *ew = "lookup.partial-cache.expire-after-write";
+        const char *ea = "lookup.partial-cache.expire-after-access";
+        if (!opt_has(o, mr) && !opt_has(o, ew) && !opt_has(o, ea))
+            return err_set(err, WEIR_ERR_CONFIG,
+                           "table '%s': 'lookup.cache' = 'PARTIAL' needs '%s', '%s' or '%s' "
+                           "(without one the cache would grow without bound)",
+                           t->table_name, mr, ew, ea);
+        c->cache = LOOKUP_CACHE_PARTIAL;
+        c->max_rows = opt_int(o, mr, 0);
+        c->expire_write_ms = opt_duration_ms(o, ew, 0);
+        c->expire_access_ms = opt_duration_ms(o, ea, 0);
+        c->cache_missing_key = opt_bool(o, "lookup.partial-cache.cache-missing-key", true);
+        if ((rc = positive(t, mr, c->max_rows, err)) || (rc = positive(t, ew, c->expire_write_ms, err)) ||
+            (rc = positive(t, ea, c->expire_access_ms, err)))
+            return rc;
+    } else if (strcasecmp(kind, "FULL") == 0) {
+        const char *ri = "lookup.full-cache.periodic-reload.interval";
+        if (!opt_has(o, ri))
+            return err_set(err, WEIR_ERR_CONFIG,
+                           "table '%s': 'lookup.cache' = 'FULL' needs '%s' (how often the "
+                           "table is read again)", t->table_name, ri);
+        c->cache = LOOKUP_CACHE_FULL;
+        c->reload_ms = opt_duration_ms(o, ri, 0);
+        if ((rc = positive(t, ri, c->reload_ms, err)))
+            return rc;
+    } else if (opt_has(o, "lookup.cache")) {
+        c->cache = LOOKUP_CACHE_NONE;   /* NONE given: the legacy keys do not count */
+    }
+    return WEIR_OK;
 }
 
 int sq_check_columns(sqlite3 *db, const char *path, const char *table,
@@ -172,6 +274,19 @@ static int sq_source_create(const struct table_ctx *t, struct source **out,
     return rc ? rc : sqlite_source_create(t, out, err);
 }
 
+static int sq_lookup_create(const struct table_ctx *t, int n_keys, const int *key_cols,
+                            struct lookup_conf *conf, struct lookup_source **out,
+                            struct weir_error *err)
+{
+    int rc = sqlite_source_or_sink_check(t, err);
+    if (rc == WEIR_OK)
+        rc = sq_lookup_conf(t, conf, err);
+    *out = NULL;
+    if (rc || conf->cache == LOOKUP_CACHE_FULL)
+        return rc;
+    return sqlite_lookup_create(t, n_keys, key_cols, conf, out, err);
+}
+
 static const struct opt_def sqlite_options[] = {
     {"path", OPT_STRING, NULL, NULL, true,
      "the database file: a plain path or a file: URI; a sink creates it if missing"},
@@ -192,6 +307,31 @@ static const struct opt_def sqlite_options[] = {
     {"busy-timeout", OPT_DURATION, "5 s", NULL, false,
      "how long a statement waits for another connection's lock (SQLite "
      "busy_timeout) before it fails or retries"},
+    {"lookup.cache", OPT_ENUM, "NONE", "NONE|PARTIAL|FULL", false,
+     "as the dimension of a lookup join: NONE queries the table for every row, PARTIAL "
+     "keeps queried keys in a bounded LRU cache, FULL keeps the whole table and reads "
+     "it again every 'lookup.full-cache.periodic-reload.interval'"},
+    {"lookup.partial-cache.max-rows", OPT_INT, NULL, NULL, false,
+     "PARTIAL: rows the cache holds at most (a key without rows counts as one); the "
+     "least recently used keys make room"},
+    {"lookup.partial-cache.expire-after-write", OPT_DURATION, NULL, NULL, false,
+     "PARTIAL: a key's rows are queried again this long after they were read"},
+    {"lookup.partial-cache.expire-after-access", OPT_DURATION, NULL, NULL, false,
+     "PARTIAL: a key's rows are dropped when not used for this long"},
+    {"lookup.partial-cache.cache-missing-key", OPT_BOOL, "true", NULL, false,
+     "PARTIAL: remember that a key has no rows too"},
+    {"lookup.full-cache.periodic-reload.interval", OPT_DURATION, NULL, NULL, false,
+     "FULL (required there): how often the whole table is read again"},
+    {"lookup.max-retries", OPT_INT, "3", NULL, false,
+     "how often a lookup query (or FULL load) that failed on a locked database is "
+     "tried again"},
+    {"lookup.cache.max-rows", OPT_INT, NULL, NULL, false,
+     "older spelling: with 'lookup.cache.ttl', a PARTIAL cache of this many rows"},
+    {"lookup.cache.ttl", OPT_DURATION, "10 s", NULL, false,
+     "older spelling of 'lookup.partial-cache.expire-after-write' (only with "
+     "'lookup.cache.max-rows')"},
+    {"lookup.cache.caching-missing-key", OPT_BOOL, "true", NULL, false,
+     "older spelling of 'lookup.partial-cache.cache-missing-key'"},
     {NULL},
 };
 
@@ -219,11 +359,17 @@ const struct connector_def conn_sqlite = {
         "`sink.buffer-flush.interval` and at the end of input; after a restart rows "
         "may be written again, which upserts make harmless (an append-only table may "
         "get duplicates).  Source: a bounded scan "
-        "of the table (also the dimension side of a lookup join); a value that does not "
-        "convert to its column's type goes to the dead-letter output with its rowid.  "
+        "of the table; a value that does not convert to its column's type goes to the "
+        "dead-letter output with its rowid.  Lookup join dimension: a prepared query on "
+        "the join's key columns per left row, on a read-only connection (writers are "
+        "never blocked, and with no cache each row sees the latest commit), or Flink's "
+        "`lookup.cache` = `PARTIAL` (an LRU of queried keys, bounded by max-rows and/or "
+        "expiry; the jdbc connector's older `lookup.cache.max-rows` + `lookup.cache.ttl` "
+        "mean the same) or `FULL` (the whole table, read again every reload interval).  "
         "Storage: integers, BOOLEAN (0/1) and intervals as INTEGER, FLOAT/DOUBLE as REAL, "
         "DECIMAL, DATE, TIME and TIMESTAMP as TEXT (`2024-01-01 12:00:00.123`), strings "
         "as TEXT, BYTES as BLOB; ARRAY, MAP and ROW are not supported.",
     .source_create = sq_source_create,
     .sink_create = sq_sink_create,
+    .lookup_create = sq_lookup_create,
 };

@@ -1,7 +1,7 @@
 /*
  * sqlite.h — internals shared by the sqlite connector's files (sqlite.c:
  * descriptor, options and the helpers both roles use; sqlite_sink.c: the
- * upsert/append sink; sqlite_source.c: the bounded scan).  Not for other
+ * upsert/append sink; sqlite_source.c: the bounded scan and the lookup reader).  Not for other
  * modules.
  */
 #ifndef WEIR_SQLITE_CONN_H
@@ -32,6 +32,15 @@ const char *sq_decl_type(const struct sql_type *t);
  */
 int sq_check_columns(sqlite3 *db, const char *path, const char *table,
                      const struct table_ctx *t, struct weir_error *err);
+/* Binds row `row` of v to parameter idx of st in the storage form above
+ * (DECIMAL and temporal values as their CAST(x AS STRING) text, formatted
+ * into tmp). */
+int sq_bind(sqlite3_stmt *st, int idx, const struct vec *v, int row, struct strbuf *tmp);
+/* The lookup cache t's options ask for (Flink's jdbc lookup options). */
+int sq_lookup_conf(const struct table_ctx *t, struct lookup_conf *conf, struct weir_error *err);
+int sqlite_lookup_create(const struct table_ctx *t, int n_keys, const int *key_cols,
+                         struct lookup_conf *conf, struct lookup_source **out,
+                         struct weir_error *err);
 /* Monotonic clock in ms. */
 int64_t sq_now_ms(void);
 

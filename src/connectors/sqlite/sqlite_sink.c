@@ -811,37 +811,7 @@ static char *sink_key(const struct table_ctx *t)
 static int bind_value(struct sq_sink *sq, sqlite3_stmt *st, int idx, const struct vec *v,
                       int row)
 {
-    if (vec_is_null(v, row))
-        return sqlite3_bind_null(st, idx);
-    switch ((enum type_id)v->type->id) {
-    case T_BOOLEAN:
-        return sqlite3_bind_int(st, idx, v->b[row] != 0);
-    case T_TINYINT:
-    case T_SMALLINT:
-    case T_INT:
-    case T_BIGINT:
-    case T_INTERVAL_YM:
-    case T_INTERVAL_DT:
-        return sqlite3_bind_int64(st, idx, v->i64[row]);
-    case T_FLOAT:
-    case T_DOUBLE:
-        return sqlite3_bind_double(st, idx, v->f64[row]);
-    case T_CHAR:
-    case T_VARCHAR:
-        /* a NULL pointer would bind SQL NULL: an empty string is not one */
-        return sqlite3_bind_text(st, idx, v->s[row].ptr ? v->s[row].ptr : "",
-                                 (int)v->s[row].len, SQLITE_STATIC);
-    case T_BINARY:
-    case T_VARBINARY:
-        return sqlite3_bind_blob(st, idx, v->s[row].ptr ? v->s[row].ptr : "",
-                                 (int)v->s[row].len, SQLITE_STATIC);
-    default:
-        /* DECIMAL and temporal types: their CAST(x AS STRING) text */
-        sb_clear(&sq->tmp);
-        vfmt_cast_string(&sq->tmp, v, row);
-        return sqlite3_bind_text(st, idx, sq->tmp.buf ? sq->tmp.buf : "", (int)sq->tmp.len,
-                                 SQLITE_TRANSIENT);
-    }
+    return sq_bind(st, idx, v, row, &sq->tmp);
 }
 
 /* Writes one row (into the staging table in two-phase mode).  @locks

@@ -1,7 +1,8 @@
 /*
  * sqlite_source.c — the sqlite source: a bounded scan of one SQLite table, in
- * rowid order, for scans and for the dimension side of lookup joins
- * (connector overview and storage mapping: sqlite.c).
+ * rowid order (also a FULL lookup cache's load), and the key-by-key reader of
+ * a lookup join's dimension, at the end (connector overview and storage
+ * mapping: sqlite.c).
  *
  * Values come back by the storage class SQLite holds them in: INTEGER into
  * integer and BOOLEAN columns directly, INTEGER/REAL into FLOAT/DOUBLE, BLOB or
@@ -527,5 +528,158 @@ int sqlite_source_create(const struct table_ctx *t, struct source **out,
     sq->mine = (struct sq_read){t->parallelism > 1 ? t->parallelism : 1,
                                 t->parallelism > 1 ? t->subtask : 0, INT64_MIN, false};
     *out = &sq->base;
+    return WEIR_OK;
+}
+
+/* ---- lookup: the rows of one key, queried when a lookup join asks ------------- */
+
+/*
+ * One prepared SELECT of the produced columns WHERE each key column = ?, on
+ * a connection opened read-only: the lookup never takes a write lock, and
+ * each query is its own read transaction (the statement is reset when its
+ * rows are out), so with the WAL a writer is never blocked and the next
+ * query sees what it committed.  Key values are bound in the storage form
+ * the sink writes (sq_bind) and compared by SQLite (column affinity applies:
+ * 1 finds '1' in a TEXT column).  A row whose values do not convert goes to
+ * the dead-letter output, as in a scan, and is left out.
+ */
+struct sq_lookup {
+    struct lookup_source base;
+    struct sq_source sq;            /* its statement, conversion and dead letters */
+    bool stepping;                  /* a key's rows are being returned */
+};
+
+static int lookup_prepare(struct sq_lookup *lk, int n_keys, const int *key_cols,
+                          struct weir_error *err)
+{
+    struct sq_source *sq = &lk->sq;
+    const struct table_ctx *t = sq->base.table;
+    struct strbuf sql = {0};
+    int rc = WEIR_OK;
+    for (int with_rowid = 1; with_rowid >= 0; with_rowid--) {
+        sb_clear(&sql);
+        sb_adds(&sql, with_rowid ? "SELECT rowid" : "SELECT NULL");
+        for (int i = 0; i < t->n_cols; i++) {
+            sb_adds(&sql, ", ");
+            sq_ident(&sql, t->col_names[i]);
+        }
+        sb_adds(&sql, " FROM ");
+        sq_ident(&sql, sq->table);
+        for (int q = 0; q < n_keys; q++) {
+            sb_adds(&sql, q ? " AND " : " WHERE ");
+            sq_ident(&sql, t->col_names[key_cols[q]]);
+            sb_addf(&sql, " = ?%d", q + 1);
+        }
+        /* a key's rows in the order a scan returns them */
+        sb_adds(&sql, with_rowid ? " ORDER BY rowid" : "");
+        if (sqlite3_prepare_v2(sq->db, sql.buf, -1, &sq->st, NULL) == SQLITE_OK) {
+            sq->has_rowid = with_rowid;
+            goto out;
+        }
+        if (with_rowid && has_rowid(sq))
+            break;      /* a real error, not a WITHOUT ROWID table */
+    }
+    rc = err_set(err, WEIR_ERR_CONNECTOR, "sqlite: cannot query '%s' in '%s': %s", sq->table,
+                 sq->path, sqlite3_errmsg(sq->db));
+out:
+    sb_free(&sql);
+    return rc;
+}
+
+static int sq_lookup(struct lookup_source *ls, const struct vec *const *keys, int row,
+                     struct batch *out, struct weir_error *err)
+{
+    struct sq_lookup *lk = (struct sq_lookup *)ls;
+    struct sq_source *sq = &lk->sq;
+    const struct table_ctx *t = ls->table;
+    int n_keys = sqlite3_bind_parameter_count(sq->st);
+    if (!lk->stepping) {
+        for (int q = 0; q < n_keys; q++)
+            sq_bind(sq->st, q + 1, keys[q], row, &sq->tmp);
+        lk->stepping = true;
+    }
+    while (out->n < BATCH_CAP) {
+        int rc = sqlite3_step(sq->st);
+        if (rc == SQLITE_DONE)
+            break;
+        if (rc != SQLITE_ROW) {
+            int code = err_set(err, WEIR_ERR_CONNECTOR, "sqlite: looking up a key of '%s' in "
+                               "'%s' failed: %s", sq->table, sq->path, sqlite3_errmsg(sq->db));
+            if (err)
+                err->retriable = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+            sqlite3_reset(sq->st);
+            lk->stepping = false;
+            return code;
+        }
+        sq->n_read++;
+        if (sq->has_rowid)
+            sq->last_rowid = sqlite3_column_int64(sq->st, 0);
+        int r = out->n;
+        bool ok = true;
+        for (int c = 0; c < t->n_cols && ok; c++) {
+            const char *why = NULL;
+            if (!get_value(sq, &out->cols[c], r, c + 1, &why)) {
+                dead_letter(sq, c, why);
+                ok = false;
+            }
+        }
+        out->n += ok;
+    }
+    if (out->n == BATCH_CAP)
+        return WEIR_AGAIN;
+    /* ends the read transaction: the next key sees the newest commit */
+    sqlite3_reset(sq->st);
+    sqlite3_clear_bindings(sq->st);
+    lk->stepping = false;
+    return WEIR_OK;
+}
+
+static void sq_lookup_close(struct lookup_source *ls)
+{
+    struct sq_lookup *lk = (struct sq_lookup *)ls;
+    if (lk == NULL)
+        return;
+    sqlite3_finalize(lk->sq.st);
+    sqlite3_close_v2(lk->sq.db);
+    sb_free(&lk->sq.tmp);
+    mem_free(lk);
+}
+
+static const struct lookup_ops sq_lookup_ops = {
+    .lookup = sq_lookup,
+    .close = sq_lookup_close,
+};
+
+int sqlite_lookup_create(const struct table_ctx *t, int n_keys, const int *key_cols,
+                         struct lookup_conf *conf, struct lookup_source **out,
+                         struct weir_error *err)
+{
+    (void)conf;
+    struct sq_lookup *lk = mem_calloc(1, sizeof(*lk));
+    lk->base.ops = &sq_lookup_ops;
+    lk->base.table = t;
+    struct sq_source *sq = &lk->sq;
+    sq->base.table = t;
+    sq->path = opt_str(t->opts, "path", "");
+    sq->table = opt_str(t->opts, "table-name", "");
+    sq->busy_ms = opt_duration_ms(t->opts, "busy-timeout", 5000);
+    int rc = sqlite3_open_v2(sq->path, &sq->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    if (rc != SQLITE_OK) {
+        rc = err_set(err, WEIR_ERR_CONNECTOR, "sqlite: cannot open database '%s': %s", sq->path,
+                     sq->db ? sqlite3_errmsg(sq->db) : sqlite3_errstr(rc));
+    } else {
+        sqlite3_busy_timeout(sq->db, sq->busy_ms > 0x7fffffff ? 0x7fffffff : (int)sq->busy_ms);
+        rc = sq_check_columns(sq->db, sq->path, sq->table, t, err);
+        if (rc == WEIR_DONE)
+            rc = err_set(err, WEIR_ERR_CONFIG, "table '%s': sqlite database '%s' has no table '%s'",
+                         t->table_name, sq->path, sq->table);
+        if (rc == WEIR_OK)
+            rc = lookup_prepare(lk, n_keys, key_cols, err);
+    }
+    if (rc) {
+        sq_lookup_close(&lk->base);
+        return rc;
+    }
+    *out = &lk->base;
     return WEIR_OK;
 }
