@@ -208,6 +208,13 @@ struct build_ctx {
     int next_exchange;              /* exchanges are numbered in build order,
                                        the same in every instance */
     struct task *source_task;       /* the instance's stage-0 task */
+    struct built {                  /* nodes built in this instance: a node */
+        const struct lnode *n;      /*   read by several (sub-plan reuse) is */
+        struct op **ends;           /*   built once, its output fanned out */
+        int n_ends;
+        struct task *task;
+    } *built;
+    int n_built;
 };
 
 static void push_ptr(void ***arr, int *n, void *p)
@@ -604,8 +611,38 @@ static void attach(struct job *j, struct build_ctx *bc, struct op *op, struct op
     ends_add(ends, n_ends, op);
 }
 
+static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
+                      int *n_ends, struct weir_error *err);
+
+/* A node read by several (the optimizer's sub-plan reuse) is built once per
+ * instance: the later readers get its ends and task, and connect to them as
+ * the first did, so the ops fan their output out. */
 static int build(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
                  int *n_ends, struct weir_error *err)
+{
+    for (int i = 0; i < bc->n_built; i++)
+        if (bc->built[i].n == n) {
+            bc->task = bc->built[i].task;
+            for (int k = 0; k < bc->built[i].n_ends; k++)
+                ends_add(ends, n_ends, bc->built[i].ends[k]);
+            return WEIR_OK;
+        }
+    int before = *n_ends;
+    int rc = build_node(j, bc, n, ends, n_ends, err);
+    if (rc == WEIR_OK) {
+        bc->built = mem_realloc(bc->built, (size_t)(bc->n_built + 1) * sizeof(*bc->built));
+        struct built *b = &bc->built[bc->n_built++];
+        b->n = n;
+        b->n_ends = *n_ends - before;
+        b->ends = mem_alloc((size_t)(b->n_ends + 1) * sizeof(*b->ends));
+        memcpy(b->ends, *ends + before, (size_t)b->n_ends * sizeof(*b->ends));
+        b->task = bc->task;
+    }
+    return rc;
+}
+
+static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, struct op ***ends,
+                      int *n_ends, struct weir_error *err)
 {
     switch (n->kind) {
     case LN_SCAN: {
@@ -1020,11 +1057,14 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
         struct build_ctx bc = {i, NULL, 0, NULL};
         bc.source_task = task_new(j, i);
         bc.task = bc.source_task;
-        for (int k = 0; k < pi->n_sinks; k++) {
-            int rc = build_sink(j, &bc, pi->sinks[k], err);
-            if (rc)
-                return rc;
-        }
+        int rc = WEIR_OK;
+        for (int k = 0; k < pi->n_sinks && rc == WEIR_OK; k++)
+            rc = build_sink(j, &bc, pi->sinks[k], err);
+        for (int k = 0; k < bc.n_built; k++)
+            mem_free(bc.built[k].ends);
+        mem_free(bc.built);
+        if (rc)
+            return rc;
     }
     assign_uids(j);
     return ckpt_config_parse(plan_config(p, "execution.checkpointing.interval"),

@@ -14,6 +14,7 @@
  *                        once (exec/job.c builds one source per table).
  */
 #include "sql/plan.h"
+#include "exec/func.h"
 
 #include <string.h>
 
@@ -231,6 +232,10 @@ static void collect_scans(struct lnode *n, struct lnode ***scans, int *count, st
                           struct lnode ***parents)
 {
     if (n->kind == LN_SCAN) {
+        /* a reused subtree is reached once per reader: one entry per edge */
+        for (int i = 0; i < *count; i++)
+            if ((*scans)[i] == n && (*parents)[i] == parent)
+                return;
         *scans = mem_realloc(*scans, (size_t)(*count + 1) * sizeof(**scans));
         *parents = mem_realloc(*parents, (size_t)(*count + 1) * sizeof(**parents));
         (*scans)[*count] = n;
@@ -242,9 +247,19 @@ static void collect_scans(struct lnode *n, struct lnode ***scans, int *count, st
         collect_scans(n->inputs[i], scans, count, n, parents);
 }
 
+static void remap_calc(struct lnode *parent, const int *map)
+{
+    if (parent && parent->kind == LN_CALC) {
+        for (int i = 0; i < parent->n_out; i++)
+            expr_remap_columns(parent->exprs[i], map);
+        expr_remap_columns(parent->filter, map);
+    }
+}
+
 /* The scan's produced columns become `want` (table column indexes); the
- * parent calc's references are renumbered. */
-static void reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode *parent,
+ * parent calc's references are renumbered.  Returns the renumbering, for
+ * the other parents of a scan read by several (sub-plan reuse). */
+static int *reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode *parent,
                            const int *want, int n_want)
 {
     int *map = arena_alloc(&p->arena, (size_t)(scan->n_proj ? scan->n_proj : 1) * sizeof(int));
@@ -254,11 +269,7 @@ static void reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode 
             if (want[k] == scan->proj[i])
                 map[i] = k;
     }
-    if (parent && parent->kind == LN_CALC) {
-        for (int i = 0; i < parent->n_out; i++)
-            expr_remap_columns(parent->exprs[i], map);
-        expr_remap_columns(parent->filter, map);
-    }
+    remap_calc(parent, map);
     expr_remap_columns(scan->wm_expr, map);
     struct cat_table *t = scan->table;
     scan->proj = arena_alloc(&p->arena, (size_t)(n_want ? n_want : 1) * sizeof(int));
@@ -271,6 +282,7 @@ static void reproject_scan(struct job_plan *p, struct lnode *scan, struct lnode 
         scan->out_names[k] = t->cols[want[k]].name;
         scan->out_types[k] = t->cols[want[k]].type;
     }
+    return map;
 }
 
 static void pushdown_projections(struct job_plan *p)
@@ -322,7 +334,14 @@ static void pushdown_projections(struct job_plan *p)
         for (int j = i; j < n; j++) {
             if (scans[j] == NULL || scans[j]->table != t)
                 continue;
-            reproject_scan(p, scans[j], parents[j], want, n_want);
+            struct lnode *sc = scans[j];
+            int *map = reproject_scan(p, sc, parents[j], want, n_want);
+            /* the same scan node's other readers: the same renumbering */
+            for (int k = j + 1; k < n; k++)
+                if (scans[k] == sc) {
+                    remap_calc(parents[k], map);
+                    scans[k] = NULL;
+                }
             scans[j] = NULL;
         }
         sb_addf(&p->rewrites, "projection push-down: %s reads %d of %d columns", t->name, n_want,
@@ -772,6 +791,144 @@ static void prune_calcs(struct job_plan *p)
     mem_free(refs);
 }
 
+/* ---- sub-plan reuse ---------------------------------------------------------------------- */
+
+/*
+ * Identical subtrees are computed once, as Flink does by default
+ * (table.optimizer.reuse-sub-plan-enabled): Nexmark q5 reads the same HOP
+ * window aggregation of bids twice, once per side of its join.  A node whose
+ * signature and inputs equal an earlier node's is replaced by it, bottom up,
+ * so the plan becomes a DAG; exec/job.c builds a shared node once per
+ * instance and fans its output out.  Only nodes whose whole meaning is
+ * captured below are merged (scans, calcs, window and group aggregations);
+ * nothing that calls a nondeterministic function.
+ */
+static bool expr_sig(struct arena *a, struct strbuf *sb, const struct expr *e)
+{
+    if (e == NULL) {
+        sb_addc(sb, '~');
+        return true;
+    }
+    if (e->kind == EX_CALL && (e->fn->flags & FN_NONDETERMINISTIC))
+        return false;
+    sb_addf(sb, "(%d.%d.%d.%d.%s", e->kind, e->op, e->cast_mode, e->index,
+            type_to_sql(a, e->type));
+    if (e->kind == EX_LITERAL) {
+        sb_addc(sb, ' ');
+        expr_to_text(sb, e, NULL);
+    } else if (e->kind == EX_CALL) {
+        sb_addf(sb, " %s", e->fn->name);
+    }
+    for (int i = 0; i < e->n_args; i++)
+        if (!expr_sig(a, sb, e->args[i]))
+            return false;
+    sb_addc(sb, ')');
+    return true;
+}
+
+static bool node_sig(struct job_plan *p, const struct lnode *n, struct strbuf *sb)
+{
+    struct arena *a = &p->arena;
+    sb_addf(sb, "%d/%d/", n->kind, n->n_out);
+    for (int i = 0; i < n->n_out; i++)
+        sb_addf(sb, "%s:%s,", n->out_names[i], type_to_sql(a, n->out_types[i]));
+    for (int i = 0; i < n->n_inputs; i++)
+        sb_addf(sb, "<%p", (void *)n->inputs[i]);
+    bool ok = true;
+    switch (n->kind) {
+    case LN_SCAN:
+        sb_addf(sb, "T%p/", (void *)n->table);
+        for (int i = 0; i < n->n_proj; i++)
+            sb_addf(sb, "%d,", n->proj[i]);
+        ok = expr_sig(a, sb, n->wm_expr);
+        break;
+    case LN_CALC:
+        ok = expr_sig(a, sb, n->filter);
+        for (int i = 0; ok && i < n->n_out; i++)
+            ok = expr_sig(a, sb, n->exprs[i]);
+        break;
+    case LN_WINDOW_AGG:
+    case LN_GROUP_AGG: {
+        const struct window_spec *w = &n->win;
+        if (n->kind == LN_WINDOW_AGG)
+            sb_addf(sb, "W%d.%d.%d.%d.%d.%lld.%lld.%lld.%lld.%d.%d/", w->kind, w->time_col,
+                    w->proctime, w->ltz, w->assigned, (long long)w->size, (long long)w->slide,
+                    (long long)w->offset, (long long)w->gap, w->start_col, w->end_col);
+        for (int k = 0; ok && k < n->n_keys; k++)
+            ok = expr_sig(a, sb, n->keys[k]);
+        sb_addf(sb, "S%d", n->n_sets);
+        for (int k = 0; k < n->n_sets; k++)
+            sb_addf(sb, ".%llx", (unsigned long long)n->sets[k]);
+        for (int g = 0; ok && g < n->n_aggs; g++) {
+            const struct agg_call *c = &n->aggs[g];
+            sb_addf(sb, "A%s.%d.%d.%s", c->def->name, c->distinct, c->n_args,
+                    type_to_sql(a, c->type));
+            for (int i = 0; ok && i < c->n_args; i++)
+                ok = expr_sig(a, sb, c->args[i]);
+            ok = ok && expr_sig(a, sb, c->filter);
+        }
+        break;
+    }
+    default:
+        ok = false;
+        break;
+    }
+    return ok;
+}
+
+struct reuse {
+    struct lnode **done;             /* visited nodes */
+    int n_done;
+    struct lnode **canon;            /* distinct mergeable nodes seen */
+    char **sigs;
+    int n_canon;
+    int merged;
+};
+
+static struct lnode *reuse_node(struct job_plan *p, struct reuse *r, struct lnode *n, int depth)
+{
+    for (int i = 0; i < r->n_done; i++)
+        if (r->done[i] == n)
+            return n;
+    if (depth > 200)
+        return n;
+    for (int i = 0; i < n->n_inputs; i++)
+        n->inputs[i] = reuse_node(p, r, n->inputs[i], depth + 1);
+    r->done = mem_realloc(r->done, (size_t)(r->n_done + 1) * sizeof(*r->done));
+    r->done[r->n_done++] = n;
+    struct strbuf sb = {0};
+    if (!node_sig(p, n, &sb)) {
+        sb_free(&sb);
+        return n;
+    }
+    for (int i = 0; i < r->n_canon; i++)
+        if (strcmp(r->sigs[i], sb.buf) == 0) {
+            sb_free(&sb);
+            r->merged++;
+            return r->canon[i];
+        }
+    r->canon = mem_realloc(r->canon, (size_t)(r->n_canon + 1) * sizeof(*r->canon));
+    r->sigs = mem_realloc(r->sigs, (size_t)(r->n_canon + 1) * sizeof(*r->sigs));
+    r->canon[r->n_canon] = n;
+    r->sigs[r->n_canon++] = sb_steal(&sb);
+    return n;
+}
+
+static void reuse_subplans(struct job_plan *p)
+{
+    struct reuse r = {0};
+    for (int s = 0; s < p->n_sinks; s++)
+        p->sinks[s]->inputs[0] = reuse_node(p, &r, p->sinks[s]->inputs[0], 0);
+    if (r.merged)
+        sb_addf(&p->rewrites, "sub-plan reuse: %d node%s computed once for several readers\n",
+                r.merged, r.merged == 1 ? "" : "s");
+    for (int i = 0; i < r.n_canon; i++)
+        mem_free(r.sigs[i]);
+    mem_free(r.sigs);
+    mem_free(r.canon);
+    mem_free(r.done);
+}
+
 int plan_optimize(struct job_plan *p, struct weir_error *err)
 {
     (void)err;
@@ -795,6 +952,7 @@ int plan_optimize(struct job_plan *p, struct weir_error *err)
     sb_addf(&head, "filter push-down through UNION ALL: %d\n", p->n_pushed_filters);
     if (!p->keep_columns)
         prune_calcs(p);
+    reuse_subplans(p);
     pushdown_projections(p);
     if (p->rewrites.len)
         sb_adds(&head, p->rewrites.buf);

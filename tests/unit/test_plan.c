@@ -315,6 +315,60 @@ static void test_join_pruning(void **state)
                 "         +- Scan(table=[t2], connector=[datagen], fields=[k, e])\n");
 }
 
+/* The window aggregation under (left calc, right calc (max)) of a join: the
+ * node a join side reads through its Calc, and, on the right, through the
+ * outer aggregation's Calc too. */
+static const struct lnode *agg_under(const struct lnode *n)
+{
+    for (int d = 0; d < 8 && n; d++) {
+        if (n->kind == LN_WINDOW_AGG && !n->win.assigned)
+            return n;
+        n = n->n_inputs ? n->inputs[0] : NULL;
+    }
+    return NULL;
+}
+
+/* Sub-plan reuse: q5's two identical HOP aggregations become one node read
+ * by both join sides (with their scan and Calc); a nondeterministic call
+ * keeps subtrees apart. */
+static void test_subplan_reuse(void **state)
+{
+    (void)state;
+#define Q5_SIDE(where)                                                                      \
+    "SELECT a, COUNT(*) AS num, window_start AS ws, window_end AS we "                       \
+    "FROM TABLE(HOP(TABLE b, DESCRIPTOR(ts), INTERVAL '2' SECOND, INTERVAL '10' SECOND)) "    \
+    where " GROUP BY a, window_start, window_end"
+    static const char *const tables =
+        "CREATE TABLE b (a INT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts) "
+        "WITH ('connector' = 'datagen');\n";
+    struct job_plan p;
+    struct weir_error err;
+    char sql[2048];
+    snprintf(sql, sizeof sql, "%sSELECT x.a FROM (" Q5_SIDE("") ") x JOIN (SELECT MAX(num) AS m, "
+             "ws, we FROM (" Q5_SIDE("") ") GROUP BY ws, we) y ON x.ws = y.ws AND x.we = y.we "
+             "AND x.num >= y.m;\n", tables);
+    if (compile(&p, sql, &err) != WEIR_OK)
+        fail_msg("%s", err.message);
+    const struct lnode *j = p.sinks[0]->inputs[0]->inputs[0];
+    assert_int_equal(j->kind, LN_JOIN);
+    assert_true(j->window);
+    const struct lnode *l = agg_under(j->inputs[0]), *r = agg_under(j->inputs[1]);
+    assert_non_null(l);
+    assert_ptr_equal(l, r);
+    assert_non_null(strstr(p.rewrites.buf, "sub-plan reuse: 3 nodes"));
+    plan_free(&p);
+    /* RAND() in the rows' filter: two different computations */
+    snprintf(sql, sizeof sql, "%sSELECT x.a FROM (" Q5_SIDE("WHERE RAND() < 2") ") x "
+             "JOIN (SELECT MAX(num) AS m, ws, we FROM (" Q5_SIDE("WHERE RAND() < 2")
+             ") GROUP BY ws, we) y ON x.ws = y.ws AND x.we = y.we AND x.num >= y.m;\n", tables);
+    if (compile(&p, sql, &err) != WEIR_OK)
+        fail_msg("%s", err.message);
+    j = p.sinks[0]->inputs[0]->inputs[0];
+    assert_true(agg_under(j->inputs[0]) != agg_under(j->inputs[1]));
+    plan_free(&p);
+#undef Q5_SIDE
+}
+
 static void test_setop_plans(void **state)
 {
     (void)state;
@@ -471,6 +525,7 @@ int main(void)
         cmocka_unit_test(test_eval_runtime_error),
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_join_pruning),
+        cmocka_unit_test(test_subplan_reuse),
         cmocka_unit_test(test_setop_plans),
         cmocka_unit_test(test_subquery_plans),
         cmocka_unit_test(test_over_plans),
