@@ -1386,6 +1386,27 @@ int dt_pattern_compile(struct arena *a, const char *fmt, size_t len,
     return WEIR_OK;
 }
 
+int64_t dt_pattern_resolution(const struct dt_pattern *p)
+{
+    int64_t r = 86400LL * 1000000;   /* date fields change at most daily */
+    for (int i = 0; i < p->n; i++) {
+        int64_t u;
+        switch (p->items[i].kind) {
+        case PK_HOUR_H: case PK_HOUR_k: case PK_HOUR_K: case PK_HOUR_h: case PK_AMPM:
+            u = 3600LL * 1000000;
+            break;
+        case PK_MINUTE: u = 60LL * 1000000; break;
+        case PK_SECOND: u = 1000000; break;
+        case PK_FRAC: u = 1; break;
+        case PK_OFF_X: case PK_OFF_x: case PK_OFF_Z: return 0;
+        default: u = r; break;
+        }
+        if (u < r)
+            r = u;
+    }
+    return r;
+}
+
 bool dt_pattern_has_offset(const struct dt_pattern *p) { return p->has_offset; }
 
 static const char *const month_short[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",

@@ -218,5 +218,9 @@ bool dt_pattern_parse(const struct dt_pattern *p, const char *s, size_t len,
                       int64_t *wall_us, bool *has_offset, int32_t *offset_sec);
 /* True when the pattern holds an offset field. */
 bool dt_pattern_has_offset(const struct dt_pattern *p);
+/* The span of wall-clock time over which the formatted text cannot change,
+ * in microseconds, aligned to multiples of it: a day for yyyy-MM-dd, a
+ * minute for HH:mm, 1 with fractions; 0 when the pattern prints an offset. */
+int64_t dt_pattern_resolution(const struct dt_pattern *p);
 
 #endif

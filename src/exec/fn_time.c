@@ -91,6 +91,7 @@ struct fmt_state {
     struct dt_pattern *pat;     /* literal pattern, or NULL */
     enum tkind kind;            /* of argument 0 (TK_TS for strings: parsed) */
     bool from_string;
+    int64_t resolution;         /* DATE_FORMAT: dt_pattern_resolution of pat */
 };
 
 static int bind_date_format(struct func_bind *fb, struct weir_error *err)
@@ -110,6 +111,7 @@ static int bind_date_format(struct func_bind *fb, struct weir_error *err)
         return rc;
     st->from_string = str;
     st->kind = t->id == T_NULL ? TK_TS : tkind_of(t);
+    st->resolution = st->pat ? dt_pattern_resolution(st->pat) : 0;
     fb->state = st;
     fb->result = fn_result(fb, &type_string, str);
     return WEIR_OK;
@@ -120,7 +122,24 @@ static int eval_date_format(FN_EVAL_ARGS)
     FN_UNUSED_EVAL_ARGS;
     const struct fmt_state *st = call->state;
     char buf[256];
+    /* Rows in time order mostly repeat the previous row's text (Nexmark
+     * q15/q16 format days and minutes): a row in the same span of the
+     * pattern's resolution shares the previous row's bytes (a fifth of
+     * those queries' CPU went to formatting). */
+    bool reuse = st->resolution > 0 && !st->from_string && st->kind != TK_LTZ;
+    int64_t last_span = INT64_MIN;
+    const char *last = NULL;
+    size_t last_n = 0;
     FN_FOREACH(i) {
+        if (reuse) {
+            int64_t span = dt_floor_div(to_wall(st->kind, args[0].i64[i]), st->resolution);
+            if (last != NULL && span == last_span) {
+                fn_set_str(out, i, last, last_n);
+                fn_set_valid(out, i);
+                continue;
+            }
+            last_span = span;
+        }
         const struct dt_pattern *p = row_pattern(st->pat, &args[1], i, out->arena);
         int64_t wall;
         int32_t off = 0;
@@ -136,6 +155,7 @@ static int eval_date_format(FN_EVAL_ARGS)
         }
         if (p == NULL) {
             fn_set_null(out, i);
+            last = NULL;
             continue;
         }
         size_t n = dt_pattern_format(p, wall, off, buf, sizeof buf);
@@ -145,6 +165,8 @@ static int eval_date_format(FN_EVAL_ARGS)
         memcpy(o, buf, n);
         fn_set_str(out, i, o, n);
         fn_set_valid(out, i);
+        last = o;
+        last_n = n;
     }
     return WEIR_OK;
 }
