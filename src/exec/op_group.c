@@ -221,6 +221,33 @@ static int eval_inputs(struct op_group *o, struct eval_ctx *ctx, struct batch *b
     return WEIR_OK;
 }
 
+/* The slot of the group in o->key (hash h) that a row is added to: created,
+ * or reset when its TTL ran out (due but not yet dropped: it is absent,
+ * NeverReturnExpired; the slot is reused and keeps its live queue entry),
+ * with fresh accumulators then, and queued for the TTL.  A slot already
+ * touched in mini-batch `epoch` (-1: none) is live whatever its age. */
+static unsigned char *slot_for_add(struct op_group *o, uint64_t h, int64_t now, int64_t epoch,
+                                   bool *inserted)
+{
+    unsigned char *slot = state_table_upsert(o->state, o->key.buf, o->key.len, h, inserted);
+    if (!*inserted && (epoch < 0 || MARK(slot) != epoch) &&
+        op_ttl_expired(&o->ttl, WRITTEN(slot))) {
+        slot_destroy(o, slot);
+        memset(slot + ACC_BASE, 0, o->value_size - ACC_BASE);
+        COUNT(slot) = 0;
+        *inserted = true;
+        atomic_fetch_add_explicit(&o->op.expired, 1, memory_order_relaxed);
+    }
+    if (*inserted)
+        for (int a = 0; a < o->n_aggs; a++)
+            o->aggs[a].ops->init(slot + o->acc_off[a], o->aggs[a].state);
+    if (o->ttl.ttl_us > 0 && QUEUED(slot) == 0) {
+        QUEUED(slot) = op_ttl_deadline(&o->ttl, now);
+        timers_push(&o->ttl.queue, QUEUED(slot), h, o->key.buf, o->key.len);
+    }
+    return slot;
+}
+
 static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
                       struct weir_error *err)
 {
@@ -240,23 +267,7 @@ static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx 
         unsigned char *slot;
         bool inserted = false;
         if (sign > 0) {
-            slot = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
-            if (!inserted && op_ttl_expired(&o->ttl, WRITTEN(slot))) {
-                /* due but not yet dropped: it is absent (NeverReturnExpired);
-                 * the slot is reused and keeps its live queue entry */
-                slot_destroy(o, slot);
-                memset(slot + ACC_BASE, 0, o->value_size - ACC_BASE);
-                COUNT(slot) = 0;
-                inserted = true;
-                atomic_fetch_add_explicit(&op->expired, 1, memory_order_relaxed);
-            }
-            if (inserted)
-                for (int a = 0; a < o->n_aggs; a++)
-                    o->aggs[a].ops->init(slot + o->acc_off[a], o->aggs[a].state);
-            if (o->ttl.ttl_us > 0 && QUEUED(slot) == 0) {
-                QUEUED(slot) = op_ttl_deadline(&o->ttl, now);
-                timers_push(&o->ttl.queue, QUEUED(slot), h, o->key.buf, o->key.len);
-            }
+            slot = slot_for_add(o, h, now, -1, &inserted);
         } else {
             /* retracting a group that is not there (its state expired or the
              * input retracts what it never added): nothing to do, as Flink */
@@ -481,23 +492,7 @@ static int group_push_mb(struct op *op, int port, struct batch *b, struct eval_c
         unsigned char *slot;
         bool inserted = false;
         if (sign > 0) {
-            slot = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
-            if (!inserted && MARK(slot) != o->mb_epoch &&
-                op_ttl_expired(&o->ttl, WRITTEN(slot))) {
-                /* as in group_push: due but not dropped yet reads as absent */
-                slot_destroy(o, slot);
-                memset(slot + ACC_BASE, 0, o->value_size - ACC_BASE);
-                COUNT(slot) = 0;
-                inserted = true;
-                atomic_fetch_add_explicit(&op->expired, 1, memory_order_relaxed);
-            }
-            if (inserted)
-                for (int a = 0; a < o->n_aggs; a++)
-                    o->aggs[a].ops->init(slot + o->acc_off[a], o->aggs[a].state);
-            if (o->ttl.ttl_us > 0 && QUEUED(slot) == 0) {
-                QUEUED(slot) = op_ttl_deadline(&o->ttl, now);
-                timers_push(&o->ttl.queue, QUEUED(slot), h, o->key.buf, o->key.len);
-            }
+            slot = slot_for_add(o, h, now, o->mb_epoch, &inserted);
         } else {
             slot = state_table_get(o->state, o->key.buf, o->key.len, h);
             if (slot == NULL)

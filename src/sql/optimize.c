@@ -401,6 +401,50 @@ static void gather_refs(struct expr *e, struct col_refs *cr)
         gather_refs(e->args[i], cr);
 }
 
+/* The references a Calc or an aggregation makes to its input's columns;
+ * false for other nodes (their reads are not tracked here). */
+static bool consumer_refs(struct lnode *c, struct col_refs *cr, bool *need)
+{
+    if (c->kind == LN_CALC) {
+        for (int i = 0; i < c->n_out; i++)
+            gather_refs(c->exprs[i], cr);
+        gather_refs(c->filter, cr);
+    } else if (c->kind == LN_GROUP_AGG || c->kind == LN_WINDOW_AGG) {
+        for (int k = 0; k < c->n_keys; k++)
+            gather_refs(c->keys[k], cr);
+        for (int a = 0; a < c->n_aggs; a++) {
+            for (int i = 0; i < c->aggs[a].n_args; i++)
+                gather_refs(c->aggs[a].args[i], cr);
+            gather_refs(c->aggs[a].filter, cr);
+        }
+        if (c->kind == LN_WINDOW_AGG) {
+            need[c->win.time_col] = true;
+            if (c->win.assigned)
+                need[c->win.start_col] = need[c->win.end_col] = true;
+        }
+    } else {
+        return false;
+    }
+    for (int i = 0; i < cr->n; i++)
+        need[cr->refs[i]->index] = true;
+    return true;
+}
+
+/* Renumbers what consumer_refs found (and a window aggregation's window
+ * columns) after the input's columns moved: map[old] = new. */
+static void consumer_remap(struct lnode *c, struct col_refs *cr, const int *map)
+{
+    for (int i = 0; i < cr->n; i++)
+        cr->refs[i]->index = map[cr->refs[i]->index];
+    if (c->kind == LN_WINDOW_AGG) {
+        c->win.time_col = map[c->win.time_col];
+        if (c->win.assigned) {
+            c->win.start_col = map[c->win.start_col];
+            c->win.end_col = map[c->win.end_col];
+        }
+    }
+}
+
 /*
  * An aggregation reads only its keys', arguments' and time column from its
  * input, but the Calc under it was built from the whole SELECT list of the
@@ -411,21 +455,8 @@ static void gather_refs(struct expr *e, struct col_refs *cr)
 static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *calc)
 {
     struct col_refs cr = {0};
-    for (int k = 0; k < n->n_keys; k++)
-        gather_refs(n->keys[k], &cr);
-    for (int a = 0; a < n->n_aggs; a++) {
-        for (int i = 0; i < n->aggs[a].n_args; i++)
-            gather_refs(n->aggs[a].args[i], &cr);
-        gather_refs(n->aggs[a].filter, &cr);
-    }
     bool *used = mem_calloc((size_t)calc->n_out + 1, sizeof(bool));
-    for (int i = 0; i < cr.n; i++)
-        used[cr.refs[i]->index] = true;
-    if (n->kind == LN_WINDOW_AGG) {
-        used[n->win.time_col] = true;
-        if (n->win.assigned)
-            used[n->win.start_col] = used[n->win.end_col] = true;
-    }
+    consumer_refs(n, &cr, used);
     int kept = 0;
     for (int i = 0; i < calc->n_out; i++)
         kept += used[i];
@@ -447,15 +478,7 @@ static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *
                 n->kind == LN_WINDOW_AGG ? "window aggregate" : "group aggregate", kept,
                 calc->n_out);
         calc->n_out = kept;
-        for (int i = 0; i < cr.n; i++)
-            cr.refs[i]->index = map[cr.refs[i]->index];
-        if (n->kind == LN_WINDOW_AGG) {
-            n->win.time_col = map[n->win.time_col];
-            if (n->win.assigned) {
-                n->win.start_col = map[n->win.start_col];
-                n->win.end_col = map[n->win.end_col];
-            }
-        }
+        consumer_remap(n, &cr, map);
         mem_free(map);
     }
     mem_free(used);
@@ -472,31 +495,12 @@ static void prune_under_unnest(struct job_plan *p, struct lnode *par, struct lno
                                struct lnode *calc)
 {
     struct col_refs cr = {0}, ur = {0};
-    if (par->kind == LN_CALC) {
-        for (int i = 0; i < par->n_out; i++)
-            gather_refs(par->exprs[i], &cr);
-        gather_refs(par->filter, &cr);
-    } else {
-        for (int k = 0; k < par->n_keys; k++)
-            gather_refs(par->keys[k], &cr);
-        for (int a = 0; a < par->n_aggs; a++) {
-            for (int i = 0; i < par->aggs[a].n_args; i++)
-                gather_refs(par->aggs[a].args[i], &cr);
-            gather_refs(par->aggs[a].filter, &cr);
-        }
-    }
-    gather_refs(u->unnest, &ur);
     int nl = calc->n_out, n_out = u->n_out;
     bool *used = mem_calloc((size_t)n_out + 1, sizeof(bool));
-    for (int i = 0; i < cr.n; i++)
-        used[cr.refs[i]->index] = true;
+    consumer_refs(par, &cr, used);
+    gather_refs(u->unnest, &ur);
     for (int i = 0; i < ur.n; i++)
         used[ur.refs[i]->index] = true;
-    if (par->kind == LN_WINDOW_AGG) {
-        used[par->win.time_col] = true;
-        if (par->win.assigned)
-            used[par->win.start_col] = used[par->win.end_col] = true;
-    }
     int kept = 0;
     for (int i = 0; i < nl; i++)
         kept += used[i];
@@ -530,15 +534,7 @@ static void prune_under_unnest(struct job_plan *p, struct lnode *par, struct lno
         u->out_types = types;
         for (int i = 0; i < ur.n; i++)
             ur.refs[i]->index = map[ur.refs[i]->index];
-        for (int i = 0; i < cr.n; i++)
-            cr.refs[i]->index = map[cr.refs[i]->index];
-        if (par->kind == LN_WINDOW_AGG) {
-            par->win.time_col = map[par->win.time_col];
-            if (par->win.assigned) {
-                par->win.start_col = map[par->win.start_col];
-                par->win.end_col = map[par->win.end_col];
-            }
-        }
+        consumer_remap(par, &cr, map);
         mem_free(map);
     }
     mem_free(used);
@@ -696,35 +692,6 @@ static bool prune_join(struct prune_ctx *pc, struct lnode *j, const bool *need, 
     return changed;
 }
 
-/* The references a Calc or an aggregation makes to its input's columns;
- * false for other nodes (their reads are not tracked here). */
-static bool consumer_refs(struct lnode *c, struct col_refs *cr, bool *need)
-{
-    if (c->kind == LN_CALC) {
-        for (int i = 0; i < c->n_out; i++)
-            gather_refs(c->exprs[i], cr);
-        gather_refs(c->filter, cr);
-    } else if (c->kind == LN_GROUP_AGG || c->kind == LN_WINDOW_AGG) {
-        for (int k = 0; k < c->n_keys; k++)
-            gather_refs(c->keys[k], cr);
-        for (int a = 0; a < c->n_aggs; a++) {
-            for (int i = 0; i < c->aggs[a].n_args; i++)
-                gather_refs(c->aggs[a].args[i], cr);
-            gather_refs(c->aggs[a].filter, cr);
-        }
-        if (c->kind == LN_WINDOW_AGG) {
-            need[c->win.time_col] = true;
-            if (c->win.assigned)
-                need[c->win.start_col] = need[c->win.end_col] = true;
-        }
-    } else {
-        return false;
-    }
-    for (int i = 0; i < cr->n; i++)
-        need[cr->refs[i]->index] = true;
-    return true;
-}
-
 static void prune_joins(struct prune_ctx *pc)
 {
     for (int i = 0; i < pc->n_seen; i++) {
@@ -735,17 +702,8 @@ static void prune_joins(struct prune_ctx *pc)
         struct col_refs cr = {0};
         bool *need = mem_calloc((size_t)j->n_out + 1, sizeof(bool));
         int *map = mem_alloc((size_t)j->n_out * sizeof(int));
-        if (consumer_refs(c, &cr, need) && prune_join(pc, j, need, map)) {
-            for (int k = 0; k < cr.n; k++)
-                cr.refs[k]->index = map[cr.refs[k]->index];
-            if (c->kind == LN_WINDOW_AGG) {
-                c->win.time_col = map[c->win.time_col];
-                if (c->win.assigned) {
-                    c->win.start_col = map[c->win.start_col];
-                    c->win.end_col = map[c->win.end_col];
-                }
-            }
-        }
+        if (consumer_refs(c, &cr, need) && prune_join(pc, j, need, map))
+            consumer_remap(c, &cr, map);
         mem_free(need);
         mem_free(map);
         mem_free(cr.refs);
