@@ -446,9 +446,13 @@ void agg_mset_snapshot(const struct agg_mset *ms, int kind, struct strbuf *out)
     agg_mset_each(ms, ms_snap_one, &c);
 }
 
-bool agg_mset_restore(struct agg_mset *ms, int kind, struct snap_rd *rd)
+/* Reads the [i64 n, n × (value, i64 count > 0)] that a distinct set's
+ * snapshot writes (the tree and the hash set share it), adding each value
+ * with add; false when the record is bad. */
+static bool read_counted(struct snap_rd *rd, int kind, void *set,
+                         int64_t (*add)(void *set, int kind, const union agg_val *v,
+                                        int64_t delta))
 {
-    memset(ms, 0, sizeof *ms);
     int64_t n = snap_get_i64(rd);
     if (n < 0)
         rd->bad = true;
@@ -458,16 +462,26 @@ bool agg_mset_restore(struct agg_mset *ms, int kind, struct snap_rd *rd)
             break;
         int64_t c = snap_get_i64(rd);
         if (!rd->bad && c > 0)
-            agg_mset_add(ms, kind, &v, c);
+            add(set, kind, &v, c);
         else
             rd->bad = true;
         agg_val_free(kind, &v);
     }
-    if (rd->bad) {
-        agg_mset_free(ms, kind);
-        return false;
-    }
-    return true;
+    return !rd->bad;
+}
+
+static int64_t mset_add_any(void *set, int kind, const union agg_val *v, int64_t delta)
+{
+    return agg_mset_add(set, kind, v, delta);
+}
+
+bool agg_mset_restore(struct agg_mset *ms, int kind, struct snap_rd *rd)
+{
+    memset(ms, 0, sizeof *ms);
+    if (read_counted(rd, kind, ms, mset_add_any))
+        return true;
+    agg_mset_free(ms, kind);
+    return false;
 }
 
 /* ---- arrival-ordered sequence ----------------------------------------------------- */
@@ -774,28 +788,18 @@ static void dset_snapshot(const struct dset *s, int kind, struct strbuf *out)
     dset_each(s, kind, dset_snap_one, &c);
 }
 
+static int64_t dset_add_any(void *set, int kind, const union agg_val *v, int64_t delta)
+{
+    return dset_add(set, kind, v, delta);
+}
+
 static bool dset_restore(struct dset *s, int kind, struct snap_rd *rd)
 {
     memset(s, 0, sizeof *s);
-    int64_t n = snap_get_i64(rd);
-    if (n < 0)
-        rd->bad = true;
-    for (int64_t i = 0; i < n && !rd->bad; i++) {
-        union agg_val v;
-        if (!agg_get_val(rd, kind, &v))
-            break;
-        int64_t c = snap_get_i64(rd);
-        if (!rd->bad && c > 0)
-            dset_add(s, kind, &v, c);
-        else
-            rd->bad = true;
-        agg_val_free(kind, &v);
-    }
-    if (rd->bad) {
-        dset_free(s, kind);
-        return false;
-    }
-    return true;
+    if (read_counted(rd, kind, s, dset_add_any))
+        return true;
+    dset_free(s, kind);
+    return false;
 }
 
 

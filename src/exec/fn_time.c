@@ -131,8 +131,20 @@ static int eval_date_format(FN_EVAL_ARGS)
     const char *last = NULL;
     size_t last_n = 0;
     FN_FOREACH(i) {
+        int64_t wall = 0;
+        int32_t off = 0;
+        bool parsed = true;
+        if (st->from_string) {
+            struct str s = args[0].s[i];
+            parsed = dt_parse_timestamp(s.ptr, s.len, &wall);
+        } else {
+            int64_t v = args[0].i64[i];
+            wall = to_wall(st->kind, v);
+            if (st->kind == TK_LTZ)
+                off = dt_zone_offset_at(dt_floor_div(v, DT_US_PER_SEC));
+        }
         if (reuse) {
-            int64_t span = dt_floor_div(to_wall(st->kind, args[0].i64[i]), st->resolution);
+            int64_t span = dt_floor_div(wall, st->resolution);
             if (last != NULL && span == last_span) {
                 fn_set_str(out, i, last, last_n);
                 fn_set_valid(out, i);
@@ -140,19 +152,7 @@ static int eval_date_format(FN_EVAL_ARGS)
             }
             last_span = span;
         }
-        const struct dt_pattern *p = row_pattern(st->pat, &args[1], i, out->arena);
-        int64_t wall;
-        int32_t off = 0;
-        if (st->from_string) {
-            struct str s = args[0].s[i];
-            if (!dt_parse_timestamp(s.ptr, s.len, &wall))
-                p = NULL;
-        } else {
-            int64_t v = args[0].i64[i];
-            wall = to_wall(st->kind, v);
-            if (st->kind == TK_LTZ)
-                off = dt_zone_offset_at(dt_floor_div(v, DT_US_PER_SEC));
-        }
+        const struct dt_pattern *p = parsed ? row_pattern(st->pat, &args[1], i, out->arena) : NULL;
         if (p == NULL) {
             fn_set_null(out, i);
             last = NULL;

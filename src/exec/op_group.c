@@ -64,6 +64,7 @@
 
 struct op_group {
     struct op op;
+    struct op_ops ops;              /* group_ops, as configured (choose_ops) */
     int n_keys;
     struct expr **keys;
     int n_aggs;
@@ -675,43 +676,16 @@ static const struct op_ops group_ops = {
     .restore = group_restore,
 };
 
-/* The same with the TTL timer: operators without a TTL do not make their
- * task tick. */
-static const struct op_ops group_ttl_ops = {
-    .kind = "GroupAggregate",
-    .push = group_push,
-    .timer = group_timer,
-    .finish = group_finish,
-    .free = group_free,
-    .snapshot = group_snapshot,
-    .restore = group_restore,
-};
-
-static const struct op_ops group_mb_ops = {
-    .kind = "GroupAggregate",
-    .push = group_push_mb,
-    .finish = group_finish,
-    .free = group_free,
-    .snapshot = group_snapshot,
-    .restore = group_restore,
-};
-
-static const struct op_ops group_mb_ttl_ops = {
-    .kind = "GroupAggregate",
-    .push = group_push_mb,
-    .timer = group_timer,
-    .finish = group_finish,
-    .free = group_free,
-    .snapshot = group_snapshot,
-    .restore = group_restore,
-};
-
+/* Mini-batch pushes with group_push_mb; only a TTL gives the op a timer
+ * (operators without one do not make their task tick). */
 static void choose_ops(struct op_group *o)
 {
+    o->ops = group_ops;
     if (o->mb_size > 0)
-        o->op.ops = o->ttl.ttl_us > 0 ? &group_mb_ttl_ops : &group_mb_ops;
-    else
-        o->op.ops = o->ttl.ttl_us > 0 ? &group_ttl_ops : &group_ops;
+        o->ops.push = group_push_mb;
+    if (o->ttl.ttl_us > 0)
+        o->ops.timer = group_timer;
+    o->op.ops = &o->ops;
 }
 
 void op_group_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)

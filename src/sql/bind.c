@@ -1195,6 +1195,74 @@ static bool agg_arity_ok(struct binder *bd, const struct ast_expr *ae, const str
     return true;
 }
 
+/* Folds an aggregate call's arguments; their types, and the values of its
+ * string literals (an aggregate may read a constant, as LISTAGG's
+ * separator), go into new arrays. */
+static void agg_args_fold(struct binder *bd, struct expr **args, int n,
+                          const struct sql_type ***types, const char ***consts)
+{
+    *types = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
+    *consts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(char *));
+    for (int i = 0; i < n; i++) {
+        bd->p->n_folded += expr_fold(bd->a, &args[i]);
+        (*types)[i] = args[i]->type;
+        if (args[i]->kind == EX_LITERAL && !args[i]->lit.is_null && type_is_string(args[i]->type))
+            (*consts)[i] = arena_strndup(bd->a, args[i]->lit.s.ptr, args[i]->lit.s.len);
+    }
+}
+
+/* Binds aggregate def over args[0..n) (types and consts as agg_args_fold
+ * gives them), casts the arguments as it asks, and fills *call, named
+ * "F([DISTINCT ]args)" with the input's column names (NULL: $i).
+ * append_only: the input never retracts, so MIN/MAX & co. keep no history. */
+static bool agg_call_bind(struct binder *bd, struct agg_call *call, const struct agg_def *def,
+                          struct expr **args, int n, const struct sql_type **types,
+                          const char **consts, bool distinct, bool star, bool append_only,
+                          const char *const *names, struct weir_loc loc)
+{
+    const struct sql_type **casts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
+    struct agg_bind ab = {0};
+    ab.def = def;
+    ab.n_args = n;
+    ab.arg_types = types;
+    ab.distinct = distinct;
+    ab.append_only = append_only;
+    ab.const_args = consts;
+    ab.cast_to = casts;
+    ab.arena = bd->a;
+    ab.loc = loc;
+    if (def->bind(&ab, bd->err) != WEIR_OK) {
+        if (bd->err && bd->err->loc.offset < 0)
+            bd->err->loc = loc;
+        return false;
+    }
+    for (int i = 0; i < n; i++)
+        if (casts[i])
+            args[i] = cast_to(bd, args[i], casts[i]);
+    memset(call, 0, sizeof(*call));
+    call->def = def;
+    call->ops = ab.ops;
+    call->state = ab.state;
+    call->acc_size = ab.acc_size;
+    call->n_args = n;
+    call->args = args;
+    call->distinct = ab.distinct;
+    call->type = ab.result;
+    struct strbuf sb = {0};
+    sb_addf(&sb, "%s(%s", def->name, ab.distinct ? "DISTINCT " : "");
+    if (star)
+        sb_addc(&sb, '*');
+    for (int i = 0; i < n; i++) {
+        if (i)
+            sb_adds(&sb, ", ");
+        expr_to_text(&sb, args[i], names);
+    }
+    sb_addc(&sb, ')');
+    call->name = arena_strdup(bd->a, sb.buf);
+    sb_free(&sb);
+    return true;
+}
+
 static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
 {
     struct agg_ctx *ac = bd->agg;
@@ -1215,9 +1283,6 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     /* arguments and FILTER are over FROM, and may not nest aggregates */
     bd->agg = NULL;
     struct expr **args = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(*args));
-    const char **consts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(char *));
-    const struct sql_type **types = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
-    const struct sql_type **casts = arena_calloc(bd->a, (size_t)(n + 1) * sizeof(void *));
     struct expr *filter = NULL;
     bool ok = bind_args(bd, ac->from, ae->u.call.args, n, args);
     if (ok && ae->u.call.filter) {
@@ -1227,12 +1292,9 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
     bd->agg = ac;
     if (!ok)
         return NULL;
-    for (int i = 0; i < n; i++) {
-        bd->p->n_folded += expr_fold(bd->a, &args[i]);
-        types[i] = args[i]->type;
-        if (args[i]->kind == EX_LITERAL && !args[i]->lit.is_null && type_is_string(args[i]->type))
-            consts[i] = arena_strndup(bd->a, args[i]->lit.s.ptr, args[i]->lit.s.len);
-    }
+    const struct sql_type **types;
+    const char **consts;
+    agg_args_fold(bd, args, n, &types, &consts);
     bool used[1024] = {false};
     for (int i = 0; i < n; i++)
         if (args[i]->kind != EX_LITERAL)
@@ -1244,51 +1306,15 @@ static struct expr *bind_agg_call(struct binder *bd, struct ast_expr *ae)
                  ac->from->cols[c].name);
             return NULL;
         }
-    struct agg_bind ab = {0};
-    ab.def = def;
-    ab.n_args = n;
-    ab.arg_types = types;
-    ab.distinct = ae->u.call.distinct;
-    /* over insert-only input MIN/MAX & co. need no history for retraction */
-    ab.append_only = !ac->input_updating;
-    ab.const_args = consts;
-    ab.cast_to = casts;
-    ab.arena = bd->a;
-    ab.loc = ae->loc;
-    if (def->bind(&ab, bd->err) != WEIR_OK) {
-        if (bd->err && bd->err->loc.offset < 0)
-            bd->err->loc = ae->loc;
-        return NULL;
-    }
-    for (int i = 0; i < n; i++)
-        if (casts[i])
-            args[i] = cast_to(bd, args[i], casts[i]);
     MEM_GROW(ac->aggs, ac->cap_aggs, ac->n_aggs + 1);
     struct agg_call *call = &ac->aggs[ac->n_aggs];
-    memset(call, 0, sizeof(*call));
-    call->def = def;
-    call->ops = ab.ops;
-    call->state = ab.state;
-    call->acc_size = ab.acc_size;
-    call->n_args = n;
-    call->args = args;
+    /* over insert-only input MIN/MAX & co. need no history for retraction */
+    if (!agg_call_bind(bd, call, def, args, n, types, consts, ae->u.call.distinct,
+                       ae->u.call.star, !ac->input_updating, NULL, ae->loc))
+        return NULL;
     call->filter = filter;
-    call->distinct = ab.distinct;
-    call->type = ab.result;
-    struct strbuf sb = {0};
-    sb_addf(&sb, "%s(%s", def->name, ab.distinct ? "DISTINCT " : "");
-    if (ae->u.call.star)
-        sb_addc(&sb, '*');
-    for (int i = 0; i < n; i++) {
-        if (i)
-            sb_adds(&sb, ", ");
-        expr_to_text(&sb, args[i], NULL);
-    }
-    sb_addc(&sb, ')');
-    call->name = arena_strdup(bd->a, sb.buf);
-    sb_free(&sb);
     /* output column: after keys and the three window columns */
-    return placeholder(bd, ac->n_aggs++ | (1 << 20), ab.result, ae->loc);
+    return placeholder(bd, ac->n_aggs++ | (1 << 20), call->type, ae->loc);
 }
 
 /* ---- OVER aggregation -------------------------------------------------------------------------- */
@@ -1463,65 +1489,24 @@ static struct expr *bind_over_call(struct binder *bd, struct ast_expr *ae)
         }
     }
     struct expr **args = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(*args));
-    const char **consts = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(char *));
-    const struct sql_type **types = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(void *));
-    const struct sql_type **casts = arena_calloc(bd->a, (size_t)(na + 1) * sizeof(void *));
     if (ok)
         ok = bind_args(bd, oc->sc, ae->u.call.args, na, args);
     bd->over = oc;
     if (!ok)
         return NULL;
-    for (int i = 0; i < na; i++) {
-        bd->p->n_folded += expr_fold(bd->a, &args[i]);
-        types[i] = args[i]->type;
-        if (args[i]->kind == EX_LITERAL && !args[i]->lit.is_null && type_is_string(args[i]->type))
-            consts[i] = arena_strndup(bd->a, args[i]->lit.s.ptr, args[i]->lit.s.len);
-    }
-    struct agg_bind ab = {0};
-    ab.def = def;
-    ab.n_args = na;
-    ab.arg_types = types;
-    ab.distinct = ae->u.call.distinct;
-    /* an unbounded frame only ever adds: MIN/MAX & co. keep O(1) state */
-    ab.append_only = n->over_preceding < 0;
-    ab.const_args = consts;
-    ab.cast_to = casts;
-    ab.arena = bd->a;
-    ab.loc = ae->loc;
-    if (def->bind(&ab, bd->err) != WEIR_OK) {
-        if (bd->err && bd->err->loc.offset < 0)
-            bd->err->loc = ae->loc;
-        return NULL;
-    }
-    for (int i = 0; i < na; i++)
-        if (casts[i])
-            args[i] = cast_to(bd, args[i], casts[i]);
+    const struct sql_type **types;
+    const char **consts;
+    agg_args_fold(bd, args, na, &types, &consts);
     struct agg_call *aggs = arena_calloc(bd->a, (size_t)(n->n_aggs + 1) * sizeof(*aggs));
     if (n->n_aggs)
         memcpy(aggs, n->aggs, (size_t)n->n_aggs * sizeof(*aggs));
     struct agg_call *call = &aggs[n->n_aggs];
-    call->def = def;
-    call->ops = ab.ops;
-    call->state = ab.state;
-    call->acc_size = ab.acc_size;
-    call->n_args = na;
-    call->args = args;
-    call->distinct = ab.distinct;
-    call->type = ab.result;
-    struct strbuf sb = {0};
-    sb_addf(&sb, "%s(%s", def->name, ab.distinct ? "DISTINCT " : "");
-    if (ae->u.call.star)
-        sb_addc(&sb, '*');
-    for (int i = 0; i < na; i++) {
-        if (i)
-            sb_adds(&sb, ", ");
-        expr_to_text(&sb, args[i], oc->in->out_names);
-    }
-    sb_addc(&sb, ')');
-    call->name = arena_strdup(bd->a, sb.buf);
-    sb_free(&sb);
+    /* an unbounded frame only ever adds: MIN/MAX & co. keep O(1) state */
+    if (!agg_call_bind(bd, call, def, args, na, types, consts, ae->u.call.distinct,
+                       ae->u.call.star, n->over_preceding < 0, oc->in->out_names, ae->loc))
+        return NULL;
     n->aggs = aggs;
-    struct expr *e = expr_column(bd->a, oc->in->n_out + n->n_aggs++, ab.result);
+    struct expr *e = expr_column(bd->a, oc->in->n_out + n->n_aggs++, call->type);
     e->loc = ae->loc;
     return e;
 }
@@ -3951,33 +3936,17 @@ static bool mk_agg(struct binder *bd, struct agg_call *call, const char *fn, str
                    bool updating, const char *name, struct weir_loc loc)
 {
     const struct agg_def *def = agg_lookup(fn);
-    const struct sql_type **types = arena_calloc(bd->a, 2 * sizeof(void *));
-    const struct sql_type **casts = arena_calloc(bd->a, 2 * sizeof(void *));
-    const char **consts = arena_calloc(bd->a, 2 * sizeof(char *));
-    types[0] = arg->type;
-    struct agg_bind ab = {0};
-    ab.def = def;
-    ab.n_args = 1;
-    ab.arg_types = types;
-    ab.append_only = !updating;
-    ab.const_args = consts;
-    ab.cast_to = casts;
-    ab.arena = bd->a;
-    ab.loc = loc;
-    if (def == NULL || def->bind(&ab, bd->err) != WEIR_OK) {
-        if (def == NULL)
-            FAIL(WEIR_ERR_INTERNAL, loc, "aggregate %s missing", fn);
+    if (def == NULL) {
+        FAIL(WEIR_ERR_INTERNAL, loc, "aggregate %s missing", fn);
         return false;
     }
-    memset(call, 0, sizeof(*call));
-    call->def = def;
-    call->ops = ab.ops;
-    call->state = ab.state;
-    call->acc_size = ab.acc_size;
-    call->n_args = 1;
-    call->args = arena_calloc(bd->a, 2 * sizeof(void *));
-    call->args[0] = casts[0] ? cast_to(bd, arg, casts[0]) : arg;
-    call->type = ab.result;
+    struct expr **args = arena_calloc(bd->a, 2 * sizeof(void *));
+    const struct sql_type **types = arena_calloc(bd->a, 2 * sizeof(void *));
+    const char **consts = arena_calloc(bd->a, 2 * sizeof(char *));
+    args[0] = arg;
+    types[0] = arg->type;
+    if (!agg_call_bind(bd, call, def, args, 1, types, consts, false, false, !updating, NULL, loc))
+        return false;
     call->name = name;
     return true;
 }
