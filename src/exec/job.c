@@ -855,6 +855,9 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
             op_join_interval(jo, n->time_col[0], n->time_col[1], n->lower, n->upper);
         else if (n->window)
             op_join_window(jo, n->time_col[0], n->time_col[1]);
+        else if (n->bounded[0] || n->bounded[1])
+            op_join_bound(jo, n->time_col[0], n->time_col[1], n->lower, n->upper, n->bounded[0],
+                          n->bounded[1]);
         for (int i = 0; i < n_r; i++)
             op_connect(r_ends[i], jo);
         mem_free(l_ends);

@@ -55,6 +55,15 @@
  * when they expire.  A row arriving for a window that has ended is late:
  * counted and dead-lettered (Flink drops it).
  *
+ * Bounded joins (op_join_bound; weir's own) are regular joins over
+ * insert-only inputs whose ON bounds lt - rt as an interval join's does, but
+ * where only one side's time column is known never to fall behind its
+ * input's watermark (a window aggregation's window_end: Nexmark q7).  The
+ * other side's rows expire as in an interval join, judged against that
+ * side's watermark, and go without output: nothing can meet them any more
+ * and nothing retracts them, so the changelog is the regular join's.  Flink
+ * keeps them for ever.
+ *
  * Checkpoints: each key of each side is one record in the key's group (the
  * rows with their counts, match counts and expiries), so a restore with
  * another parallelism hands every key to the instance that receives its rows
@@ -134,8 +143,14 @@ struct op_join {
     bool null_safe;                /* keys match NULL to NULL */
     bool interval;                 /* see the top of the file */
     bool window;                   /*   (a window join is an interval join) */
+    bool bounded[2];               /* a regular join whose side's rows expire:
+                                      see op_join_bound */
     int64_t lower, upper, delay;
     int64_t wm;                    /* the last input watermark (interval joins) */
+    int64_t side_wm[2];            /* bounded joins: each side's watermark
+                                      (WM_NONE while a port has none or idles) */
+    int64_t other_wm;              /*   the other side's, for the batch pushed
+                                      (from the ports: restored with them) */
     int max_parallelism;           /* key groups of the state tables */
     uint32_t fingerprint;          /* of the shape, in checkpoint records */
     bool fp_done;
@@ -218,9 +233,30 @@ static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
     return NULL;
 }
 
+/* Room for need rows in l.  From one up: most keys of a join on a
+ * near-unique column (Nexmark q7's prices) hold one row, and MEM_GROW's
+ * first eight would be most of the state. */
+static void rows_reserve(struct jlist *l, int need)
+{
+    if (need <= l->cap)
+        return;
+    int n = l->cap ? l->cap : 1;
+    while (n < need)
+        n *= 2;
+    l->rows = mem_realloc(l->rows, (size_t)n * sizeof(*l->rows));
+    l->cap = n;
+}
+
 static bool ttl_on(const struct op_join *o)
 {
     return o->ttl.ttl_us > 0 && !o->interval;
+}
+
+/* Whether side s's stored rows carry an expiry and a timer.  A bounded side
+ * gives way to a TTL (both would queue the side's keys). */
+static bool expires(const struct op_join *o, int s)
+{
+    return o->interval || (o->bounded[s] && !ttl_on(o));
 }
 
 /* Drops l's rows whose TTL ran out (they are absent: NeverReturnExpired);
@@ -270,7 +306,7 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
     if (jr) {
         jr->count++;
     } else {
-        MEM_GROW(l->rows, l->cap, l->n + 1);
+        rows_reserve(l, l->n + 1);
         jr = &l->rows[l->n++];
         jr->bytes = mem_strndup(o->row.buf, o->row.len);
         jr->len = (uint32_t)o->row.len;
@@ -289,7 +325,7 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
             l->queued_at = due;
         }
     }
-    if (o->interval && (!l->queued || expire < l->queued_at)) {
+    if (expires(o, s) && (!l->queued || expire < l->queued_at)) {
         timers_push(&sd->timers, expire, h, o->key.buf, o->key.len);
         l->queued = true;
         l->queued_at = expire;
@@ -354,6 +390,7 @@ static void encode_row(struct op_join *o, struct batch *b, int i)
 /* ---- processing ------------------------------------------------------------------- */
 
 static void update_state_metrics(struct op_join *o);
+static int64_t side_watermark(const struct op_join *o, int s);
 
 static bool is_accumulate(enum row_kind k) { return k == RK_INSERT || k == RK_UPDATE_AFTER; }
 
@@ -417,7 +454,13 @@ static int finalize_row(struct op_join *o, int s, struct batch *b, int k, struct
         sb_addc(&o->key, NULL_KEY_MARK);
         sb_add(&o->key, o->row_key.buf, o->row_key.len);
     }
-    if (acc)
+    if (acc && expires(o, s)) {
+        /* a bounded side (insert-only): a row past its bound will never meet
+         * another */
+        expire = row_expiry(o, s, b, i);
+        if (expire > o->other_wm)
+            state_add(o, s, o->matched[k], expire);
+    } else if (acc)
         state_add(o, s, o->matched[k], 0);
     else
         state_retract(o, s);
@@ -516,6 +559,8 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
     int next_row = 0;
     op_ttl_clock(&o->ttl);
+    if (!o->interval && expires(o, s))
+        o->other_wm = side_watermark(o, os);
     rc = WEIR_OK;
     for (int k = 0; k < n && rc == WEIR_OK; k++) {
         int i = batch_row(b, k);
@@ -567,7 +612,8 @@ static void update_state_metrics(struct op_join *o)
 }
 
 /* Interval joins: retires the rows of side s that expire at or before wm,
- * padding the outer side's unmatched ones. */
+ * padding the outer side's unmatched ones.  A bounded side's rows go
+ * without output: a regular join padded them when they came. */
 static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ctx,
                        struct weir_error *err)
 {
@@ -591,7 +637,7 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
                 l->rows[m++] = *jr;
                 continue;
             }
-            if (sd->outer && jr->matches == 0 && rc == WEIR_OK) {
+            if (o->interval && sd->outer && jr->matches == 0 && rc == WEIR_OK) {
                 decode_into_chunk(o, s, jr, 0);
                 rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx, err);
                 batch_reset(o->chunk);
@@ -613,9 +659,48 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
     return rc;
 }
 
+/* Bounded joins: the watermark of side s's inputs; WM_NONE while one of them
+ * has none yet or is idle (an idle input may come back behind the others:
+ * its rows are only known to be ahead of its own watermark). */
+static int64_t side_watermark(const struct op_join *o, int s)
+{
+    int from = s == 0 ? 0 : o->n_left_ports, to = s == 0 ? o->n_left_ports : o->op.n_inputs;
+    int64_t min = WM_END;
+    for (int p = from; p < to; p++) {
+        int64_t w = o->op.in_wm[p];
+        if (w == WM_IDLE || w == WM_NONE)
+            return WM_NONE;
+        if (w < min)
+            min = w;
+    }
+    return min;
+}
+
+/* A bounded join passes the watermark on as a regular join does, after
+ * dropping the rows of each bounded side that the other side's future rows
+ * (ahead of that side's watermark) can no longer meet. */
+static int bounded_watermark(struct op_join *o, int64_t wm, struct eval_ctx *ctx,
+                             struct weir_error *err)
+{
+    int rc = WEIR_OK;
+    for (int s = 0; s < 2 && rc == WEIR_OK; s++) {
+        if (!expires(o, s))
+            continue;
+        int64_t other = wm == WM_END ? WM_END : side_watermark(o, 1 - s);
+        if (other == WM_NONE || other <= o->side_wm[1 - s])
+            continue;
+        o->side_wm[1 - s] = other;
+        rc = expire_side(o, s, other, ctx, err);
+    }
+    update_state_metrics(o);
+    return rc ? rc : op_emit_watermark(&o->op, wm, ctx, err);
+}
+
 static int join_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struct weir_error *err)
 {
     struct op_join *o = (struct op_join *)op;
+    if (!o->interval && wm != WM_IDLE && (expires(o, 0) || expires(o, 1)))
+        return bounded_watermark(o, wm, ctx, err);
     if (!o->interval || wm == WM_IDLE)
         return op_emit_watermark(op, wm, ctx, err);
     if (wm > o->wm)
@@ -747,10 +832,16 @@ static uint32_t join_fingerprint(struct op_join *o)
      * them once and is refused rather than misread); 3: rows carry their
      * last-write time */
     snap_put_u8(&fp, 3);
+    /* bounded sides: their rows' expiries mean something (0 is "never"
+     * otherwise) */
+    bool b0 = expires(o, 0) && !o->interval, b1 = expires(o, 1) && !o->interval;
     snap_put_u8(&fp, (uint8_t)(o->semi | o->interval << 1 | o->anti << 2 | o->null_safe << 3 |
-                               o->window << 4));
-    snap_put_i64(&fp, o->interval ? o->lower : 0);
-    snap_put_i64(&fp, o->interval ? o->upper : 0);
+                               o->window << 4 | b0 << 5 | b1 << 6));
+    snap_put_i64(&fp, o->interval || b0 || b1 ? o->lower : 0);
+    snap_put_i64(&fp, o->interval || b0 || b1 ? o->upper : 0);
+    if (b0 || b1)
+        for (int s = 0; s < 2; s++)
+            snap_put_u32(&fp, (uint32_t)o->side[s].time_col);
     snap_put_u32(&fp, (uint32_t)o->n_keys);
     for (int s = 0; s < 2; s++) {
         const struct side *sd = &o->side[s];
@@ -901,7 +992,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     /* a record's rows are distinct and each key has one record; should a
      * key come twice, equal rows merge as they would have in one instance */
     bool merge = !inserted && !sd->insert_only;
-    MEM_GROW(l->rows, l->cap, l->n + (int)n);
+    rows_reserve(l, l->n + (int)n);
     for (uint32_t i = 0; i < n; i++) {
         struct jrow *same = merge ? find_row(l, rows[i].bytes, rows[i].len) : NULL;
         if (same) {
@@ -927,7 +1018,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
             l->queued_at = due;
         }
     }
-    if (o->interval && (!l->queued || first < l->queued_at)) {
+    if (expires(o, s) && (!l->queued || first < l->queued_at)) {
         timers_push(&sd->timers, first, h, key, klen);
         l->queued = true;
         l->queued_at = first;
@@ -981,6 +1072,7 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     o->side[1] = (struct side){.keys = rkeys, .n_cols = n_right,
                                .outer = kind == JOIN_RIGHT || kind == JOIN_FULL};
     o->wm = WM_NONE;
+    o->side_wm[0] = o->side_wm[1] = WM_NONE;
     for (int s = 0; s < 2; s++) {
         struct side *sd = &o->side[s];
         sd->state = state_table_new(sizeof(struct jlist), o->max_parallelism);
@@ -1043,6 +1135,19 @@ void op_join_window(struct op *op, int left_end, int right_end)
      * ends, as an outer side's are padded then */
     if (o->anti)
         o->side[0].outer = true;
+}
+
+void op_join_bound(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper,
+                   bool left, bool right)
+{
+    struct op_join *o = (struct op_join *)op;
+    o->fp_done = false;
+    o->side[0].time_col = left_time;
+    o->side[1].time_col = right_time;
+    o->lower = lower;
+    o->upper = upper;
+    o->bounded[0] = left;
+    o->bounded[1] = right;
 }
 
 void op_join_null_safe(struct op *op)

@@ -27,6 +27,12 @@ void op_join_interval(struct op *op, int left_time, int right_time, int64_t lowe
 /* Makes it a window join (see op_join.c): left_end and right_end are each
  * side's window_end column. */
 void op_join_window(struct op *op, int left_end, int right_end);
+/* A regular join over insert-only inputs whose ON bounds left time - right
+ * time to [lower, upper] µs: left (right) says the left (right) side's rows
+ * expire, because the other side's time column never falls behind that
+ * side's watermark.  Expired rows go without output. */
+void op_join_bound(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper,
+                   bool left, bool right);
 /* The job's pipeline.max-parallelism (default 128): the key groups that
  * checkpoint records are tagged with must be the exchange's.  Set it before
  * the first push or restore. */

@@ -2374,14 +2374,45 @@ static bool column_plus_const(const struct expr *e, int *col, int64_t *off)
     return false;
 }
 
+static int window_bound_of(const struct lnode *n, int c, const struct lnode **agg);
+
+/* Whether column c of n never falls behind n's watermark: the window_end of
+ * an event-time window aggregation, whose rows leave when the watermark
+ * passes their window's end (late rows are dead-lettered before it). */
+static bool watermark_bounded(const struct lnode *n, int c)
+{
+    const struct lnode *agg = NULL;
+    return window_bound_of(n, c, &agg) == 1 && agg->kind == LN_WINDOW_AGG &&
+           !agg->win.proctime && !agg->win.ltz;
+}
+
+/* Whether lt - rt can bound the join's state: with `rowtimes`, both columns
+ * are rowtime attributes (an interval join); otherwise timestamps of one
+ * type of which one is watermark_bounded (a bounded regular join). */
+static bool time_pair(const struct lnode *j, int tl, int tr, const struct scope *ls,
+                      const struct scope *rs, bool rowtimes)
+{
+    const struct sql_type *a = ls->cols[tl].type, *b = rs->cols[tr].type;
+    if (rowtimes)
+        return a->time_attr == TA_ROWTIME && b->time_attr == TA_ROWTIME;
+    return type_is_timestamp(a) && a->id == b->id &&
+           (watermark_bounded(j->inputs[0], tl) || watermark_bounded(j->inputs[1], tr));
+}
+
 /*
  * Flink plans a join whose ON bounds one side's rowtime by the other's
  * (l.ts BETWEEN r.ts - INTERVAL '1' HOUR AND r.ts) over insert-only inputs as
  * an interval join: each conjunct `lt + a OP rt + b` narrows lt - rt to
  * [lower, upper]; both ends must be bounded, by the same pair of columns.
+ *
+ * Without `rowtimes`, weir looks further (Flink does not): if one side's time
+ * column is watermark_bounded, the other side's rows can only meet rows to
+ * come while their bound lies ahead of the watermark, so they are dropped
+ * after it (bounded[]; Nexmark q7 joins bids with the window_end of a window
+ * aggregation).  One bound suffices for that.
  */
 static void detect_interval(struct lnode *j, struct expr **cs, int ncs, int nl,
-                            const struct scope *ls, const struct scope *rs)
+                            const struct scope *ls, const struct scope *rs, bool rowtimes)
 {
     int64_t lower = INT64_MIN, upper = INT64_MAX;
     int tl = -1, tr = -1;
@@ -2402,8 +2433,7 @@ static void detect_interval(struct lnode *j, struct expr **cs, int ncs, int nl,
         }
         if (!(ca < nl && cb >= nl))
             continue;
-        if (ls->cols[ca].type->time_attr != TA_ROWTIME ||
-            rs->cols[cb - nl].type->time_attr != TA_ROWTIME)
+        if (!time_pair(j, ca, cb - nl, ls, rs, rowtimes))
             continue;
         if ((tl >= 0 && tl != ca) || (tr >= 0 && tr != cb - nl))
             return;   /* bounds over different columns: a regular join */
@@ -2419,9 +2449,20 @@ static void detect_interval(struct lnode *j, struct expr **cs, int ncs, int nl,
         else if (op == OP_LT && d - 1 < upper)
             upper = d - 1;
     }
-    if (tl < 0 || lower == INT64_MIN || upper == INT64_MAX)
+    if (tl < 0)
         return;
-    j->interval = true;
+    if (!rowtimes) {
+        /* a left row meets rows to come (rt > their watermark) only while
+         * rt <= lt - lower can hold; a right row while lt >= rt + upper can */
+        j->bounded[0] = lower != INT64_MIN && watermark_bounded(j->inputs[1], tr);
+        j->bounded[1] = upper != INT64_MAX && watermark_bounded(j->inputs[0], tl);
+        if (!j->bounded[0] && !j->bounded[1])
+            return;
+    } else if (lower == INT64_MIN || upper == INT64_MAX) {
+        return;
+    } else {
+        j->interval = true;
+    }
     j->time_col[0] = tl;
     j->time_col[1] = tr;
     j->lower = lower;
@@ -2483,6 +2524,19 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     struct expr *cond = bind_top(bd, sc, cond_ast);
     if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
         return NULL;
+    if (f->u.join.on && where) {
+        /* an inner join's WHERE is part of its condition (Flink's
+         * FlinkFilterJoinRule): its equalities become keys, and bounds on
+         * the sides' times let state expire */
+        struct expr *w = bind_top(bd, sc, where);
+        if (w == NULL || !(w = require_bool(bd, w, "WHERE condition")))
+            return NULL;
+        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, 2);
+        a->op = OP_AND;
+        a->args[0] = cond;
+        a->args[1] = w;
+        cond = a;
+    }
     /* equalities between the sides are the keys; the rest is the residual */
     struct expr **cs = NULL;
     int ncs = 0;
@@ -2508,8 +2562,10 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
         rest[nrest++] = c;
     }
     if (!plan_updating(l) && !plan_updating(r))
-        detect_interval(j, cs, ncs, nl, &ls, &rs);
+        detect_interval(j, cs, ncs, nl, &ls, &rs, true);
     detect_window_join(j);
+    if (!j->interval && !j->window && !plan_updating(l) && !plan_updating(r))
+        detect_interval(j, cs, ncs, nl, &ls, &rs, false);
     mem_free(cs);
     if (j->n_jkeys == 0) {
         FAIL(WEIR_ERR_UNSUPPORTED, cond_ast->loc,
@@ -4432,9 +4488,14 @@ static struct lnode *bind_select(struct binder *bd, struct ast_select *s, struct
     int n_preds = 0;
     struct ast_expr *where = take_subquery_preds(bd, s->where, &preds, &n_preds);
     struct lnode *in;
-    if (s->from && s->from->kind == AST_FROM_JOIN &&
-        (s->from->u.join.kind == AST_JOIN_COMMA || s->from->u.join.kind == AST_JOIN_CROSS)) {
-        /* FROM a, b WHERE a.x = b.y ...: the WHERE is the join's condition */
+    const struct ast_table_ref *fr = s->from;
+    if (fr && fr->kind == AST_FROM_JOIN &&
+        (fr->u.join.kind == AST_JOIN_COMMA || fr->u.join.kind == AST_JOIN_CROSS ||
+         (fr->u.join.kind == AST_JOIN_INNER && where && fr->u.join.on &&
+          fr->u.join.right->kind != AST_FROM_UNNEST &&
+          !(fr->u.join.right->kind == AST_FROM_TABLE && fr->u.join.right->u.table.system_time)))) {
+        /* FROM a, b WHERE a.x = b.y ...: the WHERE is the join's condition;
+         * for FROM a JOIN b ON ... WHERE ..., a part of it */
         in = bind_join(bd, s->from, where, &sc);
         where = NULL;
     } else {

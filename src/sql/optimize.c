@@ -626,7 +626,7 @@ static bool prune_join(struct prune_ctx *pc, struct lnode *j, const bool *need, 
             used[nl + rr.refs[i]->index] = true;
         for (int i = 0; i < xr.n; i++)
             used[xr.refs[i]->index] = true;
-        if (j->interval || j->window) {
+        if (j->interval || j->window || j->bounded[0] || j->bounded[1]) {
             used[j->time_col[0]] = true;
             used[nl + j->time_col[1]] = true;
         }
@@ -663,7 +663,7 @@ static bool prune_join(struct prune_ctx *pc, struct lnode *j, const bool *need, 
                 rr.refs[i]->index = cmap[nl + rr.refs[i]->index] - width[0];
             for (int i = 0; i < xr.n; i++)
                 xr.refs[i]->index = cmap[xr.refs[i]->index];
-            if (j->interval || j->window) {
+            if (j->interval || j->window || j->bounded[0] || j->bounded[1]) {
                 j->time_col[0] = cmap[j->time_col[0]];
                 j->time_col[1] = cmap[nl + j->time_col[1]] - width[0];
             }
@@ -1162,7 +1162,14 @@ void plan_node_label(const struct lnode *n, struct strbuf *sb)
         }
         if (n->n_jkeys == 0 && n->residual == NULL)
             sb_adds(sb, "true");
-        sb_adds(sb, "])");
+        sb_adds(sb, "]");
+        if (!n->interval && (n->bounded[0] || n->bounded[1]))
+            /* weir's own: which side's rows the watermark retires */
+            sb_addf(sb, ", stateBound=[%s%s%s, leftLowerBound=%lld, leftUpperBound=%lld]",
+                    n->bounded[0] ? "left" : "", n->bounded[0] && n->bounded[1] ? "+" : "",
+                    n->bounded[1] ? "right" : "", (long long)(n->lower / 1000),
+                    (long long)(n->upper / 1000));
+        sb_adds(sb, ")");
         return;
     }
     static const char *kinds[] = {"TUMBLE", "HOP", "CUMULATE", "SESSION"};

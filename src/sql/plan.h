@@ -217,6 +217,14 @@ struct lnode {
      * own window, so they expire when the watermark passes its end;
      * time_col[s] is then side s's window_end column */
     bool window;
+    /* a regular join over insert-only inputs whose condition bounds
+     * lt - rt (columns time_col[0], time_col[1]) to [lower, upper], where the
+     * other side's column never falls behind its input's watermark (the
+     * window_end of an event-time window aggregation): a row of side s with
+     * bounded[s] can only meet future rows of the other side until the
+     * watermark passes its bound, and is dropped then, without output.
+     * Flink keeps such rows forever (Nexmark q7); the changelog is the same. */
+    bool bounded[2];
     /* LN_RANK */
     int n_part;
     struct expr **part;              /* PARTITION BY, over the input */

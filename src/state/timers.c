@@ -1,14 +1,42 @@
 /*
- * timers.c — the min-heap behind keyed event-time timers (see timers.h).
+ * timers.c — the FIFO and min-heap behind keyed event-time timers (see
+ * timers.h).
  */
 #include "state/timers.h"
 #include "core/mem.h"
 
+/* The FIFO's i-th timer from its head. */
+static struct timer *fifo_at(struct timers *t, int i)
+{
+    int p = t->f_head + i;
+    return &t->fifo[p >= t->f_cap ? p - t->f_cap : p];
+}
+
+static void fifo_push(struct timers *t, struct timer it)
+{
+    if (t->f_n == t->f_cap) {
+        /* unwrap into a ring twice the size */
+        int cap = t->f_cap ? t->f_cap * 2 : 64;
+        struct timer *r = mem_alloc((size_t)cap * sizeof(*r));
+        for (int i = 0; i < t->f_n; i++)
+            r[i] = *fifo_at(t, i);
+        mem_free(t->fifo);
+        t->fifo = r;
+        t->f_cap = cap;
+        t->f_head = 0;
+    }
+    *fifo_at(t, t->f_n++) = it;
+}
+
 void timers_push(struct timers *t, int64_t time, uint64_t hash, const char *key, size_t len)
 {
-    MEM_GROW(t->items, t->cap, t->n + 1);
     struct timer it = {time, hash, (uint32_t)len, mem_strndup(key, len)};
     t->key_bytes += (int64_t)len;
+    if (t->f_n == 0 || fifo_at(t, t->f_n - 1)->time <= time) {
+        fifo_push(t, it);
+        return;
+    }
+    MEM_GROW(t->items, t->cap, t->n + 1);
     int i = t->n++;
     while (i > 0 && t->items[(i - 1) / 2].time > time) {
         t->items[i] = t->items[(i - 1) / 2];
@@ -19,6 +47,14 @@ void timers_push(struct timers *t, int64_t time, uint64_t hash, const char *key,
 
 int timers_pop_due(struct timers *t, int64_t limit, struct timer *out)
 {
+    if (t->f_n > 0 && t->fifo[t->f_head].time <= limit &&
+        (t->n == 0 || t->fifo[t->f_head].time <= t->items[0].time)) {
+        *out = t->fifo[t->f_head];
+        t->key_bytes -= out->key_len;
+        t->f_head = t->f_head + 1 == t->f_cap ? 0 : t->f_head + 1;
+        t->f_n--;
+        return 1;
+    }
     if (t->n == 0 || t->items[0].time > limit)
         return 0;
     *out = t->items[0];
@@ -43,15 +79,20 @@ int timers_pop_due(struct timers *t, int64_t limit, struct timer *out)
 
 int64_t timers_bytes(const struct timers *t)
 {
-    return (int64_t)t->cap * (int64_t)sizeof(struct timer) + t->key_bytes;
+    return (int64_t)(t->cap + t->f_cap) * (int64_t)sizeof(struct timer) + t->key_bytes;
 }
 
 void timers_free(struct timers *t)
 {
     for (int i = 0; i < t->n; i++)
         mem_free(t->items[i].key);
+    for (int i = 0; i < t->f_n; i++)
+        mem_free(fifo_at(t, i)->key);
     mem_free(t->items);
+    mem_free(t->fifo);
     t->items = NULL;
+    t->fifo = NULL;
     t->n = t->cap = 0;
+    t->f_head = t->f_n = t->f_cap = 0;
     t->key_bytes = 0;
 }

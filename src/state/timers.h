@@ -8,6 +8,11 @@
  * at most one live entry per key (remembering its time in the key's state) and
  * treats a popped entry whose time differs as stale, which keeps the heap
  * about as large as the number of keys rather than the number of rows.
+ *
+ * Timers mostly come in time order (rows in event-time order expire in it):
+ * those that do not go back in time are appended to a FIFO instead, so
+ * pushing and popping them costs O(1) and touches memory in sequence; the
+ * heap takes the rest.  Popping takes the earlier of the two heads.
  */
 #ifndef WEIR_STATE_TIMERS_H
 #define WEIR_STATE_TIMERS_H
@@ -23,8 +28,10 @@ struct timer {
 };
 
 struct timers {
-    struct timer *items;
+    struct timer *items;            /* the heap */
     int n, cap;
+    struct timer *fifo;             /* a ring of timers in time order */
+    int f_head, f_n, f_cap;
     int64_t key_bytes;              /* sum of the queued keys' lengths */
 };
 

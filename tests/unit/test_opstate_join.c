@@ -162,6 +162,9 @@ static void inst_open(struct inst *x, struct rig *r, struct strbuf *out, int ins
             op_join_interval(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper);
         else if (n->window)
             op_join_window(x->op, n->time_col[0], n->time_col[1]);
+        else if (n->bounded[0] || n->bounded[1])
+            op_join_bound(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper,
+                          n->bounded[0], n->bounded[1]);
         op_connect(&x->in[1], x->op);
     } else {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#7"));
@@ -837,6 +840,67 @@ static void test_window_anti_join(void **state)
     rig_close(&r);
 }
 
+/* A LEFT regular join of rows with the window_end of a window aggregation,
+ * bounded by it (Nexmark q7's shape): padding and its retraction as in any
+ * regular join; once the right side's watermark passes a left row's bound
+ * (t + 10 s) the row is dropped without output; a late left row still meets
+ * the stored right rows (Flink's regular join would), and is stored only if
+ * its bound is still ahead of the watermark. */
+static const char *const M_COLS[] = {"mx", "we", NULL};
+
+static void test_bounded_left_join(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_open(&r, TABLES
+             "CREATE TABLE o (k INT, v STRING, mx INT) WITH ('connector' = 'print');\n"
+             "INSERT INTO o SELECT a.k, a.v, m.mx FROM a LEFT JOIN (SELECT MAX(k) AS mx, "
+             "window_end AS we FROM TABLE(TUMBLE(TABLE b, DESCRIPTOR(t), INTERVAL '10' SECOND)) "
+             "GROUP BY window_start, window_end) m ON a.k = m.mx "
+             "AND a.t BETWEEN m.we - INTERVAL '10' SECOND AND m.we;\n",
+             LN_JOIN);
+    r.names[0] = A_COLS;
+    r.names[1] = M_COLS;
+    static const int show[] = {0, 2, 4, -1};
+    r.show = show;
+    assert_false(r.n->interval);
+    assert_true(r.n->bounded[0]);
+    assert_false(r.n->bounded[1]);
+    assert_true(plan_updating(r.n));   /* a regular LEFT join retracts its padding */
+    const char *steps[] = {
+        "L +I 1 0 x 3|+I 2 0 y 5|+I 3 0 z 12",
+        "R +I 1 10",
+        "W 15",
+        "L +I 2 0 late 4",
+        "R +I 3 20",
+        "L +I 1 0 late2 9",
+        "E",
+    };
+    const char *expect = "+I[1, x, null]\n+I[2, y, null]\n+I[3, z, null]\n"
+                         "-D[1, x, null]\n+I[1, x, 1]\n+I[2, late, null]\n"
+                         "-D[3, z, null]\n+I[3, z, 3]\n+I[1, late2, 1]\n";
+    check_script(&r, steps, 7, true, expect);
+    /* the watermark dropped x and y; the late rows were never stored */
+    struct strbuf out = {0};
+    struct inst x;
+    inst_open(&x, &r, &out, 0);
+    for (int s = 0; s < 2; s++)
+        run_step(&r, &x, 1, steps[s]);
+    assert_int_equal(x.op->state_keys, 4);
+    run_step(&r, &x, 1, steps[2]);
+    assert_int_equal(x.op->state_keys, 2);
+    run_step(&r, &x, 1, steps[3]);
+    assert_int_equal(x.op->state_keys, 2);   /* "late" met nothing and is gone */
+    for (int s = 4; s < 6; s++)
+        run_step(&r, &x, 1, steps[s]);
+    /* z and late2 (its bound, 19 s, is ahead of the watermark: a right row
+     * of a window ending at 16..19 s could still meet it), right rows 1, 3 */
+    assert_int_equal(x.op->state_keys, 4);
+    inst_close(&x);
+    sb_free(&out);
+    rig_close(&r);
+}
+
 /* ---- Top-N and deduplication ----------------------------------------------------------- */
 
 #define BIDS                                                                                \
@@ -1075,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_null_safe_anti_join),
         cmocka_unit_test(test_interval_full_join),
         cmocka_unit_test(test_interval_left_join),
+        cmocka_unit_test(test_bounded_left_join),
         cmocka_unit_test(test_window_full_join),
         cmocka_unit_test(test_window_anti_join),
         cmocka_unit_test(test_top2_rank_number),

@@ -315,6 +315,80 @@ static void test_join_pruning(void **state)
                 "         +- Scan(table=[t2], connector=[datagen], fields=[k, e])\n");
 }
 
+/* The join under a query's sink (through Calcs). */
+static const struct lnode *join_of(const struct job_plan *p)
+{
+    const struct lnode *n = p->sinks[0]->inputs[0];
+    while (n && n->kind == LN_CALC)
+        n = n->inputs[0];
+    assert_non_null(n);
+    assert_int_equal(n->kind, LN_JOIN);
+    return n;
+}
+
+/* A regular join bounded by a window aggregation's window_end (Nexmark q7):
+ * an inner join's WHERE becomes part of its condition, and the side whose
+ * time the bound limits expires; a raw rowtime on the other side does not
+ * (its rows can be late), nor does an updating input, a processing-time
+ * window, or a bound the wrong way round. */
+static void test_bounded_join(void **state)
+{
+    (void)state;
+    static const char *const tables =
+        "CREATE TABLE b (a INT, p BIGINT, ts TIMESTAMP(3), WATERMARK FOR ts AS ts - INTERVAL '4' "
+        "SECOND) WITH ('connector' = 'datagen');\n";
+#define MAXP_SIDE(win)                                                                      \
+    "(SELECT MAX(p) AS m, window_end AS we FROM TABLE(" win ") GROUP BY window_start, "       \
+    "window_end)"
+#define TUMBLE_B "TUMBLE(TABLE b, DESCRIPTOR(ts), INTERVAL '10' SECOND)"
+    static const struct {
+        const char *query;
+        bool left, right;
+    } cases[] = {
+        /* q7: WHERE holds the bound */
+        {"SELECT b.a FROM b JOIN " MAXP_SIDE(TUMBLE_B) " x ON b.p = x.m WHERE b.ts BETWEEN "
+         "x.we - INTERVAL '10' SECOND AND x.we", true, false},
+        /* one bound is enough: b.ts >= x.we - 10 s */
+        {"SELECT b.a FROM b JOIN " MAXP_SIDE(TUMBLE_B) " x ON b.p = x.m AND "
+         "b.ts + INTERVAL '10' SECOND >= x.we", true, false},
+        /* the other bound limits nothing: x.we is ahead of the watermark anyway */
+        {"SELECT b.a FROM b JOIN " MAXP_SIDE(TUMBLE_B) " x ON b.p = x.m AND b.ts <= x.we",
+         false, false},
+        /* mirrored sides */
+        {"SELECT x.m FROM " MAXP_SIDE(TUMBLE_B) " x, b WHERE b.p = x.m AND "
+         "b.ts BETWEEN x.we - INTERVAL '10' SECOND AND x.we", false, true},
+        /* a LEFT join's WHERE filters its output: not a bound */
+        {"SELECT b.a FROM b LEFT JOIN " MAXP_SIDE(TUMBLE_B) " x ON b.p = x.m WHERE b.ts BETWEEN "
+         "x.we - INTERVAL '10' SECOND AND x.we", false, false},
+        /* two raw rowtimes with one bound: rows of either side can be late */
+        {"SELECT b.a FROM b JOIN b c ON b.a = c.a AND b.ts >= c.ts", false, false},
+        /* an updating side */
+        {"SELECT y.a FROM (SELECT a, MAX(ts) AS ts FROM b GROUP BY a) y JOIN "
+         MAXP_SIDE(TUMBLE_B) " x ON y.a = x.m AND y.ts >= x.we - INTERVAL '10' SECOND",
+         false, false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct job_plan p;
+        struct weir_error err;
+        char sql[2048];
+        snprintf(sql, sizeof sql, "%s%s;\n", tables, cases[i].query);
+        if (compile(&p, sql, &err) != WEIR_OK)
+            fail_msg("%s: %s", cases[i].query, err.message);
+        const struct lnode *j = join_of(&p);
+        if (j->bounded[0] != cases[i].left || j->bounded[1] != cases[i].right || j->interval)
+            fail_msg("%s: bounded %d %d, interval %d", cases[i].query, j->bounded[0],
+                     j->bounded[1], j->interval);
+        if (i == 0) {
+            assert_int_equal(j->lower, -10000000);
+            assert_int_equal(j->upper, 0);
+            assert_non_null(j->residual);   /* the WHERE went into the join */
+        }
+        plan_free(&p);
+    }
+#undef MAXP_SIDE
+#undef TUMBLE_B
+}
+
 /* The window aggregation under (left calc, right calc (max)) of a join: the
  * node a join side reads through its Calc, and, on the right, through the
  * outer aggregation's Calc too. */
@@ -525,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_eval_runtime_error),
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_join_pruning),
+        cmocka_unit_test(test_bounded_join),
         cmocka_unit_test(test_subplan_reuse),
         cmocka_unit_test(test_setop_plans),
         cmocka_unit_test(test_subquery_plans),

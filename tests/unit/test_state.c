@@ -833,7 +833,8 @@ static void test_timers(void **state)
         int n = snprintf(key, sizeof key, "k%lld", (long long)when);
         timers_push(&t, when, (uint64_t)when, key, (size_t)n);
     }
-    assert_int_equal(t.n, 1000);
+    assert_int_equal(t.n + t.f_n, 1000);
+    assert_true(t.n > 0 && t.f_n > 0);   /* both the heap and the FIFO hold some */
     struct timer it;
     int64_t last = INT64_MIN;
     int popped = 0;
@@ -848,16 +849,41 @@ static void test_timers(void **state)
         mem_free(it.key);
     }
     assert_true(popped > 0 && popped < 1000);
-    assert_int_equal(t.n, 1000 - popped);
+    assert_int_equal(t.n + t.f_n, 1000 - popped);
     assert_true(t.n == 0 || t.items[0].time >= 250);
+    assert_true(t.f_n == 0 || t.fifo[t.f_head].time >= 250);
     while (timers_pop_due(&t, INT64_MAX, &it)) {
         assert_true(it.time >= last);
         last = it.time;
         mem_free(it.key);
     }
-    assert_int_equal(t.n, 0);
+    assert_int_equal(t.n + t.f_n, 0);
     assert_int_equal(t.key_bytes, 0);
     assert_false(timers_pop_due(&t, INT64_MAX, &it));
+    /* in time order they all take the FIFO, whose ring wraps around as it
+     * is popped and pushed in turn; one going back in time takes the heap */
+    int64_t next = 0, want = 0;
+    for (int round = 0; round < 50; round++) {
+        for (int i = 0; i < 40; i++, next++)
+            timers_push(&t, next, 0, "k", 1);
+        if (round == 25) {
+            timers_push(&t, want, 0, "b", 1);   /* as early as the next due */
+            assert_int_equal(t.n, 1);
+        }
+        for (int i = 0; i < 39; i++) {
+            assert_true(timers_pop_due(&t, INT64_MAX, &it));
+            assert_true(it.time >= want);
+            want = it.time;
+            mem_free(it.key);
+        }
+    }
+    assert_true(t.f_cap <= 128);   /* the ring was reused, not grown per push */
+    while (timers_pop_due(&t, INT64_MAX, &it)) {
+        assert_true(it.time >= want);
+        want = it.time;
+        mem_free(it.key);
+    }
+    assert_int_equal(t.key_bytes, 0);
     timers_free(&t);
 }
 
