@@ -81,6 +81,10 @@ struct op_group {
                                        FILTER (its result is reused), or -1 */
     int max_par;                    /* key groups of the job's exchanges */
     uint32_t fingerprint;           /* of keys and aggregates, in every record */
+    bool heap_aggs;                 /* an aggregate holds out-of-line memory
+                                       (DISTINCT sets, MIN/MAX under retraction,
+                                       LISTAGG...) */
+    int64_t heap;                   /* the sum of the groups' HEAP */
     struct op_ttl ttl;
     /* mini-batch (table.exec.mini-batch.*); mb_size 0: off */
     int64_t mb_size;                /* rows per mini-batch at most */
@@ -117,7 +121,10 @@ enum { GROUP_REC_KEY = 1 };
                                                                        queued; 0: none */
 #define MARK(slot) (*(int64_t *)((unsigned char *)(slot) + 24))    /* mini-batch epoch
                                                                        that touched it */
-#define ACC_BASE 32
+#define HEAP(slot) (*(int64_t *)((unsigned char *)(slot) + 32))    /* its accumulators'
+                                                                       out-of-line bytes,
+                                                                       as last counted */
+#define ACC_BASE 48
 
 /* Writes the group's current result into row r of the output. */
 static void result_row(struct op_group *o, unsigned char *slot, struct batch *b, int row,
@@ -165,8 +172,21 @@ static void update_metrics(struct op_group *o)
 {
     atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes,
-                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue),
+                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue) + o->heap,
                           memory_order_relaxed);
+}
+
+/* Recounts the out-of-line memory of a group whose accumulators changed. */
+static void heap_note(struct op_group *o, unsigned char *slot)
+{
+    if (!o->heap_aggs)
+        return;
+    int64_t n = 0;
+    for (int a = 0; a < o->n_aggs; a++)
+        if (o->aggs[a].ops->mem_size)
+            n += (int64_t)o->aggs[a].ops->mem_size(slot + o->acc_off[a], o->aggs[a].state);
+    o->heap += n - HEAP(slot);
+    HEAP(slot) = n;
 }
 
 static int flush_out(struct op_group *o, struct eval_ctx *ctx, struct weir_error *err)
@@ -180,6 +200,8 @@ static int flush_out(struct op_group *o, struct eval_ctx *ctx, struct weir_error
 
 static void slot_destroy(struct op_group *o, unsigned char *slot)
 {
+    o->heap -= HEAP(slot);
+    HEAP(slot) = 0;
     for (int a = 0; a < o->n_aggs; a++)
         if (o->aggs[a].ops->destroy)
             o->aggs[a].ops->destroy(slot + o->acc_off[a], o->aggs[a].state);
@@ -297,6 +319,7 @@ static int group_push(struct op *op, int port, struct batch *b, struct eval_ctx 
             void *acc = slot + o->acc_off[a];
             o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, sign, o->aggs[a].state);
         }
+        heap_note(o, slot);
         COUNT(slot) += sign;
         if (COUNT(slot) <= 0) {
             /* the group is gone: its last result is deleted */
@@ -408,6 +431,7 @@ static int mb_flush(struct op_group *o, struct eval_ctx *ctx, struct weir_error 
         const struct mb_ent *me = &o->mb_ents[e];
         if (o->out->n + 2 > BATCH_CAP && (rc = flush_out(o, ctx, err)))
             break;
+        heap_note(o, me->slot);
         if (COUNT(me->slot) <= 0) {
             if (me->existed)
                 mb_out_row(o, e, NULL, RK_DELETE);
@@ -657,6 +681,7 @@ static int group_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_
     }
     COUNT(slot) = count;
     WRITTEN(slot) = written;
+    heap_note(o, slot);
     if (o->ttl.ttl_us > 0) {
         /* re-armed from the restored time: one already due goes at the
          * first tick (and reads as absent before) */
@@ -774,6 +799,8 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
         off += (aggs[a].acc_size + 15) & ~(size_t)15;
     }
     o->value_size = off;
+    for (int a = 0; a < n_aggs; a++)
+        o->heap_aggs |= aggs[a].ops->mem_size != NULL;
     o->state = state_table_new(off, 128);
     o->out = batch_new(n_out, out_types);
     sb_reserve(&o->key, 64);   /* a key with no columns is 0 bytes, never a NULL pointer */

@@ -151,6 +151,8 @@ struct op_join {
                                       (WM_NONE while a port has none or idles) */
     int64_t other_wm;              /*   the other side's, for the batch pushed
                                       (from the ports: restored with them) */
+    int64_t heap;                  /* bytes of the rows and row arrays (out of
+                                      the state tables' slots) */
     int max_parallelism;           /* key groups of the state tables */
     uint32_t fingerprint;          /* of the shape, in checkpoint records */
     bool fp_done;
@@ -236,7 +238,7 @@ static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
 /* Room for need rows in l.  From one up: most keys of a join on a
  * near-unique column (Nexmark q7's prices) hold one row, and MEM_GROW's
  * first eight would be most of the state. */
-static void rows_reserve(struct jlist *l, int need)
+static void rows_reserve(struct op_join *o, struct jlist *l, int need)
 {
     if (need <= l->cap)
         return;
@@ -244,7 +246,21 @@ static void rows_reserve(struct jlist *l, int need)
     while (n < need)
         n *= 2;
     l->rows = mem_realloc(l->rows, (size_t)n * sizeof(*l->rows));
+    o->heap += (int64_t)(n - l->cap) * (int64_t)sizeof(*l->rows);
     l->cap = n;
+}
+
+/* Frees a stored row's bytes / a key's row array (kept count of in heap). */
+static void row_bytes_free(struct op_join *o, struct jrow *jr)
+{
+    o->heap -= jr->len;
+    mem_free(jr->bytes);
+}
+
+static void rows_free(struct op_join *o, struct jlist *l)
+{
+    o->heap -= (int64_t)l->cap * (int64_t)sizeof(*l->rows);
+    mem_free(l->rows);
 }
 
 static bool ttl_on(const struct op_join *o)
@@ -270,7 +286,7 @@ static void purge_expired(struct op_join *o, struct jlist *l)
     for (int i = 0; i < l->n; i++) {
         if (op_ttl_expired(&o->ttl, l->rows[i].written)) {
             gone += l->rows[i].count;
-            mem_free(l->rows[i].bytes);
+            row_bytes_free(o, &l->rows[i]);
         } else {
             l->rows[m++] = l->rows[i];
         }
@@ -290,7 +306,7 @@ static struct jlist *get_live(struct op_join *o, int s, const char *key, size_t 
     purge_expired(o, l);
     if (l->n > 0)
         return l;
-    mem_free(l->rows);
+    rows_free(o, l);
     state_table_delete(o->side[s].state, key, len, h);
     return NULL;
 }
@@ -306,9 +322,10 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
     if (jr) {
         jr->count++;
     } else {
-        rows_reserve(l, l->n + 1);
+        rows_reserve(o, l, l->n + 1);
         jr = &l->rows[l->n++];
         jr->bytes = mem_strndup(o->row.buf, o->row.len);
+        o->heap += (int64_t)o->row.len;
         jr->len = (uint32_t)o->row.len;
         jr->count = 1;
         jr->matches = matched;
@@ -360,10 +377,10 @@ static void state_retract(struct op_join *o, int s)
     jr->written = o->ttl.now;
     if (--jr->count > 0)
         return;
-    mem_free(jr->bytes);
+    row_bytes_free(o, jr);
     *jr = l->rows[--l->n];
     if (l->n == 0) {
-        mem_free(l->rows);
+        rows_free(o, l);
         state_table_delete(sd->state, o->key.buf, o->key.len, h);
     }
 }
@@ -607,6 +624,7 @@ static void update_state_metrics(struct op_join *o)
         keys += state_table_count(o->side[s].state);
         bytes += state_table_bytes(o->side[s].state) + timers_bytes(&o->side[s].timers);
     }
+    bytes += o->heap;
     atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
 }
@@ -642,11 +660,11 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
                 rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx, err);
                 batch_reset(o->chunk);
             }
-            mem_free(jr->bytes);
+            row_bytes_free(o, jr);
         }
         l->n = m;
         if (m == 0) {
-            mem_free(l->rows);
+            rows_free(o, l);
             state_table_delete(sd->state, t.key, t.key_len, t.hash);
         } else if (t.time == l->queued_at) {
             /* the key's live timer: set the next one (a stale one only retires
@@ -737,7 +755,7 @@ static int join_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
             }
             purge_expired(o, l);
             if (l->n == 0) {
-                mem_free(l->rows);
+                rows_free(o, l);
                 state_table_delete(sd->state, t.key, t.key_len, t.hash);
             } else {
                 int64_t next = INT64_MAX;
@@ -992,7 +1010,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     /* a record's rows are distinct and each key has one record; should a
      * key come twice, equal rows merge as they would have in one instance */
     bool merge = !inserted && !sd->insert_only;
-    rows_reserve(l, l->n + (int)n);
+    rows_reserve(o, l, l->n + (int)n);
     for (uint32_t i = 0; i < n; i++) {
         struct jrow *same = merge ? find_row(l, rows[i].bytes, rows[i].len) : NULL;
         if (same) {
@@ -1003,6 +1021,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
             continue;
         }
         l->rows[l->n++] = rows[i];
+        o->heap += rows[i].len;
         if (rows[i].expire < first)
             first = rows[i].expire;
         if (rows[i].written < oldest)
