@@ -113,8 +113,10 @@ static int assign_windows(const struct window_spec *w, int64_t t, int64_t *start
 #define MAX_WINDOWS_PER_ROW 4096
 
 /* A slot (one window and key, or one session): its row count, adds minus
- * retractions, then the accumulators from ACC_BASE (16: __int128 alignment). */
+ * retractions, the out-of-line bytes of its accumulators as last counted,
+ * then the accumulators from ACC_BASE (16: __int128 alignment). */
 #define ROWS(slot) (*(int64_t *)(void *)(slot))
+#define HEAP(slot) (*(int64_t *)(void *)((unsigned char *)(slot) + 8))
 #define ACC_BASE 16
 
 /* ---- the operator -------------------------------------------------------------- */
@@ -183,6 +185,8 @@ struct op_win {
     int max_par;                        /* key groups of the job's exchanges */
     uint32_t fingerprint;               /* of the window, keys and aggregates */
     bool mark_own;                      /* restore met this instance's own mark */
+    bool heap_aggs;                     /* an aggregate holds out-of-line memory */
+    int64_t heap;                       /* the sum of the slots' HEAP */
 };
 
 enum { WIN_REC_MARK = 1, WIN_REC_WINDOW = 2, WIN_REC_SESSIONS = 3 };
@@ -205,8 +209,23 @@ static void slot_init(struct op_win *o, unsigned char *slot)
         o->aggs[k].ops->init(slot + o->acc_off[k], o->aggs[k].state);
 }
 
+/* Recounts the out-of-line memory of a slot whose accumulators changed. */
+static void heap_note(struct op_win *o, unsigned char *slot)
+{
+    if (!o->heap_aggs)
+        return;
+    int64_t n = 0;
+    for (int k = 0; k < o->n_aggs; k++)
+        if (o->aggs[k].ops->mem_size)
+            n += (int64_t)o->aggs[k].ops->mem_size(slot + o->acc_off[k], o->aggs[k].state);
+    o->heap += n - HEAP(slot);
+    HEAP(slot) = n;
+}
+
 static void slot_destroy(struct op_win *o, unsigned char *slot)
 {
+    o->heap -= HEAP(slot);
+    HEAP(slot) = 0;
     for (int k = 0; k < o->n_aggs; k++)
         if (o->aggs[k].ops->destroy)
             o->aggs[k].ops->destroy(slot + o->acc_off[k], o->aggs[k].state);
@@ -261,7 +280,7 @@ static void update_state_metrics(struct op_win *o)
         bytes += state_table_bytes(o->sessions) + timers_bytes(&o->timers);
     }
     atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
-    atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_bytes, bytes + o->heap, memory_order_relaxed);
 }
 
 /* Fires the first aligned window: emits every key, frees its state. */
@@ -528,6 +547,8 @@ static void apply_pairs(struct op_win *o, int np, int sign)
         for (int p = 0; p < m; p++)
             accs[p] = (unsigned char *)accs[p] - o->acc_off[a];
     }
+    for (int p = 0; p < np && o->heap_aggs; p++)
+        heap_note(o, o->accs[p]);
 }
 
 static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
@@ -588,6 +609,7 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
                     void *acc = slot + o->acc_off[a];
                     o->aggs[a].ops->update(&acc, o->arg_vecs[a], &row, 1, sign, o->aggs[a].state);
                 }
+                heap_note(o, slot);   /* a merge into it included */
                 kept++;
                 continue;
             }
@@ -828,10 +850,13 @@ static int restore_window(struct op_win *o, int kg, struct snap_rd *rd, struct w
         return opstate_corrupt(&o->op, "bad accumulators", err);
     }
     ROWS(slot) = rows;
+    int64_t heap = o->heap;
+    heap_note(o, slot);
     /* counted as they come: a full recount per record would cost the number
      * of open windows each time */
     atomic_fetch_add_explicit(&o->op.state_keys, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&o->op.state_bytes, state_table_bytes(win->groups) - before,
+    atomic_fetch_add_explicit(&o->op.state_bytes,
+                              state_table_bytes(win->groups) - before + o->heap - heap,
                               memory_order_relaxed);
     return WEIR_OK;
 }
@@ -881,6 +906,7 @@ static int restore_sessions(struct op_win *o, int kg, struct snap_rd *rd,
             break;
         }
         ROWS(x->accs) = rows;
+        heap_note(o, x->accs);
         if (x->end < earliest)
             earliest = x->end;
     }
@@ -889,6 +915,8 @@ static int restore_sessions(struct op_win *o, int kg, struct snap_rd *rd,
         return opstate_corrupt(&o->op, "bad session", err);
     }
     int64_t before = state_table_bytes(o->sessions) + timers_bytes(&o->timers);
+    for (int i = 0; i < (int)n; i++)
+        before -= HEAP(items[i].accs);   /* counted above by heap_note */
     struct sess_list *l = state_table_upsert(o->sessions, key, len, h, NULL);
     l->items = items;
     l->n = l->cap = (int)n;
@@ -1013,6 +1041,7 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
     for (int a = 0; a < n_aggs; a++) {
         o->acc_off[a] = off;
         off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */
+        o->heap_aggs |= aggs[a].ops->mem_size != NULL;
     }
     bool sessions = w->kind == WIN_SESSION && !tvf && !w->assigned;
     o->value_size = sessions ? sizeof(struct sess_list) : off;
