@@ -42,7 +42,7 @@ $(B)/libweir.a: $(LIB_OBJ)
 $(B)/weir: $(B)/obj/src/main.o $(B)/libweir.a
 	$(CC) $(LDFLAGS) -pthread -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%: tests/unit/%.c $(B)/libweir.a
+$(B)/tests/%: tests/unit/%.c $(B)/libweir.a $(wildcard tests/unit/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(B)/libweir.a -lcmocka $(LDLIBS)
 

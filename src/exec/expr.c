@@ -79,6 +79,16 @@ bool expr_literal_value(const struct expr *e, struct value *v)
     return true;
 }
 
+bool expr_deterministic(const struct expr *e)
+{
+    if (e->kind == EX_CALL && (e->fn->flags & FN_NONDETERMINISTIC))
+        return false;
+    for (int i = 0; i < e->n_args; i++)
+        if (!expr_deterministic(e->args[i]))
+            return false;
+    return true;
+}
+
 bool expr_is_constant(const struct expr *e)
 {
     if (e->kind == EX_COLUMN)

@@ -85,6 +85,9 @@ struct expr {
 /* True when e is a literal (after folding); copies it into *v. */
 bool expr_literal_value(const struct expr *e, struct value *v);
 /* True when e reads no column and is deterministic (a folding candidate). */
+/* No call of e gives another result for the same arguments (RAND, UUID,
+ * CURRENT_TIMESTAMP... do). */
+bool expr_deterministic(const struct expr *e);
 bool expr_is_constant(const struct expr *e);
 
 /* Evaluation context: per task (thread). */

@@ -181,10 +181,7 @@ static void heap_note(struct op_group *o, unsigned char *slot)
 {
     if (!o->heap_aggs)
         return;
-    int64_t n = 0;
-    for (int a = 0; a < o->n_aggs; a++)
-        if (o->aggs[a].ops->mem_size)
-            n += (int64_t)o->aggs[a].ops->mem_size(slot + o->acc_off[a], o->aggs[a].state);
+    int64_t n = opagg_heap_bytes(o->aggs, o->n_aggs, o->acc_off, slot);
     o->heap += n - HEAP(slot);
     HEAP(slot) = n;
 }
@@ -205,16 +202,6 @@ static void slot_destroy(struct op_group *o, unsigned char *slot)
     for (int a = 0; a < o->n_aggs; a++)
         if (o->aggs[a].ops->destroy)
             o->aggs[a].ops->destroy(slot + o->acc_off[a], o->aggs[a].state);
-}
-
-static bool deterministic(const struct expr *e)
-{
-    if (e->kind == EX_CALL && (e->fn->flags & FN_NONDETERMINISTIC))
-        return false;
-    for (int i = 0; i < e->n_args; i++)
-        if (!deterministic(e->args[i]))
-            return false;
-    return true;
 }
 
 /* agg_eval_inputs, but a FILTER that an earlier aggregate has too is
@@ -813,7 +800,7 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
     struct strbuf ta = {0}, tb = {0};
     for (int a = 0; a < n_aggs; a++) {
         o->filter_from[a] = -1;
-        if (aggs[a].filter == NULL || !deterministic(aggs[a].filter))
+        if (aggs[a].filter == NULL || !expr_deterministic(aggs[a].filter))
             continue;
         sb_clear(&ta);
         expr_to_text(&ta, aggs[a].filter, NULL);
@@ -906,6 +893,16 @@ bool opagg_get_accs(struct snap_rd *rd, const struct agg_call *aggs, int n_aggs,
         if (aggs[k].ops->destroy)
             aggs[k].ops->destroy(slot + acc_off[k], aggs[k].state);
     return false;
+}
+
+int64_t opagg_heap_bytes(const struct agg_call *aggs, int n_aggs, const size_t *acc_off,
+                         const unsigned char *slot)
+{
+    int64_t n = 0;
+    for (int a = 0; a < n_aggs; a++)
+        if (aggs[a].ops->mem_size)
+            n += (int64_t)aggs[a].ops->mem_size(slot + acc_off[a], aggs[a].state);
+    return n;
 }
 
 int opagg_key_group(const void *key, size_t len, int max_parallelism)

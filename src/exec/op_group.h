@@ -58,5 +58,8 @@ bool opagg_get_accs(struct snap_rd *rd, const struct agg_call *aggs, int n_aggs,
 
 /* The key group a state key is routed to by the operator's exchange. */
 int opagg_key_group(const void *key, size_t len, int max_parallelism);
+/* Bytes the accumulators of one slot hold out of line (agg_ops.mem_size). */
+int64_t opagg_heap_bytes(const struct agg_call *aggs, int n_aggs, const size_t *acc_off,
+                         const unsigned char *slot);
 
 #endif

@@ -214,10 +214,7 @@ static void heap_note(struct op_win *o, unsigned char *slot)
 {
     if (!o->heap_aggs)
         return;
-    int64_t n = 0;
-    for (int k = 0; k < o->n_aggs; k++)
-        if (o->aggs[k].ops->mem_size)
-            n += (int64_t)o->aggs[k].ops->mem_size(slot + o->acc_off[k], o->aggs[k].state);
+    int64_t n = opagg_heap_bytes(o->aggs, o->n_aggs, o->acc_off, slot);
     o->heap += n - HEAP(slot);
     HEAP(slot) = n;
 }

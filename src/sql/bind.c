@@ -2334,6 +2334,23 @@ static void conjuncts(struct expr *e, struct expr ***out, int *n)
 }
 
 /* Which sides an expression reads: bit 0 left (< nl), bit 1 right. */
+/* A Calc keeping the rows of n for which cond (over n's columns) is TRUE. */
+static struct lnode *filter_over(struct binder *bd, struct lnode *n, struct expr *cond,
+                                 struct weir_loc loc)
+{
+    struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
+    c->inputs[0] = n;
+    c->loc = loc;
+    c->filter = cond;
+    c->n_out = n->n_out;
+    c->out_names = n->out_names;
+    c->out_types = n->out_types;
+    c->exprs = arena_calloc(bd->a, (size_t)(n->n_out + 1) * sizeof(void *));
+    for (int i = 0; i < n->n_out; i++)
+        c->exprs[i] = expr_column(bd->a, i, n->out_types[i]);
+    return c;
+}
+
 static int sides_used(const struct expr *e, int nl)
 {
     if (e->kind == EX_COLUMN)
@@ -2350,6 +2367,51 @@ static void shift_columns(struct expr *e, int by)
         e->index += by;
     for (int i = 0; i < e->n_args; i++)
         shift_columns(e->args[i], by);
+}
+
+/* The conjunction of cs[0..n) (NULL when n is 0). */
+static struct expr *and_of(struct binder *bd, struct expr **cs, int n)
+{
+    if (n == 0)
+        return NULL;
+    if (n == 1)
+        return cs[0];
+    bool nullable = false;
+    for (int i = 0; i < n; i++)
+        nullable |= cs[i]->type->nullable;
+    struct expr *a = expr_new(bd->a, EX_OP, nullable_as(bd, &type_boolean, nullable), n);
+    a->op = OP_AND;
+    memcpy(a->args, cs, (size_t)n * sizeof(void *));
+    return a;
+}
+
+/* Splits the conjuncts cs[0..ncs) of a join condition over [left (nl
+ * columns), right]: each equality between the two sides becomes a key of j
+ * (the right expression renumbered over the right input), the rest go to
+ * rest[] (room for ncs); returns how many. */
+static int split_condition(struct binder *bd, struct lnode *j, struct expr **cs, int ncs, int nl,
+                           struct expr **rest)
+{
+    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    j->rkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
+    int nrest = 0;
+    for (int i = 0; i < ncs; i++) {
+        struct expr *c = cs[i];
+        if (c->kind == EX_OP && c->op == OP_EQ) {
+            int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
+            if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
+                struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
+                struct expr *re = s0 == 1 ? c->args[1] : c->args[0];
+                re = expr_copy_tree(bd->a, re);   /* shared with cond: renumbered */
+                shift_columns(re, -nl);
+                j->lkeys[j->n_jkeys] = le;
+                j->rkeys[j->n_jkeys++] = re;
+                continue;
+            }
+        }
+        rest[nrest++] = c;
+    }
+    return nrest;
 }
 
 /* FROM l [INNER|LEFT|RIGHT|FULL] JOIN r ON cond, and comma/CROSS joins whose
@@ -2541,26 +2603,36 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
     struct expr **cs = NULL;
     int ncs = 0;
     conjuncts(cond, &cs, &ncs);
-    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
-    j->rkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
     struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
-    int nrest = 0;
-    for (int i = 0; i < ncs; i++) {
-        struct expr *c = cs[i];
-        if (c->kind == EX_OP && c->op == OP_EQ) {
-            int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
-            if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
-                struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
-                struct expr *re = s0 == 1 ? c->args[1] : c->args[0];
-                re = expr_copy_tree(bd->a, re);   /* shared with cond: renumbered */
-                shift_columns(re, -nl);
-                j->lkeys[j->n_jkeys] = le;
-                j->rkeys[j->n_jkeys++] = re;
-                continue;
+    int nsplit = split_condition(bd, j, cs, ncs, nl, rest), nrest = 0;
+    /* a condition on one side filters that input (Flink's
+     * FlinkFilterJoinRule) where the side is not preserved (inner joins, the
+     * right side of a LEFT join, the left of a RIGHT join): its rows that
+     * fail it can meet nothing, so they are neither stored nor probed for */
+    struct expr **push[2] = {arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *)),
+                             arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *))};
+    int npush[2] = {0, 0};
+    for (int i = 0; i < nsplit; i++) {
+        struct expr *c = rest[i];
+        int used = sides_used(c, nl);
+        bool filters = (used == 1 && (jk == JOIN_INNER || jk == JOIN_RIGHT)) ||
+                       (used == 2 && (jk == JOIN_INNER || jk == JOIN_LEFT));
+        if (filters && expr_deterministic(c)) {
+            if (used == 2) {
+                c = expr_copy_tree(bd->a, c);
+                shift_columns(c, -nl);
             }
+            push[used - 1][npush[used - 1]++] = c;
+            continue;
         }
         rest[nrest++] = c;
     }
+    for (int s = 0; s < 2; s++)
+        if (npush[s])
+            j->inputs[s] = filter_over(bd, j->inputs[s], and_of(bd, push[s], npush[s]),
+                                       cond_ast->loc);
+    l = j->inputs[0];
+    r = j->inputs[1];
     if (!plan_updating(l) && !plan_updating(r))
         detect_interval(j, cs, ncs, nl, &ls, &rs, true);
     detect_window_join(j);
@@ -2573,14 +2645,7 @@ static struct lnode *bind_join(struct binder *bd, struct ast_table_ref *f, struc
              "theta joins are not supported)");
         return NULL;
     }
-    if (nrest == 1)
-        j->residual = rest[0];
-    else if (nrest > 1) {
-        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
-        a->op = OP_AND;
-        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
-        j->residual = a;
-    }
+    j->residual = and_of(bd, rest, nrest);
     if (j->interval || j->window) {
         /* interval and window joins keep the rowtimes of the sides they never
          * pad: windows can follow them (an interval join's watermark is held
@@ -2737,32 +2802,18 @@ static struct lnode *bind_temporal_join(struct binder *bd, struct ast_table_ref 
     struct expr **cs = NULL;
     int ncs = 0;
     conjuncts(cond, &cs, &ncs);
-    j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
-    j->rkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
     struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
-    bool *covered = arena_calloc(bd->a, (size_t)(n_pk + 1) * sizeof(bool));
-    int nrest = 0;
-    for (int i = 0; i < ncs; i++) {
-        struct expr *c = cs[i];
-        if (c->kind == EX_OP && c->op == OP_EQ) {
-            int s0 = sides_used(c->args[0], nl), s1 = sides_used(c->args[1], nl);
-            if ((s0 == 1 && s1 == 2) || (s0 == 2 && s1 == 1)) {
-                struct expr *le = s0 == 1 ? c->args[0] : c->args[1];
-                struct expr *re = expr_copy_tree(bd->a, s0 == 1 ? c->args[1] : c->args[0]);
-                shift_columns(re, -nl);
-                const struct expr *col = re->kind == EX_CAST ? re->args[0] : re;
-                const struct lnode *b;
-                int at = col->kind == EX_COLUMN ? column_origin(r, col->index, &b) : -1;
-                for (int k = 0; k < n_pk; k++)
-                    covered[k] |= at >= 0 && at == pk[k];
-                j->lkeys[j->n_jkeys] = le;
-                j->rkeys[j->n_jkeys++] = re;
-                continue;
-            }
-        }
-        rest[nrest++] = c;
-    }
+    int nrest = split_condition(bd, j, cs, ncs, nl, rest);
     mem_free(cs);
+    bool *covered = arena_calloc(bd->a, (size_t)(n_pk + 1) * sizeof(bool));
+    for (int i = 0; i < j->n_jkeys; i++) {
+        const struct expr *re = j->rkeys[i];
+        const struct expr *col = re->kind == EX_CAST ? re->args[0] : re;
+        const struct lnode *b;
+        int at = col->kind == EX_COLUMN ? column_origin(r, col->index, &b) : -1;
+        for (int k = 0; k < n_pk; k++)
+            covered[k] |= at >= 0 && at == pk[k];
+    }
     struct strbuf missing = {0};
     for (int k = 0; k < n_pk; k++)
         if (!covered[k])
@@ -2776,14 +2827,7 @@ static struct lnode *bind_temporal_join(struct binder *bd, struct ast_table_ref 
         return NULL;
     }
     sb_free(&missing);
-    if (nrest == 1)
-        j->residual = rest[0];
-    else if (nrest > 1) {
-        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
-        a->op = OP_AND;
-        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
-        j->residual = a;
-    }
+    j->residual = and_of(bd, rest, nrest);
     return j;
 }
 
@@ -3034,17 +3078,7 @@ static struct lnode *bind_unnest(struct binder *bd, struct ast_table_ref *f, str
     }
     if (always)
         return n;
-    struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
-    c->inputs[0] = n;
-    c->loc = cond_ast->loc;
-    c->filter = cond;
-    c->n_out = n->n_out;
-    c->out_names = n->out_names;
-    c->out_types = n->out_types;
-    c->exprs = arena_calloc(bd->a, (size_t)n->n_out * sizeof(void *));
-    for (int i = 0; i < n->n_out; i++)
-        c->exprs[i] = expr_column(bd->a, i, n->out_types[i]);
-    return c;
+    return filter_over(bd, n, cond, cond_ast->loc);
 }
 
 /* ---- Top-N ---------------------------------------------------------------------------------------- */
@@ -4148,21 +4182,6 @@ static bool decorrelatable(const struct ast_query *q)
     return true;
 }
 
-static struct expr *and_of(struct binder *bd, struct expr **cs, int n)
-{
-    if (n == 0)
-        return NULL;
-    if (n == 1)
-        return cs[0];
-    bool nullable = false;
-    for (int i = 0; i < n; i++)
-        nullable |= cs[i]->type->nullable;
-    struct expr *a = expr_new(bd->a, EX_OP, nullable_as(bd, &type_boolean, nullable), n);
-    a->op = OP_AND;
-    memcpy(a->args, cs, (size_t)n * sizeof(void *));
-    return a;
-}
-
 static bool uses_columns_below(const struct expr *e, int n)
 {
     if (e->kind == EX_COLUMN)
@@ -4549,16 +4568,7 @@ static struct lnode *bind_select_rest0(struct binder *bd, struct ast_select *s, 
                          "supported", sc.cols[c].name);
                     return NULL;
                 }
-            struct lnode *f = lnode_new(bd->p, LN_CALC, 1);
-            f->inputs[0] = input;
-            f->loc = s->where->loc;
-            f->filter = w;
-            f->n_out = input->n_out;
-            f->out_names = input->out_names;
-            f->out_types = input->out_types;
-            f->exprs = arena_calloc(bd->a, (size_t)(input->n_out + 1) * sizeof(void *));
-            for (int c = 0; c < input->n_out; c++)
-                f->exprs[c] = expr_column(bd->a, c, input->out_types[c]);
+            struct lnode *f = filter_over(bd, input, w, s->where->loc);
             if (in->kind == LN_WINDOW_TVF)
                 in->inputs[0] = f;
             else
@@ -4651,16 +4661,7 @@ static struct lnode *bind_select_rest0(struct binder *bd, struct ast_select *s, 
         /* WHERE filters the rows before they are aggregated */
         over_finish_node(bd, &oc);
         if (calc->filter) {
-            struct lnode *f = lnode_new(bd->p, LN_CALC, 1);
-            f->inputs[0] = in;
-            f->loc = s->where->loc;
-            f->filter = calc->filter;
-            f->n_out = in->n_out;
-            f->out_names = in->out_names;
-            f->out_types = in->out_types;
-            f->exprs = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(void *));
-            for (int c = 0; c < in->n_out; c++)
-                f->exprs[c] = expr_column(bd->a, c, in->out_types[c]);
+            struct lnode *f = filter_over(bd, in, calc->filter, s->where->loc);
             oc.node->inputs[0] = f;
             calc->filter = NULL;
         }

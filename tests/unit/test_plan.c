@@ -389,6 +389,38 @@ static void test_bounded_join(void **state)
 #undef TUMBLE_B
 }
 
+/* A condition on one side of a join filters that input unless the side is
+ * preserved (an outer join's padded rows depend on it); conditions over both
+ * sides, or nondeterministic ones, stay in the join. */
+static void test_join_filter_pushdown(void **state)
+{
+    (void)state;
+    expect_plan("SELECT t.b, x.e FROM t JOIN t2 x ON t.a = x.a AND x.b <> 'z' WHERE t.c > 1 "
+                "AND t.e + x.e > 2 AND x.k > RAND()",
+                "+- Calc(select=[b, e])\n"
+                "   +- Join(joinType=[InnerJoin], where=[a = a AND (((e + e) > 2) AND "
+                "(CAST(k AS DOUBLE NOT NULL) > RAND()))])\n"
+                "      +- Calc(where=[(c > 1)], select=[a, b, e])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c, e])\n"
+                "      +- Calc(where=[(b <> 'z')], select=[k, a, e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[k, a, b, e])\n");
+    expect_plan("SELECT t.b, x.e FROM t LEFT JOIN t2 x ON t.a = x.a AND x.b <> 'z' AND t.c > 1",
+                "+- Calc(select=[b, e])\n"
+                "   +- Join(joinType=[LeftOuterJoin], where=[a = a AND (c > 1)])\n"
+                "      +- Calc(select=[a, b, c])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c])\n"
+                "      +- Calc(where=[(b <> 'z')], select=[a, e])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, b, e])\n");
+    expect_plan("SELECT t.b FROM t FULL JOIN t2 x ON t.a = x.a AND x.b <> 'z' AND t.c > 1",
+                "+- Calc(select=[b])\n"
+                "   +- Join(joinType=[FullOuterJoin], where=[a = a AND ((b <> 'z') AND "
+                "(c > 1))])\n"
+                "      +- Calc(select=[a, b, c])\n"
+                "         +- Scan(table=[t], connector=[datagen], fields=[a, b, c])\n"
+                "      +- Calc(select=[a, b])\n"
+                "         +- Scan(table=[t2], connector=[datagen], fields=[a, b])\n");
+}
+
 /* The window aggregation under (left calc, right calc (max)) of a join: the
  * node a join side reads through its Calc, and, on the right, through the
  * outer aggregation's Calc too. */
@@ -600,6 +632,7 @@ int main(void)
         cmocka_unit_test(test_constant_folding),
         cmocka_unit_test(test_join_pruning),
         cmocka_unit_test(test_bounded_join),
+        cmocka_unit_test(test_join_filter_pushdown),
         cmocka_unit_test(test_subplan_reuse),
         cmocka_unit_test(test_setop_plans),
         cmocka_unit_test(test_subquery_plans),

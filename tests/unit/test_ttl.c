@@ -7,127 +7,30 @@
  * matching, keep-first deduplication emits the key again), the `expired`
  * metric, last-write times surviving a checkpoint (expiry after a restore
  * at the time the original would have expired), and TTL 0 keeping state
- * forever.
+ * forever.  The rig (plan, instances, input rows, restore) is oprig.h's;
+ * each instance prints into its own buffer, x->cap.own.
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "core/value_fmt.h"
+#define MAXP 128
+
+#include "oprig.h"
+
 #include "exec/op_group.h"
 #include "exec/op_join.h"
 #include "exec/op_rank.h"
-#include "exec/opstate.h"
-#include "sql/plan.h"
-#include "state/snapshot.h"
-#include "state/table.h"
 
 #define SEC 1000000LL
 #define TTL (10 * SEC)
 
-struct rig {
-    struct job_plan p;
-    struct lnode *n;
-    const char *const *names[2];     /* per input: columns the steps give values for */
-    struct arena arena;
-    struct eval_ctx ctx;
-    int64_t ttl_us;
-    bool real_clock;                 /* the wall clock instead of the ticks */
-};
-
-static struct lnode *find_node(struct lnode *n, enum lnode_kind kind, int depth)
+static void build_op(struct inst *x, struct rig *r)
 {
-    if (n == NULL || depth > 64)
-        return NULL;
-    if (n->kind == kind)
-        return n;
-    for (int i = 0; i < n->n_inputs; i++) {
-        struct lnode *f = find_node(n->inputs[i], kind, depth + 1);
-        if (f)
-            return f;
-    }
-    return NULL;
-}
-
-static void rig_open(struct rig *r, const char *sql, enum lnode_kind kind, int64_t ttl_us)
-{
-    memset(r, 0, sizeof(*r));
-    struct weir_error err = {0};
-    err.loc = WEIR_LOC_NONE;
-    int rc = plan_compile_ex(&r->p, "t.sql", sql, true, &err);
-    if (rc == WEIR_OK)
-        rc = plan_optimize(&r->p, &err);
-    if (rc != WEIR_OK)
-        fail_msg("compile: %s", err.message);
-    r->n = find_node(r->p.sinks[0], kind, 0);
-    assert_non_null(r->n);
-    arena_init(&r->arena, 4096);
-    r->ctx = (struct eval_ctx){&r->arena, 0};
-    r->ttl_us = ttl_us;
-}
-
-static void rig_close(struct rig *r)
-{
-    arena_free(&r->arena);
-    plan_free(&r->p);
-}
-
-struct capture {
-    struct op op;
-    struct strbuf out;
-};
-
-static int cap_push(struct op *op, int port, struct batch *b, struct eval_ctx *ctx,
-                    struct weir_error *err)
-{
-    (void)port, (void)ctx, (void)err;
-    struct capture *c = (struct capture *)op;
-    for (int k = 0; k < batch_live(b); k++) {
-        int i = batch_row(b, k);
-        vfmt_print_row(&c->out, batch_kind(b, i), b->cols, b->n_cols, i);
-        sb_addc(&c->out, '\n');
-    }
-    return WEIR_OK;
-}
-
-static int cap_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
-{
-    (void)op, (void)ctx, (void)err;
-    return WEIR_OK;
-}
-
-static void nop_free(struct op *op) { (void)op; }
-
-static const struct op_ops cap_ops = {.kind = "Capture", .push = cap_push,
-                                      .finish = cap_finish, .free = nop_free};
-static const struct op_ops input_ops = {.kind = "Input", .free = nop_free};
-
-struct inst {
-    struct rig *r;
-    struct op *op;
-    struct op in[2];
-    struct capture cap;
-};
-
-static void inst_open(struct inst *x, struct rig *r)
-{
-    memset(x, 0, sizeof(*x));
-    x->r = r;
     struct lnode *n = r->n;
-    op_init(&x->in[0], &input_ops, 0, NULL);
-    op_init(&x->in[1], &input_ops, 0, NULL);
-    op_init(&x->cap.op, &cap_ops, 0, NULL);
     if (n->kind == LN_JOIN) {
         int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
         x->op = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual, nl, nr,
                             n->out_types, mem_strdup("Join#1"));
-        op_join_set_max_parallelism(x->op, 128);
+        op_join_set_max_parallelism(x->op, MAXP);
         op_join_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
         op_connect(&x->in[0], x->op);
         op_join_left_ports(x->op, 1);
@@ -135,30 +38,28 @@ static void inst_open(struct inst *x, struct rig *r)
         op_connect(&x->in[1], x->op);
     } else if (n->kind == LN_RANK) {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#1"));
-        op_rank_set_max_parallelism(x->op, 128);
+        op_rank_set_max_parallelism(x->op, MAXP);
         op_rank_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
         op_connect(&x->in[0], x->op);
     } else {
         x->op = op_group_new(n->id, n->keys, n->n_keys, n->aggs, n->n_aggs, n->n_out,
                              n->out_types, mem_strdup("GroupAggregate#1"));
-        op_group_set_max_parallelism(x->op, 128);
+        op_group_set_max_parallelism(x->op, MAXP);
         op_group_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
         op_connect(&x->in[0], x->op);
     }
     /* a TTL gives the operator its timer hook, none leaves it without */
     assert_int_equal(x->op->ops->timer != NULL, r->ttl_us > 0);
-    op_connect(x->op, &x->cap.op);
 }
 
-static void inst_close(struct inst *x)
+static const struct rig_cfg CFG = {.build = build_op, .quiet = true};
+
+/* r->n: the first node of `kind`; its operator keeps state for ttl_us (0:
+ * forever). */
+static void rig_open(struct rig *r, const char *sql, enum lnode_kind kind, int64_t ttl_us)
 {
-    op_free(x->op);
-    for (int s = 0; s < 2; s++) {
-        mem_free(x->in[s].next);
-        mem_free(x->in[s].in_wm);
-    }
-    mem_free(x->cap.op.in_wm);
-    sb_free(&x->cap.out);
+    rig_setup(r, sql, kind, &CFG);
+    r->ttl_us = ttl_us;
 }
 
 /* The processing time moves to `sec` seconds: the timer hook runs. */
@@ -172,43 +73,9 @@ static void tick(struct inst *x, int64_t sec)
 /* Rows "kind v1 v2 ...|kind ..." into input s (values in r->names[s] order). */
 static void push(struct inst *x, int s, const char *rows)
 {
-    struct rig *r = x->r;
-    const struct lnode *in = r->n->inputs[s];
-    struct batch *b = batch_new(in->n_out, in->out_types);
-    int map[16];
-    for (int c = 0; c < in->n_out && c < 16; c++) {
-        map[c] = -1;
-        for (int q = 0; q < 16 && r->names[s][q]; q++)
-            if (strcmp(in->out_names[c], r->names[s][q]) == 0)
-                map[c] = q;
-        if (map[c] < 0) {
-            for (int q = 0; q < in->n_out; q++)
-                print_message("input %d column %d: %s\n", s, q, in->out_names[q]);
-            fail_msg("input %d column '%s' has no value", s, in->out_names[c]);
-        }
-    }
-    char *copy = mem_strdup(rows), *save_row = NULL;
-    for (char *row = strtok_r(copy, "|", &save_row); row; row = strtok_r(NULL, "|", &save_row)) {
-        char *tok[17], *save = NULL;
-        int nt = 0;
-        for (char *t = strtok_r(row, " ", &save); t && nt < 17; t = strtok_r(NULL, " ", &save))
-            tok[nt++] = t;
-        int i = b->n++;
-        batch_ensure_kinds(b);
-        b->kinds[i] = strcmp(tok[0], "-D") == 0 ? RK_DELETE : RK_INSERT;
-        for (int c = 0; c < in->n_out; c++) {
-            struct vec *v = &b->cols[c];
-            assert_true(map[c] + 1 < nt);
-            const char *t = tok[map[c] + 1];
-            if (type_lane(v->type) == LANE_STR)
-                vec_set_str(v, i, t, strlen(t));
-            else
-                v->i64[i] = strtoll(t, NULL, 10) * (type_is_timestamp(v->type) ? SEC : 1);
-        }
-    }
-    mem_free(copy);
+    struct batch *b = make_batch(x->r, s, rows);
     struct weir_error err = {0};
-    if (x->op->ops->push(x->op, s, b, &r->ctx, &err))
+    if (x->op->ops->push(x->op, s, b, &x->r->ctx, &err))
         fail_msg("push: %s", err.message);
     batch_free(b);
 }
@@ -216,10 +83,10 @@ static void push(struct inst *x, int s, const char *rows)
 /* What the operator emitted since the last call. */
 static void expect_out(struct inst *x, const char *want)
 {
-    const char *got = x->cap.out.buf ? x->cap.out.buf : "";
+    const char *got = x->cap.own.buf ? x->cap.own.buf : "";
     if (strcmp(got, want) != 0)
         fail_msg("--- want\n%s--- got\n%s", want, got);
-    sb_clear(&x->cap.out);
+    sb_clear(&x->cap.own);
 }
 
 /* A checkpoint and a restore into a fresh instance (the old one is freed;
@@ -231,25 +98,16 @@ static void checkpoint_restore(struct inst *x)
     struct weir_error err = {0};
     int64_t keys = x->op->state_keys, expired = x->op->expired;
     assert_int_equal(x->op->ops->snapshot(x->op, &w, &err), WEIR_OK);
-    char *out = x->cap.out.buf ? sb_steal(&x->cap.out) : NULL;
+    char *out = x->cap.own.buf ? sb_steal(&x->cap.own) : NULL;
     inst_close(x);
     assert_true(state_walks_done(&w));
     state_walks_end(&w, true);
-    inst_open(x, r);
+    inst_open(x, r, NULL, 0);
     if (out) {
-        sb_adds(&x->cap.out, out);
+        sb_adds(&x->cap.own, out);
         mem_free(out);
     }
-    struct snap_iter it;
-    struct snap_rd rd;
-    int kg;
-    snap_iter_init(&it, w.buf.buf, w.buf.len);
-    for (int64_t k = 0; k < w.n_records; k++) {
-        assert_true(snap_iter_next(&it, &kg, &rd));
-        if (x->op->ops->restore(x->op, kg, &rd, &err) != WEIR_OK)
-            fail_msg("restore: %s", err.message);
-    }
-    sb_free(&w.buf);
+    restore_records(r, &w, x, 1);
     assert_int_equal(x->op->state_keys, keys);
     x->op->expired = expired;   /* a metric of the run, not state */
 }
@@ -270,7 +128,7 @@ static void group_script(bool restore)
     rig_open(&r, GROUP_SQL, LN_GROUP_AGG, TTL);
     r.names[0] = GROUP_COLS;
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     tick(&x, 100);
     push(&x, 0, "+I 1 5|+I 2 1");
     expect_out(&x, "+I[1, 1, 5]\n+I[2, 1, 1]\n");
@@ -320,7 +178,7 @@ static void test_group_ttl_zero(void **state)
     rig_open(&r, GROUP_SQL, LN_GROUP_AGG, 0);
     r.names[0] = GROUP_COLS;
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     push(&x, 0, "+I 1 5");
     checkpoint_restore(&x);
     push(&x, 0, "+I 1 3");
@@ -352,7 +210,7 @@ static void join_script(bool restore)
     r.names[1] = B_COLS;
     assert_false(r.n->interval);
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     tick(&x, 100);
     push(&x, 0, "+I 1 x");
     tick(&x, 105);
@@ -406,7 +264,7 @@ static void test_left_join_match_writes(void **state)
     r.names[0] = A_COLS;
     r.names[1] = B_COLS;
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     tick(&x, 100);
     push(&x, 0, "+I 1 x");
     expect_out(&x, "+I[1, x, null, null]\n");
@@ -433,7 +291,7 @@ static void test_join_ttl_zero(void **state)
     r.names[0] = A_COLS;
     r.names[1] = B_COLS;
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     push(&x, 0, "+I 1 x");
     checkpoint_restore(&x);
     push(&x, 1, "+I 1 p");
@@ -461,7 +319,7 @@ static void dedup_script(bool restore)
     r.names[0] = BID_COLS;
     assert_true(r.n->dedup);
     struct inst x;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     tick(&x, 100);
     push(&x, 0, "+I 1 a 100|+I 2 m 100");
     tick(&x, 105);
@@ -478,7 +336,7 @@ static void dedup_script(bool restore)
     tick(&x, 200);
     assert_int_equal(x.op->expired, 3);
     /* rows print with the rank column's slot after the input's */
-    const char *got = x.cap.out.buf;
+    const char *got = x.cap.own.buf;
     assert_non_null(strstr(got, "+I[1, a"));
     assert_non_null(strstr(got, "+I[2, m"));
     assert_non_null(strstr(got, "+I[1, d"));
@@ -511,7 +369,7 @@ static void test_expired_on_access(void **state)
     rig_open(&r, GROUP_SQL, LN_GROUP_AGG, 1000);
     r.names[0] = GROUP_COLS;
     r.real_clock = true;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     push(&x, 0, "+I 1 5");
     usleep(5000);
     push(&x, 0, "+I 1 1");
@@ -525,7 +383,7 @@ static void test_expired_on_access(void **state)
     r.names[0] = A_COLS;
     r.names[1] = B_COLS;
     r.real_clock = true;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     push(&x, 0, "+I 1 x");
     usleep(5000);
     push(&x, 1, "+I 1 p");
@@ -537,11 +395,11 @@ static void test_expired_on_access(void **state)
     rig_open(&r, BIDS_SQL, LN_RANK, 1000);
     r.names[0] = BID_COLS;
     r.real_clock = true;
-    inst_open(&x, &r);
+    inst_open(&x, &r, NULL, 0);
     push(&x, 0, "+I 1 a 0");
     usleep(5000);
     push(&x, 0, "+I 1 b 0");
-    assert_non_null(strstr(x.cap.out.buf, "+I[1, b"));
+    assert_non_null(strstr(x.cap.own.buf, "+I[1, b"));
     assert_int_equal(x.op->expired, 1);
     inst_close(&x);
     rig_close(&r);
