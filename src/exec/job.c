@@ -178,6 +178,9 @@ struct job {
     volatile int abort_flag;        /* a task failed: everything stops */
     bool has_timers;
     int64_t state_ttl_us;           /* table.exec.state.ttl; 0: never expire */
+    char *spill_dir;                /* <state dir>/spill */
+    int64_t spill_side_bytes;       /* weir.state.spill.threshold per join side
+                                       and instance; -1: never spill */
     int64_t mini_batch_size;        /* table.exec.mini-batch.*; 0: off */
     /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
     struct ckpt_config ckpt_cfg;
@@ -846,6 +849,8 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
         op_join_set_max_parallelism(jo, j->max_parallelism);
         if (!n->interval && !n->window)   /* these expire by watermark */
             op_join_set_state_ttl(jo, j->state_ttl_us, false);
+        if (j->spill_side_bytes >= 0)
+            op_join_spill(jo, j->spill_dir, j->spill_side_bytes);
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
             op_connect(l_ends[i], jo);
@@ -1041,6 +1046,17 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
         return err->code ? err->code : WEIR_ERR_IO;
     if (files_mkdirs(j->state_dir, err) != WEIR_OK)
         return err->code;
+    /* join rows past this much memory go to spill files (op_join.c): split
+     * over the instances and the two sides of each join */
+    const char *spill = plan_config(p, "weir.state.spill.threshold");
+    int64_t spill_bytes = 256LL << 20;
+    if (spill && strcasecmp(spill, "off") == 0)
+        spill_bytes = -1;
+    else if (spill && opt_parse_size(spill, &spill_bytes) != WEIR_OK)
+        return err_set(err, WEIR_ERR_CONFIG, "'weir.state.spill.threshold' expects a size such "
+                       "as '256 mb', '0' (spill every join row) or 'off', got '%s'", spill);
+    j->spill_side_bytes = spill_bytes < 0 ? -1 : spill_bytes / (2 * (int64_t)P);
+    j->spill_dir = mem_sprintf("%s/spill", j->state_dir);
     /* every instance gets its own plan: expressions hold per-thread scratch */
     if (P > 1) {
         j->plans = mem_calloc((size_t)(P - 1), sizeof(*j->plans));
@@ -2691,6 +2707,7 @@ void job_free(struct job *j)
     mem_free(j->sinks);
     dlq_close(j->dlq);
     mem_free(j->state_dir);
+    mem_free(j->spill_dir);
     mem_free(j->dlq_path);
     arena_free(&j->arena);
     pthread_mutex_destroy(&j->progress_mu);

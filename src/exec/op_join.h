@@ -33,6 +33,10 @@ void op_join_window(struct op *op, int left_end, int right_end);
  * side's watermark.  Expired rows go without output. */
 void op_join_bound(struct op *op, int left_time, int right_time, int64_t lower, int64_t upper,
                    bool left, bool right);
+/* weir.state.spill.threshold: the rows of a side stored packed (see
+ * op_join.c) go to a spill file in dir once side_bytes of them are in
+ * memory (0: all of them).  Without this call nothing spills. */
+void op_join_spill(struct op *op, const char *dir, int64_t side_bytes);
 /* The job's pipeline.max-parallelism (default 128): the key groups that
  * checkpoint records are tagged with must be the exchange's.  Set it before
  * the first push or restore. */

@@ -63,6 +63,7 @@ static const struct {
     /* weir's own keys */
     {"weir.dead-letter.path", CFG_STRING, NULL},
     {"weir.state.dir", CFG_STRING, NULL},
+    {"weir.state.spill.threshold", CFG_STRING, NULL},   /* a size or 'off' (job.c) */
 };
 
 static int near(const char *a, const char *b)

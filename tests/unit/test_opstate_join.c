@@ -25,7 +25,21 @@
 #include "exec/op_join.h"
 #include "exec/op_rank.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 /* ---- the operator ------------------------------------------------------------------- */
+
+/* Every other join built spills all the rows of its packed sides (a spill
+ * threshold of 0), so each script runs through both layouts, and snapshots
+ * of one are restored into the other. */
+static char spill_dir[64];
+static int n_built;
+
+static void spill_dir_remove(void)
+{
+    rmdir(spill_dir);   /* the files in it were unlinked when made */
+}
 
 static void build_op(struct inst *x, struct rig *r)
 {
@@ -53,6 +67,14 @@ static void build_op(struct inst *x, struct rig *r)
         else if (n->bounded[0] || n->bounded[1])
             op_join_bound(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper,
                           n->bounded[0], n->bounded[1]);
+        if (n_built++ % 2) {
+            if (spill_dir[0] == '\0') {
+                snprintf(spill_dir, sizeof spill_dir, "/tmp/weir-test-spill-XXXXXX");
+                assert_non_null(mkdtemp(spill_dir));
+                atexit(spill_dir_remove);
+            }
+            op_join_spill(x->op, spill_dir, 0);
+        }
         op_connect(&x->in[1], x->op);
     } else {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#7"));

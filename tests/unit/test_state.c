@@ -14,12 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "core/mem.h"
 #include "core/strbuf.h"
 #include "core/types.h"
 #include "exec/batch.h"
+#include "state/spill.h"
 #include "state/table.h"
 #include "state/timers.h"
 
@@ -887,10 +889,51 @@ static void test_timers(void **state)
     timers_free(&t);
 }
 
+/* The spill file: appends across the write buffer's flushes and one larger
+ * than the buffer read back byte for byte, from the file and from the
+ * buffer; a read past the end is an error; the file is gone from its
+ * directory from the start. */
+static void test_spill(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/weir-spill-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    struct weir_error err = {0};
+    struct spill *sp = spill_open(dir, "test", &err);
+    assert_non_null(sp);
+    assert_int_equal(rmdir(dir), 0);   /* empty: the file was unlinked */
+    enum { N = 3000 };
+    uint64_t offs[N];
+    size_t lens[N];
+    char *buf = mem_alloc(3 << 20);
+    uint64_t total = 0;
+    for (int i = 0; i < N; i++) {
+        lens[i] = i == 1500 ? (size_t)(3 << 20) : (size_t)(i * 7 % 1000 + 1);
+        for (size_t b = 0; b < lens[i]; b++)
+            buf[b] = (char)(i * 31 + (int)b);
+        assert_int_equal(spill_append(sp, buf, lens[i], &offs[i], &err), WEIR_OK);
+        assert_int_equal(offs[i], total);
+        total += lens[i];
+    }
+    assert_int_equal(spill_size(sp), total);
+    for (int i = N - 1; i >= 0; i -= 7) {
+        assert_int_equal(spill_read(sp, offs[i], buf, lens[i], &err), WEIR_OK);
+        for (size_t b = 0; b < lens[i]; b++)
+            if (buf[b] != (char)(i * 31 + (int)b))
+                fail_msg("record %d byte %zu differs", i, b);
+    }
+    assert_int_equal(spill_read(sp, total - 2, buf, 4, &err), WEIR_ERR_IO);
+    assert_non_null(strstr(err.message, "test"));
+    err_clear(&err);
+    mem_free(buf);
+    spill_close(sp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_get_delete),
+        cmocka_unit_test(test_spill),
         cmocka_unit_test(test_value_size_zero_set),
         cmocka_unit_test(test_growth_keeps_pointers),
         cmocka_unit_test(test_iteration),
