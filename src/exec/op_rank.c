@@ -78,6 +78,7 @@ struct op_rank {
     struct value *tmp_ord;          /* the incoming row's ORDER BY values */
     bool wrote;                     /* the row at hand changed its partition */
     struct op_ttl ttl;
+    int64_t heap;                   /* bytes of the entries and their arrays */
 };
 
 static int cmp_values(const struct sql_type *t, const struct value *a, const struct value *b)
@@ -130,8 +131,20 @@ static void read_value(const struct vec *v, int i, struct value *out, bool copy)
     }
 }
 
-static void entry_free(const struct op_rank *o, struct tentry *e)
+/* Bytes an entry holds out of the table: its row, its ORDER BY values and
+ * their strings. */
+static int64_t entry_bytes(const struct op_rank *o, const struct tentry *e)
 {
+    int64_t n = (int64_t)e->len + (int64_t)(o->n_order ? o->n_order : 1) * (int64_t)sizeof(struct value);
+    for (int k = 0; k < o->n_order; k++)
+        if (type_lane(o->order[k]->type) == LANE_STR && !e->ord[k].is_null)
+            n += e->ord[k].s.len;
+    return n;
+}
+
+static void entry_free(struct op_rank *o, struct tentry *e)
+{
+    o->heap -= entry_bytes(o, e);
     for (int k = 0; k < o->n_order; k++)
         if (type_lane(o->order[k]->type) == LANE_STR && !e->ord[k].is_null)
             mem_free((void *)e->ord[k].s.ptr);
@@ -139,11 +152,31 @@ static void entry_free(const struct op_rank *o, struct tentry *e)
     mem_free(e->row);
 }
 
+/* Room for need entries in l, from one up (a top-1 or a deduplication keeps
+ * one per partition; MEM_GROW's first eight would be most of the state). */
+static void list_reserve(struct op_rank *o, struct tlist *l, int need)
+{
+    if (need <= l->cap)
+        return;
+    int n = l->cap ? l->cap : 1;
+    while (n < need)
+        n *= 2;
+    l->e = mem_realloc(l->e, (size_t)n * sizeof(*l->e));
+    o->heap += (int64_t)(n - l->cap) * (int64_t)sizeof(*l->e);
+    l->cap = n;
+}
+
+static void list_free(struct op_rank *o, struct tlist *l)
+{
+    o->heap -= (int64_t)l->cap * (int64_t)sizeof(*l->e);
+    mem_free(l->e);
+}
+
 static void update_metrics(struct op_rank *o)
 {
     atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes,
-                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue),
+                          state_table_bytes(o->state) + timers_bytes(&o->ttl.queue) + o->heap,
                           memory_order_relaxed);
 }
 
@@ -186,6 +219,7 @@ static struct tentry new_entry(struct op_rank *o, const struct value *ord)
         if (type_lane(o->order[k]->type) == LANE_STR && !ord[k].is_null)
             e.ord[k].s.ptr = mem_strndup(ord[k].s.ptr, ord[k].s.len);
     }
+    o->heap += entry_bytes(o, &e);
     return e;
 }
 
@@ -193,7 +227,7 @@ static int dedup_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
                      struct weir_error *err)
 {
     if (l->n == 0) {
-        MEM_GROW(l->e, l->cap, 1);
+        list_reserve(o, l, 1);
         l->e[l->n++] = new_entry(o, o->tmp_ord);
         o->wrote = true;
         return emit(o, &l->e[0], 1, RK_INSERT, ctx, err);
@@ -227,7 +261,7 @@ static int topn_row(struct op_rank *o, struct tlist *l, struct eval_ctx *ctx,
     int m = l->n;   /* size before */
     struct tentry evicted = {0};
     bool has_evicted = false;
-    MEM_GROW(l->e, l->cap, l->n + 1);
+    list_reserve(o, l, l->n + 1);
     memmove(&l->e[pos + 1], &l->e[pos], (size_t)(l->n - pos) * sizeof(*l->e));
     l->e[pos] = new_entry(o, o->tmp_ord);
     l->n++;
@@ -330,7 +364,7 @@ static int rank_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
             expired += l->n;
             for (int i = 0; i < l->n; i++)
                 entry_free(o, &l->e[i]);
-            mem_free(l->e);
+            list_free(o, l);
             state_table_delete(o->state, t.key, t.key_len, t.hash);
         } else {
             /* written since it was queued: wait for its new deadline */
@@ -541,10 +575,11 @@ static int rank_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     int keep = n < (uint64_t)o->top_n ? (int)n : (int)o->top_n;
     for (uint32_t i = (uint32_t)keep; i < n; i++)
         entry_free(o, &e[i]);
-    mem_free(l->e);
+    list_free(o, l);
     l->e = e;
     l->n = keep;
     l->cap = (int)n;
+    o->heap += (int64_t)n * (int64_t)sizeof(*e);
     l->written = written;
     if (o->ttl.ttl_us > 0 && l->queued == 0) {
         /* re-armed from the restored time */

@@ -103,16 +103,19 @@ PY
 # state bytes count what operators hold outside their tables' slots: the
 # DISTINCT sets of a GROUP BY (20,000 distinct values of 8 bytes at least) and
 # a regular join's stored rows (20,000 rows a side, half of them with a
-# 100-character string: their bytes alone make 2 MB more than the table's ~5)
+# 1,000-character string: 20 MB, four times the tables), and a Top-N's rows
 cat > statebytes.sql <<'SQL'
 CREATE TABLE s (k INT, v BIGINT, pad STRING) WITH ('connector' = 'datagen',
   'number-of-rows' = '20000', 'rows-per-second' = '0', 'fields.k.min' = '0', 'fields.k.max' = '0',
   'fields.v.kind' = 'sequence', 'fields.v.start' = '1', 'fields.v.end' = '20000',
-  'fields.pad.length' = '100');
+  'fields.pad.length' = '1000');
 CREATE TABLE o1 (k INT, n BIGINT) WITH ('connector' = 'blackhole');
 CREATE TABLE o2 (v BIGINT, pad STRING) WITH ('connector' = 'blackhole');
 INSERT INTO o1 SELECT k, COUNT(DISTINCT v) FROM s GROUP BY k;
 INSERT INTO o2 SELECT a.v, b.pad FROM s a JOIN s b ON a.v = b.v + 1000000;
+CREATE TABLE o3 (v BIGINT, pad STRING) WITH ('connector' = 'blackhole');
+INSERT INTO o3 SELECT v, pad FROM (SELECT v, pad, ROW_NUMBER() OVER (PARTITION BY v
+  ORDER BY pad) AS rn FROM s) WHERE rn = 1;
 SQL
 "$WEIR" run statebytes.sql --no-progress -q -p 1 --metrics-json sb.json >out 2>err
 check "state bytes job exits 0" test $? -eq 0
@@ -122,7 +125,9 @@ m = json.load(open("sb.json"))
 ops = {o["kind"]: o for o in m["operators"]}
 g, j = ops["GroupAggregate"], ops["Join"]
 assert g["state_keys"] == 1 and g["state_bytes"] >= 20000 * 8, g
-assert j["state_keys"] == 40000 and j["state_bytes"] >= 40000 * 200, j
+assert j["state_keys"] == 40000 and j["state_bytes"] >= 20000 * 1000, j
+r = ops["Rank"]   # a top-1 of 20,000 partitions: their rows
+assert r["state_keys"] == 20000 and r["state_bytes"] >= 20000 * 1000, r
 PY
 
 # an unbounded job stops cleanly on SIGINT and on SIGTERM, flushing its sink
