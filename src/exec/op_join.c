@@ -293,7 +293,8 @@ static bool expires(const struct op_join *o, int s)
  * A side none of whose rows needs the counts of a jrow -- insert-only (each
  * row is stored once and never looked up again), not outer and not the left
  * of a semi/anti join (no match counts), no TTL (no write times) -- keeps
- * each key's rows packed in one buffer of records
+ * each key's rows packed in one buffer: a u32 offset of its first live
+ * record, then records
  *     varint (len << 1 | spilled), [i64 expire, if the side expires],
  *     then the row's len bytes, or the u64 offset of them in its spill file
  * instead of an allocation per row behind a 40-byte header (Nexmark q4 and
@@ -301,6 +302,10 @@ static bool expires(const struct op_join *o, int s)
  * bytes (weir.state.spill.threshold), the bytes of new rows go to the side's
  * spill file and only their offsets stay.  Rows are probed through views:
  * jrows made for the chunk's pairs, counting once, matched by nothing.
+ * Rows expire from the front (they come about in time order): the first
+ * live offset moves past them, and the buffer is compacted once a quarter
+ * of it is dead (and shrunk when mostly empty), so a hot key's expiry costs
+ * no copy of all its rows each time.
  */
 static bool packed(const struct op_join *o, int s)
 {
@@ -336,6 +341,15 @@ static const unsigned char *prec_next(const struct op_join *o, int s, const unsi
     return p + (r->spilled ? 8 : r->len);
 }
 
+#define PACKED_HEAD 4              /* the u32 first-live offset */
+
+static uint32_t packed_head(const struct jlist *l)
+{
+    uint32_t h;
+    memcpy(&h, l->buf, 4);
+    return h;
+}
+
 static void packed_free(struct op_join *o, struct jlist *l)
 {
     o->heap -= l->cap;
@@ -361,6 +375,8 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
         spilled = sd->spill && spill_append(sd->spill, row, len, &off, &o->io_err) == WEIR_OK;
     }
     size_t need = 5 + (expires(o, s) ? 8 : 0) + (spilled ? 8 : len);
+    if (l->used == 0)
+        need += PACKED_HEAD;
     if (l->used + need > (size_t)l->cap) {
         size_t cap = l->cap ? (size_t)l->cap + (size_t)l->cap / 2 : 32;
         if (cap < l->used + need)
@@ -368,6 +384,11 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
         l->buf = mem_realloc(l->buf, cap);
         o->heap += (int64_t)cap - l->cap;
         l->cap = (int)cap;
+    }
+    if (l->used == 0) {
+        uint32_t h = PACKED_HEAD;
+        memcpy(l->buf, &h, 4);
+        l->used = PACKED_HEAD;
     }
     unsigned char *p = l->buf + l->used;
     uint32_t v = (uint32_t)len << 1 | spilled;
@@ -715,7 +736,7 @@ static int probe_packed(struct op_join *o, int s, struct batch *b, int k, int i,
                         struct weir_error *err)
 {
     int os = 1 - s, nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
-    const unsigned char *p = l->buf, *end = l->buf + l->used;
+    const unsigned char *p = l->buf + packed_head(l), *end = l->buf + l->used;
     int rc = WEIR_OK;
     while (p < end && rc == WEIR_OK) {
         struct prec r;
@@ -818,31 +839,43 @@ static void update_state_metrics(struct op_join *o)
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
 }
 
-/* Drops a packed key's rows that expire at or before wm (packed sides are
- * never outer: nothing to pad); returns the rows left, *next the earliest
- * expiry among them. */
+/* Drops the rows at the front of a packed key that expire at or before wm
+ * (packed sides are never outer: nothing to pad); returns the rows left,
+ * *next the expiry of the first.  A later row may have expired too (rows
+ * come about, not exactly, in time order): it goes when it reaches the
+ * front, and meanwhile meets nothing, since the bounds it expired by are in
+ * the residual. */
 static int packed_expire(struct op_join *o, int s, struct jlist *l, int64_t wm, int64_t *next)
 {
-    unsigned char *w = l->buf;
-    const unsigned char *p = l->buf, *end = l->buf + l->used;
-    int m = 0;
+    uint32_t head = packed_head(l);
+    const unsigned char *p = l->buf + head, *end = l->buf + l->used;
     while (p < end) {
         struct prec r;
         const unsigned char *q = prec_next(o, s, p, &r);
         if (r.expire > wm) {
-            if (r.expire < *next)
-                *next = r.expire;
-            memmove(w, p, (size_t)(q - p));
-            w += q - p;
-            m++;
-        } else if (!r.spilled) {
-            o->side[s].in_memory -= r.len;   /* a spilled row's bytes stay in the file */
+            *next = r.expire;
+            break;
         }
+        if (!r.spilled)
+            o->side[s].in_memory -= r.len;   /* a spilled row's bytes stay in the file */
+        l->n--;
         p = q;
     }
-    l->used = (uint32_t)(w - l->buf);
-    l->n = m;
-    return m;
+    head = (uint32_t)(p - l->buf);
+    if (l->n > 0 && head - PACKED_HEAD > (l->used - PACKED_HEAD) / 4) {
+        memmove(l->buf + PACKED_HEAD, p, (size_t)(end - p));
+        l->used -= head - PACKED_HEAD;
+        head = PACKED_HEAD;
+        if ((uint32_t)l->cap > 2 * l->used + 64) {
+            /* a key that held many rows and now holds few gives room back */
+            uint32_t cap = l->used + l->used / 4 + 16;
+            l->buf = mem_realloc(l->buf, cap);
+            o->heap -= l->cap - (int64_t)cap;
+            l->cap = (int)cap;
+        }
+    }
+    memcpy(l->buf, &head, 4);
+    return l->n;
 }
 
 /* Interval joins: retires the rows of side s that expire at or before wm,
@@ -1139,7 +1172,7 @@ static void join_write(struct snap_writer *w, const void *ctx, const void *key, 
     if (packed(jw->o, jw->side)) {
         /* the records jrows would make: counting once, no matches */
         struct strbuf read = {0};
-        const unsigned char *p = l->buf, *end = l->buf + l->used;
+        const unsigned char *p = l->buf + packed_head(l), *end = l->buf + l->used;
         while (p < end) {
             struct prec r;
             p = prec_next(jw->o, jw->side, p, &r);
