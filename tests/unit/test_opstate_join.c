@@ -358,6 +358,36 @@ static void test_interval_full_join(void **state)
     rig_close(&r);
 }
 
+/* INNER interval join (both sides packed): a key's rows out of time order
+ * expire from the front, so y (t 2, due at 7) outlives the watermark 8
+ * behind x (due at 15); it meets nothing meanwhile, its bounds being in the
+ * residual, and goes with x. */
+static void test_interval_inner_out_of_order(void **state)
+{
+    (void)state;
+    struct rig r;
+    rig_open(&r, TABLES
+             "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"
+             "INSERT INTO o SELECT a.k, a.v, b.w FROM a JOIN b ON a.k = b.k AND "
+             "a.t BETWEEN b.t - INTERVAL '5' SECOND AND b.t + INTERVAL '5' SECOND;\n",
+             LN_JOIN);
+    r.names[0] = A_COLS;
+    r.names[1] = B_COLS;
+    static const int show[] = {0, 2, 6, -1};
+    r.show = show;
+    assert_true(r.n->interval);
+    const char *steps[] = {
+        "L +I 1 0 x 10|+I 1 0 y 2|+I 2 0 z 9",
+        "W 8",
+        "R +I 1 0 p 9|+I 2 0 q 13",
+        "W 20",
+        "R +I 1 0 late 25",
+        "E",
+    };
+    check_script(&r, steps, 6, false, "+I[1, x, p]\n+I[2, z, q]\n");
+    rig_close(&r);
+}
+
 /* LEFT interval join with the bounds the other way round (left rows wait
  * for later right rows). */
 static void test_interval_left_join(void **state)
@@ -767,6 +797,7 @@ int main(void)
         cmocka_unit_test(test_null_safe_anti_join),
         cmocka_unit_test(test_interval_full_join),
         cmocka_unit_test(test_interval_left_join),
+        cmocka_unit_test(test_interval_inner_out_of_order),
         cmocka_unit_test(test_bounded_left_join),
         cmocka_unit_test(test_window_full_join),
         cmocka_unit_test(test_window_anti_join),
