@@ -122,6 +122,19 @@ void mem_grow(void **arr, int *cap, int need, size_t elem)
     *cap = n;
 }
 
+int64_t mem_grow_small(void **arr, int *cap, int need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    int n = *cap ? *cap : 1;
+    while (n < need)
+        n *= 2;
+    *arr = mem_realloc(*arr, (size_t)n * elem);
+    int64_t grew = (int64_t)(n - *cap) * (int64_t)elem;
+    *cap = n;
+    return grew;
+}
+
 /* ---- arenas ---------------------------------------------------------------- */
 
 struct arena_block {

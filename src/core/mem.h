@@ -28,6 +28,13 @@ int64_t mem_bytes_in_use(void);               /* live bytes from mem_alloc */
 void mem_grow(void **arr, int *cap, int need, size_t elem);
 #define MEM_GROW(arr, cap, need) \
     mem_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+/* As mem_grow, but from one element up: for the many small arrays of keyed
+ * state (a join key's rows, a Top-N partition's entries), where most hold
+ * one and MEM_GROW's first eight would be most of the memory.  Returns the
+ * bytes the array grew by, for state metrics. */
+int64_t mem_grow_small(void **arr, int *cap, int need, size_t elem);
+#define MEM_GROW_SMALL(arr, cap, need) \
+    mem_grow_small((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /*
  * Arena: bump allocation from chained blocks, freed all at once.  Used for the

@@ -247,19 +247,11 @@ static struct jrow *find_row(struct jlist *l, const char *bytes, size_t len)
     return NULL;
 }
 
-/* Room for need rows in l.  From one up: most keys of a join on a
- * near-unique column (Nexmark q7's prices) hold one row, and MEM_GROW's
- * first eight would be most of the state. */
+/* Room for need rows in l (most keys of a join on a near-unique column,
+ * Nexmark q7's prices, hold one row). */
 static void rows_reserve(struct op_join *o, struct jlist *l, int need)
 {
-    if (need <= l->cap)
-        return;
-    int n = l->cap ? l->cap : 1;
-    while (n < need)
-        n *= 2;
-    l->rows = mem_realloc(l->rows, (size_t)n * sizeof(*l->rows));
-    o->heap += (int64_t)(n - l->cap) * (int64_t)sizeof(*l->rows);
-    l->cap = n;
+    o->heap += MEM_GROW_SMALL(l->rows, l->cap, need);
 }
 
 /* Frees a stored row's bytes / a key's row array (kept count of in heap). */
@@ -898,34 +890,30 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
         int64_t next = INT64_MAX;
         if (packed(o, s)) {
             m = packed_expire(o, s, l, wm, &next);
-            if (m == 0) {
-                packed_free(o, l);
-                state_table_delete(sd->state, t.key, t.key_len, t.hash);
-            } else if (t.time == l->queued_at) {
-                timers_push(&sd->timers, next, t.hash, t.key, t.key_len);
-                l->queued_at = next;
+        } else {
+            for (int i = 0; i < l->n; i++) {
+                struct jrow *jr = &l->rows[i];
+                if (jr->expire > wm) {
+                    if (jr->expire < next)
+                        next = jr->expire;
+                    l->rows[m++] = *jr;
+                    continue;
+                }
+                if (o->interval && sd->outer && jr->matches == 0 && rc == WEIR_OK) {
+                    decode_into_chunk(o, s, jr, 0);
+                    rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx,
+                                     err);
+                    batch_reset(o->chunk);
+                }
+                row_bytes_free(o, jr);
             }
-            mem_free(t.key);
-            continue;
+            l->n = m;
         }
-        for (int i = 0; i < l->n; i++) {
-            struct jrow *jr = &l->rows[i];
-            if (jr->expire > wm) {
-                if (jr->expire < next)
-                    next = jr->expire;
-                l->rows[m++] = *jr;
-                continue;
-            }
-            if (o->interval && sd->outer && jr->matches == 0 && rc == WEIR_OK) {
-                decode_into_chunk(o, s, jr, 0);
-                rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx, err);
-                batch_reset(o->chunk);
-            }
-            row_bytes_free(o, jr);
-        }
-        l->n = m;
         if (m == 0) {
-            rows_free(o, l);
+            if (packed(o, s))
+                packed_free(o, l);
+            else
+                rows_free(o, l);
             state_table_delete(sd->state, t.key, t.key_len, t.hash);
         } else if (t.time == l->queued_at) {
             /* the key's live timer: set the next one (a stale one only retires

@@ -152,18 +152,11 @@ static void entry_free(struct op_rank *o, struct tentry *e)
     mem_free(e->row);
 }
 
-/* Room for need entries in l, from one up (a top-1 or a deduplication keeps
- * one per partition; MEM_GROW's first eight would be most of the state). */
+/* Room for need entries in l (a top-1 or a deduplication keeps one per
+ * partition). */
 static void list_reserve(struct op_rank *o, struct tlist *l, int need)
 {
-    if (need <= l->cap)
-        return;
-    int n = l->cap ? l->cap : 1;
-    while (n < need)
-        n *= 2;
-    l->e = mem_realloc(l->e, (size_t)n * sizeof(*l->e));
-    o->heap += (int64_t)(n - l->cap) * (int64_t)sizeof(*l->e);
-    l->cap = n;
+    o->heap += MEM_GROW_SMALL(l->e, l->cap, need);
 }
 
 static void list_free(struct op_rank *o, struct tlist *l)

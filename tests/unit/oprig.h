@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/value_fmt.h"
+#include "lines.h"
 #include "exec/opstate.h"
 #include "sql/plan.h"
 #include "state/snapshot.h"
@@ -395,33 +396,6 @@ static inline void reshard(struct rig *r, struct inst *old, int n_old, struct in
     for (int i = 0; i < n_old; i++)
         restore_records(r, &w[i], new, n_new);
     assert_int_equal(state_keys(new, n_new), keys_before);
-}
-
-static inline int cmp_lines(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The lines of text, sorted, as one string (caller frees). */
-static inline char *sorted(const char *text)
-{
-    char *copy = mem_strdup(text), *save = NULL;
-    char **lines = NULL;
-    int n = 0, cap = 0;
-    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        MEM_GROW(lines, cap, n + 1);
-        lines[n++] = l;
-    }
-    if (n > 1)
-        qsort(lines, (size_t)n, sizeof(*lines), cmp_lines);
-    struct strbuf sb = {0};
-    for (int i = 0; i < n; i++) {
-        sb_adds(&sb, lines[i]);
-        sb_addc(&sb, '\n');
-    }
-    mem_free(lines);
-    mem_free(copy);
-    return sb.buf ? sb_steal(&sb) : mem_strdup("");
 }
 
 static inline void expect_same(const char *want, const char *got, bool exact, const char *what)

@@ -24,6 +24,7 @@
 
 #include "core/value_fmt.h"
 #include "exec/op_group.h"
+#include "lines.h"
 #include "exec/op_over.h"
 #include "exec/op_window.h"
 #include "sql/plan.h"
@@ -506,32 +507,6 @@ static void run(const struct scenario *sc, int p_old, int p_new, int cut, struct
     arena_free(&ar);
 }
 
-static int cmp_lines(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The lines of out, sorted, joined again (a multiset comparison). */
-static char *sorted(const struct strbuf *out)
-{
-    char *copy = mem_strndup(out->buf ? out->buf : "", out->len);
-    int n = 0, cap = 0;
-    char **lines = NULL;
-    for (char *save = NULL, *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-        MEM_GROW(lines, cap, n + 1);
-        lines[n++] = l;
-    }
-    qsort(lines, (size_t)n, sizeof(*lines), cmp_lines);
-    struct strbuf sb = {0};
-    for (int i = 0; i < n; i++) {
-        sb_adds(&sb, lines[i]);
-        sb_addc(&sb, '\n');
-    }
-    mem_free(lines);
-    mem_free(copy);
-    return sb.buf ? sb_steal(&sb) : mem_strdup("");
-}
-
 /* Fails showing the first line (sorted) where the outputs part. */
 static void fail_diff(int p_old, int p_new, int cut, const char *want, const char *have)
 {
@@ -563,13 +538,13 @@ static void check(const struct scenario *sc)
         struct result ref;
         run(sc, pars[pi][0], pars[pi][0], -1, &ref);
         assert_true(ref.out.len > 0);
-        char *want = sorted(&ref.out);
+        char *want = sorted(ref.out.buf ? ref.out.buf : "");
         for (size_t ci = 0; ci < sizeof(cuts) / sizeof(*cuts); ci++) {
             if (cuts[ci] >= sc->n_batches)
                 continue;
             struct result got;
             run(sc, pars[pi][0], pars[pi][1], cuts[ci], &got);
-            char *have = sorted(&got.out);
+            char *have = sorted(got.out.buf ? got.out.buf : "");
             if (strcmp(want, have) != 0)
                 fail_diff(pars[pi][0], pars[pi][1], cuts[ci], want, have);
             assert_int_equal(got.late, ref.late);

@@ -113,6 +113,22 @@ static void rig_open(struct rig *r, const char *sql, enum lnode_kind kind)
 static const char *const A_COLS[] = {"k", "g", "v", "t", NULL};
 static const char *const B_COLS[] = {"k", "g", "w", "t", NULL};
 
+/* The rig of SELECT a.k, a.v, b.w FROM a <join_on> (interval joins),
+ * printing those three columns. */
+static void open_kvw(struct rig *r, const char *join_on)
+{
+    static char sql[1024];   /* the plan may point into its text */
+    snprintf(sql, sizeof sql,
+             TABLES "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"
+                    "INSERT INTO o SELECT a.k, a.v, b.w FROM a %s;\n",
+             join_on);
+    rig_open(r, sql, LN_JOIN);
+    r->names[0] = A_COLS;
+    r->names[1] = B_COLS;
+    static const int show[] = {0, 2, 6, -1};
+    r->show = show;
+}
+
 /* LEFT JOIN of insert-only inputs with a residual: duplicates, NULL keys, a
  * padded row retracted when its first match comes. */
 static void test_left_join_insert_only(void **state)
@@ -330,15 +346,8 @@ static void test_interval_full_join(void **state)
 {
     (void)state;
     struct rig r;
-    rig_open(&r, TABLES
-             "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"
-             "INSERT INTO o SELECT a.k, a.v, b.w FROM a FULL JOIN b ON a.k = b.k AND "
-             "a.t BETWEEN b.t - INTERVAL '5' SECOND AND b.t + INTERVAL '2' SECOND;\n",
-             LN_JOIN);
-    r.names[0] = A_COLS;
-    r.names[1] = B_COLS;
-    static const int show[] = {0, 2, 6, -1};
-    r.show = show;
+    open_kvw(&r, "FULL JOIN b ON a.k = b.k AND "
+                 "a.t BETWEEN b.t - INTERVAL '5' SECOND AND b.t + INTERVAL '2' SECOND");
     assert_true(r.n->interval);
     const char *steps[] = {
         "L +I 1 0 x 10|+I 2 0 y 11|+I 3 0 z 12|+I 1 0 x2 13",
@@ -366,15 +375,8 @@ static void test_interval_inner_out_of_order(void **state)
 {
     (void)state;
     struct rig r;
-    rig_open(&r, TABLES
-             "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"
-             "INSERT INTO o SELECT a.k, a.v, b.w FROM a JOIN b ON a.k = b.k AND "
-             "a.t BETWEEN b.t - INTERVAL '5' SECOND AND b.t + INTERVAL '5' SECOND;\n",
-             LN_JOIN);
-    r.names[0] = A_COLS;
-    r.names[1] = B_COLS;
-    static const int show[] = {0, 2, 6, -1};
-    r.show = show;
+    open_kvw(&r, "JOIN b ON a.k = b.k AND "
+                 "a.t BETWEEN b.t - INTERVAL '5' SECOND AND b.t + INTERVAL '5' SECOND");
     assert_true(r.n->interval);
     const char *steps[] = {
         "L +I 1 0 x 10|+I 1 0 y 2|+I 2 0 z 9",
@@ -394,15 +396,7 @@ static void test_interval_left_join(void **state)
 {
     (void)state;
     struct rig r;
-    rig_open(&r, TABLES
-             "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"
-             "INSERT INTO o SELECT a.k, a.v, b.w FROM a LEFT JOIN b ON a.k = b.k AND "
-             "b.t BETWEEN a.t AND a.t + INTERVAL '10' SECOND;\n",
-             LN_JOIN);
-    r.names[0] = A_COLS;
-    r.names[1] = B_COLS;
-    static const int show[] = {0, 2, 6, -1};
-    r.show = show;
+    open_kvw(&r, "LEFT JOIN b ON a.k = b.k AND b.t BETWEEN a.t AND a.t + INTERVAL '10' SECOND");
     assert_true(r.n->interval);
     const char *steps[] = {
         "L +I 1 0 a 10|+I 2 0 b 10|+I 3 0 c 15",
