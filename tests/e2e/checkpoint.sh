@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # checkpoint.sh — end-to-end tests of checkpoints and exactly-once recovery.
 #
-# Crash tests: a windowed query, an updating query into SQLite, a join and a
-# job with several sinks run over bounded, rate-limited generated input with
+# Crash tests: a windowed query, an updating query into SQLite, a join (also
+# with its rows in spill files) and a job with several sinks run over bounded,
+# rate-limited generated input with
 # checkpoints every 150 ms; tests/e2e/crash.py kills each with SIGKILL at
 # random moments (20 times), resuming it each time from its state directory
 # (some of them with another parallelism), and the committed output must be
@@ -69,6 +70,9 @@ CREATE TABLE out_j (id BIGINT, d BIGINT)
 INSERT INTO out_j SELECT e.id, d.d FROM events e JOIN dim d ON e.id % 1000 = d.d;
 SQL
 }
+# the join with every stored row in a spill file (weir.state.spill.threshold
+# = 0): checkpoints read the rows back from it, restores rebuild it
+job_join_spilled() { echo "SET 'weir.state.spill.threshold' = '0';"; job_join "$1"; }
 job_multi() { header "$1"; cat <<'SQL'
 CREATE TABLE out_m (id BIGINT, b BIGINT)
   WITH ('connector' = 'filesystem', 'path' = 'out_m', 'format' = 'csv');
@@ -113,6 +117,7 @@ crash_case() { # name, job function, parallelism list
 crash_case "window (p 2)" job_window 2
 crash_case "group into sqlite (p 2)" job_sqlite 2
 crash_case "join (p 2)" job_join 2
+crash_case "join, rows spilled, resumed at p 2, 1, 3" job_join_spilled 2,1,3
 crash_case "several sinks (p 2)" job_multi 2
 crash_case "window, resumed at p 1, 2, 4" job_window 1,2,4
 crash_case "group into sqlite, resumed at p 2, 1, 3" job_sqlite 2,1,3
