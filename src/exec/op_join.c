@@ -59,10 +59,14 @@
  * insert-only inputs whose ON bounds lt - rt as an interval join's does, but
  * where only one side's time column is known never to fall behind its
  * input's watermark (a window aggregation's window_end: Nexmark q7).  The
- * other side's rows expire as in an interval join, judged against that
- * side's watermark, and go without output: nothing can meet them any more
+ * rows of the opposite side expire as in an interval join, judged against
+ * the watermark of the window_end side's own inputs (nothing expires while
+ * one of them idles), and go without output: nothing can meet them any more
  * and nothing retracts them, so the changelog is the regular join's.  Flink
  * keeps them for ever.
+ *
+ * Rows of insert-only sides are stored packed, and past a memory budget in
+ * a spill file: see "packed sides" below.
  *
  * Checkpoints: each key of each side is one record in the key's group (the
  * rows with their counts, match counts and expiries), so a restore with
