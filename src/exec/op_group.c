@@ -546,7 +546,7 @@ static int group_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
     while (timers_pop_due(&o->ttl.queue, o->ttl.now, &t)) {
         unsigned char *slot = state_table_get(o->state, t.key, t.key_len, t.hash);
         if (slot == NULL || QUEUED(slot) != t.time) {
-            mem_free(t.key);   /* stale: the group was deleted (and maybe made again) */
+            timer_done(&t);   /* stale: the group was deleted (and maybe made again) */
             continue;
         }
         if (op_ttl_expired(&o->ttl, WRITTEN(slot))) {
@@ -558,7 +558,7 @@ static int group_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
             QUEUED(slot) = op_ttl_deadline(&o->ttl, WRITTEN(slot));
             timers_push(&o->ttl.queue, QUEUED(slot), t.hash, t.key, t.key_len);
         }
-        mem_free(t.key);
+        timer_done(&t);
     }
     if (expired)
         atomic_fetch_add_explicit(&op->expired, expired, memory_order_relaxed);

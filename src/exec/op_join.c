@@ -887,7 +887,7 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
     while (rc == WEIR_OK && timers_pop_due(&sd->timers, wm, &t)) {
         struct jlist *l = state_table_get(sd->state, t.key, t.key_len, t.hash);
         if (l == NULL) {
-            mem_free(t.key);
+            timer_done(&t);
             continue;
         }
         int m = 0;
@@ -925,7 +925,7 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
             timers_push(&sd->timers, next, t.hash, t.key, t.key_len);
             l->queued_at = next;
         }
-        mem_free(t.key);
+        timer_done(&t);
     }
     return rc;
 }
@@ -1005,7 +1005,7 @@ static int join_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
         while (timers_pop_due(&sd->timers, o->ttl.now, &t)) {
             struct jlist *l = state_table_get(sd->state, t.key, t.key_len, t.hash);
             if (l == NULL || !l->queued || l->queued_at != t.time) {
-                mem_free(t.key);   /* stale: the key went (and maybe came back) */
+                timer_done(&t);   /* stale: the key went (and maybe came back) */
                 continue;
             }
             purge_expired(o, l);
@@ -1022,7 +1022,7 @@ static int join_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
                 timers_push(&sd->timers, next, t.hash, t.key, t.key_len);
                 l->queued_at = next;
             }
-            mem_free(t.key);
+            timer_done(&t);
         }
     }
     update_state_metrics(o);

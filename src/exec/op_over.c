@@ -335,7 +335,7 @@ static int fire_until(struct op_over *o, int64_t limit, struct eval_ctx *ctx,
                 timers_push(&o->timers, s->timer, it.hash, it.key, it.key_len);
             }
         }
-        mem_free(it.key);
+        timer_done(&it);
     }
     update_metrics(o);
     if (rc == WEIR_OK)

@@ -350,7 +350,7 @@ static int rank_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
     while (timers_pop_due(&o->ttl.queue, o->ttl.now, &t)) {
         struct tlist *l = state_table_get(o->state, t.key, t.key_len, t.hash);
         if (l == NULL || l->queued != t.time) {
-            mem_free(t.key);   /* stale: the partition went and came back */
+            timer_done(&t);   /* stale: the partition went and came back */
             continue;
         }
         if (op_ttl_expired(&o->ttl, l->written)) {
@@ -364,7 +364,7 @@ static int rank_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
             l->queued = op_ttl_deadline(&o->ttl, l->written);
             timers_push(&o->ttl.queue, l->queued, t.hash, t.key, t.key_len);
         }
-        mem_free(t.key);
+        timer_done(&t);
     }
     if (expired)
         atomic_fetch_add_explicit(&op->expired, expired, memory_order_relaxed);

@@ -348,7 +348,7 @@ static int temporal_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx,
     while (rc == WEIR_OK && timers_pop_due(&o->timers, wm, &t)) {
         struct tkey *k = state_table_get(o->state, t.key, t.key_len, t.hash);
         if (k == NULL || !k->queued || k->queued_at != t.time) {
-            mem_free(t.key);   /* stale: the key went, or has an earlier timer */
+            timer_done(&t);   /* stale: the key went, or has an earlier timer */
             continue;
         }
         k->queued = false;
@@ -359,7 +359,7 @@ static int temporal_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx,
         } else {
             schedule(o, k, t.key, t.key_len, t.hash);
         }
-        mem_free(t.key);
+        timer_done(&t);
     }
     if (rc == WEIR_OK)
         rc = flush_chunk(o, ctx, err);

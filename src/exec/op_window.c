@@ -346,7 +346,7 @@ static int fire_sessions(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
     struct timer it;
     while (rc == WEIR_OK && timers_pop_due(&o->timers, limit, &it)) {
         rc = fire_sessions_of(o, it.key, it.key_len, it.hash, it.time, limit, ctx, err);
-        mem_free(it.key);
+        timer_done(&it);
     }
     if (rc == WEIR_OK)
         rc = flush_out(o, ctx, err);

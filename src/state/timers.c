@@ -5,6 +5,8 @@
 #include "state/timers.h"
 #include "core/mem.h"
 
+#include <string.h>
+
 /* The FIFO's i-th timer from its head. */
 static struct timer *fifo_at(struct timers *t, int i)
 {
@@ -30,8 +32,13 @@ static void fifo_push(struct timers *t, struct timer it)
 
 void timers_push(struct timers *t, int64_t time, uint64_t hash, const char *key, size_t len)
 {
-    struct timer it = {time, hash, (uint32_t)len, mem_strndup(key, len)};
-    t->key_bytes += (int64_t)len;
+    struct timer it = {time, hash, (uint32_t)len, NULL, {0}};
+    if (len <= sizeof(it.small))
+        memcpy(it.small, key, len);
+    else
+        it.key = mem_strndup(key, len);
+    if (it.key)
+        t->key_bytes += (int64_t)len;   /* allocated apart */
     if (t->f_n == 0 || fifo_at(t, t->f_n - 1)->time <= time) {
         fifo_push(t, it);
         return;
@@ -50,7 +57,10 @@ int timers_pop_due(struct timers *t, int64_t limit, struct timer *out)
     if (t->f_n > 0 && t->fifo[t->f_head].time <= limit &&
         (t->n == 0 || t->fifo[t->f_head].time <= t->items[0].time)) {
         *out = t->fifo[t->f_head];
-        t->key_bytes -= out->key_len;
+        if (out->key == NULL)
+            out->key = out->small;
+        else
+            t->key_bytes -= out->key_len;
         t->f_head = t->f_head + 1 == t->f_cap ? 0 : t->f_head + 1;
         t->f_n--;
         return 1;
@@ -58,7 +68,10 @@ int timers_pop_due(struct timers *t, int64_t limit, struct timer *out)
     if (t->n == 0 || t->items[0].time > limit)
         return 0;
     *out = t->items[0];
-    t->key_bytes -= out->key_len;
+    if (out->key == NULL)
+        out->key = out->small;
+    else
+        t->key_bytes -= out->key_len;
     struct timer last = t->items[--t->n];
     int i = 0;
     for (;;) {
@@ -77,6 +90,13 @@ int timers_pop_due(struct timers *t, int64_t limit, struct timer *out)
     return 1;
 }
 
+void timer_done(struct timer *popped)
+{
+    if (popped->key != popped->small)
+        mem_free(popped->key);
+    popped->key = NULL;
+}
+
 int64_t timers_bytes(const struct timers *t)
 {
     return (int64_t)(t->cap + t->f_cap) * (int64_t)sizeof(struct timer) + t->key_bytes;
@@ -85,7 +105,7 @@ int64_t timers_bytes(const struct timers *t)
 void timers_free(struct timers *t)
 {
     for (int i = 0; i < t->n; i++)
-        mem_free(t->items[i].key);
+        mem_free(t->items[i].key);   /* NULL for a short key */
     for (int i = 0; i < t->f_n; i++)
         mem_free(fifo_at(t, i)->key);
     mem_free(t->items);

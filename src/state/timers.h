@@ -24,7 +24,11 @@ struct timer {
     int64_t time;
     uint64_t hash;                  /* state_hash of the key */
     uint32_t key_len;
-    char *key;                      /* owned by the heap until popped */
+    char *key;                      /* popped: the key (release it with
+                                       timer_done); queued: owned, or NULL
+                                       when it fits in small */
+    char small[16];                 /* short keys, which most are, need no
+                                       allocation per timer */
 };
 
 struct timers {
@@ -38,7 +42,10 @@ struct timers {
 void timers_push(struct timers *t, int64_t time, uint64_t hash, const char *key, size_t len);
 /* The earliest timer, if its time is <= limit: moved to *out (the caller
  * frees out->key with mem_free) and 1 returned; 0 otherwise. */
+/* Pops the earliest timer due at or before limit into *out (1), or 0;
+ * out->key stays valid until timer_done(out). */
 int timers_pop_due(struct timers *t, int64_t limit, struct timer *out);
+void timer_done(struct timer *popped);
 /* Bytes held, for state metrics. */
 int64_t timers_bytes(const struct timers *t);
 void timers_free(struct timers *t);

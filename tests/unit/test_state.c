@@ -848,7 +848,7 @@ static void test_timers(void **state)
         assert_memory_equal(it.key, key, (size_t)n);
         last = it.time;
         popped++;
-        mem_free(it.key);
+        timer_done(&it);
     }
     assert_true(popped > 0 && popped < 1000);
     assert_int_equal(t.n + t.f_n, 1000 - popped);
@@ -857,7 +857,7 @@ static void test_timers(void **state)
     while (timers_pop_due(&t, INT64_MAX, &it)) {
         assert_true(it.time >= last);
         last = it.time;
-        mem_free(it.key);
+        timer_done(&it);
     }
     assert_int_equal(t.n + t.f_n, 0);
     assert_int_equal(t.key_bytes, 0);
@@ -876,14 +876,14 @@ static void test_timers(void **state)
             assert_true(timers_pop_due(&t, INT64_MAX, &it));
             assert_true(it.time >= want);
             want = it.time;
-            mem_free(it.key);
+            timer_done(&it);
         }
     }
     assert_true(t.f_cap <= 128);   /* the ring was reused, not grown per push */
     while (timers_pop_due(&t, INT64_MAX, &it)) {
         assert_true(it.time >= want);
         want = it.time;
-        mem_free(it.key);
+        timer_done(&it);
     }
     assert_int_equal(t.key_bytes, 0);
     timers_free(&t);
