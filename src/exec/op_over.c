@@ -22,7 +22,9 @@
  * State: one state-table entry per partition key holding its waiting rows,
  * the frame's rows and the accumulators; one keyed timer per key at its
  * earliest waiting row (state/timers.h, stale entries skipped), rebuilt at
- * restore.  Checkpoints: a record per key in its key group, OVER_REC_KEY
+ * restore.  A key of a RANGE frame on event time that waits for nothing has
+ * its timer when it can be dropped (cleanup_time).  Checkpoints: a record
+ * per key in its key group, OVER_REC_KEY
  * [header, key, u32 n, n × (i64 time, bytes row, bytes args), u32 m,
  * m × (i64 time, bytes args), u8 has accumulators, accumulators], written
  * lazily by the table's walk; and per instance a SNAP_OPERATOR record
@@ -319,7 +321,25 @@ static int over_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     return rc;
 }
 
-/* Emits every waiting row with time <= limit, key by key in timer order. */
+/*
+ * A RANGE frame on event time: once the watermark reaches a key's newest
+ * frame row plus the frame's length, every row still to come (after the
+ * watermark) leaves all of the key's frame rows out of its frame, so the key
+ * is dropped then, as Flink's RowTimeRangeBoundedPrecedingFunction clears
+ * its state; a row that comes later starts from fresh accumulators, which
+ * is what retracting the whole frame would leave.  Returns when s can go
+ * (WM_NONE: not while it waits for rows, nor for ROWS or unbounded frames).
+ */
+static int64_t cleanup_time(const struct op_over *o, const struct okey *s)
+{
+    if (o->proctime || o->rows || o->preceding < 0 || s->n_wait > 0 || s->head == s->n_frame)
+        return WM_NONE;
+    int64_t last = s->frame[s->n_frame - 1].ts;
+    return last > INT64_MAX - o->preceding ? WM_NONE : last + o->preceding;
+}
+
+/* Emits every waiting row with time <= limit, key by key in timer order;
+ * drops the keys whose time has come (cleanup_time). */
 static int fire_until(struct op_over *o, int64_t limit, struct eval_ctx *ctx,
                       struct weir_error *err)
 {
@@ -330,8 +350,15 @@ static int fire_until(struct op_over *o, int64_t limit, struct eval_ctx *ctx,
         if (s && s->timer == it.time) {
             rc = fire_key(o, s, limit, ctx, err);
             s->timer = WM_NONE;
+            int64_t gone = cleanup_time(o, s);
             if (s->n_wait > 0) {
                 s->timer = s->wait[0].ts;
+                timers_push(&o->timers, s->timer, it.hash, it.key, it.key_len);
+            } else if (gone != WM_NONE && gone <= limit) {
+                okey_release(o, s);
+                state_table_delete(o->state, it.key, it.key_len, it.hash);
+            } else if (gone != WM_NONE) {
+                s->timer = gone;
                 timers_push(&o->timers, s->timer, it.hash, it.key, it.key_len);
             }
         }
@@ -522,10 +549,9 @@ static int restore_key(struct op_over *o, int kg, struct snap_rd *rd, struct wei
     }
     struct okey *slot = state_table_upsert(o->state, key, klen, h, NULL);
     *slot = s;
-    if (s.n_wait > 0) {
-        slot->timer = s.wait[0].ts;
+    slot->timer = s.n_wait > 0 ? s.wait[0].ts : cleanup_time(o, &s);
+    if (slot->timer != WM_NONE)
         timers_push(&o->timers, slot->timer, h, key, klen);
-    }
     update_metrics(o);
     return WEIR_OK;
 }

@@ -812,6 +812,56 @@ static void test_over_range(void **state)
     check(&sc);
 }
 
+/* Keys of an OVER aggregation left after the rows of n_batches batches and
+ * a watermark that many seconds past the last row. */
+static int64_t over_keys_after(const char *sql, int n_batches, int64_t later_s, int64_t *rows_out)
+{
+    struct strbuf out = {0};
+    struct inst in;
+    inst_init(&in, sql, 0, &out);
+    const struct lnode *src = in.n->inputs[0];
+    struct gen g = {.s = 11, .t = 1700000000000000LL};
+    struct batch *b = batch_new(src->n_out, src->out_types);
+    for (int i = 0; i < n_batches; i++) {
+        batch_reset(b);
+        gen_rows(&g, b, src, 100);
+        push_all(&in, 1, &in, b, WM_NONE);
+    }
+    struct arena ar;
+    arena_init(&ar, 0);
+    struct eval_ctx ctx = {&ar, 0};
+    struct weir_error err = {0};
+    assert_int_equal(op_watermark_in(in.op, 0, g.max_t + later_s * 1000000, &ctx, &err), WEIR_OK);
+    int64_t keys = atomic_load(&in.op->state_keys);
+    *rows_out = atomic_load(&in.op->rows_out);
+    arena_free(&ar);
+    batch_free(b);
+    inst_free(&in);
+    sb_free(&out);
+    return keys;
+}
+
+/* A RANGE frame's keys go once the watermark is a frame's length past their
+ * newest row (Flink clears them too); ROWS and unbounded frames keep theirs. */
+static void test_over_range_cleanup(void **state)
+{
+    (void)state;
+    const char *range = SRC "SELECT k, COUNT(*) OVER w AS n FROM src WINDOW w AS (PARTITION BY k "
+                            "ORDER BY ts RANGE BETWEEN INTERVAL '2' SECOND PRECEDING AND "
+                            "CURRENT ROW);";
+    const char *rows = SRC "SELECT k, COUNT(*) OVER w AS n FROM src WINDOW w AS (PARTITION BY k "
+                           "ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW);";
+    int64_t emitted, emitted_late;
+    /* one second past the last row: a key's newest row is still inside the
+     * frame of a row to come, so no key can go */
+    int64_t soon = over_keys_after(range, 5, 1, &emitted);
+    assert_true(soon > 0);
+    /* a minute past: every key goes, and the rows came out all the same */
+    assert_int_equal(over_keys_after(range, 5, 60, &emitted_late), 0);
+    assert_int_equal(emitted, emitted_late);
+    assert_true(over_keys_after(rows, 5, 60, &emitted) > 0);
+}
+
 static void test_over_unbounded_global(void **state)
 {
     (void)state;
@@ -998,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_distinct),
         cmocka_unit_test(test_over_rows),
         cmocka_unit_test(test_over_range),
+        cmocka_unit_test(test_over_range_cleanup),
         cmocka_unit_test(test_over_unbounded_global),
         cmocka_unit_test(test_over_proctime),
         cmocka_unit_test(test_truncated_records),
