@@ -825,51 +825,7 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
         attach(j, bc, op, in, n_in, ends, n_ends);
         return WEIR_OK;
     }
-    case LN_JOIN: {
-        struct op **l_ends = NULL, **r_ends = NULL;
-        int n_l = 0, n_r = 0;
-        int rc = build_join_inputs(j, bc, n, &l_ends, &n_l, &r_ends, &n_r, err);
-        if (rc)
-            return rc;
-        struct strbuf sb = {0};
-        plan_node_label(n, &sb);
-        /* the joined rows [left, right]: the output's types, except that a
-         * semi join outputs the left columns only */
-        int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
-        const struct sql_type **jt = mem_calloc((size_t)(nl + nr + 1), sizeof(*jt));
-        bool left_only = n->join == JOIN_SEMI || n->join == JOIN_ANTI;
-        for (int i = 0; i < nl + nr; i++)
-            jt[i] = !left_only ? n->out_types[i]
-                  : i < nl ? n->inputs[0]->out_types[i] : n->inputs[1]->out_types[i - nl];
-        struct op *jo = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
-                                    nl, nr, jt, sb_steal(&sb));
-        mem_free(jt);
-        if (n->null_safe)
-            op_join_null_safe(jo);
-        op_join_set_max_parallelism(jo, j->max_parallelism);
-        if (!n->interval && !n->window)   /* these expire by watermark */
-            op_join_set_state_ttl(jo, j->state_ttl_us, false);
-        if (j->spill_side_bytes >= 0)
-            op_join_spill(jo, j->spill_dir, j->spill_side_bytes);
-        add_op(j, bc, jo);
-        for (int i = 0; i < n_l; i++)
-            op_connect(l_ends[i], jo);
-        op_join_left_ports(jo, jo->n_inputs);
-        op_join_insert_only(jo, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
-        if (n->interval)
-            op_join_interval(jo, n->time_col[0], n->time_col[1], n->lower, n->upper);
-        else if (n->window)
-            op_join_window(jo, n->time_col[0], n->time_col[1]);
-        else if (n->bounded[0] || n->bounded[1])
-            op_join_bound(jo, n->time_col[0], n->time_col[1], n->lower, n->upper, n->bounded[0],
-                          n->bounded[1]);
-        for (int i = 0; i < n_r; i++)
-            op_connect(r_ends[i], jo);
-        mem_free(l_ends);
-        mem_free(r_ends);
-        ends_add(ends, n_ends, jo);
-        return WEIR_OK;
-    }
+    case LN_JOIN:
     case LN_TEMPORAL_JOIN: {
         struct op **l_ends = NULL, **r_ends = NULL;
         int n_l = 0, n_r = 0;
@@ -878,20 +834,32 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
             return rc;
         struct strbuf sb = {0};
         plan_node_label(n, &sb);
-        struct op *tj = op_temporal_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys,
-                                        n->residual, n->inputs[0]->n_out, n->inputs[1]->n_out,
-                                        n->time_col[0], n->time_col[1], n->out_types,
-                                        sb_steal(&sb));
-        op_temporal_set_max_parallelism(tj, j->max_parallelism);
-        add_op(j, bc, tj);
+        bool regular = n->kind == LN_JOIN;
+        struct op *jo;
+        if (regular) {
+            jo = op_join_for_node(n, j->max_parallelism, sb_steal(&sb));
+            if (!n->interval && !n->window)   /* these expire by watermark */
+                op_join_set_state_ttl(jo, j->state_ttl_us, false);
+            if (j->spill_side_bytes >= 0)
+                op_join_spill(jo, j->spill_dir, j->spill_side_bytes);
+        } else {
+            jo = op_temporal_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
+                                 n->inputs[0]->n_out, n->inputs[1]->n_out, n->time_col[0],
+                                 n->time_col[1], n->out_types, sb_steal(&sb));
+            op_temporal_set_max_parallelism(jo, j->max_parallelism);
+        }
+        add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)
-            op_connect(l_ends[i], tj);
-        op_temporal_left_ports(tj, tj->n_inputs);
+            op_connect(l_ends[i], jo);
+        if (regular)
+            op_join_left_ports(jo, jo->n_inputs);
+        else
+            op_temporal_left_ports(jo, jo->n_inputs);
         for (int i = 0; i < n_r; i++)
-            op_connect(r_ends[i], tj);
+            op_connect(r_ends[i], jo);
         mem_free(l_ends);
         mem_free(r_ends);
-        ends_add(ends, n_ends, tj);
+        ends_add(ends, n_ends, jo);
         return WEIR_OK;
     }
     case LN_WINDOW_AGG:

@@ -470,6 +470,18 @@ static struct jlist *get_live(struct op_join *o, int s, const char *key, size_t 
     return NULL;
 }
 
+/* The key's one live timer (TTL deadline or expiry) is due no later than
+ * `when`: a new entry if it is earlier than the queued one. */
+static void queue_key(struct side *sd, struct jlist *l, int64_t when, uint64_t h,
+                      const char *key, size_t len)
+{
+    if (l->queued && when >= l->queued_at)
+        return;
+    timers_push(&sd->timers, when, h, key, len);
+    l->queued = true;
+    l->queued_at = when;
+}
+
 static void state_add(struct op_join *o, int s, int matched, int64_t expire)
 {
     struct side *sd = &o->side[s];
@@ -477,44 +489,28 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
     uint64_t h = state_hash(o->key.buf, o->key.len);
     struct jlist *l = state_table_upsert(sd->state, o->key.buf, o->key.len, h, &inserted);
     if (packed(o, s)) {
-        packed_add(o, s, l, o->row.buf, o->row.len, expire);
-        if (expires(o, s) && (!l->queued || expire < l->queued_at)) {
-            timers_push(&sd->timers, expire, h, o->key.buf, o->key.len);
-            l->queued = true;
-            l->queued_at = expire;
-        }
-        return;
-    }
-    purge_expired(o, l);
-    struct jrow *jr = sd->insert_only ? NULL : find_row(l, o->row.buf, o->row.len);
-    if (jr) {
-        jr->count++;
+        packed_add(o, s, l, o->row.buf, o->row.len, expire);   /* never with a TTL */
     } else {
-        rows_reserve(o, l, l->n + 1);
-        jr = &l->rows[l->n++];
-        jr->bytes = mem_strndup(o->row.buf, o->row.len);
-        o->heap += (int64_t)o->row.len;
-        jr->len = (uint32_t)o->row.len;
-        jr->count = 1;
-        jr->matches = matched;
-        jr->expire = expire;
-    }
-    jr->written = o->ttl.now;
-    if (ttl_on(o)) {
-        /* the key's live entry is due no later than this row, unless the
-         * clock went back */
-        int64_t due = op_ttl_deadline(&o->ttl, o->ttl.now);
-        if (!l->queued || due < l->queued_at) {
-            timers_push(&sd->timers, due, h, o->key.buf, o->key.len);
-            l->queued = true;
-            l->queued_at = due;
+        purge_expired(o, l);
+        struct jrow *jr = sd->insert_only ? NULL : find_row(l, o->row.buf, o->row.len);
+        if (jr) {
+            jr->count++;
+        } else {
+            rows_reserve(o, l, l->n + 1);
+            jr = &l->rows[l->n++];
+            jr->bytes = mem_strndup(o->row.buf, o->row.len);
+            o->heap += (int64_t)o->row.len;
+            jr->len = (uint32_t)o->row.len;
+            jr->count = 1;
+            jr->matches = matched;
+            jr->expire = expire;
         }
+        jr->written = o->ttl.now;
     }
-    if (expires(o, s) && (!l->queued || expire < l->queued_at)) {
-        timers_push(&sd->timers, expire, h, o->key.buf, o->key.len);
-        l->queued = true;
-        l->queued_at = expire;
-    }
+    if (ttl_on(o))   /* unless the clock went back, due no later than this row */
+        queue_key(sd, l, op_ttl_deadline(&o->ttl, o->ttl.now), h, o->key.buf, o->key.len);
+    if (expires(o, s))
+        queue_key(sd, l, expire, h, o->key.buf, o->key.len);
 }
 
 /* Interval joins: when row i of side s stops being able to meet rows of the
@@ -1322,20 +1318,11 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
             oldest = rows[i].written;
     }
     mem_free(rows);
-    if (ttl_on(o) && oldest != INT64_MAX) {
+    if (ttl_on(o) && oldest != INT64_MAX)
         /* re-armed from the restored times: the earliest row's deadline */
-        int64_t due = op_ttl_deadline(&o->ttl, oldest);
-        if (!l->queued || due < l->queued_at) {
-            timers_push(&sd->timers, due, h, key, klen);
-            l->queued = true;
-            l->queued_at = due;
-        }
-    }
-    if (expires(o, s) && (!l->queued || first < l->queued_at)) {
-        timers_push(&sd->timers, first, h, key, klen);
-        l->queued = true;
-        l->queued_at = first;
-    }
+        queue_key(sd, l, op_ttl_deadline(&o->ttl, oldest), h, key, klen);
+    if (expires(o, s))
+        queue_key(sd, l, first, h, key, klen);
     update_state_metrics(o);
     return io_failed(o, err);
 }
@@ -1408,6 +1395,33 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     sb_reserve(&o->key, 64);
     sb_reserve(&o->row, 256);
     return &o->op;
+}
+
+struct op *op_join_for_node(const struct lnode *n, int max_parallelism, char *label)
+{
+    /* the joined rows [left, right]: the output's types, except that a
+     * semi join outputs the left columns only */
+    int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
+    const struct sql_type **jt = mem_calloc((size_t)(nl + nr + 1), sizeof(*jt));
+    bool left_only = n->join == JOIN_SEMI || n->join == JOIN_ANTI;
+    for (int i = 0; i < nl + nr; i++)
+        jt[i] = !left_only ? n->out_types[i]
+              : i < nl ? n->inputs[0]->out_types[i] : n->inputs[1]->out_types[i - nl];
+    struct op *op = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual, nl,
+                                nr, jt, label);
+    mem_free(jt);
+    if (n->null_safe)
+        op_join_null_safe(op);
+    op_join_set_max_parallelism(op, max_parallelism);
+    op_join_insert_only(op, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
+    if (n->interval)
+        op_join_interval(op, n->time_col[0], n->time_col[1], n->lower, n->upper);
+    else if (n->window)
+        op_join_window(op, n->time_col[0], n->time_col[1]);
+    else if (n->bounded[0] || n->bounded[1])
+        op_join_bound(op, n->time_col[0], n->time_col[1], n->lower, n->upper, n->bounded[0],
+                      n->bounded[1]);
+    return op;
 }
 
 void op_join_set_max_parallelism(struct op *op, int max_parallelism)

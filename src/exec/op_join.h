@@ -14,6 +14,11 @@
 struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                        int n_keys, struct expr *residual, int n_left, int n_right,
                        const struct sql_type *const *in_types, char *label);
+/* The join of plan node n (LN_JOIN) with its keys, residual, kind and
+ * expiry (interval, window or bounded) and the inputs' changelog modes set;
+ * the caller connects the inputs (op_join_left_ports between the two sides)
+ * and sets the TTL and spilling.  label is taken. */
+struct op *op_join_for_node(const struct lnode *n, int max_parallelism, char *label);
 /* Input ports below n carry the left side (connect the left inputs first). */
 void op_join_left_ports(struct op *op, int n);
 /* Makes the keys null-safe: NULL equals NULL (IS NOT DISTINCT FROM). */

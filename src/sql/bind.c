@@ -2333,7 +2333,6 @@ static void conjuncts(struct expr *e, struct expr ***out, int *n)
     (*out)[(*n)++] = e;
 }
 
-/* Which sides an expression reads: bit 0 left (< nl), bit 1 right. */
 /* A Calc keeping the rows of n for which cond (over n's columns) is TRUE. */
 static struct lnode *filter_over(struct binder *bd, struct lnode *n, struct expr *cond,
                                  struct weir_loc loc)
@@ -2351,6 +2350,7 @@ static struct lnode *filter_over(struct binder *bd, struct lnode *n, struct expr
     return c;
 }
 
+/* Which sides an expression reads: bit 0 left (< nl), bit 1 right. */
 static int sides_used(const struct expr *e, int nl)
 {
     if (e->kind == EX_COLUMN)
@@ -2383,6 +2383,18 @@ static struct expr *and_of(struct binder *bd, struct expr **cs, int n)
     a->op = OP_AND;
     memcpy(a->args, cs, (size_t)n * sizeof(void *));
     return a;
+}
+
+/* Binds a join's ON condition in sc into its AND-ed terms (*cs, freed by
+ * the caller); false after an error. */
+static bool bind_on(struct binder *bd, struct scope *sc, struct ast_expr *on, struct expr ***cs,
+                    int *ncs)
+{
+    struct expr *cond = bind_top(bd, sc, on);
+    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
+        return false;
+    conjuncts(cond, cs, ncs);
+    return true;
 }
 
 /* Splits the conjuncts cs[0..ncs) of a join condition over [left (nl
@@ -2796,12 +2808,10 @@ static struct lnode *bind_temporal_join(struct binder *bd, struct ast_table_ref 
                                     "table's primary key, e.g. ON o.k = r.pk");
         return NULL;
     }
-    struct expr *cond = bind_top(bd, sc, f->u.join.on);
-    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
-        return NULL;
     struct expr **cs = NULL;
     int ncs = 0;
-    conjuncts(cond, &cs, &ncs);
+    if (!bind_on(bd, sc, f->u.join.on, &cs, &ncs))
+        return NULL;
     struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
     int nrest = split_condition(bd, j, cs, ncs, nl, rest);
     mem_free(cs);
@@ -2915,12 +2925,10 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
         FAIL(WEIR_ERR_BIND, f->loc, "a lookup join needs ON <left expression> = <dimension column>");
         return NULL;
     }
-    struct expr *cond = bind_top(bd, sc, f->u.join.on);
-    if (cond == NULL || !(cond = require_bool(bd, cond, "a join condition")))
-        return NULL;
     struct expr **cs = NULL;
     int ncs = 0;
-    conjuncts(cond, &cs, &ncs);
+    if (!bind_on(bd, sc, f->u.join.on, &cs, &ncs))
+        return NULL;
     j->lkeys = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
     j->rkey_cols = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(int));
     struct expr **rest = arena_calloc(bd->a, (size_t)(ncs + 1) * sizeof(void *));
@@ -2954,14 +2962,7 @@ static struct lnode *bind_lookup_join(struct binder *bd, struct ast_table_ref *f
              "a lookup join needs an equality between a left expression and a dimension column");
         return NULL;
     }
-    if (nrest == 1)
-        j->residual = rest[0];
-    else if (nrest > 1) {
-        struct expr *a = expr_new(bd->a, EX_OP, &type_boolean, nrest);
-        a->op = OP_AND;
-        memcpy(a->args, rest, (size_t)nrest * sizeof(void *));
-        j->residual = a;
-    }
+    j->residual = and_of(bd, rest, nrest);
     return j;
 }
 
@@ -3111,16 +3112,7 @@ static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct 
         struct expr *f = bind_top(bd, sc, s->where);
         if (f == NULL || !(f = require_bool(bd, f, "WHERE condition")))
             return NULL;
-        struct lnode *c = lnode_new(bd->p, LN_CALC, 1);
-        c->inputs[0] = in;
-        c->filter = f;
-        c->n_out = in->n_out;
-        c->out_names = in->out_names;
-        c->out_types = in->out_types;
-        c->exprs = arena_calloc(bd->a, (size_t)(in->n_out + 1) * sizeof(void *));
-        for (int i = 0; i < in->n_out; i++)
-            c->exprs[i] = expr_column(bd->a, i, in->out_types[i]);
-        in = c;
+        in = filter_over(bd, in, f, s->where->loc);
     }
     struct lnode *r = lnode_new(bd->p, LN_RANK, 1);
     r->inputs[0] = in;

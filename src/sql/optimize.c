@@ -445,6 +445,29 @@ static void consumer_remap(struct lnode *c, struct col_refs *cr, const int *map)
     }
 }
 
+/* Keeps the columns used[] of a Calc (at least one: a batch needs a column
+ * to carry its rows); map[old] = new or -1.  Returns how many are kept. */
+static int calc_keep(struct lnode *calc, bool *used, int *map)
+{
+    int kept = 0;
+    for (int i = 0; i < calc->n_out; i++)
+        kept += used[i];
+    if (kept == 0)
+        used[0] = true;
+    int k = 0;
+    for (int i = 0; i < calc->n_out; i++) {
+        map[i] = used[i] ? k : -1;
+        if (used[i]) {
+            calc->exprs[k] = calc->exprs[i];
+            calc->out_names[k] = calc->out_names[i];
+            calc->out_types[k] = calc->out_types[i];
+            k++;
+        }
+    }
+    calc->n_out = k;
+    return k;
+}
+
 /*
  * An aggregation reads only its keys', arguments' and time column from its
  * input, but the Calc under it was built from the whole SELECT list of the
@@ -457,30 +480,15 @@ static void prune_calc_under(struct job_plan *p, struct lnode *n, struct lnode *
     struct col_refs cr = {0};
     bool *used = mem_calloc((size_t)calc->n_out + 1, sizeof(bool));
     consumer_refs(n, &cr, used);
-    int kept = 0;
-    for (int i = 0; i < calc->n_out; i++)
-        kept += used[i];
-    if (kept == 0)
-        used[0] = true, kept = 1;   /* a batch keeps one column to carry its rows */
-    if (kept < calc->n_out) {
-        int *map = mem_alloc((size_t)calc->n_out * sizeof(int));
-        int k = 0;
-        for (int i = 0; i < calc->n_out; i++) {
-            map[i] = used[i] ? k : -1;
-            if (used[i]) {
-                calc->exprs[k] = calc->exprs[i];
-                calc->out_names[k] = calc->out_names[i];
-                calc->out_types[k] = calc->out_types[i];
-                k++;
-            }
-        }
+    int n_in = calc->n_out;
+    int *map = mem_alloc((size_t)n_in * sizeof(int));
+    int kept = calc_keep(calc, used, map);
+    if (kept < n_in) {
         sb_addf(&p->rewrites, "calc pruning: %s reads %d of %d columns of its input\n",
-                n->kind == LN_WINDOW_AGG ? "window aggregate" : "group aggregate", kept,
-                calc->n_out);
-        calc->n_out = kept;
+                n->kind == LN_WINDOW_AGG ? "window aggregate" : "group aggregate", kept, n_in);
         consumer_remap(n, &cr, map);
-        mem_free(map);
     }
+    mem_free(map);
     mem_free(used);
     mem_free(cr.refs);
 }
@@ -501,42 +509,31 @@ static void prune_under_unnest(struct job_plan *p, struct lnode *par, struct lno
     gather_refs(u->unnest, &ur);
     for (int i = 0; i < ur.n; i++)
         used[ur.refs[i]->index] = true;
-    int kept = 0;
-    for (int i = 0; i < nl; i++)
-        kept += used[i];
-    if (kept == 0)
-        used[0] = true, kept = 1;   /* a batch keeps one column to carry its rows */
+    int *map = mem_alloc((size_t)n_out * sizeof(int));
+    int kept = calc_keep(calc, used, map);   /* map[0..nl): the left columns */
     if (kept < nl) {
-        int *map = mem_alloc((size_t)n_out * sizeof(int));
         /* the unnest's names may be shared with a filter above it: new arrays */
-        const char **names = arena_alloc(&p->arena, (size_t)(n_out - nl + kept) * sizeof(char *));
-        const struct sql_type **types =
-            arena_alloc(&p->arena, (size_t)(n_out - nl + kept) * sizeof(void *));
-        int k = 0;
+        int k = n_out - nl + kept;
+        const char **names = arena_alloc(&p->arena, (size_t)k * sizeof(char *));
+        const struct sql_type **types = arena_alloc(&p->arena, (size_t)k * sizeof(void *));
         for (int i = 0; i < n_out; i++) {
-            map[i] = i < nl && !used[i] ? -1 : k;
+            if (i >= nl)
+                map[i] = kept + (i - nl);   /* the elements follow */
             if (map[i] < 0)
                 continue;
-            names[k] = u->out_names[i];
-            types[k] = u->out_types[i];
-            if (i < nl) {
-                calc->exprs[k] = calc->exprs[i];
-                calc->out_names[k] = calc->out_names[i];
-                calc->out_types[k] = calc->out_types[i];
-            }
-            k++;
+            names[map[i]] = u->out_names[i];
+            types[map[i]] = u->out_types[i];
         }
         sb_addf(&p->rewrites, "calc pruning: unnest copies %d of %d columns of its input\n", kept,
                 nl);
-        calc->n_out = kept;
         u->n_out = k;
         u->out_names = names;
         u->out_types = types;
         for (int i = 0; i < ur.n; i++)
             ur.refs[i]->index = map[ur.refs[i]->index];
         consumer_remap(par, &cr, map);
-        mem_free(map);
     }
+    mem_free(map);
     mem_free(used);
     mem_free(cr.refs);
     mem_free(ur.refs);
@@ -564,29 +561,6 @@ static int parents_of(const struct prune_ctx *pc, const struct lnode *n)
         if (pc->seen[i] == n)
             return pc->refs[i];
     return 0;
-}
-
-/* Keeps the columns used[] of a Calc (at least one: a batch needs a column
- * to carry its rows); map[old] = new or -1.  Returns how many are kept. */
-static int calc_keep(struct lnode *calc, bool *used, int *map)
-{
-    int kept = 0;
-    for (int i = 0; i < calc->n_out; i++)
-        kept += used[i];
-    if (kept == 0)
-        used[0] = true;
-    int k = 0;
-    for (int i = 0; i < calc->n_out; i++) {
-        map[i] = used[i] ? k : -1;
-        if (used[i]) {
-            calc->exprs[k] = calc->exprs[i];
-            calc->out_names[k] = calc->out_names[i];
-            calc->out_types[k] = calc->out_types[i];
-            k++;
-        }
-    }
-    calc->n_out = k;
-    return k;
 }
 
 static bool refs_overlap(const struct col_refs *a, const struct col_refs *b)

@@ -45,28 +45,9 @@ static void build_op(struct inst *x, struct rig *r)
 {
     struct lnode *n = r->n;
     if (n->kind == LN_JOIN) {
-        int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
-        const struct sql_type **jt = mem_calloc((size_t)(nl + nr + 1), sizeof(*jt));
-        bool left_only = n->join == JOIN_SEMI || n->join == JOIN_ANTI;
-        for (int i = 0; i < nl + nr; i++)
-            jt[i] = !left_only ? n->out_types[i]
-                  : i < nl ? n->inputs[0]->out_types[i] : n->inputs[1]->out_types[i - nl];
-        x->op = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual, nl, nr,
-                            jt, mem_strdup("Join#7"));
-        mem_free(jt);
-        if (n->null_safe)
-            op_join_null_safe(x->op);
-        op_join_set_max_parallelism(x->op, MAXP);
+        x->op = op_join_for_node(n, MAXP, mem_strdup("Join#7"));
         op_connect(&x->in[0], x->op);
         op_join_left_ports(x->op, 1);
-        op_join_insert_only(x->op, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
-        if (n->interval)
-            op_join_interval(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper);
-        else if (n->window)
-            op_join_window(x->op, n->time_col[0], n->time_col[1]);
-        else if (n->bounded[0] || n->bounded[1])
-            op_join_bound(x->op, n->time_col[0], n->time_col[1], n->lower, n->upper,
-                          n->bounded[0], n->bounded[1]);
         if (n_built++ % 2) {
             if (spill_dir[0] == '\0') {
                 snprintf(spill_dir, sizeof spill_dir, "/tmp/weir-test-spill-XXXXXX");

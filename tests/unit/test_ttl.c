@@ -27,14 +27,10 @@ static void build_op(struct inst *x, struct rig *r)
 {
     struct lnode *n = r->n;
     if (n->kind == LN_JOIN) {
-        int nl = n->inputs[0]->n_out, nr = n->inputs[1]->n_out;
-        x->op = op_join_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual, nl, nr,
-                            n->out_types, mem_strdup("Join#1"));
-        op_join_set_max_parallelism(x->op, MAXP);
+        x->op = op_join_for_node(n, MAXP, mem_strdup("Join#1"));
         op_join_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
         op_connect(&x->in[0], x->op);
         op_join_left_ports(x->op, 1);
-        op_join_insert_only(x->op, !plan_updating(n->inputs[0]), !plan_updating(n->inputs[1]));
         op_connect(&x->in[1], x->op);
     } else if (n->kind == LN_RANK) {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#1"));

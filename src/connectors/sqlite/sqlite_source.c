@@ -89,20 +89,29 @@ static bool has_rowid(struct sq_source *sq)
     return yes;
 }
 
+/* "SELECT rowid, <the table's columns> FROM <table>" into sql (cleared
+ * first), with NULL for the rowid of a WITHOUT ROWID table: the statement
+ * the scan and the lookup both extend. */
+static void select_columns(struct strbuf *sql, const struct sq_source *sq, bool with_rowid)
+{
+    const struct table_ctx *t = sq->base.table;
+    sb_clear(sql);
+    sb_adds(sql, with_rowid ? "SELECT rowid" : "SELECT NULL");
+    for (int i = 0; i < t->n_cols; i++) {
+        sb_adds(sql, ", ");
+        sq_ident(sql, t->col_names[i]);
+    }
+    sb_adds(sql, " FROM ");
+    sq_ident(sql, sq->table);
+}
+
 static int prepare_scan(struct sq_source *sq, struct weir_error *err)
 {
     const struct table_ctx *t = sq->base.table;
     struct strbuf sql = {0};
     int rc = WEIR_OK;
     for (int with_rowid = 1; with_rowid >= 0; with_rowid--) {
-        sb_clear(&sql);
-        sb_adds(&sql, with_rowid ? "SELECT rowid" : "SELECT NULL");
-        for (int i = 0; i < t->n_cols; i++) {
-            sb_adds(&sql, ", ");
-            sq_ident(&sql, t->col_names[i]);
-        }
-        sb_adds(&sql, " FROM ");
-        sq_ident(&sql, sq->table);
+        select_columns(&sql, sq, with_rowid);
         if (with_rowid) {
             sb_adds(&sql, " WHERE rowid >= ?1 AND ");
             add_class(&sql, &sq->mine);
@@ -557,14 +566,7 @@ static int lookup_prepare(struct sq_lookup *lk, int n_keys, const int *key_cols,
     struct strbuf sql = {0};
     int rc = WEIR_OK;
     for (int with_rowid = 1; with_rowid >= 0; with_rowid--) {
-        sb_clear(&sql);
-        sb_adds(&sql, with_rowid ? "SELECT rowid" : "SELECT NULL");
-        for (int i = 0; i < t->n_cols; i++) {
-            sb_adds(&sql, ", ");
-            sq_ident(&sql, t->col_names[i]);
-        }
-        sb_adds(&sql, " FROM ");
-        sq_ident(&sql, sq->table);
+        select_columns(&sql, sq, with_rowid);
         for (int q = 0; q < n_keys; q++) {
             sb_adds(&sql, q ? " AND " : " WHERE ");
             sq_ident(&sql, t->col_names[key_cols[q]]);
