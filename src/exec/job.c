@@ -180,7 +180,7 @@ struct job {
     int64_t state_ttl_us;           /* table.exec.state.ttl; 0: never expire */
     char *spill_dir;                /* <state dir>/spill */
     int64_t spill_side_bytes;       /* weir.state.spill.threshold per join side
-                                       and instance; -1: never spill */
+                                       or Top-N, and instance; -1: never spill */
     int64_t mini_batch_size;        /* table.exec.mini-batch.*; 0: off */
     /* checkpoints (exec/checkpoint.h); ckpt NULL: off */
     struct ckpt_config ckpt_cfg;
@@ -805,6 +805,8 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
             op_rank_set_state_ttl(op, j->state_ttl_us, false);
         else
             op_group_set_state_ttl(op, j->state_ttl_us, false);
+        if (n->kind == LN_RANK && j->spill_side_bytes >= 0)
+            op_rank_spill(op, j->spill_dir, j->spill_side_bytes);
         if (n->kind == LN_GROUP_AGG)
             op_group_set_mini_batch(op, j->mini_batch_size);
         attach(j, bc, op, in, n_in, ends, n_ends);
@@ -976,6 +978,19 @@ static int default_parallelism(const struct job_plan *p, const struct job_opts *
 
 static void assign_uids(struct job *j);
 
+/* Shares of weir.state.spill.threshold: one per join side (a regular join's
+ * two) and one per Top-N, counting shared subplans once. */
+static int spill_shares(const struct lnode *n, bool *seen)
+{
+    if (seen[n->id])
+        return 0;
+    seen[n->id] = true;
+    int k = n->kind == LN_JOIN ? 2 : n->kind == LN_RANK ? 1 : 0;
+    for (int i = 0; i < n->n_inputs; i++)
+        k += spill_shares(n->inputs[i], seen);
+    return k;
+}
+
 int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
               struct weir_error *err)
 {
@@ -1014,16 +1029,24 @@ int job_build(struct job_plan *p, const struct job_opts *opts, struct job **out,
         return err->code ? err->code : WEIR_ERR_IO;
     if (files_mkdirs(j->state_dir, err) != WEIR_OK)
         return err->code;
-    /* join rows past this much memory go to spill files (op_join.c): split
-     * over the instances and the two sides of each join */
+    /* join and Top-N rows past this much memory go to spill files
+     * (op_join.c, op_rank.c): split over the instances, the two sides of each
+     * join and each Top-N */
     const char *spill = plan_config(p, "weir.state.spill.threshold");
     int64_t spill_bytes = 256LL << 20;
     if (spill && strcasecmp(spill, "off") == 0)
         spill_bytes = -1;
     else if (spill && opt_parse_size(spill, &spill_bytes) != WEIR_OK)
         return err_set(err, WEIR_ERR_CONFIG, "'weir.state.spill.threshold' expects a size such "
-                       "as '256 mb', '0' (spill every join row) or 'off', got '%s'", spill);
-    j->spill_side_bytes = spill_bytes < 0 ? -1 : spill_bytes / (2 * (int64_t)P);
+                       "as '256 mb', '0' (spill every join and Top-N row) or 'off', got "
+                       "'%s'", spill);
+    bool *seen = mem_calloc((size_t)p->next_id + 1, sizeof(bool));
+    int shares = 0;
+    for (int i = 0; i < p->n_sinks; i++)
+        shares += spill_shares(p->sinks[i], seen);
+    mem_free(seen);
+    j->spill_side_bytes =
+        spill_bytes < 0 ? -1 : spill_bytes / ((shares > 0 ? shares : 1) * (int64_t)P);
     j->spill_dir = mem_sprintf("%s/spill", j->state_dir);
     /* every instance gets its own plan: expressions hold per-thread scratch */
     if (P > 1) {

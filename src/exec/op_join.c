@@ -79,6 +79,7 @@
 #include "core/datetime.h"
 #include "exec/opstate.h"
 #include "state/snapshot.h"
+#include "core/varint.h"
 #include "state/spill.h"
 #include "state/table.h"
 #include "state/timers.h"
@@ -294,9 +295,12 @@ static bool expires(const struct op_join *o, int s)
  *     varint (len << 1 | spilled), [i64 expire, if the side expires],
  *     then the row's len bytes, or the u64 offset of them in its spill file
  * instead of an allocation per row behind a 40-byte header (Nexmark q4 and
- * q20 store 9.2M bids).  Once the side's rows in memory reach spill_at
- * bytes (weir.state.spill.threshold), the bytes of new rows go to the side's
- * spill file and only their offsets stay.  Rows are probed through views:
+ * q20 store 9.2M bids).  With a spill directory (weir.state.spill.threshold),
+ * the bytes of a row go to the side's spill file and only their offset
+ * stays: every row of a side whose rows never expire (such a side outgrows
+ * any memory; the file keeps its newest rows in memory as far as the join's
+ * share of the threshold allows, fit_tails), and the rows of an expiring
+ * side once its rows in memory reach spill_at.  Rows are probed through views:
  * jrows made for the chunk's pairs, counting once, matched by nothing.
  * Rows expire from the front (they come about in time order): the first
  * live offset moves past them, and the buffer is compacted once a quarter
@@ -319,14 +323,9 @@ struct prec {
 static const unsigned char *prec_next(const struct op_join *o, int s, const unsigned char *p,
                                       struct prec *r)
 {
-    uint32_t v = 0;
-    for (int shift = 0;; shift += 7) {
-        unsigned char c = *p++;
-        v |= (uint32_t)(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            break;
-    }
-    r->len = v >> 1;
+    uint64_t v;
+    p = varint_get(p, &v);
+    r->len = (uint32_t)(v >> 1);
     r->spilled = v & 1;
     r->expire = 0;
     if (expires(o, s)) {
@@ -361,14 +360,14 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
     struct side *sd = &o->side[s];
     uint64_t off = 0;
     bool spilled = false;
-    if (o->spill_dir && sd->in_memory + (int64_t)len > o->spill_at && o->io_err.code == 0) {
-        if (sd->spill == NULL) {
-            char what[300];
+    if (o->spill_dir && o->io_err.code == 0 &&
+        (!expires(o, s) || sd->in_memory + (int64_t)len > o->spill_at)) {
+        char what[300] = "";
+        if (sd->spill == NULL)   /* names the file in its errors */
             snprintf(what, sizeof what, "%s (%s side)", o->op.label ? o->op.label : "a join",
                      s == 0 ? "left" : "right");
-            sd->spill = spill_open(o->spill_dir, what, &o->io_err);
-        }
-        spilled = sd->spill && spill_append(sd->spill, row, len, &off, &o->io_err) == WEIR_OK;
+        spilled = spill_append_lazy(&sd->spill, o->spill_dir, what, row, len, &off,
+                                    &o->io_err) == WEIR_OK;
     }
     size_t need = 5 + (expires(o, s) ? 8 : 0) + (spilled ? 8 : len);
     if (l->used == 0)
@@ -387,12 +386,7 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
         l->used = PACKED_HEAD;
     }
     unsigned char *p = l->buf + l->used;
-    uint32_t v = (uint32_t)len << 1 | spilled;
-    while (v >= 0x80) {
-        *p++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *p++ = (unsigned char)v;
+    p = varint_put(p, (uint64_t)len << 1 | spilled);
     if (expires(o, s)) {
         memcpy(p, &expire, 8);
         p += 8;
@@ -418,12 +412,9 @@ static const char *prec_bytes(struct op_join *o, int s, const struct prec *r,
         return (const char *)r->data;
     uint64_t off;
     memcpy(&off, r->data, 8);
-    sb_clear(buf);
-    sb_reserve(buf, r->len + 1);
-    if (o->io_err.code == 0 &&
-        spill_read(o->side[s].spill, off, buf->buf, r->len, &o->io_err) == WEIR_OK)
-        return buf->buf;
-    return NULL;
+    if (o->io_err.code)
+        return NULL;
+    return spill_read_buf(o->side[s].spill, off, r->len, buf, &o->io_err);
 }
 
 /* A spill file failed: the operator fails with it. */
@@ -819,6 +810,23 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     return rc;
 }
 
+/* The spill files keep in memory what the join's share of the threshold
+ * (two sides' worth) leaves after the rest of its state, at least
+ * SPILL_TAIL_MIN each: the rows written last, which the rows arriving now
+ * meet (a live auction). */
+static void fit_tails(struct op_join *o, int64_t rest)
+{
+    int files = (o->side[0].spill != NULL) + (o->side[1].spill != NULL);
+    if (files == 0 || o->io_err.code)
+        return;
+    int64_t left = 2 * o->spill_at - rest;
+    size_t each = left > 0 ? (size_t)(left / files) : 0;
+    for (int s = 0; s < 2; s++)
+        if (o->side[s].spill)
+            spill_set_tail(o->side[s].spill, each > SPILL_TAIL_MIN ? each : SPILL_TAIL_MIN,
+                           &o->io_err);
+}
+
 static void update_state_metrics(struct op_join *o)
 {
     int64_t keys = 0, bytes = 0;
@@ -827,6 +835,9 @@ static void update_state_metrics(struct op_join *o)
         bytes += state_table_bytes(o->side[s].state) + timers_bytes(&o->side[s].timers);
     }
     bytes += o->heap;
+    fit_tails(o, bytes);
+    for (int s = 0; s < 2; s++)
+        bytes += (int64_t)spill_mem_bytes(o->side[s].spill);
     atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
 }

@@ -18,4 +18,9 @@ void op_rank_set_max_parallelism(struct op *op, int max_parallelism);
  * manual_clock (tests): processing time is the timer hook's now_us. */
 void op_rank_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
 
+/* weir.state.spill.threshold's share of this instance (job.c): past this
+ * many bytes of state, rows go to a spill file in dir, those of the
+ * partitions written least recently first.  0 spills every row. */
+void op_rank_spill(struct op *op, const char *dir, int64_t bytes);
+
 #endif

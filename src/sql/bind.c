@@ -3131,6 +3131,7 @@ static struct lnode *bind_rank(struct binder *bd, struct ast_expr *call, struct 
             return NULL;
         r->desc[i] = w->order_by[i].desc;
     }
+    /* until N is known (below, and at the end of binding) */
     r->dedup = r->n_order == 1 && r->order[0]->kind == EX_COLUMN &&
                r->order[0]->type->time_attr != TA_NONE;
     r->n_out = in->n_out + 1;
@@ -5646,7 +5647,11 @@ int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool
             return rc;
         }
     }
-    for (int i = 0; i < bd.n_ranks; i++)
+    for (int i = 0; i < bd.n_ranks; i++) {
+        /* ordered by a time attribute, only the first row is a deduplication
+         * (Flink's Deduplicate); more rows are a Top-N */
+        if (bd.ranks[i]->top_n != 1)
+            bd.ranks[i]->dedup = false;
         if (bd.ranks[i]->top_n == 0) {
             struct weir_loc loc = bd.ranks[i]->loc;
             mem_free(bd.ranks);
@@ -5654,6 +5659,7 @@ int plan_compile_ex(struct job_plan *p, const char *file, const char *text, bool
                               "ROW_NUMBER() OVER needs an outer WHERE rownum <= N (the Top-N "
                               "pattern); other uses are not supported");
         }
+    }
     mem_free(bd.ranks);
     if (p->n_sinks == 0)
         return err_set(err, WEIR_ERR_BIND,

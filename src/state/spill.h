@@ -2,14 +2,20 @@
  * spill.h — an append-only file for operator state past its memory budget
  * (weir.state.spill.threshold): bytes go in, an offset comes back, and are
  * read back by offset.  Joins keep the rows of their insert-only sides here
- * once the side's rows in memory reach the budget (op_join.c).
+ * once the side's rows in memory reach the budget (op_join.c); Top-N keeps
+ * the rows of its partitions that were not written for longest (op_rank.c).
  *
  * The file is created in the given directory and unlinked at once, so it
  * goes with the process, crash included: state is recovered from
  * checkpoints, which hold every row.  Space is not reclaimed while the
  * operator runs (rows that expire leave their bytes behind): the file grows
- * with what was spilled.  Recent appends sit in a write buffer, so writes
- * are large; reads of older bytes come from the page cache while it has them.
+ * with what was spilled.
+ *
+ * The newest bytes stay in memory, a tail of at least 1 MiB (the write
+ * buffer, so writes are large) and at most what spill_set_tail allows: rows
+ * written recently are the ones read again soonest (a live auction's bids),
+ * and are read from there; older bytes come from the page cache while it
+ * has them.
  *
  * Not thread-safe: one file belongs to one operator instance on one thread.
  */
@@ -20,8 +26,13 @@
 #include <stdint.h>
 
 #include "core/err.h"
+#include "core/strbuf.h"
 
 struct spill;
+
+/* The tail operators keep at the least, past their budget: enough for the
+ * rows that are read again soon after they were written. */
+#define SPILL_TAIL_MIN ((size_t)8 << 20)
 
 /* A new empty file in dir (made if missing); `what` names it in errors
  * ("Join#7 left side"). */
@@ -31,6 +42,19 @@ int spill_append(struct spill *sp, const void *p, size_t len, uint64_t *off,
                  struct weir_error *err);
 /* Reads len bytes appended at off. */
 int spill_read(struct spill *sp, uint64_t off, void *dst, size_t len, struct weir_error *err);
+/* Appends to *sp, first made in dir (named `what`) when *sp is NULL: the
+ * way operators use a file they may never need. */
+int spill_append_lazy(struct spill **sp, const char *dir, const char *what, const void *p,
+                      size_t len, uint64_t *off, struct weir_error *err);
+/* Reads len bytes appended at off into buf (replacing what it held); returns
+ * them, or NULL with err set. */
+const char *spill_read_buf(struct spill *sp, uint64_t off, size_t len, struct strbuf *buf,
+                           struct weir_error *err);
+/* Keeps at most `bytes` of the newest appends in memory (at least 1 MiB),
+ * writing older ones to the file now. */
+int spill_set_tail(struct spill *sp, size_t bytes, struct weir_error *err);
+/* Memory the tail holds (0 for NULL). */
+size_t spill_mem_bytes(const struct spill *sp);
 /* Bytes appended so far (the file's size once flushed). */
 uint64_t spill_size(const struct spill *sp);
 void spill_close(struct spill *sp);   /* NULL is fine */

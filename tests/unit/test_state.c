@@ -892,7 +892,8 @@ static void test_timers(void **state)
 /* The spill file: appends across the write buffer's flushes and one larger
  * than the buffer read back byte for byte, from the file and from the
  * buffer; a read past the end is an error; the file is gone from its
- * directory from the start. */
+ * directory from the start; a larger in-memory tail is kept to its size,
+ * serves reads, and shrinks on request. */
 static void test_spill(void **state)
 {
     (void)state;
@@ -925,6 +926,27 @@ static void test_spill(void **state)
     assert_int_equal(spill_read(sp, total - 2, buf, 4, &err), WEIR_ERR_IO);
     assert_non_null(strstr(err.message, "test"));
     err_clear(&err);
+    assert_int_equal(spill_mem_bytes(sp), 1 << 20);   /* the write buffer */
+    /* a larger tail keeps the newest 4 MiB in memory, and shrinks back */
+    assert_int_equal(spill_set_tail(sp, 4 << 20, &err), WEIR_OK);
+    uint64_t off2 = 0;
+    for (int i = 0; i < 2000; i++) {
+        for (size_t b = 0; b < 5000; b++)
+            buf[b] = (char)(i * 17 + (int)b);
+        assert_int_equal(spill_append(sp, buf, 5000, &off2, &err), WEIR_OK);
+        assert_true(spill_mem_bytes(sp) <= 4 << 20);
+    }
+    assert_int_equal(spill_mem_bytes(sp), 4 << 20);
+    for (int i = 0; i < 2000; i += 3) {
+        assert_int_equal(spill_read(sp, total + (uint64_t)i * 5000, buf, 5000, &err), WEIR_OK);
+        for (size_t b = 0; b < 5000; b++)
+            if (buf[b] != (char)(i * 17 + (int)b))
+                fail_msg("tail record %d byte %zu differs", i, b);
+    }
+    assert_int_equal(spill_set_tail(sp, 0, &err), WEIR_OK);
+    assert_int_equal(spill_mem_bytes(sp), 1 << 20);
+    assert_int_equal(spill_read(sp, offs[1500], buf, lens[1500], &err), WEIR_OK);
+    assert_int_equal(buf[7], (char)(1500 * 31 + 7));
     mem_free(buf);
     spill_close(sp);
 }
