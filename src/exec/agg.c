@@ -11,8 +11,12 @@
  * count goes 0 → 1 (add) or 1 → 0 (retract), which is what Flink's
  * DistinctAggCodeGen does with its MapView.
  *
+ * DISTINCT aggregates of a GROUP BY with the same arguments share one set
+ * with a count per aggregate ("shared DISTINCT sets" below, issue 4).
+ *
  * Snapshot of a DISTINCT slot: i64 rows, the inner snapshot, the value set
- * (in agg_mset_snapshot's encoding).  All integers are in host byte order (little-endian on
+ * (in agg_mset_snapshot's encoding; a shared set writes each aggregate's
+ * values so, too).  All integers are in host byte order (little-endian on
  * every supported target).
  */
 #include "exec/agg.h"
@@ -1053,6 +1057,671 @@ int agg_bind_done(struct agg_bind *ab, struct weir_error *err, bool dup_insensit
     ab->state = ds;
     ab->acc_size = ds->off + sizeof(struct dist_acc);
     return WEIR_OK;
+}
+
+/* ---- shared DISTINCT sets ------------------------------------------------------------ */
+
+/*
+ * DISTINCT aggregates of one operator whose arguments are the same
+ * expressions (they differ by FILTER, or by function: q16's four
+ * COUNT(DISTINCT bidder) over three price bands) keep one value set between
+ * them, as Flink's DistinctAggCodeGen shares one MapView per distinct
+ * argument list: value → one count per sharing aggregate (a "variant").
+ * Issue 4: q16's eight sets per group held 1 GB at 10M events; the shared
+ * sets hold one entry per value instead of one per value and variant, in
+ * 8-16 bytes of key plus 2 bytes per variant.
+ *
+ * Each variant is still an aggregate of its own (the operator applies its
+ * FILTER and calls its ops); only its set is elsewhere: the first variant
+ * (the owner) carries struct vset in its slot after its row counter, and
+ * every variant reaches it at a fixed distance from its own accumulator
+ * (set_rel, known once the operator has laid the slot out: agg_share_place).
+ * The owner initialises, frees, measures (mem_size: once) and restores the
+ * set first; the others add their counts to it.  A variant's count goes
+ * 0 → 1 / 1 → 0 exactly as the private set's did, so its inner function sees
+ * the same rows; an entry goes when every variant's count is 0.
+ *
+ * Counts are u16: a count that reaches VCOUNT_SAT stays there and the rest
+ * (true count - VCOUNT_SAT + 1) is kept in a per-variant overflow dset,
+ * allocated the first time one is needed (a value seen 65,535 times in one
+ * group by one variant).  So counts are exact up to the dset's i64, with no
+ * silent wrap, and the common entry stays small.
+ *
+ * The table: open addressing with linear probing over any capacity (home =
+ * the hash's top 32 bits scaled to the capacity), at most 4/5 full, grown by
+ * half: loads stay between 0.53 and 0.8, where doubling at 3/4 left q16's
+ * sets 53% full (its typical group: 444 values in 1,024 slots).  Deletion
+ * shifts back, so there are no tombstones; an entry is free when all its
+ * counts are 0, and the table goes with the set's last value.
+ *
+ * Checkpoints are unchanged: each variant writes [i64 rows, inner, its own
+ * values and counts] exactly as dist_snapshot does, so records of private
+ * and shared sets are interchangeable (a checkpoint taken before sharing
+ * restores, and the other way round); restore rebuilds the shared set from
+ * the variants' records, the owner's first (opagg_get_accs restores in
+ * aggregate order, and the owner is the first of its variants).
+ */
+typedef uint16_t vcount;
+#define VCOUNT_SAT UINT16_MAX
+
+struct vset {
+    unsigned char *e;                 /* cap entries of sh->stride bytes; NULL: empty */
+    uint32_t cap;                     /* entries allocated (any number) */
+    uint32_t n;                       /* values held */
+    struct dset *ovf;                 /* per variant: counts past VCOUNT_SAT, or NULL */
+    size_t heap_bytes;                /* owned string bytes */
+};
+
+/* One shared set's shape (per operator, read-only while it runs). */
+struct vshare {
+    int n_var;                        /* variants sharing it */
+    int kind;                         /* key kind (as dist_state.kind) */
+    uint32_t ksize;                   /* key bytes at the start of an entry */
+    uint32_t stride;                  /* entry bytes: key, then n_var counts */
+};
+
+/* One variant (the agg_call's state). */
+struct vdist_state {
+    const struct dist_state *ds;      /* its own DISTINCT layer: inner function, types */
+    struct vshare *sh;                /* owned by variant 0 */
+    int var;                          /* its count in an entry; 0 owns the set */
+    ptrdiff_t set_rel;                /* from its accumulator to the struct vset */
+};
+
+/* The variant's row counter follows the inner accumulator (as dist_acc.rows). */
+#define VROWS(acc, vd) (*(int64_t *)((char *)(acc) + (vd)->ds->off))
+#define VSET(acc, vd) ((struct vset *)((char *)(acc) + (vd)->set_rel))
+
+/* Keys are stored unaligned (entries are packed), so they go through memcpy. */
+static inline void vkey_get(int kind, const unsigned char *e, union agg_val *v)
+{
+    switch (kind) {
+    case AK_I128: memcpy(&v->x, e, 16); break;
+    case AK_STR:
+        memcpy(&v->s.p, e, sizeof v->s.p);
+        memcpy(&v->s.len, e + sizeof v->s.p, 4);
+        break;
+    default: memcpy(&v->i, e, 8); break;   /* AK_I64, AK_BOOL, AK_F64 (same bits) */
+    }
+}
+
+static inline void vkey_put(int kind, unsigned char *e, const union agg_val *v)
+{
+    switch (kind) {
+    case AK_I128: memcpy(e, &v->x, 16); break;
+    case AK_STR:
+        memcpy(e, &v->s.p, sizeof v->s.p);
+        memcpy(e + sizeof v->s.p, &v->s.len, 4);
+        break;
+    default: memcpy(e, &v->i, 8); break;
+    }
+}
+
+static inline bool vkey_eq(int kind, const unsigned char *e, const union agg_val *v)
+{
+    if (kind == AK_I64 || kind == AK_BOOL) {
+        int64_t x;
+        memcpy(&x, e, 8);
+        return x == v->i;
+    }
+    union agg_val k;
+    vkey_get(kind, e, &k);
+    return val_cmp(kind, &k, v) == 0;
+}
+
+static inline vcount vc_load(const struct vshare *sh, const unsigned char *e, int var)
+{
+    vcount c;
+    memcpy(&c, e + sh->ksize + (size_t)var * sizeof c, sizeof c);
+    return c;
+}
+
+static inline void vc_store(const struct vshare *sh, unsigned char *e, int var, vcount c)
+{
+    memcpy(e + sh->ksize + (size_t)var * sizeof c, &c, sizeof c);
+}
+
+/* Is entry e in use (some count > 0)?  Asked at every probe: the counts are
+ * read 8 bytes at a time (q16's four variants: one load). */
+static inline bool vent_live(const struct vshare *sh, const unsigned char *e)
+{
+    const unsigned char *c = e + sh->ksize;
+    size_t n = (size_t)sh->n_var * sizeof(vcount), i = 0;
+    uint64_t any = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, c + i, 8);
+        any |= w;
+    }
+    for (; i < n; i += sizeof(vcount)) {
+        vcount w;
+        memcpy(&w, c + i, sizeof w);
+        any |= w;
+    }
+    return any != 0;
+}
+
+static inline uint32_t vset_home(uint64_t h, uint32_t cap)
+{
+    return (uint32_t)(((h >> 32) * (uint64_t)cap) >> 32);
+}
+
+static inline uint64_t vset_hash_ent(const struct vshare *sh, const unsigned char *e)
+{
+    union agg_val k;
+    vkey_get(sh->kind, e, &k);
+    return dset_hash(sh->kind, &k);
+}
+
+/* The entry of v (hash h), or NULL; *pos is where probing stopped. */
+static inline unsigned char *vset_find(const struct vshare *sh, const struct vset *s,
+                                       const union agg_val *v, uint64_t h, uint32_t *pos)
+{
+    if (s->e == NULL)
+        return NULL;
+    uint32_t j = vset_home(h, s->cap);
+    for (;;) {
+        unsigned char *e = s->e + (size_t)j * sh->stride;
+        if (!vent_live(sh, e)) {
+            *pos = j;
+            return NULL;
+        }
+        if (vkey_eq(sh->kind, e, v)) {
+            *pos = j;
+            return e;
+        }
+        if (++j == s->cap)
+            j = 0;
+    }
+}
+
+static void vset_resize(const struct vshare *sh, struct vset *s, uint32_t cap)
+{
+    unsigned char *old = s->e;
+    uint32_t old_cap = s->cap;
+    s->e = mem_calloc(cap, sh->stride);
+    s->cap = cap;
+    for (uint32_t i = 0; i < old_cap; i++) {
+        const unsigned char *e = old + (size_t)i * sh->stride;
+        if (!vent_live(sh, e))
+            continue;
+        uint32_t j = vset_home(vset_hash_ent(sh, e), cap);
+        while (vent_live(sh, s->e + (size_t)j * sh->stride))
+            if (++j == cap)
+                j = 0;
+        memcpy(s->e + (size_t)j * sh->stride, e, sh->stride);
+    }
+    mem_free(old);
+}
+
+static void vset_free(const struct vshare *sh, struct vset *s)
+{
+    if (sh->kind == AK_STR)
+        for (uint32_t i = 0; i < s->cap; i++) {
+            unsigned char *e = s->e + (size_t)i * sh->stride;
+            if (vent_live(sh, e)) {
+                union agg_val k;
+                vkey_get(sh->kind, e, &k);
+                agg_val_free(sh->kind, &k);
+            }
+        }
+    mem_free(s->e);
+    if (s->ovf) {
+        for (int v = 0; v < sh->n_var; v++)
+            dset_free(&s->ovf[v], sh->kind);
+        mem_free(s->ovf);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* Frees entry i (every count 0) and closes the gap, as dset_remove. */
+static void vset_remove(const struct vshare *sh, struct vset *s, uint32_t i)
+{
+    union agg_val k;
+    vkey_get(sh->kind, s->e + (size_t)i * sh->stride, &k);
+    s->heap_bytes -= agg_val_heap(sh->kind, &k);
+    agg_val_free(sh->kind, &k);
+    if (--s->n == 0) {
+        vset_free(sh, s);   /* the last value: the group's set goes (changelogs) */
+        return;
+    }
+    uint32_t j = i;
+    for (;;) {
+        if (++j == s->cap)
+            j = 0;
+        unsigned char *e = s->e + (size_t)j * sh->stride;
+        if (!vent_live(sh, e))
+            break;
+        uint32_t home = vset_home(vset_hash_ent(sh, e), s->cap);
+        /* an entry whose home lies cyclically in (i, j] cannot move to i */
+        if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+            continue;
+        memcpy(s->e + (size_t)i * sh->stride, e, sh->stride);
+        i = j;
+    }
+    memset(s->e + (size_t)i * sh->stride, 0, sh->stride);
+}
+
+/* The true count of variant var in entry e. */
+static int64_t vc_get(const struct vshare *sh, const struct vset *s, const unsigned char *e,
+                      int var)
+{
+    vcount c = vc_load(sh, e, var);
+    if (c < VCOUNT_SAT)
+        return c;
+    union agg_val k;
+    vkey_get(sh->kind, e, &k);
+    return VCOUNT_SAT - 1 + dset_add(&s->ovf[var], sh->kind, &k, 0);
+}
+
+/* Sets variant var's count in entry e to t >= 0, moving what does not fit
+ * in a vcount to (or back from) the overflow set. */
+static void vc_set(const struct vshare *sh, struct vset *s, unsigned char *e, int var,
+                   int64_t t)
+{
+    vcount c = vc_load(sh, e, var);
+    if (c == VCOUNT_SAT || t >= VCOUNT_SAT) {
+        union agg_val k;
+        vkey_get(sh->kind, e, &k);
+        if (s->ovf == NULL)
+            s->ovf = mem_calloc((size_t)sh->n_var, sizeof *s->ovf);
+        int64_t had = c == VCOUNT_SAT ? dset_add(&s->ovf[var], sh->kind, &k, 0) : 0;
+        int64_t want = t >= VCOUNT_SAT ? t - VCOUNT_SAT + 1 : 0;
+        dset_add(&s->ovf[var], sh->kind, &k, want - had);
+    }
+    vc_store(sh, e, var, t >= VCOUNT_SAT ? VCOUNT_SAT : (vcount)t);
+}
+
+/*
+ * As dset_add, for variant var: adds delta to its count of v (v is copied
+ * when new to the set), ignores retracting what it does not hold, and drops
+ * the entry when no variant holds v any more.  Returns var's count before.
+ * h is dset_hash(kind, v).
+ */
+static int64_t vset_add_h(const struct vshare *sh, struct vset *s, int var,
+                          const union agg_val *v, int64_t delta, uint64_t h)
+{
+    uint32_t j = 0;
+    unsigned char *e = vset_find(sh, s, v, h, &j);
+    if (e) {
+        int64_t prev = vc_get(sh, s, e, var);
+        int64_t t = prev + delta;
+        if (prev == 0 && delta <= 0)
+            return 0;
+        vc_set(sh, s, e, var, t > 0 ? t : 0);
+        if (t <= 0 && !vent_live(sh, e))
+            vset_remove(sh, s, j);
+        return prev;
+    }
+    if (delta <= 0)
+        return 0;
+    if (s->e == NULL || (uint64_t)(s->n + 1) * 5 > (uint64_t)s->cap * 4) {
+        uint32_t cap = s->cap < 8 ? 8 : s->cap + s->cap / 2;
+        vset_resize(sh, s, cap);
+        j = vset_home(h, s->cap);
+        while (vent_live(sh, s->e + (size_t)j * sh->stride))
+            if (++j == s->cap)
+                j = 0;
+    }
+    e = s->e + (size_t)j * sh->stride;
+    union agg_val k = *v;
+    agg_val_own(sh->kind, &k);
+    vkey_put(sh->kind, e, &k);
+    s->heap_bytes += agg_val_heap(sh->kind, &k);
+    s->n++;
+    vc_set(sh, s, e, var, delta);
+    return 0;
+}
+
+static size_t vset_mem(const struct vshare *sh, const struct vset *s)
+{
+    size_t n = (size_t)s->cap * sh->stride + s->heap_bytes;
+    if (s->ovf) {
+        n += (size_t)sh->n_var * sizeof *s->ovf;
+        for (int v = 0; v < sh->n_var; v++)
+            n += dset_mem(&s->ovf[v]);
+    }
+    return n;
+}
+
+static int vset_cmp_i64(const void *a, const void *b, void *ctx)
+{
+    (void)ctx;
+    int64_t x, y;
+    memcpy(&x, *(const unsigned char *const *)a, 8);
+    memcpy(&y, *(const unsigned char *const *)b, 8);
+    return x < y ? -1 : x > y;
+}
+
+static int vset_cmp(const void *a, const void *b, void *ctx)
+{
+    const struct vshare *sh = ctx;
+    union agg_val x, y;
+    vkey_get(sh->kind, *(const unsigned char *const *)a, &x);
+    vkey_get(sh->kind, *(const unsigned char *const *)b, &y);
+    return val_cmp(sh->kind, &x, &y);
+}
+
+/* Calls fn for every value that variant var holds, in ascending order (as
+ * dset_each: merges feed inner functions in this order, snapshots write
+ * it); first tells how many there are (may be NULL). */
+static void vset_each(const struct vshare *sh, const struct vset *s, int var,
+                      void (*first)(int64_t n, void *ctx),
+                      void (*fn)(const union agg_val *v, int64_t count, void *ctx), void *ctx)
+{
+    unsigned char **ents = s->n ? mem_alloc((size_t)s->n * sizeof *ents) : NULL;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < s->cap; i++) {
+        unsigned char *e = s->e + (size_t)i * sh->stride;
+        if (vc_load(sh, e, var))
+            ents[m++] = e;
+    }
+    if (first)
+        first(m, ctx);
+    if (m > 1)
+        qsort_r(ents, m, sizeof *ents,
+                sh->kind == AK_I64 || sh->kind == AK_BOOL ? vset_cmp_i64 : vset_cmp,
+                (void *)sh);
+    for (uint32_t i = 0; i < m; i++) {
+        union agg_val k;
+        vkey_get(sh->kind, ents[i], &k);
+        fn(&k, vc_get(sh, s, ents[i], var), ctx);
+    }
+    mem_free(ents);
+}
+
+static void vdist_init(void *acc, const void *state)
+{
+    const struct vdist_state *vd = state;
+    vd->ds->inner->init(acc, vd->ds->inner_state);
+    VROWS(acc, vd) = 0;
+    if (vd->var == 0)
+        memset(VSET(acc, vd), 0, sizeof(struct vset));
+}
+
+/* dist_update with the variant's counts in the shared set. */
+static void vdist_update(void **accs, const struct vec *args, const uint16_t *rows, int n,
+                         int sign, const void *state)
+{
+    const struct vdist_state *vd = state;
+    const struct dist_state *ds = vd->ds;
+    const struct vshare *sh = vd->sh;
+    void *pend_acc[DIST_CHUNK];
+    uint16_t pend_row[DIST_CHUNK];
+    int m = 0;
+    struct strbuf key = {0};
+    /* as dist_update: hash a run ahead and prefetch each value's home */
+    enum { AHEAD = 64 };
+    uint64_t hs[AHEAD];
+    int ahead_start = 0, ahead_end = 0;
+    for (int k = 0; k < n; k++) {
+        int r = rows[k];
+        if (!ds->tuple && k == ahead_end) {
+            ahead_start = k;
+            ahead_end = k + AHEAD < n ? k + AHEAD : n;
+            for (int a = k; a < ahead_end; a++) {
+                union agg_val av;
+                const struct vset *as = VSET(accs[a], vd);
+                if (vec_is_null(&args[0], rows[a]))
+                    continue;
+                agg_val_get(ds->kind, &args[0], rows[a], &av);
+                hs[a - k] = dset_hash(ds->kind, &av);
+                if (as->e)
+                    __builtin_prefetch(as->e + (size_t)vset_home(hs[a - k], as->cap) *
+                                                   sh->stride);
+            }
+        }
+        VROWS(accs[k], vd) += sign;
+        bool null = false;
+        for (int i = 0; i < ds->n_args; i++)
+            null |= vec_is_null(&args[i], r);
+        if (null)
+            continue;
+        union agg_val v;
+        dist_key(ds, args, r, &key, &v);
+        uint64_t h = ds->tuple ? dset_hash(ds->kind, &v) : hs[k - ahead_start];
+        int64_t prev = vset_add_h(sh, VSET(accs[k], vd), vd->var, &v, sign, h);
+        if (sign > 0 ? prev != 0 : prev != 1)
+            continue;   /* not a 0 → 1 or 1 → 0 transition */
+        pend_acc[m] = accs[k];
+        pend_row[m] = (uint16_t)r;
+        if (++m == DIST_CHUNK) {
+            ds->inner->update(pend_acc, args, pend_row, m, sign, ds->inner_state);
+            m = 0;
+        }
+    }
+    if (m)
+        ds->inner->update(pend_acc, args, pend_row, m, sign, ds->inner_state);
+    sb_free(&key);
+}
+
+struct vdist_merge_ctx {
+    const struct vdist_state *vd;
+    void *into;
+};
+
+static void vdist_merge_one(const union agg_val *v, int64_t count, void *ctx)
+{
+    struct vdist_merge_ctx *c = ctx;
+    const struct vdist_state *vd = c->vd;
+    if (vset_add_h(vd->sh, VSET(c->into, vd), vd->var, v, count,
+                   dset_hash(vd->sh->kind, v)) == 0)
+        dist_feed(vd->ds, c->into, v);
+}
+
+/* Each variant merges its own counts: together they merge the whole set. */
+static void vdist_merge(void *into, const void *from, const void *state)
+{
+    const struct vdist_state *vd = state;
+    struct vdist_merge_ctx c = {vd, into};
+    VROWS(into, vd) += VROWS(from, vd);
+    vset_each(vd->sh, VSET(from, vd), vd->var, NULL, vdist_merge_one, &c);
+}
+
+static void vdist_result(const void *acc, struct vec *out, int row, const void *state)
+{
+    const struct vdist_state *vd = state;
+    vd->ds->inner->result(acc, out, row, vd->ds->inner_state);
+}
+
+static bool vdist_is_empty(const void *acc, const void *state)
+{
+    return VROWS(acc, (const struct vdist_state *)state) == 0;
+}
+
+static void vdist_destroy(void *acc, const void *state)
+{
+    const struct vdist_state *vd = state;
+    if (vd->ds->inner->destroy)
+        vd->ds->inner->destroy(acc, vd->ds->inner_state);
+    if (vd->var == 0)
+        vset_free(vd->sh, VSET(acc, vd));
+}
+
+/* The set is counted once, with its owner. */
+static size_t vdist_mem_size(const void *acc, const void *state)
+{
+    const struct vdist_state *vd = state;
+    const struct dist_state *ds = vd->ds;
+    size_t n = ds->inner->mem_size ? ds->inner->mem_size(acc, ds->inner_state) : 0;
+    return n + (vd->var == 0 ? vset_mem(vd->sh, VSET(acc, vd)) : 0);
+}
+
+static void vdist_snap_count(int64_t n, void *ctx)
+{
+    snap_put_i64(((struct ms_snap_ctx *)ctx)->out, n);
+}
+
+/* The private set's encoding (dist_snapshot): this variant's values only. */
+static void vdist_snapshot(const void *acc, struct strbuf *out, const void *state)
+{
+    const struct vdist_state *vd = state;
+    const struct vset *s = VSET(acc, vd);
+    snap_put_i64(out, VROWS(acc, vd));
+    vd->ds->inner->snapshot(acc, out, vd->ds->inner_state);
+    struct ms_snap_ctx c = {out, vd->sh->kind};
+    vset_each(vd->sh, s, vd->var, vdist_snap_count, dset_snap_one, &c);
+}
+
+/* Adds this variant's values to the set (which its owner restored first, or
+ * which is being restored now, by the owner). */
+static int vdist_restore(void *acc, const char *p, size_t len, const void *state)
+{
+    const struct vdist_state *vd = state;
+    const struct dist_state *ds = vd->ds;
+    const struct vshare *sh = vd->sh;
+    struct vset *s = VSET(acc, vd);
+    struct snap_rd rd = {p, len, 0, false};
+    if (vd->var == 0)
+        memset(s, 0, sizeof *s);
+    int64_t rows = snap_get_i64(&rd);
+    if (rd.bad)
+        return -1;
+    int c = ds->inner->restore(acc, p + rd.pos, len - rd.pos, ds->inner_state);
+    if (c < 0)
+        return -1;
+    VROWS(acc, vd) = rows;
+    rd.pos += (size_t)c;
+    int64_t n = snap_get_i64(&rd);
+    if (n < 0 || (uint64_t)n > rd.len - rd.pos)
+        rd.bad = true;
+    for (int64_t i = 0; i < n && !rd.bad; i++) {
+        union agg_val v;
+        if (!agg_get_val(&rd, sh->kind, &v))
+            break;
+        int64_t count = snap_get_i64(&rd);
+        uint64_t h = dset_hash(sh->kind, &v);
+        uint32_t pos;
+        /* each value once, with a positive count */
+        if (rd.bad || count <= 0 || (s->e && vset_find(sh, s, &v, h, &pos) &&
+                                     vc_load(sh, s->e + (size_t)pos * sh->stride, vd->var)))
+            rd.bad = true;
+        else
+            vset_add_h(sh, s, vd->var, &v, count, h);
+        agg_val_free(sh->kind, &v);
+    }
+    if (rd.bad) {
+        /* what this variant added stays in the set, which its owner frees */
+        if (ds->inner->destroy)
+            ds->inner->destroy(acc, ds->inner_state);
+        if (vd->var == 0)
+            vset_free(sh, s);
+        return -1;
+    }
+    return (int)rd.pos;
+}
+
+static const struct agg_ops vdist_ops = {
+    .init = vdist_init,
+    .update = vdist_update,
+    .merge = vdist_merge,
+    .result = vdist_result,
+    .is_empty = vdist_is_empty,
+    .destroy = vdist_destroy,
+    .mem_size = vdist_mem_size,
+    .snapshot = vdist_snapshot,
+    .restore = vdist_restore,
+};
+
+/* Do DISTINCT aggregates x and y take the same argument values?  The same
+ * deterministic expressions, cast to the same types. */
+static bool same_distinct_args(const struct agg_call *x, const struct agg_call *y,
+                               struct strbuf *tx, struct strbuf *ty)
+{
+    const struct dist_state *dx = x->state, *dy = y->state;
+    if (dx->n_args != dy->n_args || dx->kind != dy->kind || x->n_args != dx->n_args ||
+        y->n_args != dy->n_args)
+        return false;
+    for (int i = 0; i < dx->n_args; i++) {
+        if (!type_equal(dx->types[i], dy->types[i]) || !expr_deterministic(x->args[i]) ||
+            !expr_deterministic(y->args[i]))
+            return false;
+        sb_clear(tx);
+        sb_clear(ty);
+        expr_to_text(tx, x->args[i], NULL);
+        expr_to_text(ty, y->args[i], NULL);
+        if (tx->len != ty->len || memcmp(tx->buf, ty->buf, tx->len) != 0)
+            return false;
+    }
+    return true;
+}
+
+int agg_share_distinct(struct agg_call *aggs, int n_aggs)
+{
+    int shared = 0;
+    int *grp = mem_calloc((size_t)n_aggs + 1, sizeof *grp);   /* 1 + first of its kind */
+    struct strbuf tx = {0}, ty = {0};
+    for (int a = 0; a < n_aggs; a++) {
+        if (aggs[a].ops != &dist_ops || grp[a])
+            continue;
+        int n_var = 1;
+        grp[a] = a + 1;
+        for (int b = a + 1; b < n_aggs; b++)
+            if (aggs[b].ops == &dist_ops && !grp[b] &&
+                same_distinct_args(&aggs[a], &aggs[b], &tx, &ty)) {
+                grp[b] = a + 1;
+                n_var++;
+            }
+        if (n_var == 1)
+            continue;   /* alone: its private set is as small */
+        const struct dist_state *ds = aggs[a].state;
+        struct vshare *sh = mem_calloc(1, sizeof *sh);
+        sh->n_var = n_var;
+        sh->kind = ds->kind;
+        sh->ksize = ds->kind == AK_I128 ? 16 : ds->kind == AK_STR ? sizeof(char *) + 4 : 8;
+        sh->stride = sh->ksize + (uint32_t)((size_t)n_var * sizeof(vcount));
+        int var = 0;
+        for (int b = a; b < n_aggs; b++) {
+            if (grp[b] != a + 1)
+                continue;
+            struct vdist_state *vd = mem_calloc(1, sizeof *vd);
+            vd->ds = aggs[b].state;
+            vd->sh = sh;
+            vd->var = var++;
+            aggs[b].ops = &vdist_ops;
+            aggs[b].state = vd;
+            /* inner, rows, and the owner's set (8-aligned: inner sizes are) */
+            aggs[b].acc_size =
+                vd->ds->off + sizeof(int64_t) + (vd->var == 0 ? sizeof(struct vset) : 0);
+            shared++;
+        }
+    }
+    sb_free(&tx);
+    sb_free(&ty);
+    mem_free(grp);
+    return shared;
+}
+
+void agg_share_place(struct agg_call *aggs, int n_aggs, const size_t *acc_off)
+{
+    for (int a = 0; a < n_aggs; a++) {
+        if (aggs[a].ops != &vdist_ops)
+            continue;
+        struct vdist_state *vd = aggs[a].state;
+        if (vd->var != 0)
+            continue;
+        ptrdiff_t set_at = (ptrdiff_t)(acc_off[a] + vd->ds->off + sizeof(int64_t));
+        for (int b = a; b < n_aggs; b++) {
+            if (aggs[b].ops != &vdist_ops)
+                continue;
+            struct vdist_state *vb = aggs[b].state;
+            if (vb->sh == vd->sh)
+                vb->set_rel = set_at - (ptrdiff_t)acc_off[b];
+        }
+    }
+}
+
+void agg_share_free(struct agg_call *aggs, int n_aggs)
+{
+    for (int a = 0; a < n_aggs; a++) {
+        if (aggs[a].ops != &vdist_ops)
+            continue;
+        struct vdist_state *vd = aggs[a].state;
+        if (vd->var == 0)
+            mem_free(vd->sh);
+        mem_free(vd);
+        aggs[a].state = NULL;
+    }
 }
 
 int agg_eval_inputs(struct expr *const *keys, int n_keys, const struct vec **key_vecs,

@@ -43,10 +43,12 @@
  * State: one state-table entry per group: the number of rows in the group
  * (adds minus retractions, NULLs included), its last-write time and TTL
  * queue deadline (opstate.h), the mini-batch mark (not checkpointed), then
- * the accumulators.  Nothing else is needed to emit -U/+U correctly: the
- * previous result is recomputed from the accumulators before each change.  With table.exec.state.ttl a group not
- * written for the TTL is dropped without output, and its next row starts it
- * over with +I, as Flink does.
+ * the accumulators; DISTINCT aggregates with the same arguments share one
+ * value set in the slot (agg_share_distinct: q16's FILTER variants).
+ * Nothing else is needed to emit -U/+U correctly: the previous result is
+ * recomputed from the accumulators before each change.  With
+ * table.exec.state.ttl a group not written for the TTL is dropped without
+ * output, and its next row starts it over with +I, as Flink does.
  *
  * Checkpoints: one record per group, tagged with the key group the exchange
  * routes the group's rows to — [header, key bytes, i64 row count, i64
@@ -68,7 +70,9 @@ struct op_group {
     int n_keys;
     struct expr **keys;
     int n_aggs;
-    const struct agg_call *aggs;
+    const struct agg_call *aggs;    /* the plan's, or own_aggs */
+    struct agg_call *own_aggs;      /* copies whose DISTINCT sets are shared
+                                       (agg_share_distinct), or NULL */
     size_t *acc_off;                /* offset of each accumulator in a slot */
     size_t value_size;
     struct state_table *state;
@@ -604,6 +608,10 @@ static void group_free(struct op *op)
     mem_free(o->run_slots);
     mem_free(o->run_accs);
     mem_free(o->run_arg_rows);
+    if (o->own_aggs) {
+        agg_share_free(o->own_aggs, o->n_aggs);
+        mem_free(o->own_aggs);
+    }
     mem_free(o);
 }
 
@@ -777,8 +785,19 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
     op_init(&o->op, &group_ops, id, label);
     o->keys = keys;
     o->n_keys = n_keys;
-    o->aggs = aggs;
     o->n_aggs = n_aggs;
+    /* DISTINCT aggregates with the same arguments share one set (q16's
+     * FILTER variants, issue 4): on copies, the plan's calls stay as bound */
+    o->own_aggs = mem_calloc((size_t)n_aggs + 1, sizeof(*o->own_aggs));
+    if (n_aggs)
+        memcpy(o->own_aggs, aggs, (size_t)n_aggs * sizeof(*aggs));
+    if (agg_share_distinct(o->own_aggs, n_aggs) > 0) {
+        aggs = o->own_aggs;
+    } else {
+        mem_free(o->own_aggs);
+        o->own_aggs = NULL;
+    }
+    o->aggs = aggs;
     o->acc_off = mem_calloc((size_t)n_aggs + 1, sizeof(size_t));
     size_t off = ACC_BASE;   /* count, times, then 16-byte aligned accumulators */
     for (int a = 0; a < n_aggs; a++) {
@@ -786,6 +805,8 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
         off += (aggs[a].acc_size + 15) & ~(size_t)15;
     }
     o->value_size = off;
+    if (o->own_aggs)
+        agg_share_place(o->own_aggs, n_aggs, o->acc_off);
     for (int a = 0; a < n_aggs; a++)
         o->heap_aggs |= aggs[a].ops->mem_size != NULL;
     o->state = state_table_new(off, 128);

@@ -23,6 +23,8 @@
 #include "core/decimal.h"
 #include "core/numfmt.h"
 #include "exec/agg.h"
+#include "exec/expr.h"
+#include "sql/plan.h"
 
 /* ---- harness ------------------------------------------------------------------- */
 
@@ -691,6 +693,260 @@ static void test_distinct(void **state)
     h_free(h);
 }
 
+/* ---- shared DISTINCT sets -------------------------------------------------------- */
+
+/*
+ * DISTINCT aggregates with the same argument share one set (agg_share_distinct):
+ * NV variants laid out in one slot, each fed its own rows (a FILTER per
+ * variant), must give exactly what private sets give (a reference accumulator
+ * per variant), under retraction, past the u16 count (overflow set), through
+ * merge, and snapshot to the same bytes as a private set (so checkpoints
+ * of either kind restore into the other).
+ */
+enum { NV = 3 };
+
+struct shared {
+    struct h *ref[NV];       /* private DISTINCT accumulators, bound as usual */
+    struct h *sh[NV];        /* the same binds, ops/state then shared */
+    struct agg_call calls[NV];
+    struct expr col;
+    struct expr *args[1];
+    size_t off[NV];
+    size_t slot_size;
+};
+
+static void shared_init(struct shared *s, const char *const *fns, const struct sql_type *t)
+{
+    memset(s, 0, sizeof *s);
+    s->col.kind = EX_COLUMN;
+    s->col.type = t;
+    s->args[0] = &s->col;
+    size_t off = 0;
+    for (int j = 0; j < NV; j++) {
+        s->ref[j] = h_new();
+        s->sh[j] = h_new();
+        h_bind(s->ref[j], fns[j], 1, t, NULL, true, false);
+        h_bind(s->sh[j], fns[j], 1, t, NULL, true, false);
+        s->calls[j] = (struct agg_call){.def = s->sh[j]->ab.def, .ops = s->sh[j]->ab.ops,
+                                        .state = s->sh[j]->ab.state,
+                                        .acc_size = s->sh[j]->ab.acc_size, .n_args = 1,
+                                        .args = s->args, .distinct = true,
+                                        .type = s->sh[j]->ab.result};
+    }
+    assert_int_equal(agg_share_distinct(s->calls, NV), NV);
+    for (int j = 0; j < NV; j++) {
+        assert_true(s->calls[j].acc_size % 8 == 0);
+        s->off[j] = off;
+        off += s->calls[j].acc_size;
+        s->sh[j]->ab.ops = s->calls[j].ops;
+        s->sh[j]->ab.state = s->calls[j].state;
+        s->sh[j]->ab.acc_size = s->calls[j].acc_size;
+    }
+    s->slot_size = off;
+    agg_share_place(s->calls, NV, s->off);
+}
+
+/* A slot at 8 mod 16 (as acc_alloc), every variant initialised unless raw. */
+static char *shared_slot(struct shared *s, bool raw)
+{
+    char *p = (char *)calloc(1, s->slot_size + 16) + 8;
+    for (int j = 0; j < NV && !raw; j++)
+        s->calls[j].ops->init(p + s->off[j], s->calls[j].state);
+    return p;
+}
+
+static void shared_slot_free(struct shared *s, char *p)
+{
+    for (int j = 0; j < NV; j++)
+        s->calls[j].ops->destroy(p + s->off[j], s->calls[j].state);
+    free(p - 8);
+}
+
+static void shared_free(struct shared *s)
+{
+    agg_share_free(s->calls, NV);
+    for (int j = 0; j < NV; j++) {
+        h_free(s->ref[j]);
+        h_free(s->sh[j]);
+    }
+}
+
+/* Every variant's result equals its reference's. */
+static void shared_same(struct shared *s, char *slot, void *const *refs)
+{
+    for (int j = 0; j < NV; j++) {
+        char want[512];
+        strcpy(want, res(s->ref[j], refs[j]));
+        assert_string_equal(res(s->sh[j], slot + s->off[j]), want);
+        assert_int_equal(s->sh[j]->ab.ops->is_empty(slot + s->off[j], s->sh[j]->ab.state),
+                         s->ref[j]->ab.ops->is_empty(refs[j], s->ref[j]->ab.state));
+    }
+}
+
+static void test_distinct_shared(void **state)
+{
+    (void)state;
+    static const char *const fns[NV] = {"COUNT", "SUM", "COUNT"};
+    struct shared s;
+    shared_init(&s, fns, &type_bigint);
+    char *slot = shared_slot(&s, false);
+    void *refs[NV];
+    for (int j = 0; j < NV; j++)
+        refs[j] = acc_new(s.ref[j]);
+
+    /* random rows, each to a random subset of the variants (their FILTERs),
+     * retracting what was added or values never added */
+    uint64_t rng = 12345;
+    for (int step = 0; step < 400; step++) {
+        char text[256];
+        size_t len = 0;
+        int n = 1 + step % 7;
+        for (int r = 0; r < n; r++) {
+            rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+            int v = (int)(rng >> 40) % 24;
+            if (v == 23)
+                len += (size_t)snprintf(text + len, sizeof text - len, "%sNULL", r ? ";" : "");
+            else
+                len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", r ? ";" : "",
+                                        v * 7 - 30);
+        }
+        rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+        int mask = (int)(rng >> 50) & 7;
+        int sign = (rng >> 40) % 3 == 0 ? -1 : 1;
+        for (int j = 0; j < NV; j++) {
+            if (!(mask & 1 << j))
+                continue;
+            feed(s.ref[j], refs[j], sign, text);
+            feed(s.sh[j], slot + s.off[j], sign, text);
+        }
+        shared_same(&s, slot, refs);
+    }
+
+    /* one variant past the u16 count of a value, and back */
+    char big[4096];
+    size_t blen = 0;
+    for (int r = 0; r < 1000; r++)
+        blen += (size_t)snprintf(big + blen, sizeof big - blen, "%s777", r ? ";" : "");
+    for (int k = 0; k < 70; k++) {
+        feed(s.ref[1], refs[1], 1, big);
+        feed(s.sh[1], slot + s.off[1], 1, big);
+    }
+    feed(s.ref[2], refs[2], 1, "777");
+    feed(s.sh[2], slot + s.off[2], 1, "777");
+    shared_same(&s, slot, refs);
+    for (int k = 0; k < 69; k++) {
+        feed(s.ref[1], refs[1], -1, big);
+        feed(s.sh[1], slot + s.off[1], -1, big);
+        shared_same(&s, slot, refs);
+    }
+
+    /* the set is counted once, by its owner; mem_size of the others is their
+     * inner function's (COUNT, SUM: nothing out of line) */
+    assert_true(s.sh[0]->ab.ops->mem_size(slot + s.off[0], s.sh[0]->ab.state) > 0);
+    for (int j = 1; j < NV; j++)
+        assert_int_equal(s.sh[j]->ab.ops->mem_size(slot + s.off[j], s.sh[j]->ab.state), 0);
+
+    /* snapshots: byte for byte a private set's; restoring a private set's
+     * record (a checkpoint from before sharing) into a shared slot, in
+     * aggregate order, gives the same accumulators */
+    struct strbuf a[NV], b[NV];
+    char *back = shared_slot(&s, true);
+    for (int j = 0; j < NV; j++) {
+        memset(&a[j], 0, sizeof a[j]);
+        memset(&b[j], 0, sizeof b[j]);
+        s.ref[j]->ab.ops->snapshot(refs[j], &a[j], s.ref[j]->ab.state);
+        s.sh[j]->ab.ops->snapshot(slot + s.off[j], &b[j], s.sh[j]->ab.state);
+        assert_int_equal(a[j].len, b[j].len);
+        assert_memory_equal(a[j].buf, b[j].buf, a[j].len);
+        assert_int_equal(s.calls[j].ops->restore(back + s.off[j], a[j].buf, a[j].len,
+                                                 s.calls[j].state),
+                         (int)a[j].len);
+    }
+    shared_same(&s, back, refs);
+
+    /* a bad record of the last variant: what it added goes with the owner */
+    char *bad = shared_slot(&s, true);
+    for (int j = 0; j < NV - 1; j++)
+        assert_true(s.calls[j].ops->restore(bad + s.off[j], a[j].buf, a[j].len,
+                                            s.calls[j].state) > 0);
+    assert_int_equal(s.calls[NV - 1].ops->restore(bad + s.off[NV - 1], a[NV - 1].buf,
+                                                  a[NV - 1].len - 3, s.calls[NV - 1].state),
+                     -1);
+    for (int j = 0; j < NV - 1; j++)
+        s.calls[j].ops->destroy(bad + s.off[j], s.calls[j].state);
+    free(bad - 8);
+
+    /* merge, variant by variant, as the private sets merge */
+    char *other = shared_slot(&s, false);
+    void *orefs[NV];
+    for (int j = 0; j < NV; j++) {
+        orefs[j] = acc_new(s.ref[j]);
+        const char *rows = j == 1 ? "777;-2;5;NULL;1000" : "1;2;3;777;-30;-30";
+        feed(s.ref[j], orefs[j], 1, rows);
+        feed(s.sh[j], other + s.off[j], 1, rows);
+    }
+    for (int j = 0; j < NV; j++) {
+        s.ref[j]->ab.ops->merge(refs[j], orefs[j], s.ref[j]->ab.state);
+        s.sh[j]->ab.ops->merge(back + s.off[j], other + s.off[j], s.sh[j]->ab.state);
+    }
+    shared_same(&s, back, refs);
+
+    for (int j = 0; j < NV; j++) {
+        acc_free(s.ref[j], orefs[j]);
+        sb_free(&a[j]);
+        sb_free(&b[j]);
+    }
+    shared_slot_free(&s, other);
+    shared_slot_free(&s, back);
+    for (int j = 0; j < NV; j++)
+        acc_free(s.ref[j], refs[j]);
+    shared_slot_free(&s, slot);
+    shared_free(&s);
+}
+
+/* String values (copied into the shared set, retracted from it); then what
+ * does not share: MAX(DISTINCT) keeps no set, and a lone DISTINCT keeps its
+ * private one. */
+static void test_distinct_shared_strings(void **state)
+{
+    (void)state;
+    static const char *const fns[NV] = {"COUNT", "COUNT", "COUNT"};
+    struct shared s;
+    shared_init(&s, fns, &type_string);
+    char *slot = shared_slot(&s, false);
+    void *refs[NV];
+    for (int j = 0; j < NV; j++)
+        refs[j] = acc_new(s.ref[j]);
+    static const char *const rows[] = {"aa;bb;aa", "cc;NULL;dd", "aa;zz", "bb;bb;ee"};
+    for (int k = 0; k < 12; k++) {
+        int j = k % NV, sign = k >= 8 ? -1 : 1;
+        feed(s.ref[j], refs[j], sign, rows[k % 4]);
+        feed(s.sh[j], slot + s.off[j], sign, rows[k % 4]);
+        shared_same(&s, slot, refs);
+    }
+    for (int j = 0; j < NV; j++)
+        acc_free(s.ref[j], refs[j]);
+    shared_slot_free(&s, slot);
+    shared_free(&s);
+
+    /* MAX(DISTINCT) keeps no set, so it does not share; one lone DISTINCT
+     * keeps its private set */
+    struct h *h[2] = {h_new(), h_new()};
+    h_bind(h[0], "MAX", 1, &type_string, NULL, true, false);
+    h_bind(h[1], "COUNT", 1, &type_string, NULL, true, false);
+    struct expr col = {.kind = EX_COLUMN, .type = &type_string};
+    struct expr *args[1] = {&col};
+    struct agg_call calls[2];
+    for (int j = 0; j < 2; j++)
+        calls[j] = (struct agg_call){.def = h[j]->ab.def, .ops = h[j]->ab.ops,
+                                     .state = h[j]->ab.state, .acc_size = h[j]->ab.acc_size,
+                                     .n_args = 1, .args = args, .distinct = true};
+    assert_int_equal(agg_share_distinct(calls, 2), 0);
+    assert_ptr_equal(calls[1].ops, h[1]->ab.ops);
+    h_free(h[0]);
+    h_free(h[1]);
+}
+
 /* COUNT(DISTINCT) over batches of 1000 rows (its probes are hashed ahead in
  * runs of 64) spread over two accumulators, with NULLs and a selection that
  * skips rows: every count exact, retraction included. */
@@ -1205,6 +1461,8 @@ int main(void)
         cmocka_unit_test(test_sum),         cmocka_unit_test(test_avg),
         cmocka_unit_test(test_minmax),      cmocka_unit_test(test_distinct),
         cmocka_unit_test(test_distinct_large_batches),
+        cmocka_unit_test(test_distinct_shared),
+        cmocka_unit_test(test_distinct_shared_strings),
         cmocka_unit_test(test_merge),       cmocka_unit_test(test_first_last),
         cmocka_unit_test(test_listagg),     cmocka_unit_test(test_stddev),
         cmocka_unit_test(test_hll),         cmocka_unit_test(test_snapshot_all),
