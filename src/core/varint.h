@@ -1,11 +1,12 @@
 /*
- * varint.h — unsigned LEB128 integers (7 bits a byte, low bits first), the
- * length prefixes of the packed records operators keep in memory (join
- * sides, Top-N entries).  Small values take one byte.
+ * varint.h — unsigned LEB128 integers (7 bits a byte, low bits first): the
+ * lengths in log segments' records and in the packed records operators keep
+ * in memory (join sides, Top-N entries).  Small values take one byte.
  */
 #ifndef WEIR_CORE_VARINT_H
 #define WEIR_CORE_VARINT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define VARINT_MAX 10                      /* bytes of the largest u64 */
@@ -34,6 +35,30 @@ static inline const unsigned char *varint_get(const unsigned char *p, uint64_t *
     }
     *v = x;
     return p;
+}
+
+/* Reads a varint from [*p, end), untrusted bytes (a file); false if it is
+ * truncated or too long. */
+static inline bool varint_get_bounded(const unsigned char **p, const unsigned char *end,
+                                      uint64_t *v)
+{
+    const unsigned char *q = *p;
+    if (q < end && *q < 0x80) {     /* the common one-byte case */
+        *v = *q;
+        *p = q + 1;
+        return true;
+    }
+    uint64_t r = 0;
+    for (int shift = 0; shift < 70 && q < end; shift += 7) {
+        unsigned char b = *q++;
+        r |= (uint64_t)(b & 0x7f) << shift;
+        if (b < 0x80) {
+            *v = r;
+            *p = q;
+            return true;
+        }
+    }
+    return false;
 }
 
 static inline int varint_len(uint64_t v)

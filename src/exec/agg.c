@@ -857,10 +857,22 @@ static void dist_key(const struct dist_state *ds, const struct vec *args, int r,
     v->s.len = (uint32_t)key->len;
 }
 
-static void dist_update(void **accs, const struct vec *args, const uint16_t *rows, int n,
-                        int sign, const void *state)
+/* Where a DISTINCT layer counts its values: the accumulator's own set
+ * (dist_ops) or a set shared with other aggregates (vdist_ops, below). */
+struct dist_sink {
+    int64_t *(*rows)(void *acc, const void *st);   /* adds - retracts of every row */
+    void (*prefetch)(const void *acc, uint64_t h, const void *st);
+    /* the value's count before adding delta */
+    int64_t (*add)(void *acc, const union agg_val *v, int64_t delta, uint64_t h,
+                   const void *st);
+};
+
+/* Counts each row's value in its accumulator's set and feeds the inner
+ * function the values whose count goes 0 → 1 (or 1 → 0 on retraction). */
+static void dist_count(const struct dist_state *ds, const struct dist_sink *sk, const void *st,
+                       void **accs, const struct vec *args, const uint16_t *rows, int n,
+                       int sign)
 {
-    const struct dist_state *ds = state;
     void *pend_acc[DIST_CHUNK];
     uint16_t pend_row[DIST_CHUNK];
     int m = 0;
@@ -872,23 +884,20 @@ static void dist_update(void **accs, const struct vec *args, const uint16_t *row
     uint64_t hs[AHEAD];
     int ahead_start = 0, ahead_end = 0;
     for (int k = 0; k < n; k++) {
-        struct dist_acc *da = DIST(accs[k], ds);
         int r = rows[k];
         if (!ds->tuple && k == ahead_end) {
             ahead_start = k;
             ahead_end = k + AHEAD < n ? k + AHEAD : n;
             for (int a = k; a < ahead_end; a++) {
                 union agg_val av;
-                const struct dset *as = &DIST(accs[a], ds)->set;
                 if (vec_is_null(&args[0], rows[a]))
                     continue;
                 agg_val_get(ds->kind, &args[0], rows[a], &av);
                 hs[a - k] = dset_hash(ds->kind, &av);
-                if (as->e)
-                    __builtin_prefetch(&as->e[(uint32_t)hs[a - k] & as->mask]);
+                sk->prefetch(accs[a], hs[a - k], st);
             }
         }
-        da->rows += sign;
+        *sk->rows(accs[k], st) += sign;
         bool null = false;
         for (int i = 0; i < ds->n_args; i++)
             null |= vec_is_null(&args[i], r);
@@ -896,8 +905,8 @@ static void dist_update(void **accs, const struct vec *args, const uint16_t *row
             continue;
         union agg_val v;
         dist_key(ds, args, r, &key, &v);
-        int64_t prev = ds->tuple ? dset_add(&da->set, ds->kind, &v, sign)
-                                 : dset_add_h(&da->set, ds->kind, &v, sign, hs[k - ahead_start]);
+        uint64_t h = ds->tuple ? dset_hash(ds->kind, &v) : hs[k - ahead_start];
+        int64_t prev = sk->add(accs[k], &v, sign, h, st);
         if (sign > 0 ? prev != 0 : prev != 1)
             continue;   /* not a 0 → 1 or 1 → 0 transition */
         pend_acc[m] = accs[k];
@@ -911,6 +920,33 @@ static void dist_update(void **accs, const struct vec *args, const uint16_t *row
     if (m)
         ds->inner->update(pend_acc, args, pend_row, m, sign, ds->inner_state);
     sb_free(&key);
+}
+
+static int64_t *own_rows(void *acc, const void *st)
+{
+    return &DIST(acc, (const struct dist_state *)st)->rows;
+}
+
+static void own_prefetch(const void *acc, uint64_t h, const void *st)
+{
+    const struct dset *s = &DIST(acc, (const struct dist_state *)st)->set;
+    if (s->e)
+        __builtin_prefetch(&s->e[(uint32_t)h & s->mask]);
+}
+
+static int64_t own_add(void *acc, const union agg_val *v, int64_t delta, uint64_t h,
+                       const void *st)
+{
+    const struct dist_state *ds = st;
+    return dset_add_h(&DIST(acc, ds)->set, ds->kind, v, delta, h);
+}
+
+static const struct dist_sink own_sink = {own_rows, own_prefetch, own_add};
+
+static void dist_update(void **accs, const struct vec *args, const uint16_t *rows, int n,
+                        int sign, const void *state)
+{
+    dist_count(state, &own_sink, state, accs, args, rows, n, sign);
 }
 
 /* Feeds one distinct key to the inner function as a one-row batch. */
@@ -1440,59 +1476,33 @@ static void vdist_init(void *acc, const void *state)
 }
 
 /* dist_update with the variant's counts in the shared set. */
+static int64_t *shared_rows(void *acc, const void *st)
+{
+    return &VROWS(acc, (const struct vdist_state *)st);
+}
+
+static void shared_prefetch(const void *acc, uint64_t h, const void *st)
+{
+    const struct vdist_state *vd = st;
+    const struct vset *s = VSET(acc, vd);
+    if (s->e)
+        __builtin_prefetch(s->e + (size_t)vset_home(h, s->cap) * vd->sh->stride);
+}
+
+static int64_t shared_add(void *acc, const union agg_val *v, int64_t delta, uint64_t h,
+                          const void *st)
+{
+    const struct vdist_state *vd = st;
+    return vset_add_h(vd->sh, VSET(acc, vd), vd->var, v, delta, h);
+}
+
+static const struct dist_sink shared_sink = {shared_rows, shared_prefetch, shared_add};
+
 static void vdist_update(void **accs, const struct vec *args, const uint16_t *rows, int n,
                          int sign, const void *state)
 {
     const struct vdist_state *vd = state;
-    const struct dist_state *ds = vd->ds;
-    const struct vshare *sh = vd->sh;
-    void *pend_acc[DIST_CHUNK];
-    uint16_t pend_row[DIST_CHUNK];
-    int m = 0;
-    struct strbuf key = {0};
-    /* as dist_update: hash a run ahead and prefetch each value's home */
-    enum { AHEAD = 64 };
-    uint64_t hs[AHEAD];
-    int ahead_start = 0, ahead_end = 0;
-    for (int k = 0; k < n; k++) {
-        int r = rows[k];
-        if (!ds->tuple && k == ahead_end) {
-            ahead_start = k;
-            ahead_end = k + AHEAD < n ? k + AHEAD : n;
-            for (int a = k; a < ahead_end; a++) {
-                union agg_val av;
-                const struct vset *as = VSET(accs[a], vd);
-                if (vec_is_null(&args[0], rows[a]))
-                    continue;
-                agg_val_get(ds->kind, &args[0], rows[a], &av);
-                hs[a - k] = dset_hash(ds->kind, &av);
-                if (as->e)
-                    __builtin_prefetch(as->e + (size_t)vset_home(hs[a - k], as->cap) *
-                                                   sh->stride);
-            }
-        }
-        VROWS(accs[k], vd) += sign;
-        bool null = false;
-        for (int i = 0; i < ds->n_args; i++)
-            null |= vec_is_null(&args[i], r);
-        if (null)
-            continue;
-        union agg_val v;
-        dist_key(ds, args, r, &key, &v);
-        uint64_t h = ds->tuple ? dset_hash(ds->kind, &v) : hs[k - ahead_start];
-        int64_t prev = vset_add_h(sh, VSET(accs[k], vd), vd->var, &v, sign, h);
-        if (sign > 0 ? prev != 0 : prev != 1)
-            continue;   /* not a 0 → 1 or 1 → 0 transition */
-        pend_acc[m] = accs[k];
-        pend_row[m] = (uint16_t)r;
-        if (++m == DIST_CHUNK) {
-            ds->inner->update(pend_acc, args, pend_row, m, sign, ds->inner_state);
-            m = 0;
-        }
-    }
-    if (m)
-        ds->inner->update(pend_acc, args, pend_row, m, sign, ds->inner_state);
-    sb_free(&key);
+    dist_count(vd->ds, &shared_sink, vd, accs, args, rows, n, sign);
 }
 
 struct vdist_merge_ctx {

@@ -408,13 +408,7 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
 static const char *prec_bytes(struct op_join *o, int s, const struct prec *r,
                               struct strbuf *buf)
 {
-    if (!r->spilled)
-        return (const char *)r->data;
-    uint64_t off;
-    memcpy(&off, r->data, 8);
-    if (o->io_err.code)
-        return NULL;
-    return spill_read_buf(o->side[s].spill, off, r->len, buf, &o->io_err);
+    return spill_bytes(o->side[s].spill, r->spilled, r->data, r->len, buf, &o->io_err);
 }
 
 /* A spill file failed: the operator fails with it. */

@@ -317,13 +317,7 @@ static void entry_free(struct op_rank *o, char *e)
  * spill file failed (o->io_err). */
 static const char *entry_row(struct op_rank *o, const struct tview *v, struct strbuf *buf)
 {
-    if (!v->spilled)
-        return (const char *)v->data;
-    uint64_t off;
-    memcpy(&off, v->data, 8);
-    if (o->io_err.code)
-        return NULL;
-    return spill_read_buf(o->spill, off, v->len, buf, &o->io_err);
+    return spill_bytes(o->spill, v->spilled, v->data, v->len, buf, &o->io_err);
 }
 
 static int64_t state_bytes(const struct op_rank *o)

@@ -54,6 +54,7 @@
  * writer updates after the batch is written (topic.c).
  */
 #include "core/mem.h"
+#include "core/varint.h"
 #include "log/log_int.h"
 
 #include <dirent.h>
@@ -168,50 +169,6 @@ int log_segments_list(const char *pdir, int64_t **bases, int *n,
     return WEIR_OK;
 }
 
-/* ---- varints -------------------------------------------------------------------- */
-
-static inline size_t put_varint(uint8_t *p, uint64_t v)
-{
-    size_t i = 0;
-    while (v >= 0x80) {
-        p[i++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[i++] = (uint8_t)v;
-    return i;
-}
-
-static inline size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
-/* Reads a varint from [*p, end); false if truncated or too long. */
-static inline bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-    const uint8_t *q = *p;
-    if (q < end && *q < 0x80) {     /* the common one-byte case */
-        *v = *q;
-        *p = q + 1;
-        return true;
-    }
-    uint64_t r = 0;
-    for (int shift = 0; shift < 70 && q < end; shift += 7) {
-        uint8_t b = *q++;
-        r |= (uint64_t)(b & 0x7f) << shift;
-        if (b < 0x80) {
-            *v = r;
-            *p = q;
-            return true;
-        }
-    }
-    return false;
-}
 
 static inline uint64_t zigzag(int64_t v) { return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63); }
 static inline int64_t unzigzag(uint64_t v) { return (int64_t)(v >> 1) ^ -(int64_t)(v & 1); }
@@ -255,27 +212,27 @@ size_t log_batch_encode(struct strbuf *out, const struct log_record *recs, int n
             body += varint_len((uint64_t)hd->key_len) + (size_t)hd->key_len +
                     varint_len(hv) + (hv ? hv - 1 : 0);
         }
-        p += put_varint(p, body);
-        p += put_varint(p, zts);
-        p += put_varint(p, kl);
+        p = varint_put(p, body);
+        p = varint_put(p, zts);
+        p = varint_put(p, kl);
         if (kl > 1) {
             memcpy(p, r->key, kl - 1);
             p += kl - 1;
         }
-        p += put_varint(p, vl);
+        p = varint_put(p, vl);
         if (vl > 1) {
             memcpy(p, r->value, vl - 1);
             p += vl - 1;
         }
-        p += put_varint(p, (uint64_t)r->n_headers);
+        p = varint_put(p, (uint64_t)r->n_headers);
         for (int h = 0; h < r->n_headers; h++) {
             const struct log_header *hd = &r->headers[h];
             uint64_t hv = hd->value == NULL || hd->value_len < 0 ? 0
                                                                  : (uint64_t)hd->value_len + 1;
-            p += put_varint(p, (uint64_t)hd->key_len);
+            p = varint_put(p, (uint64_t)hd->key_len);
             memcpy(p, hd->key, (size_t)hd->key_len);
             p += hd->key_len;
-            p += put_varint(p, hv);
+            p = varint_put(p, hv);
             if (hv > 1) {
                 memcpy(p, hd->value, hv - 1);
                 p += hv - 1;
@@ -330,10 +287,10 @@ int log_batch_decode(const uint8_t *p, const struct log_batch_hdr *h,
     for (uint32_t i = 0; i < h->n_records; i++) {
         struct log_record *r = &out[i];
         uint64_t body, zts, kl, vl, nh;
-        if (!get_varint(&q, end, &body) || body > (uint64_t)(end - q))
+        if (!varint_get_bounded(&q, end, &body) || body > (uint64_t)(end - q))
             return WEIR_ERR_CORRUPT;
         const uint8_t *rend = q + body;
-        if (!get_varint(&q, rend, &zts) || !get_varint(&q, rend, &kl) ||
+        if (!varint_get_bounded(&q, rend, &zts) || !varint_get_bounded(&q, rend, &kl) ||
             kl > (uint64_t)(rend - q) + 1)
             return WEIR_ERR_CORRUPT;
         r->offset = h->base_offset + (int64_t)i;
@@ -341,12 +298,12 @@ int log_batch_decode(const uint8_t *p, const struct log_batch_hdr *h,
         r->key = kl ? q : NULL;
         r->key_len = (int32_t)kl - 1;
         q += kl ? kl - 1 : 0;
-        if (!get_varint(&q, rend, &vl) || vl > (uint64_t)(rend - q) + 1)
+        if (!varint_get_bounded(&q, rend, &vl) || vl > (uint64_t)(rend - q) + 1)
             return WEIR_ERR_CORRUPT;
         r->value = vl ? q : NULL;
         r->value_len = (int32_t)vl - 1;
         q += vl ? vl - 1 : 0;
-        if (!get_varint(&q, rend, &nh) || nh > body)
+        if (!varint_get_bounded(&q, rend, &nh) || nh > body)
             return WEIR_ERR_CORRUPT;
         r->n_headers = (int32_t)nh;
         r->headers = NULL;
@@ -355,12 +312,12 @@ int log_batch_decode(const uint8_t *p, const struct log_batch_hdr *h,
             for (uint64_t k = 0; k < nh; k++) {
                 struct log_header *hd = &(*hdrs)[n_hdr + (int)k];
                 uint64_t hk, hv;
-                if (!get_varint(&q, rend, &hk) || hk > (uint64_t)(rend - q))
+                if (!varint_get_bounded(&q, rend, &hk) || hk > (uint64_t)(rend - q))
                     return WEIR_ERR_CORRUPT;
                 hd->key = (const char *)q;
                 hd->key_len = (int32_t)hk;
                 q += hk;
-                if (!get_varint(&q, rend, &hv) || hv > (uint64_t)(rend - q) + 1)
+                if (!varint_get_bounded(&q, rend, &hv) || hv > (uint64_t)(rend - q) + 1)
                     return WEIR_ERR_CORRUPT;
                 hd->value = hv ? q : NULL;
                 hd->value_len = (int32_t)hv - 1;

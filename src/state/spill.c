@@ -190,6 +190,18 @@ const char *spill_read_buf(struct spill *sp, uint64_t off, size_t len, struct st
     return buf->buf;
 }
 
+const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t len,
+                        struct strbuf *buf, struct weir_error *err)
+{
+    if (!spilled)
+        return data;
+    if (err->code)
+        return NULL;
+    uint64_t off;
+    memcpy(&off, data, 8);
+    return spill_read_buf(sp, off, len, buf, err);
+}
+
 uint64_t spill_size(const struct spill *sp)
 {
     return sp->end;

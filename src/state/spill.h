@@ -22,6 +22,7 @@
 #ifndef WEIR_STATE_SPILL_H
 #define WEIR_STATE_SPILL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,6 +51,11 @@ int spill_append_lazy(struct spill **sp, const char *dir, const char *what, cons
  * them, or NULL with err set. */
 const char *spill_read_buf(struct spill *sp, uint64_t off, size_t len, struct strbuf *buf,
                            struct weir_error *err);
+/* A record's bytes: data itself, or when spilled the len bytes at the u64
+ * offset stored at data, read into buf; NULL once err holds an error (a
+ * failed file stays failed). */
+const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t len,
+                        struct strbuf *buf, struct weir_error *err);
 /* Keeps at most `bytes` of the newest appends in memory (at least 1 MiB),
  * writing older ones to the file now. */
 int spill_set_tail(struct spill *sp, size_t bytes, struct weir_error *err);
