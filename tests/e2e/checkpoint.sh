@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # checkpoint.sh — end-to-end tests of checkpoints and exactly-once recovery.
 #
-# Crash tests: a windowed query, an updating query into SQLite, a join (also
-# with its rows in spill files) and a job with several sinks run over bounded,
-# rate-limited generated input with
-# checkpoints every 150 ms; tests/e2e/crash.py kills each with SIGKILL at
-# random moments (20 times), resuming it each time from its state directory
-# (some of them with another parallelism), and the committed output must be
+# Crash tests: a windowed query, an updating query into SQLite, a join and a
+# Top-N (also with their rows in spill files) and a job with several sinks run
+# over bounded, rate-limited generated input with checkpoints every 150 ms;
+# tests/e2e/crash.py kills each with SIGKILL at random moments (20 times),
+# resuming it each time from its state directory (some of them with another
+# parallelism), and the committed output must be
 # identical to an uninterrupted run's; the same for the collector path, a
 # tailed file into a topic (every line once).  Then: savepoint -> stop -> resume
 # (weir ctl and SIGTERM), --from, a corrupt checkpoint (the previous one is
@@ -73,6 +73,18 @@ SQL
 # the join with every stored row in a spill file (weir.state.spill.threshold
 # = 0): checkpoints read the rows back from it, restores rebuild it
 job_join_spilled() { echo "SET 'weir.state.spill.threshold' = '0';"; job_join "$1"; }
+# Top-3 per key with every kept row in a spill file, into SQLite by (key,
+# rank): the scores are distinct (a bijection of 1..24000 mod a prime), so the
+# final table does not depend on how the instances' rows interleave
+job_topn_spilled() { echo "SET 'weir.state.spill.threshold' = '0';"; header "$1"; cat <<'SQL'
+CREATE TABLE totals (k BIGINT, rn BIGINT, id BIGINT, PRIMARY KEY (k, rn) NOT ENFORCED)
+  WITH ('connector' = 'sqlite', 'path' = 'res.db', 'table-name' = 'totals');
+INSERT INTO totals SELECT k, rn, id FROM (
+  SELECT *, ROW_NUMBER() OVER (PARTITION BY k ORDER BY score DESC) AS rn
+  FROM (SELECT id % 37 AS k, id, (id * 7919) % 24001 AS score FROM events))
+WHERE rn <= 3;
+SQL
+}
 job_multi() { header "$1"; cat <<'SQL'
 CREATE TABLE out_m (id BIGINT, b BIGINT)
   WITH ('connector' = 'filesystem', 'path' = 'out_m', 'format' = 'csv');
@@ -89,7 +101,8 @@ SQL
 # SQLite table, ordered.
 committed() { # dir
     { cat "$1"/out_*/part-* 2>/dev/null | sort
-      [ -f "$1/res.db" ] && sqlite3 "$1/res.db" 'SELECT * FROM totals ORDER BY k'; } >"$1.committed"
+      [ -f "$1/res.db" ] && sqlite3 "$1/res.db" 'SELECT * FROM totals ORDER BY 1, 2'; } \
+        >"$1.committed"
 }
 
 crash_case() { # name, job function, parallelism list
@@ -118,6 +131,7 @@ crash_case "window (p 2)" job_window 2
 crash_case "group into sqlite (p 2)" job_sqlite 2
 crash_case "join (p 2)" job_join 2
 crash_case "join, rows spilled, resumed at p 2, 1, 3" job_join_spilled 2,1,3
+crash_case "Top-N, rows spilled, resumed at p 2, 1, 3" job_topn_spilled 2,1,3
 crash_case "several sinks (p 2)" job_multi 2
 crash_case "window, resumed at p 1, 2, 4" job_window 1,2,4
 crash_case "group into sqlite, resumed at p 2, 1, 3" job_sqlite 2,1,3
