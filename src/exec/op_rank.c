@@ -128,6 +128,8 @@ struct op_rank {
     int64_t spill_at;               /* the state bytes it may hold */
     struct spill *spill;
     struct weir_error io_err;       /* the spill file failed (sticky) */
+    int64_t spill_live;             /* bytes of the spill file still kept */
+    int64_t compact_at;             /* the file's size before it is compacted */
 };
 
 static struct tl_ttl *tl_ttl(struct tlist *l)
@@ -302,6 +304,8 @@ static char *entry_make(struct op_rank *o, const void *sk, size_t sk_len, const 
     else
         memcpy(p, row, len);
     o->heap += (int64_t)n;
+    if (spilled)
+        o->spill_live += (int64_t)len;
     return e;
 }
 
@@ -310,6 +314,8 @@ static void entry_free(struct op_rank *o, char *e)
     struct tview v;
     tview(e, &v);
     o->heap -= (int64_t)entry_size(v.sk_len, v.len, v.spilled);
+    if (v.spilled)
+        o->spill_live -= v.len;
     mem_free(e);
 }
 
@@ -355,6 +361,52 @@ static char *new_entry(struct op_rank *o)
 }
 
 /* Room in a top_n > 1 list of n entries: doubling from 1, at most N. */
+static uint32_t list_cap(const struct op_rank *o, uint32_t n);
+static char *ent(const struct op_rank *o, struct tlist *l, uint32_t i);
+
+/*
+ * A row replaced or pushed out of the top N leaves its bytes in the spill
+ * file.  Once the file is at least compact_at and four times what the kept
+ * rows need, the kept rows are copied to a new file and the old one goes: a
+ * copy (each row read back on its own, often from the disk) is paid for by
+ * three times as many bytes of appends, and the file stays within four times
+ * the live rows.  The lazy
+ * checkpoint walk writes each entry before the iteration touches it
+ * (state_iter_next), reading it from the old file; a failing copy fails the
+ * operator (io_err), as any spill failure does.
+ */
+static void maybe_compact(struct op_rank *o)
+{
+    if (o->spill == NULL || o->io_err.code)
+        return;
+    uint64_t size = spill_size(o->spill);
+    if (size == 0 || size < (uint64_t)o->compact_at || size < 4 * (uint64_t)o->spill_live)
+        return;
+    struct spill *to = spill_open(o->spill_dir, o->op.label ? o->op.label : "Rank", &o->io_err);
+    if (to == NULL)
+        return;
+    struct state_iter it;
+    state_iter_init(&it, o->state);
+    while (state_iter_next(&it)) {
+        struct tlist *l = it.value;
+        for (uint32_t i = 0; i < l->n; i++) {
+            struct tview v;
+            tview(ent(o, l, i), &v);
+            if (!v.spilled)
+                continue;
+            const char *row = entry_row(o, &v, &o->read);
+            uint64_t off;
+            if (row == NULL || spill_append(to, row, v.len, &off, &o->io_err) != WEIR_OK) {
+                spill_close(to);
+                return;
+            }
+            memcpy((unsigned char *)v.data, &off, 8);
+        }
+    }
+    spill_close(o->spill);
+    o->spill = to;
+}
+
 static uint32_t list_cap(const struct op_rank *o, uint32_t n)
 {
     uint32_t c = 1;
@@ -378,6 +430,8 @@ static void ent_drop(struct op_rank *o, struct tlist *l, uint32_t i)
     struct tview v;
     tview(e, &v);
     size_t n = entry_size(v.sk_len, v.len, v.spilled);
+    if (v.spilled)
+        o->spill_live -= v.len;
     if (o->top_n == 1 && l->inl) {
         l->inl = 0;   /* lived in the slot */
         return;
@@ -620,6 +674,7 @@ static int rank_push(struct op *op, int port, struct batch *b, struct eval_ctx *
         }
     }
     o->cols = NULL;
+    maybe_compact(o);
     fit_tail(o);
     update_metrics(o);
     if (rc == WEIR_OK)
@@ -961,6 +1016,7 @@ struct op *op_rank_new(int id, const struct lnode *n, char *label)
         o->part_types[k] = n->part[k]->type;
     o->fingerprint = rank_fingerprint(o);
     o->max_parallelism = 128;
+    o->compact_at = 64 << 20;
     new_table(o);
     o->out = batch_new(n->n_out, n->out_types);
     sb_reserve(&o->key, 64);
@@ -986,4 +1042,9 @@ void op_rank_spill(struct op *op, const char *dir, int64_t bytes)
     mem_free(o->spill_dir);
     o->spill_dir = dir ? mem_strdup(dir) : NULL;
     o->spill_at = bytes > 0 ? bytes : 0;
+}
+
+void op_rank_spill_compact_at(struct op *op, int64_t bytes)
+{
+    ((struct op_rank *)op)->compact_at = bytes;
 }

@@ -22,5 +22,8 @@ void op_rank_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
  * many bytes of state, rows go to a spill file in dir, those of the
  * partitions written least recently first.  0 spills every row. */
 void op_rank_spill(struct op *op, const char *dir, int64_t bytes);
+/* The spill file's size before its dead rows are compacted away (default
+ * 64 MiB; tests use 0, compacting whenever three quarters of it are dead). */
+void op_rank_spill_compact_at(struct op *op, int64_t bytes);
 
 #endif

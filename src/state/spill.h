@@ -7,9 +7,10 @@
  *
  * The file is created in the given directory and unlinked at once, so it
  * goes with the process, crash included: state is recovered from
- * checkpoints, which hold every row.  Space is not reclaimed while the
- * operator runs (rows that expire leave their bytes behind): the file grows
- * with what was spilled.
+ * checkpoints, which hold every row.  The file itself reclaims no space
+ * (rows that expire or are replaced leave their bytes behind); Top-N copies
+ * its kept rows to a new file when most of its file is dead (op_rank.c),
+ * and the rows of a join side whose rows never expire never die.
  *
  * The newest bytes stay in memory, a tail of at least 1 MiB (the write
  * buffer, so writes are large) and at most what spill_set_tail allows: rows

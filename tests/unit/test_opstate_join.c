@@ -64,8 +64,10 @@ static void build_op(struct inst *x, struct rig *r)
     } else {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#7"));
         op_rank_set_max_parallelism(x->op, MAXP);
-        if (n_built++ % 2)
+        if (n_built++ % 2) {
             op_rank_spill(x->op, spill_dir_make(), 0);
+            op_rank_spill_compact_at(x->op, 0);   /* at every other row */
+        }
         op_connect(&x->in[0], x->op);
     }
 }
