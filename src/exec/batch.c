@@ -193,6 +193,7 @@ void batch_free(struct batch *b)
     mem_free(b->cols);
     mem_free(b->kinds);
     mem_free(b->sel);
+    mem_free(b->hashes);
     arena_free(&b->arena);
     mem_free(b);
 }
@@ -219,6 +220,7 @@ void batch_reset(struct batch *b)
         mem_free(b->kinds);
         b->kinds = NULL;
     }
+    b->hash_src = NULL;
     for (int i = 0; i < b->n_cols; i++)
         vec_reset(&b->cols[i]);
     arena_reset(&b->arena);
@@ -228,6 +230,12 @@ void batch_ensure_kinds(struct batch *b)
 {
     if (b->kinds == NULL)
         b->kinds = mem_calloc(BATCH_CAP, 1);
+}
+
+void batch_ensure_hashes(struct batch *b)
+{
+    if (b->hashes == NULL)
+        b->hashes = mem_alloc(BATCH_CAP * sizeof(uint64_t));
 }
 
 void batch_compact(struct batch *b)
@@ -246,10 +254,26 @@ void batch_compact(struct batch *b)
     if (b->kinds)
         for (int k = 0; k < n; k++)
             b->kinds[k] = b->kinds[b->sel[k]];
+    if (b->hash_src)
+        for (int k = 0; k < n; k++)
+            b->hashes[k] = b->hashes[b->sel[k]];
     mem_free(b->sel);
     b->sel = NULL;
     b->n = n;
     b->n_sel = 0;
+}
+
+/* No NULL among rows 0..n-1 of v's bitmap (a word at a time). */
+static bool vec_all_valid(const struct vec *v, int n)
+{
+    int w = 0;
+    for (; w < n >> 6; w++)
+        if (v->valid[w] != ~0ULL)
+            return false;
+    if ((n & 63) == 0)
+        return true;
+    uint64_t tail = (1ULL << (n & 63)) - 1;
+    return (v->valid[w] & tail) == tail;
 }
 
 /* Copies column by column with the lane chosen once per column: the
@@ -297,13 +321,20 @@ void batch_append_rows(struct batch *dst, const struct batch *src, const int *ro
         default:
             break;
         }
-        if (sv->valid || dv->valid)
+        if (sv->valid == NULL || vec_all_valid(sv, src->n)) {
+            /* no NULL to copy (a bitmap is often there with every bit
+             * set): the rows copied are present */
+            if (dv->valid)
+                for (int k = 0; k < n; k++)
+                    vec_set_valid(dv, d0 + k);
+        } else {
             for (int k = 0; k < n; k++) {
                 if (vec_is_null(sv, rows[k]))
                     vec_set_null(dv, d0 + k);
                 else
                     vec_set_valid(dv, d0 + k);
             }
+        }
     }
     if (src->kinds || dst->kinds) {
         batch_ensure_kinds(dst);

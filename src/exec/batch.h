@@ -59,6 +59,10 @@ struct batch {
     uint16_t *sel;          /* live rows, or NULL = rows 0..n-1 */
     int n_sel;
     struct arena arena;     /* string/bytes payloads of this batch */
+    uint64_t *hashes;       /* per row: the hash of its key, valid while
+                               hash_src is set; the buffer is kept by reset */
+    const void *hash_src;   /* who hashed (an exchange) and so which key, in
+                               whose encoding; NULL = no hashes */
 };
 
 /* ---- validity --------------------------------------------------------------- */
@@ -113,10 +117,15 @@ static inline enum row_kind batch_kind(const struct batch *b, int i)
     return b->kinds ? (enum row_kind)b->kinds[i] : RK_INSERT;
 }
 void batch_ensure_kinds(struct batch *b);   /* allocates kinds (all +I) */
+/* Allocates hashes (BATCH_CAP entries, contents undefined) if absent.  An
+ * exchange fills them with the state_hash of each row's routing key and sets
+ * hash_src; the keyed operator behind it reuses them when it was told, at
+ * build time, that its key is that exchange's (op_window.h).  Issue 3. */
+void batch_ensure_hashes(struct batch *b);
 /* Moves live rows to the front so that sel becomes NULL. */
 void batch_compact(struct batch *b);
 /* Appends rows rows[0..n) of src to dst (same column types); dst->n + n must
- * be <= cap. */
+ * be <= cap.  Hashes are not copied: the caller fills dst's. */
 void batch_append_rows(struct batch *dst, const struct batch *src, const int *rows, int n);
 
 #endif

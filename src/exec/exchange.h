@@ -11,6 +11,12 @@
  * different tasks.  Watermarks and the end of input are broadcast to every
  * receiver, which merges them per channel (op_watermark_in).  A full queue
  * blocks the sender; the time blocked is its backpressure.
+ *
+ * A hash exchange sends each row with the hash it routed it by: state_hash
+ * of the state_key_encode bytes of its key (batch.hashes, with hash_src the
+ * struct exchange).  A keyed operator whose state key is that same key, in
+ * that encoding, and that reads the receiver directly reuses it (job.c
+ * decides this when it builds the graph; issue 3).
  */
 #ifndef WEIR_EXCHANGE_H
 #define WEIR_EXCHANGE_H
@@ -49,6 +55,8 @@ bool op_is_exchange_out(const struct op *op);
 /* The receiving operator of instance `to`: one input port per sender.  The
  * receiving task pops messages and hands them to exchange_in_deliver. */
 struct op *op_exchange_in_new(int id, struct exchange *x, int to);
+/* The exchange op receives from, when op is an ExchangeIn; else NULL. */
+const struct exchange *op_exchange_in_of(const struct op *op);
 /* Delivers one message from channel `from`.  *ended is set once every
  * channel has ended (and the operator has finished). */
 int exchange_in_deliver(struct op *op, int from, struct msg *m, struct eval_ctx *ctx,

@@ -881,6 +881,10 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
                                      n->n_keys, n->sets, n->n_sets, n->aggs, n->n_aggs,
                                      n->n_out, n->out_types, sb_steal(&sb));
         op_window_set_max_parallelism(w, j->max_parallelism);
+        /* fed by the hash exchange on this node's keys alone (build_keyed_input
+         * connects nothing else in between): its rows carry their key hashes */
+        if (keyed > 0 && n_in == 1 && op_exchange_in_of(in[0]) != NULL)
+            op_window_hashes_from(w, op_exchange_in_of(in[0]));
         attach(j, bc, w, in, n_in, ends, n_ends);
         return WEIR_OK;
     }

@@ -57,6 +57,7 @@
 #include "state/timers.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MS 1000   /* one millisecond in microseconds */
@@ -181,6 +182,8 @@ struct op_win {
     const struct vec **enc;             /* the columns of one set's key */
     struct vec set_out;                 /* decoded set number (ignored) */
     struct arena set_arena;             /* for set_out (never holds strings) */
+    const void *hash_src;               /* rows from this exchange carry the
+                                           hash of our state key (issue 3) */
     /* checkpoints */
     int max_par;                        /* key groups of the job's exchanges */
     uint32_t fingerprint;               /* of the window, keys and aggregates */
@@ -356,10 +359,9 @@ static int fire_sessions(struct op_win *o, int64_t limit, struct eval_ctx *ctx,
 /* Adds row's key to a session at [t, t + gap), merging the sessions it
  * touches; returns the session's accumulators, or NULL when the merged
  * session is already closed (late). */
-static unsigned char *session_slot(struct op_win *o, int64_t t)
+static unsigned char *session_slot(struct op_win *o, int64_t t, uint64_t h)
 {
     bool inserted;
-    uint64_t h = state_hash(o->key.buf, o->key.len);
     struct sess_list *l = state_table_upsert(o->sessions, o->key.buf, o->key.len, h, &inserted);
     int64_t s = t, e = t + o->w->gap;
     /* the merged bounds first, to decide lateness before touching state */
@@ -513,6 +515,22 @@ static void encode_key(struct op_win *o, int set, int i)
     state_key_encode(&o->key, o->enc, o->n_keys + 1, i);
 }
 
+/* The hash of the key just encoded for row i: the exchange's, when it sent
+ * one (op_window_hashes_from), else computed. */
+static inline uint64_t key_hash(const struct op_win *o, const uint64_t *hashes, int i)
+{
+    if (hashes == NULL)
+        return state_hash(o->key.buf, o->key.len);
+#ifdef __SANITIZE_ADDRESS__
+    /* the sanitizer builds (the tests) check what job.c planned */
+    if (hashes[i] != state_hash(o->key.buf, o->key.len)) {
+        fprintf(stderr, "%s: the exchange's key hash is not the window's\n", o->op.label);
+        abort();
+    }
+#endif
+    return hashes[i];
+}
+
 /* Applies the np pending (slot, row) pairs of aligned windows, all of one
  * sign, an aggregate at a time. */
 static void apply_pairs(struct op_win *o, int np, int sign)
@@ -560,6 +578,8 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
                               o->filters, ctx, b, err)))
         return rc;
     const struct vec *tv = &b->cols[o->w->time_col];
+    /* hashed by the exchange in front, from the same key (op_window_hashes_from) */
+    const uint64_t *hashes = o->hash_src && b->hash_src == o->hash_src ? b->hashes : NULL;
     int64_t starts[MAX_WINDOWS_PER_ROW], ends[MAX_WINDOWS_PER_ROW];
     int n = batch_live(b), np = 0, run_sign = 1;
     ensure_pairs(o, n);
@@ -594,7 +614,7 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
             if (o->sessions) {
                 /* applied at once: a later row of this batch may merge this
                  * session into another and free its accumulators */
-                unsigned char *slot = session_slot(o, t);
+                unsigned char *slot = session_slot(o, t, key_hash(o, hashes, i));
                 if (slot == NULL)
                     continue;
                 uint16_t row = (uint16_t)i;
@@ -611,7 +631,7 @@ static int win_push(struct op *op, int port, struct batch *b, struct eval_ctx *c
                 continue;
             }
             ensure_pairs(o, np + nw);
-            uint64_t h = state_hash(o->key.buf, o->key.len);
+            uint64_t h = key_hash(o, hashes, i);
             for (int w = 0; w < nw; w++) {
                 if (!o->w->proctime && o->wm != WM_NONE && ends[w] - MS <= o->wm)
                     continue;   /* this window has fired */
@@ -994,6 +1014,14 @@ static uint32_t shape_fingerprint(const struct op_win *o)
     uint32_t h = opstate_fingerprint_done(&fp);
     sb_free(&fp);
     return h;
+}
+
+void op_window_hashes_from(struct op *op, const void *src)
+{
+    struct op_win *o = (struct op_win *)op;
+    /* with grouping sets the state key is (set, masked keys), not the keys */
+    if (!o->tvf && o->n_sets == 1)
+        o->hash_src = src;
 }
 
 struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct expr **keys,

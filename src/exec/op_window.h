@@ -26,4 +26,13 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
  * the first push or restore. */
 void op_window_set_max_parallelism(struct op *op, int max_parallelism);
 
+/* The window's input is the receiving end of exchange src (nothing between
+ * them), which routed the rows by the window's own keys (the same plan
+ * node's key expressions): each row then arrives with the state_hash of the
+ * state_key_encode bytes of its key, which is what the window's state key
+ * is, so the window takes it from the batch (batch.hashes, when hash_src is
+ * src) instead of hashing the key again.  Ignored where the state key is
+ * more than the keys (grouping sets) or there is none (the TVF). */
+void op_window_hashes_from(struct op *op, const void *src);
+
 #endif

@@ -161,7 +161,7 @@ static inline uint64_t mix(uint64_t a, uint64_t b)
     return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
-uint64_t state_hash(const void *key, size_t len)
+static inline uint64_t hash_bytes(const void *key, size_t len)
 {
     const unsigned char *p = key;
     uint64_t seed = K0;
@@ -203,12 +203,31 @@ uint64_t state_hash(const void *key, size_t len)
     return mix(K1 ^ (uint64_t)len, mix(a ^ K1, b ^ seed));
 }
 
-/* The high 32 bits decide the group (the index uses the low ones), mapped to
- * [0, max_parallelism) by multiply-shift: no division, stable for a given hash
- * and max_parallelism, and uniform when the hash is. */
-int state_key_group(uint64_t hash, int max_parallelism)
+uint64_t state_hash(const void *key, size_t len) { return hash_bytes(key, len); }
+
+/* hash_bytes of the 9 bytes state_key_encode writes for a present int64
+ * (marker 1, then the value, little-endian), worked out: its 4..16-byte case
+ * reads a = [bytes 0-3 | bytes 4-7] and b = [bytes 5-8 | bytes 1-4], which
+ * are (v << 8 | 1, v >> 24) and v itself.  Hashing a 9-byte buffer instead
+ * cost twice as much (overlapping loads through the stack).
+ * test_hash_i64_key (tests/unit/test_state.c) checks the two agree. */
+static inline uint64_t hash_i64_key(int64_t v)
 {
-    return (int)(((hash >> 32) * (uint64_t)max_parallelism) >> 32);
+    uint64_t u = (uint64_t)v;
+    uint64_t a = ((uint64_t)(uint32_t)(u << 8 | 1) << 32) | (uint32_t)(u >> 24);
+    return mix(K1 ^ 9, mix(a ^ K1, u ^ K0));
+}
+
+uint64_t state_hash_i64_key(int64_t v) { return hash_i64_key(v); }
+
+void state_hash_i64_keys(const struct vec *v, const uint16_t *rows, int n, uint64_t *out)
+{
+    const unsigned char null_key = 0;   /* state_key_encode's NULL marker */
+    uint64_t null_hash = hash_bytes(&null_key, 1);
+    for (int k = 0; k < n; k++) {
+        int i = rows ? rows[k] : k;
+        out[k] = vec_is_null(v, i) ? null_hash : hash_i64_key(v->i64[i]);
+    }
 }
 
 /* ---- entries and pools -------------------------------------------------------- */

@@ -35,7 +35,22 @@ void state_table_free(struct state_table *t);   /* NULL is fine; values must
 
 /* 64-bit hash of a key (also decides its key group). */
 uint64_t state_hash(const void *key, size_t len);
-int state_key_group(uint64_t hash, int max_parallelism);
+/* The high 32 bits decide the group (the index uses the low ones), mapped to
+ * [0, max_parallelism) by multiply-shift: no division, stable for a given hash
+ * and max_parallelism, and uniform when the hash is.  Inline: exchanges map
+ * every row they route. */
+static inline int state_key_group(uint64_t hash, int max_parallelism)
+{
+    return (int)(((hash >> 32) * (uint64_t)max_parallelism) >> 32);
+}
+/* state_hash of the key state_key_encode writes for one non-NULL column of
+ * the int64 lane holding v, without encoding it (exchanges route by it, so
+ * it must stay equal: tests/unit/test_state.c checks). */
+uint64_t state_hash_i64_key(int64_t v);
+/* The same for rows rows[0..n) (NULL: rows 0..n-1) of an int64-lane vector,
+ * NULLs included (hashed as the key of one NULL column): out[k] for row
+ * rows[k], a batch at a time so the hash inlines into the loop. */
+void state_hash_i64_keys(const struct vec *v, const uint16_t *rows, int n, uint64_t *out);
 
 /*
  * Returns the value slot of key, inserting a zeroed slot when absent

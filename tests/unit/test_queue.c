@@ -20,7 +20,9 @@
 
 #include "core/mem.h"
 #include "exec/batch.h"
+#include "exec/exchange.h"
 #include "exec/queue.h"
+#include "state/table.h"
 
 static int64_t now_ns(void)
 {
@@ -321,6 +323,77 @@ static void test_spsc_throughput(void **state)
     queue_free(q);
 }
 
+/* ---- exchanges -------------------------------------------------------------------- */
+
+/* Pushes rows through a hash exchange of P = 2 receivers on columns
+ * keys[0..n_keys) and checks every row reached the owner of its key group
+ * with the hash state_key_encode + state_hash give (what the window reuses
+ * and what checkpoints group keys by; issue 3): once with a one-BIGINT key
+ * (hashed from the value) and once with (BIGINT, VARCHAR) (encoded). */
+static void exchange_routes(int n_keys)
+{
+    enum { P = 2, MAXPAR = 128, N = 1000 };
+    struct arena ar;
+    arena_init(&ar, 0);
+    const struct sql_type *types[2] = {&type_bigint, type_varchar(&ar, 10)};
+    struct exchange *x = exchange_new(1, P, MAXPAR, false);
+    struct expr cols[2] = {{.kind = EX_COLUMN, .type = types[0], .index = 0},
+                           {.kind = EX_COLUMN, .type = types[1], .index = 1}};
+    struct expr *keys[2] = {&cols[0], &cols[1]};
+    volatile int abort_flag = 0;
+    struct op *xo = op_exchange_out_new(1, x, 0, keys, n_keys, &abort_flag);
+    op_exchange_out_types(xo, 2, types);
+    /* every third row is dropped by a selection, every seventh key is NULL */
+    struct batch *b = batch_new(2, types);
+    b->sel = mem_alloc(BATCH_CAP * sizeof(uint16_t));
+    for (int i = 0; i < N; i++) {
+        b->cols[0].i64[i] = (int64_t)i * 7919 - 500;
+        if (i % 7 == 0)
+            vec_set_null(&b->cols[0], i);
+        char s[8];
+        snprintf(s, sizeof(s), "k%d", i % 13);
+        vec_set_str(&b->cols[1], i, s, strlen(s));
+        if (i % 3 != 0)
+            b->sel[b->n_sel++] = (uint16_t)i;
+    }
+    b->n = N;
+    struct eval_ctx ctx = {&ar, 0};
+    struct weir_error err = {0};
+    assert_int_equal(xo->ops->push(xo, 0, b, &ctx, &err), WEIR_OK);
+    struct strbuf key = {0};
+    int got = 0;
+    for (int to = 0; to < P; to++) {
+        struct msg m;
+        while (queue_try_pop(x->q[to], &m)) {
+            struct batch *c = m.batch;
+            assert_int_equal(m.kind, MSG_BATCH);
+            assert_ptr_equal(c->hash_src, x);
+            const struct vec *kv[2] = {&c->cols[0], &c->cols[1]};
+            for (int i = 0; i < c->n; i++) {
+                state_key_encode(&key, kv, n_keys, i);
+                uint64_t h = state_hash(key.buf, key.len);
+                assert_true(c->hashes[i] == h);
+                assert_int_equal(x->owner[state_key_group(h, MAXPAR)], to);
+                got++;
+            }
+            batch_free(c);
+        }
+    }
+    assert_int_equal(got, b->n_sel);
+    sb_free(&key);
+    batch_free(b);
+    op_free(xo);
+    exchange_free(x);
+    arena_free(&ar);
+}
+
+static void test_exchange_hashes(void **state)
+{
+    (void)state;
+    exchange_routes(1);
+    exchange_routes(2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_set_wait),
         cmocka_unit_test(test_fan_in),
         cmocka_unit_test(test_spsc_throughput),
+        cmocka_unit_test(test_exchange_hashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
