@@ -839,8 +839,9 @@ static void rank_write(struct snap_writer *w, const void *ctx, const void *key, 
     snap_begin(w, kg);
     opstate_put_header(&w->buf, REC_PARTITION, o->fingerprint);
     snap_put_bytes(&w->buf, key, len);
-    /* without a TTL, as if written now: a restore with a TTL starts it over */
-    snap_put_i64(&w->buf, o->ttl.ttl_us > 0 ? tl_ttl(l)->written : o->ttl.now);
+    /* without a TTL, as if written now (the clock is read: no row may have
+     * come since a restore): a restore with a TTL starts it over */
+    snap_put_i64(&w->buf, o->ttl.ttl_us > 0 ? tl_ttl(l)->written : op_ttl_clock(&o->ttl));
     snap_put_u32(&w->buf, l->n);
     for (uint32_t i = 0; i < l->n; i++) {
         struct tview v;
