@@ -557,7 +557,7 @@ static void encode_row(struct op_join *o, struct batch *b, int i)
 
 /* ---- processing ------------------------------------------------------------------- */
 
-static void update_state_metrics(struct op_join *o);
+static void settle_state(struct op_join *o);
 static int64_t side_watermark(const struct op_join *o, int s);
 
 static bool is_accumulate(enum row_kind k) { return k == RK_INSERT || k == RK_UPDATE_AFTER; }
@@ -796,7 +796,7 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
     }
     if (rc == WEIR_OK)
         rc = process_chunk(o, s, b, &next_row, n, ctx, err);
-    update_state_metrics(o);
+    settle_state(o);
     if (rc == WEIR_OK)
         rc = io_failed(o, err);
     if (rc == WEIR_OK)
@@ -805,23 +805,19 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
 }
 
 /* The spill files keep in memory what the join's share of the threshold
- * (two sides' worth) leaves after the rest of its state, at least
- * SPILL_TAIL_MIN each: the rows written last, which the rows arriving now
- * meet (a live auction). */
+ * (two sides' worth) leaves after the rest of its state: the rows written
+ * last, which the rows arriving now meet (a live auction). */
 static void fit_tails(struct op_join *o, int64_t rest)
 {
     int files = (o->side[0].spill != NULL) + (o->side[1].spill != NULL);
-    if (files == 0 || o->io_err.code)
-        return;
-    int64_t left = 2 * o->spill_at - rest;
-    size_t each = left > 0 ? (size_t)(left / files) : 0;
-    for (int s = 0; s < 2; s++)
+    for (int s = 0; s < 2 && o->io_err.code == 0; s++)
         if (o->side[s].spill)
-            spill_set_tail(o->side[s].spill, each > SPILL_TAIL_MIN ? each : SPILL_TAIL_MIN,
-                           &o->io_err);
+            spill_fit_tail(o->side[s].spill, 2 * o->spill_at, rest, files, &o->io_err);
 }
 
-static void update_state_metrics(struct op_join *o)
+/* After the state changed: the spill tails fitted to the join's share, then
+ * the state metrics published. */
+static void settle_state(struct op_join *o)
 {
     int64_t keys = 0, bytes = 0;
     for (int s = 0; s < 2; s++) {
@@ -966,7 +962,7 @@ static int bounded_watermark(struct op_join *o, int64_t wm, struct eval_ctx *ctx
     }
     if (rc == WEIR_OK)
         rc = io_failed(o, err);
-    update_state_metrics(o);
+    settle_state(o);
     return rc ? rc : op_emit_watermark(&o->op, wm, ctx, err);
 }
 
@@ -984,7 +980,7 @@ static int join_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx, struc
         rc = expire_side(o, 1, wm, ctx, err);
     if (rc == WEIR_OK)
         rc = flush_out(o, ctx, err);
-    update_state_metrics(o);
+    settle_state(o);
     if (rc)
         return rc;
     int64_t out = wm == WM_END ? WM_END : wm - o->delay;
@@ -1026,7 +1022,7 @@ static int join_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
             timer_done(&t);
         }
     }
-    update_state_metrics(o);
+    settle_state(o);
     return WEIR_OK;
 }
 
@@ -1328,7 +1324,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
         queue_key(sd, l, op_ttl_deadline(&o->ttl, oldest), h, key, klen);
     if (expires(o, s))
         queue_key(sd, l, first, h, key, klen);
-    update_state_metrics(o);
+    settle_state(o);
     return io_failed(o, err);
 }
 

@@ -333,14 +333,13 @@ static int64_t state_bytes(const struct op_rank *o)
 }
 
 /* The spill file keeps in memory what the budget leaves after the rest of
- * the state (at least SPILL_TAIL_MIN): the rows written last. */
+ * the state: the rows written last. */
 static void fit_tail(struct op_rank *o)
 {
     if (o->spill == NULL || o->io_err.code)
         return;
     int64_t rest = state_bytes(o) - (int64_t)spill_mem_bytes(o->spill);
-    size_t left = o->spill_at > rest ? (size_t)(o->spill_at - rest) : 0;
-    spill_set_tail(o->spill, left > SPILL_TAIL_MIN ? left : SPILL_TAIL_MIN, &o->io_err);
+    spill_fit_tail(o->spill, o->spill_at, rest, 1, &o->io_err);
 }
 
 /* The entry of the row at hand (o->sk, o->row): with a spill directory its
@@ -361,8 +360,57 @@ static char *new_entry(struct op_rank *o)
 }
 
 /* Room in a top_n > 1 list of n entries: doubling from 1, at most N. */
-static uint32_t list_cap(const struct op_rank *o, uint32_t n);
-static char *ent(const struct op_rank *o, struct tlist *l, uint32_t i);
+static uint32_t list_cap(const struct op_rank *o, uint32_t n)
+{
+    uint32_t c = 1;
+    while (c < n)
+        c <<= 1;
+    return n == 0 ? 0 : (int64_t)c < o->top_n ? c : (uint32_t)o->top_n;
+}
+
+/* Entry i of l. */
+static char *ent(const struct op_rank *o, struct tlist *l, uint32_t i)
+{
+    if (o->top_n > 1)
+        return l->u.many[i];
+    return l->inl ? (char *)l->u.inl : l->u.one;
+}
+
+/* Drops entry i's memory (the caller fixes the list). */
+static void ent_drop(struct op_rank *o, struct tlist *l, uint32_t i)
+{
+    char *e = ent(o, l, i);
+    if (o->top_n == 1 && l->inl) {   /* lived in the slot: no memory of its own */
+        struct tview v;
+        tview(e, &v);
+        if (v.spilled)
+            o->spill_live -= v.len;
+        l->inl = 0;
+        return;
+    }
+    entry_free(o, e);
+}
+
+/* Makes e (entry_make's) entry i; a top-1 entry that fits moves into the slot. */
+static void ent_set(struct op_rank *o, struct tlist *l, uint32_t i, char *e)
+{
+    if (o->top_n > 1) {
+        l->u.many[i] = e;
+        return;
+    }
+    struct tview v;
+    tview(e, &v);
+    size_t n = entry_size(v.sk_len, v.len, v.spilled);
+    if (n <= INL) {
+        memcpy(l->u.inl, e, n);
+        l->inl = 1;
+        o->heap -= (int64_t)n;
+        mem_free(e);
+    } else {
+        l->u.one = e;
+        l->inl = 0;
+    }
+}
 
 /*
  * A row replaced or pushed out of the top N leaves its bytes in the spill
@@ -370,10 +418,9 @@ static char *ent(const struct op_rank *o, struct tlist *l, uint32_t i);
  * rows need, the kept rows are copied to a new file and the old one goes: a
  * copy (each row read back on its own, often from the disk) is paid for by
  * three times as many bytes of appends, and the file stays within four times
- * the live rows.  The lazy
- * checkpoint walk writes each entry before the iteration touches it
- * (state_iter_next), reading it from the old file; a failing copy fails the
- * operator (io_err), as any spill failure does.
+ * the live rows.  The lazy checkpoint walk writes each entry before the
+ * iteration touches it (state_iter_next), reading it from the old file; a
+ * failing copy fails the operator (io_err), as any spill failure does.
  */
 static void maybe_compact(struct op_rank *o)
 {
@@ -405,60 +452,6 @@ static void maybe_compact(struct op_rank *o)
     }
     spill_close(o->spill);
     o->spill = to;
-}
-
-static uint32_t list_cap(const struct op_rank *o, uint32_t n)
-{
-    uint32_t c = 1;
-    while (c < n)
-        c <<= 1;
-    return n == 0 ? 0 : (int64_t)c < o->top_n ? c : (uint32_t)o->top_n;
-}
-
-/* Entry i of l. */
-static char *ent(const struct op_rank *o, struct tlist *l, uint32_t i)
-{
-    if (o->top_n > 1)
-        return l->u.many[i];
-    return l->inl ? (char *)l->u.inl : l->u.one;
-}
-
-/* Drops entry i's memory (the caller fixes the list). */
-static void ent_drop(struct op_rank *o, struct tlist *l, uint32_t i)
-{
-    char *e = ent(o, l, i);
-    struct tview v;
-    tview(e, &v);
-    size_t n = entry_size(v.sk_len, v.len, v.spilled);
-    if (v.spilled)
-        o->spill_live -= v.len;
-    if (o->top_n == 1 && l->inl) {
-        l->inl = 0;   /* lived in the slot */
-        return;
-    }
-    o->heap -= (int64_t)n;
-    mem_free(e);
-}
-
-/* Makes e (entry_make's) entry i; a top-1 entry that fits moves into the slot. */
-static void ent_set(struct op_rank *o, struct tlist *l, uint32_t i, char *e)
-{
-    if (o->top_n > 1) {
-        l->u.many[i] = e;
-        return;
-    }
-    struct tview v;
-    tview(e, &v);
-    size_t n = entry_size(v.sk_len, v.len, v.spilled);
-    if (n <= INL) {
-        memcpy(l->u.inl, e, n);
-        l->inl = 1;
-        o->heap -= (int64_t)n;
-        mem_free(e);
-    } else {
-        l->u.one = e;
-        l->inl = 0;
-    }
 }
 
 /* Drops every entry of l. */

@@ -166,6 +166,15 @@ int spill_set_tail(struct spill *sp, size_t bytes, struct weir_error *err)
     return trim(sp, err);
 }
 
+#define TAIL_MIN ((size_t)8 << 20)
+
+int spill_fit_tail(struct spill *sp, int64_t budget, int64_t rest, int files,
+                   struct weir_error *err)
+{
+    size_t each = budget > rest ? (size_t)((budget - rest) / (files > 0 ? files : 1)) : 0;
+    return spill_set_tail(sp, each > TAIL_MIN ? each : TAIL_MIN, err);
+}
+
 size_t spill_mem_bytes(const struct spill *sp)
 {
     return sp ? (size_t)sp->n * CHUNK : 0;
@@ -179,17 +188,6 @@ int spill_append_lazy(struct spill **sp, const char *dir, const char *what, cons
     return spill_append(*sp, p, len, off, err);
 }
 
-const char *spill_read_buf(struct spill *sp, uint64_t off, size_t len, struct strbuf *buf,
-                           struct weir_error *err)
-{
-    sb_clear(buf);
-    sb_reserve(buf, len + 1);
-    if (spill_read(sp, off, buf->buf, len, err) != WEIR_OK)
-        return NULL;
-    buf->len = len;
-    return buf->buf;
-}
-
 const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t len,
                         struct strbuf *buf, struct weir_error *err)
 {
@@ -199,7 +197,12 @@ const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t
         return NULL;
     uint64_t off;
     memcpy(&off, data, 8);
-    return spill_read_buf(sp, off, len, buf, err);
+    sb_clear(buf);
+    sb_reserve(buf, len + 1);
+    if (spill_read(sp, off, buf->buf, len, err) != WEIR_OK)
+        return NULL;
+    buf->len = len;
+    return buf->buf;
 }
 
 uint64_t spill_size(const struct spill *sp)

@@ -32,10 +32,6 @@
 
 struct spill;
 
-/* The tail operators keep at the least, past their budget: enough for the
- * rows that are read again soon after they were written. */
-#define SPILL_TAIL_MIN ((size_t)8 << 20)
-
 /* A new empty file in dir (made if missing); `what` names it in errors
  * ("Join#7 left side"). */
 struct spill *spill_open(const char *dir, const char *what, struct weir_error *err);
@@ -48,10 +44,6 @@ int spill_read(struct spill *sp, uint64_t off, void *dst, size_t len, struct wei
  * way operators use a file they may never need. */
 int spill_append_lazy(struct spill **sp, const char *dir, const char *what, const void *p,
                       size_t len, uint64_t *off, struct weir_error *err);
-/* Reads len bytes appended at off into buf (replacing what it held); returns
- * them, or NULL with err set. */
-const char *spill_read_buf(struct spill *sp, uint64_t off, size_t len, struct strbuf *buf,
-                           struct weir_error *err);
 /* A record's bytes: data itself, or when spilled the len bytes at the u64
  * offset stored at data, read into buf; NULL once err holds an error (a
  * failed file stays failed). */
@@ -60,6 +52,12 @@ const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t
 /* Keeps at most `bytes` of the newest appends in memory (at least 1 MiB),
  * writing older ones to the file now. */
 int spill_set_tail(struct spill *sp, size_t bytes, struct weir_error *err);
+/* The tail an operator's file gets: what its budget leaves after the rest
+ * of its state, shared by its `files` files, and at least 8 MiB each past
+ * the budget (enough for the rows read again soon after they were
+ * written). */
+int spill_fit_tail(struct spill *sp, int64_t budget, int64_t rest, int files,
+                   struct weir_error *err);
 /* Memory the tail holds (0 for NULL). */
 size_t spill_mem_bytes(const struct spill *sp);
 /* Bytes appended so far (the file's size once flushed). */
