@@ -39,7 +39,8 @@
  * and probing over insert-only inputs whose rowtimes ON bounds:
  * lt - rt in [lower, upper].  A left row can meet future right rows (rt >
  * watermark) only while lt - lower > watermark, a right row while rt + upper >
- * watermark; past that it expires (keyed timers find it), and an outer row
+ * watermark; past that it expires (keyed timers find it; a logged side's rows
+ * go a chunk of its log at a time, see logged), and an outer row
  * that never matched is emitted NULL-padded then — once, so the output stays
  * insert-only.  The output watermark is held back by max(-lower, upper, 0),
  * since a row emitted at expiry is that much older than the watermark.
@@ -80,10 +81,12 @@
 #include "exec/opstate.h"
 #include "state/snapshot.h"
 #include "core/varint.h"
+#include "state/chainlog.h"
 #include "state/spill.h"
 #include "state/table.h"
 #include "state/timers.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #define NULL_KEY_MARK '\xff'       /* see finalize_row */
@@ -98,16 +101,19 @@ struct jrow {
 };
 
 struct jlist {
-    int n, cap;                    /* rows; room (rows, or bytes when packed) */
-    union {
+    union {                        /* first: a logged key's slot is its head */
         struct jrow *rows;
         unsigned char *buf;        /* a packed side's records (see packed) */
+        uint64_t head;             /* a logged side: its newest record */
     };
+    int n, cap;                    /* rows; room (rows, or bytes when packed) */
     bool queued;                   /* interval joins: the key has a timer at */
     uint32_t used;                 /* packed: bytes of buf in use */
     int64_t queued_at;             /*   most its rows' earliest expiry; regular
                                       joins with a TTL: its TTL queue entry */
 };
+
+_Static_assert(offsetof(struct jlist, head) == 0, "chainlog: a logged key's head is its slot");
 
 struct side {
     struct state_table *state;     /* key -> struct jlist */
@@ -126,6 +132,7 @@ struct side {
                                       joins: (TTL deadline, key) */
     struct spill *spill;           /* packed rows past the budget (or NULL) */
     int64_t in_memory;             /* packed: bytes of the records in memory */
+    struct chainlog log;           /* a logged side's records (see logged) */
 };
 
 struct pair {
@@ -169,6 +176,9 @@ struct op_join {
     int64_t spill_at;              /* per side: packed bytes kept in memory */
     struct jrow *views;            /* packed rows met by the chunk's pairs */
     struct strbuf read;            /* a spilled row read back */
+    uint64_t *chain, *wchain;      /* a logged key's rows: probed; written by a
+                                      snapshot (which may run amid a probe) */
+    int chain_cap, wchain_cap;
     struct weir_error io_err;      /* a spill file failed (sticky) */
     int max_parallelism;           /* key groups of the state tables */
     uint32_t fingerprint;          /* of the shape, in checkpoint records */
@@ -290,22 +300,19 @@ static bool expires(const struct op_join *o, int s)
  * A side none of whose rows needs the counts of a jrow -- insert-only (each
  * row is stored once and never looked up again), not outer and not the left
  * of a semi/anti join (no match counts), no TTL (no write times) -- keeps
- * each key's rows packed in one buffer: a u32 offset of its first live
- * record, then records
- *     varint (len << 1 | spilled), [i64 expire, if the side expires],
- *     then the row's len bytes, or the u64 offset of them in its spill file
+ * its rows as packed records
+ *     varint (len << 1 | spilled), then the row's len bytes, or the u64
+ *     offset of them in its spill file
  * instead of an allocation per row behind a 40-byte header (Nexmark q4 and
- * q20 store 9.2M bids).  With a spill directory (weir.state.spill.threshold),
- * the bytes of a row go to the side's spill file and only their offset
- * stays: every row of a side whose rows never expire (such a side outgrows
- * any memory; the file keeps its newest rows in memory as far as the join's
- * share of the threshold allows, fit_tails), and the rows of an expiring
- * side once its rows in memory reach spill_at.  Rows are probed through views:
- * jrows made for the chunk's pairs, counting once, matched by nothing.
- * Rows expire from the front (they come about in time order): the first
- * live offset moves past them, and the buffer is compacted once a quarter
- * of it is dead (and shrunk when mostly empty), so a hot key's expiry costs
- * no copy of all its rows each time.
+ * q20 store 9.2M bids).  A side whose rows never expire keeps each key's
+ * records in one buffer; a side whose rows expire is logged (see logged).
+ * With a spill directory (weir.state.spill.threshold), the bytes of a row
+ * go to the side's spill file and only their offset stays: every row of a
+ * side whose rows never expire (such a side outgrows any memory; the file
+ * keeps its newest rows in memory as far as the join's share of the
+ * threshold allows, fit_tails), and the rows of an expiring side once its
+ * rows in memory reach spill_at.  Rows are probed through views: jrows made
+ * for the chunk's pairs, counting once, matched by nothing.
  */
 static bool packed(const struct op_join *o, int s)
 {
@@ -313,42 +320,91 @@ static bool packed(const struct op_join *o, int s)
     return sd->insert_only && !sd->outer && !(o->semi && s == 0) && !ttl_on(o);
 }
 
+/*
+ * A packed side whose rows expire (interval, window and bounded joins: they
+ * come about in time order and go in it) keeps its records in one chainlog
+ * (state/chainlog.h), the expiry in the log's header: a key's slot holds
+ * the position of its newest record, and the rows go a chunk at a time
+ * once the watermark passes the chunk's latest expiry, the slot with its
+ * key's last row.  No buffer, timer or lookup per key: Nexmark q7 keeps
+ * every bid of 10 s by price.
+ */
+static bool logged(const struct op_join *o, int s)
+{
+    return packed(o, s) && expires(o, s);
+}
+
 struct prec {
     uint32_t len;
     bool spilled;
-    int64_t expire;
+    int64_t expire;                /* logged sides */
     const unsigned char *data;     /* the row's bytes, or its u64 offset */
 };
 
-static const unsigned char *prec_next(const struct op_join *o, int s, const unsigned char *p,
-                                      struct prec *r)
+static const unsigned char *prec_next(const unsigned char *p, struct prec *r)
 {
     uint64_t v;
     p = varint_get(p, &v);
     r->len = (uint32_t)(v >> 1);
     r->spilled = v & 1;
     r->expire = 0;
-    if (expires(o, s)) {
-        memcpy(&r->expire, p, 8);
-        p += 8;
-    }
     r->data = p;
     return p + (r->spilled ? 8 : r->len);
 }
 
-#define PACKED_HEAD 4              /* the u32 first-live offset */
+/* The rows of a packed key, oldest first: a buffer's records in order, or
+ * a logged key's chain (read newest first into positions, then reversed). */
+struct prow_iter {
+    const struct chainlog *log;    /* logged */
+    const uint64_t *chain;
+    int i, n;
+    const unsigned char *p, *end;  /* a buffer */
+};
 
-static uint32_t packed_head(const struct jlist *l)
+/* Starts it over l's rows in side s; a logged chain ends below floor (a
+ * snapshot's walk reads as of its barrier), its positions go to *chain. */
+static void prow_begin(const struct op_join *o, int s, const struct jlist *l, uint64_t floor,
+                       uint64_t **chain, int *cap, struct prow_iter *it)
 {
-    uint32_t h;
-    memcpy(&h, l->buf, 4);
-    return h;
+    *it = (struct prow_iter){0};
+    if (!logged(o, s)) {
+        it->p = l->buf;
+        it->end = l->buf + l->used;
+        it->n = l->n;
+        return;
+    }
+    const struct chainlog *log = &o->side[s].log;
+    struct cl_rec c;
+    int n = 0;
+    for (uint64_t pos = l->head; chainlog_read(log, pos, floor, &c); pos = c.prev) {
+        MEM_GROW(*chain, *cap, n + 1);
+        (*chain)[n++] = pos;
+    }
+    for (int i = 0, j = n - 1; i < j; i++, j--) {
+        uint64_t t = (*chain)[i];
+        (*chain)[i] = (*chain)[j];
+        (*chain)[j] = t;
+    }
+    it->log = log;
+    it->chain = *chain;
+    it->n = n;
 }
 
-static void packed_free(struct op_join *o, struct jlist *l)
+static bool prow_next(struct prow_iter *it, struct prec *r)
 {
-    o->heap -= l->cap;
-    mem_free(l->buf);
+    if (it->log == NULL) {
+        if (it->p >= it->end)
+            return false;
+        it->p = prec_next(it->p, r);
+        return true;
+    }
+    struct cl_rec c;
+    if (it->i >= it->n)
+        return false;
+    chainlog_read(it->log, it->chain[it->i++], 0, &c);
+    prec_next(c.data, r);
+    r->expire = c.expire;
+    return true;
 }
 
 /* Appends a row to a packed side's key; its bytes go to the spill file once
@@ -369,38 +425,31 @@ static void packed_add(struct op_join *o, int s, struct jlist *l, const char *ro
         spilled = spill_append_lazy(&sd->spill, o->spill_dir, what, row, len, &off,
                                     &o->io_err) == WEIR_OK;
     }
-    size_t need = 5 + (expires(o, s) ? 8 : 0) + (spilled ? 8 : len);
-    if (l->used == 0)
-        need += PACKED_HEAD;
-    if (l->used + need > (size_t)l->cap) {
-        size_t cap = l->cap ? (size_t)l->cap + (size_t)l->cap / 2 : 32;
-        if (cap < l->used + need)
-            cap = l->used + need;
-        l->buf = mem_realloc(l->buf, cap);
-        o->heap += (int64_t)cap - l->cap;
-        l->cap = (int)cap;
+    uint64_t word = (uint64_t)len << 1 | spilled;
+    size_t need = (size_t)varint_len(word) + (spilled ? 8 : len);
+    unsigned char *p;
+    if (logged(o, s)) {
+        p = chainlog_append(&sd->log, &l->head, expire, need);
+    } else {
+        if (l->used + need > (size_t)l->cap) {
+            size_t cap = l->cap ? (size_t)l->cap + (size_t)l->cap / 2 : 32;
+            if (cap < l->used + need)
+                cap = l->used + need;
+            l->buf = mem_realloc(l->buf, cap);
+            o->heap += (int64_t)cap - l->cap;
+            l->cap = (int)cap;
+        }
+        p = l->buf + l->used;
+        l->used += (uint32_t)need;
+        l->n++;
     }
-    if (l->used == 0) {
-        uint32_t h = PACKED_HEAD;
-        memcpy(l->buf, &h, 4);
-        l->used = PACKED_HEAD;
-    }
-    unsigned char *p = l->buf + l->used;
-    p = varint_put(p, (uint64_t)len << 1 | spilled);
-    if (expires(o, s)) {
-        memcpy(p, &expire, 8);
-        p += 8;
-    }
+    p = varint_put(p, word);
     if (spilled) {
         memcpy(p, &off, 8);
-        p += 8;
     } else {
         memcpy(p, row, len);
-        p += len;
         sd->in_memory += (int64_t)len;
     }
-    l->used = (uint32_t)(p - l->buf);
-    l->n++;
 }
 
 /* A packed record's row bytes: in place, or read back into buf; NULL when
@@ -494,7 +543,7 @@ static void state_add(struct op_join *o, int s, int matched, int64_t expire)
     }
     if (ttl_on(o))   /* unless the clock went back, due no later than this row */
         queue_key(sd, l, op_ttl_deadline(&o->ttl, o->ttl.now), h, o->key.buf, o->key.len);
-    if (expires(o, s))
+    if (expires(o, s) && !logged(o, s))
         queue_key(sd, l, expire, h, o->key.buf, o->key.len);
 }
 
@@ -713,11 +762,11 @@ static int probe_packed(struct op_join *o, int s, struct batch *b, int k, int i,
                         struct weir_error *err)
 {
     int os = 1 - s, nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
-    const unsigned char *p = l->buf + packed_head(l), *end = l->buf + l->used;
+    struct prow_iter it;
+    prow_begin(o, os, l, chainlog_floor(&o->side[os].log), &o->chain, &o->chain_cap, &it);
     int rc = WEIR_OK;
-    while (p < end && rc == WEIR_OK) {
-        struct prec r;
-        p = prec_next(o, os, p, &r);
+    struct prec r;
+    while (rc == WEIR_OK && prow_next(&it, &r)) {
         if (o->n_pairs == BATCH_CAP && (rc = process_chunk(o, s, b, next_row, k, ctx, err)))
             break;
         const char *bytes = prec_bytes(o, os, &r, &o->read);
@@ -773,8 +822,14 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
                                    state_hash(o->key.buf, o->key.len));
         if (o->semi && s == 0 && o->residual == NULL) {
             /* only whether it has matches counts: no pairs to decode */
-            for (int c = 0; l && c < l->n; c++)
-                o->matched[k] += packed(o, os) ? 1 : l->rows[c].count;
+            if (l && packed(o, os)) {
+                struct prow_iter it;
+                prow_begin(o, os, l, chainlog_floor(&o->side[os].log), &o->chain,
+                           &o->chain_cap, &it);
+                o->matched[k] += it.n;
+            }
+            for (int c = 0; l && !packed(o, os) && c < l->n; c++)
+                o->matched[k] += l->rows[c].count;
             continue;
         }
         if (l && packed(o, os)) {
@@ -822,7 +877,8 @@ static void settle_state(struct op_join *o)
     int64_t keys = 0, bytes = 0;
     for (int s = 0; s < 2; s++) {
         keys += state_table_count(o->side[s].state);
-        bytes += state_table_bytes(o->side[s].state) + timers_bytes(&o->side[s].timers);
+        bytes += state_table_bytes(o->side[s].state) + timers_bytes(&o->side[s].timers) +
+                 o->side[s].log.bytes;
     }
     bytes += o->heap;
     fit_tails(o, bytes);
@@ -832,43 +888,23 @@ static void settle_state(struct op_join *o)
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
 }
 
-/* Drops the rows at the front of a packed key that expire at or before wm
- * (packed sides are never outer: nothing to pad); returns the rows left,
- * *next the expiry of the first.  A later row may have expired too (rows
- * come about, not exactly, in time order): it goes when it reaches the
- * front, and meanwhile meets nothing, since the bounds it expired by are in
- * the residual. */
-static int packed_expire(struct op_join *o, int s, struct jlist *l, int64_t wm, int64_t *next)
+/* A logged side's record leaving with its chunk: the last of its key takes
+ * the key's slot along. */
+struct retire {
+    struct op_join *o;
+    int s;
+};
+
+static void retire_rec(void *ctx, const struct cl_rec *c)
 {
-    uint32_t head = packed_head(l);
-    const unsigned char *p = l->buf + head, *end = l->buf + l->used;
-    while (p < end) {
-        struct prec r;
-        const unsigned char *q = prec_next(o, s, p, &r);
-        if (r.expire > wm) {
-            *next = r.expire;
-            break;
-        }
-        if (!r.spilled)
-            o->side[s].in_memory -= r.len;   /* a spilled row's bytes stay in the file */
-        l->n--;
-        p = q;
-    }
-    head = (uint32_t)(p - l->buf);
-    if (l->n > 0 && head - PACKED_HEAD > (l->used - PACKED_HEAD) / 4) {
-        memmove(l->buf + PACKED_HEAD, p, (size_t)(end - p));
-        l->used -= head - PACKED_HEAD;
-        head = PACKED_HEAD;
-        if ((uint32_t)l->cap > 2 * l->used + 64) {
-            /* a key that held many rows and now holds few gives room back */
-            uint32_t cap = l->used + l->used / 4 + 16;
-            l->buf = mem_realloc(l->buf, cap);
-            o->heap -= l->cap - (int64_t)cap;
-            l->cap = (int)cap;
-        }
-    }
-    memcpy(l->buf, &head, 4);
-    return l->n;
+    const struct retire *rt = ctx;
+    struct side *sd = &rt->o->side[rt->s];
+    struct prec r;
+    prec_next(c->data, &r);
+    if (!r.spilled)
+        sd->in_memory -= r.len;   /* a spilled row's bytes stay in the file */
+    if (c->last)   /* its head is its key's slot */
+        state_table_delete_value(sd->state, c->head);
 }
 
 /* Interval joins: retires the rows of side s that expire at or before wm,
@@ -878,6 +914,13 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
                        struct weir_error *err)
 {
     struct side *sd = &o->side[s];
+    if (logged(o, s)) {
+        /* a snapshot still writing this side's keys reads their chains as
+         * they were: it keeps the chunks */
+        struct retire rt = {o, s};
+        chainlog_expire(&sd->log, wm, state_table_walking(sd->state), retire_rec, &rt);
+        return WEIR_OK;
+    }
     int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;
     struct timer t;
     int rc = WEIR_OK;
@@ -889,32 +932,24 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
         }
         int m = 0;
         int64_t next = INT64_MAX;
-        if (packed(o, s)) {
-            m = packed_expire(o, s, l, wm, &next);
-        } else {
-            for (int i = 0; i < l->n; i++) {
-                struct jrow *jr = &l->rows[i];
-                if (jr->expire > wm) {
-                    if (jr->expire < next)
-                        next = jr->expire;
-                    l->rows[m++] = *jr;
-                    continue;
-                }
-                if (o->interval && sd->outer && jr->matches == 0 && rc == WEIR_OK) {
-                    decode_into_chunk(o, s, jr, 0);
-                    rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx,
-                                     err);
-                    batch_reset(o->chunk);
-                }
-                row_bytes_free(o, jr);
+        for (int i = 0; i < l->n; i++) {
+            struct jrow *jr = &l->rows[i];
+            if (jr->expire > wm) {
+                if (jr->expire < next)
+                    next = jr->expire;
+                l->rows[m++] = *jr;
+                continue;
             }
-            l->n = m;
+            if (o->interval && sd->outer && jr->matches == 0 && rc == WEIR_OK) {
+                decode_into_chunk(o, s, jr, 0);
+                rc = emit_padded(o, s, &o->chunk->cols[base], 0, RK_INSERT, jr->count, ctx, err);
+                batch_reset(o->chunk);
+            }
+            row_bytes_free(o, jr);
         }
+        l->n = m;
         if (m == 0) {
-            if (packed(o, s))
-                packed_free(o, l);
-            else
-                rows_free(o, l);
+            rows_free(o, l);
             state_table_delete(sd->state, t.key, t.key_len, t.hash);
         } else if (t.time == l->queued_at) {
             /* the key's live timer: set the next one (a stale one only retires
@@ -1043,10 +1078,12 @@ static void side_free(struct op_join *o, int s)
         struct jlist *l = it.value;
         for (int i = 0; i < l->n && !packed(o, s); i++)
             mem_free(l->rows[i].bytes);
-        mem_free(l->rows);   /* or the packed buffer */
+        if (!logged(o, s))
+            mem_free(l->rows);   /* or the packed buffer */
     }
     spill_close(sd->spill);
-    state_table_free(sd->state);
+    state_table_free(sd->state);   /* may write a snapshot's last keys: logs still there */
+    chainlog_free(&sd->log);
     timers_free(&sd->timers);
     mem_free(sd->key_vecs);
     mem_free(sd->types);
@@ -1062,6 +1099,8 @@ static void join_free(struct op *op)
         side_free(o, s);
     }
     mem_free(o->views);
+    mem_free(o->chain);
+    mem_free(o->wchain);
     sb_free(&o->read);
     mem_free(o->spill_dir);
     err_clear(&o->io_err);
@@ -1139,6 +1178,7 @@ struct join_walk {
     struct op_join *o;             /* a packed side reads spilled rows back */
     uint32_t fp;
     int side;
+    uint64_t floor;                /* a logged side's, at the barrier */
 };
 
 static void join_write(struct snap_writer *w, const void *ctx, const void *key, size_t len,
@@ -1146,7 +1186,12 @@ static void join_write(struct snap_writer *w, const void *ctx, const void *key, 
 {
     const struct join_walk *jw = ctx;
     const struct jlist *l = value;
-    if (l->n == 0)
+    struct op_join *o = jw->o;
+    struct prow_iter it;
+    if (packed(o, jw->side))
+        prow_begin(o, jw->side, l, jw->floor, &o->wchain, &o->wchain_cap, &it);
+    int n = packed(o, jw->side) ? it.n : l->n;
+    if (n == 0)
         return;   /* holds nothing (and restore refuses empty lists) */
     /* NULL-key rows go where the exchange sends their key (without the
      * marker), so that a restored instance can retract them */
@@ -1157,15 +1202,13 @@ static void join_write(struct snap_writer *w, const void *ctx, const void *key, 
     opstate_put_header(&w->buf, REC_ROWS, jw->fp);
     snap_put_u8(&w->buf, (uint8_t)jw->side);
     snap_put_bytes(&w->buf, key, len);
-    snap_put_u32(&w->buf, (uint32_t)l->n);
-    if (packed(jw->o, jw->side)) {
+    snap_put_u32(&w->buf, (uint32_t)n);
+    if (packed(o, jw->side)) {
         /* the records jrows would make: counting once, no matches */
         struct strbuf read = {0};
-        const unsigned char *p = l->buf + packed_head(l), *end = l->buf + l->used;
-        while (p < end) {
-            struct prec r;
-            p = prec_next(jw->o, jw->side, p, &r);
-            const char *bytes = prec_bytes(jw->o, jw->side, &r, &read);
+        struct prec r;
+        while (prow_next(&it, &r)) {
+            const char *bytes = prec_bytes(o, jw->side, &r, &read);
             /* a spill file that failed (the job fails with it): a count of 0,
              * which restore refuses, rather than a row made up */
             snap_put_bytes(&w->buf, bytes ? bytes : "", bytes ? r.len : 0);
@@ -1195,7 +1238,7 @@ static int join_snapshot(struct op *op, struct snap_writer *w, struct weir_error
     struct op_join *o = (struct op_join *)op;
     uint32_t fp = join_fingerprint(o);
     for (int s = 0; s < 2; s++) {
-        struct join_walk jw = {o, fp, s};
+        struct join_walk jw = {o, fp, s, chainlog_floor(&o->side[s].log)};
         state_table_walk(o->side[s].state, w, join_write, &jw, sizeof(jw));
     }
     if (o->interval) {
@@ -1322,7 +1365,7 @@ static int join_restore(struct op *op, int kg, struct snap_rd *rd, struct weir_e
     if (ttl_on(o) && oldest != INT64_MAX)
         /* re-armed from the restored times: the earliest row's deadline */
         queue_key(sd, l, op_ttl_deadline(&o->ttl, oldest), h, key, klen);
-    if (expires(o, s))
+    if (expires(o, s) && !logged(o, s))
         queue_key(sd, l, first, h, key, klen);
     settle_state(o);
     return io_failed(o, err);
@@ -1377,6 +1420,7 @@ struct op *op_join_new(int id, enum join_kind kind, struct expr **lkeys, struct 
     for (int s = 0; s < 2; s++) {
         struct side *sd = &o->side[s];
         sd->state = state_table_new(sizeof(struct jlist), o->max_parallelism);
+        chainlog_init(&sd->log);
         sd->key_vecs = mem_calloc((size_t)n_keys + 1, sizeof(struct vec *));
         sd->key_types = mem_calloc((size_t)n_keys + 1, sizeof(*sd->key_types));
         for (int k = 0; k < n_keys; k++)
@@ -1485,6 +1529,12 @@ void op_join_spill(struct op *op, const char *dir, int64_t side_bytes)
     mem_free(o->spill_dir);
     o->spill_dir = dir ? mem_strdup(dir) : NULL;
     o->spill_at = side_bytes > 0 ? side_bytes : 0;
+}
+
+bool op_join_keys_exact(const struct op *op)
+{
+    const struct op_join *o = (const struct op_join *)op;
+    return !logged(o, 0) && !logged(o, 1);
 }
 
 void op_join_null_safe(struct op *op)

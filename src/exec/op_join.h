@@ -50,5 +50,10 @@ void op_join_set_max_parallelism(struct op *op, int max_parallelism);
  * op_join_interval, which ignores it), before the job runs.  manual_clock
  * (tests): processing time is the timer hook's now_us. */
 void op_join_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
+/* Whether state_keys counts only keys holding rows that can still meet
+ * others: false when a side's rows go a chunk of its log at a time
+ * (op_join.c, logged sides), which keeps a key whose rows expired until
+ * their chunk goes, so the count depends on how rows filled the chunks. */
+bool op_join_keys_exact(const struct op *op);
 
 #endif

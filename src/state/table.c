@@ -635,6 +635,25 @@ bool state_table_delete(struct state_table *t, const void *key, size_t len, uint
     return true;
 }
 
+bool state_table_delete_value(struct state_table *t, void *value)
+{
+    unsigned char *e = value;
+    size_t i = state_hash(entry_key(t, e), entry_key_len(t, e)) & t->mask;
+    while (t->slots[i].e != e) {
+        if (t->slots[i].e == NULL)
+            return false;
+        i = (i + 1) & t->mask;
+    }
+    cow(t, e);
+    index_remove(t, i);
+    entry_free(t, e);
+    t->count--;
+    index_maybe_shrink(t);
+    return true;
+}
+
+bool state_table_walking(const struct state_table *t) { return t->walk != NULL; }
+
 int64_t state_table_count(const struct state_table *t) { return t->count; }
 
 int64_t state_table_bytes(const struct state_table *t)

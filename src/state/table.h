@@ -64,6 +64,11 @@ void *state_table_get(struct state_table *t, const void *key, size_t len, uint64
 /* Removes key; its slot memory is reused later.  Returns false if absent. */
 bool state_table_delete(struct state_table *t, const void *key, size_t len, uint64_t hash);
 
+/* Removes the entry whose value slot is `value` (from upsert or get), found
+ * by its own key: for state that keeps the slot rather than the key
+ * (chainlog.h).  Returns false if it is not in the table. */
+bool state_table_delete_value(struct state_table *t, void *value);
+
 /* Iteration (no inserts or deletes during it, except deleting the current
  * entry through state_iter_delete). */
 struct state_iter {
@@ -106,6 +111,9 @@ bool state_walks_done(const struct snap_writer *w);
  * snapshot is abandoned (only when the job is ending: the tables' pending
  * marks are then meaningless). */
 void state_walks_end(struct snap_writer *w, bool finish);
+
+/* A snapshot's walk of t has entries left to write. */
+bool state_table_walking(const struct state_table *t);
 
 int64_t state_table_count(const struct state_table *t);   /* entries */
 int64_t state_table_bytes(const struct state_table *t);   /* memory held */

@@ -85,6 +85,20 @@ INSERT INTO totals SELECT k, rn, id FROM (
 WHERE rn <= 3;
 SQL
 }
+# An interval join whose rows (300-byte pads) fill several chunks of each
+# side's log per instance, so chunks go while checkpoints are being written:
+# a pair meets iff both rows are stored (no row arrives past its expiry: the
+# watermark trails the rows by 1 s), so the pairs do not depend on timing
+job_interval() { header "$1"; cat <<'SQL'
+CREATE TABLE out_i (a BIGINT, b BIGINT, n INT)
+  WITH ('connector' = 'filesystem', 'path' = 'out_i', 'format' = 'csv');
+INSERT INTO out_i SELECT l.id, r.id, CHAR_LENGTH(l.pad) + CHAR_LENGTH(r.pad)
+  FROM (SELECT id, ts, RPAD(CAST(id AS STRING), 300, 'x') AS pad FROM events) l,
+       (SELECT id, ts, RPAD(CAST(id AS STRING), 200, 'y') AS pad FROM events
+        WHERE id % 20 = 0) r
+  WHERE l.id % 13 = r.id % 13 AND l.ts BETWEEN r.ts - INTERVAL '2' SECOND AND r.ts;
+SQL
+}
 job_multi() { header "$1"; cat <<'SQL'
 CREATE TABLE out_m (id BIGINT, b BIGINT)
   WITH ('connector' = 'filesystem', 'path' = 'out_m', 'format' = 'csv');
@@ -132,6 +146,7 @@ crash_case "group into sqlite (p 2)" job_sqlite 2
 crash_case "join (p 2)" job_join 2
 crash_case "join, rows spilled, resumed at p 2, 1, 3" job_join_spilled 2,1,3
 crash_case "Top-N, rows spilled, resumed at p 2, 1, 3" job_topn_spilled 2,1,3
+crash_case "interval join, resumed at p 2, 1, 3" job_interval 2,1,3
 crash_case "several sinks (p 2)" job_multi 2
 crash_case "window, resumed at p 1, 2, 4" job_window 1,2,4
 crash_case "group into sqlite, resumed at p 2, 1, 3" job_sqlite 2,1,3

@@ -30,6 +30,10 @@
 #     20000 events, because bidder ids carry FIRST_PERSON_ID twice (Flink's quirk,
 #     NEXMARK.md 3.5) and the 400 persons have ids 1000..1399, the bidders >= 2000.
 #
+# q7 also runs at 300,000 events (30 windows; its join's log of bids goes a
+# chunk at a time) at -p 1 and -p 2, its sink rows checked against a
+# reference computed from a dump of the bid view at the same settings.
+#
 # q6 must fail at plan time: exit 1 and 'q6.sql:LINE:COL: error:'.  Its text
 # filters on the ROW_NUMBER alias in the same SELECT (WHERE rownum <= 1), which
 # Flink rejects too; a query that starts to run, or stops, fails this test.
@@ -168,6 +172,47 @@ done
 # q10 writes its rows as CSV files partitioned by dt/hm
 lines=$(cat "$T"/fs/data/output/p1/bid/dt=*/hm=*/part-* 2>/dev/null | wc -l)
 test "$lines" = "$(want 1 q10)"; check "q10 -p 1 wrote $lines CSV rows" test $? -eq 0
+
+# --- q7 at 300,000 events against a reference ---------------------------------------
+# 276,000 bids over 300 s of event time (30 windows): the join keeps 10 s of
+# bids by price, and each instance's log of them goes a chunk at a time.  A
+# bid at t meets the maximum of the window holding it, and at t = a window's
+# end also that window's (BETWEEN window_end - 10 s AND window_end).
+for p in 1 2; do
+    assemble "$T/dump_query.sql" big_dump$p.sql NEXMARK_DIR="$T/big$p" EVENTS_NUM=300000
+    timeout 60 "$WEIR" run big_dump$p.sql -p $p --no-progress -q >out 2>err
+    check "q7 at 300,000 events: the bid view dumped at -p $p" test $? -eq 0
+    assemble q7 big_q7.sql EVENTS_NUM=300000
+    rm -f m.json
+    timeout 60 "$WEIR" run big_q7.sql -p $p --no-progress -q --metrics-json m.json >out 2>err
+    check "q7 at 300,000 events -p $p exits 0" test $? -eq 0
+    read -r src sink dl late < <(python3 "$REPO/bench/nexmark_run.py" metrics m.json 2>&1)
+    exp=$(python3 - "$T/big$p" 2>err <<'PY'
+import csv, datetime, glob, sys
+def ms(s):
+    day, _, frac = s.partition(".")
+    d = datetime.datetime.strptime(day, "%Y-%m-%d %H:%M:%S")
+    d = d.replace(tzinfo=datetime.timezone.utc)
+    return int(d.timestamp()) * 1000 + int((frac + "000")[:3])
+bids = []
+for f in sorted(glob.glob(sys.argv[1] + "/dump/part-*")):
+    with open(f, newline="") as fh:
+        bids += [(int(r[2]), ms(r[5])) for r in csv.reader(fh)]
+top = {}
+for price, t in bids:
+    w = t // 10000
+    top[w] = max(top.get(w, price), price)
+n = sum((price == top[t // 10000]) +
+        (t % 10000 == 0 and price == top.get(t // 10000 - 1)) for price, t in bids)
+print(len(bids), n)
+PY
+)
+    read -r nbids want <<<"$exp"
+    [ "$src" = 300000 ] && [ "$dl" = 0 ] && [ "$late" = 0 ] && [ "${want:-0}" -gt 0 ] &&
+        [ "$sink" = "$want" ]
+    check "q7 at 300,000 events -p $p: $sink rows = reference $want from $nbids bids \
+(source $src, dead letters $dl, late $late)" test $? -eq 0
+done
 
 # --- q6: a plan-time error ------------------------------------------------------------
 assemble q6 q6.sql

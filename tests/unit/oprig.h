@@ -32,6 +32,7 @@
 
 #include "core/value_fmt.h"
 #include "lines.h"
+#include "exec/op_join.h"
 #include "exec/opstate.h"
 #include "sql/plan.h"
 #include "state/snapshot.h"
@@ -428,6 +429,7 @@ static inline void check_script(struct rig *r, const char *const *steps, int n_s
     struct inst a;
     inst_open(&a, r, &want, 0);
     int64_t keys_want = 0;   /* held before the last step (the end of input) */
+    bool keys_exact = strcmp(a.op->ops->kind, "Join") != 0 || op_join_keys_exact(a.op);
     for (int s = 0; s < n_steps; s++) {
         if (s == n_steps - 1)
             keys_want = a.op->state_keys;
@@ -463,7 +465,7 @@ static inline void check_script(struct rig *r, const char *const *steps, int n_s
             reshard(r, old, n_old, new, n_new, &got, steps + cut, n_steps - cut);
             for (int s = cut; s < n_steps; s++) {
                 /* retractions found their rows wherever the state went */
-                if (s == n_steps - 1)
+                if (s == n_steps - 1 && keys_exact)
                     assert_int_equal(state_keys(new, n_new), keys_want);
                 run_step(r, new, n_new, steps[s]);
             }

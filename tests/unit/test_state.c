@@ -21,6 +21,7 @@
 #include "core/strbuf.h"
 #include "core/types.h"
 #include "exec/batch.h"
+#include "state/chainlog.h"
 #include "state/spill.h"
 #include "state/table.h"
 #include "state/timers.h"
@@ -1004,11 +1005,230 @@ static void test_spill(void **state)
     spill_close(sp);
 }
 
+/* ---- chainlog ---------------------------------------------------------------------- */
+
+/* A model of keyed expiring rows against the log: every row appended is
+ * either released once (through the callback, expired) or still on its
+ * key's chain; chains hold their key's rows only, positions falling; a key
+ * whose last row went left the table; every row that has not expired is on
+ * its chain; a snapshot's chains read at the barrier's floor stay as they
+ * were while expiry keeps their memory; stragglers far in the future (a
+ * straggler in every so many rows) do not make the log keep everything
+ * after them; a row larger than a chunk takes several. */
+enum { CL_KEYS = 300, CL_ROWS = 200000 };
+
+struct cl_model {
+    struct state_table *t;
+    int64_t *expire;               /* by row id */
+    uint32_t *len;
+    uint8_t *gone;                 /* released */
+    int64_t wm;
+    int64_t released;
+};
+
+static void cl_release(void *ctx, const struct cl_rec *r)
+{
+    struct cl_model *m = ctx;
+    uint32_t key, id;
+    memcpy(&key, r->data, 4);
+    memcpy(&id, r->data + 4, 4);
+    if (m->gone[id])
+        fail_msg("row %u released twice", id);
+    if (r->expire > m->wm || r->expire != m->expire[id])
+        fail_msg("row %u released at watermark %lld, expiring at %lld", id, (long long)m->wm,
+                 (long long)r->expire);
+    m->gone[id] = 1;
+    m->released++;
+    if (r->last) {
+        uint64_t *head = get(m->t, &key, 4);
+        assert_ptr_equal(head, r->head);
+        assert_true(state_table_delete_value(m->t, head));
+    }
+}
+
+/* Reads the chain of key k from head (ids into out, newest first); returns
+ * how many. */
+static int cl_chain_from(const struct chainlog *lg, uint64_t head, uint32_t k, uint64_t floor,
+                         uint32_t *out, int max)
+{
+    int n = 0;
+    struct cl_rec r;
+    uint64_t last = UINT64_MAX;
+    for (uint64_t pos = head; chainlog_read(lg, pos, floor, &r); pos = r.prev) {
+        uint32_t key;
+        assert_true(pos < last);
+        last = pos;
+        memcpy(&key, r.data, 4);
+        assert_int_equal(key, k);
+        assert_true(n < max);
+        memcpy(&out[n++], r.data + 4, 4);
+    }
+    return n;
+}
+
+static int cl_chain(const struct chainlog *lg, struct state_table *t, uint32_t k, uint64_t floor,
+                    uint32_t *out, int max)
+{
+    uint64_t *head = get(t, &k, 4);
+    return head ? cl_chain_from(lg, *head, k, floor, out, max) : 0;
+}
+
+static void test_chainlog(void **state)
+{
+    (void)state;
+    struct chainlog lg;
+    chainlog_init(&lg);
+    struct cl_model m = {state_table_new(sizeof(uint64_t), 128), NULL, NULL, NULL, INT64_MIN, 0};
+    m.expire = mem_calloc(CL_ROWS, sizeof(*m.expire));
+    m.len = mem_calloc(CL_ROWS, sizeof(*m.len));
+    m.gone = mem_calloc(CL_ROWS, 1);
+    uint32_t *ids = mem_alloc(CL_ROWS * sizeof(*ids));
+    unsigned char *row = mem_alloc(3 << 20);
+    memset(row, 'x', 3 << 20);
+    int64_t max_chunks = 0, live_bytes = 0;
+    for (uint32_t id = 0; id < CL_ROWS; id++) {
+        uint32_t k = (uint32_t)(rng() % CL_KEYS);
+        /* in about time order, a few far ahead */
+        int64_t t = (int64_t)id * 10 + (int64_t)(rng() % 2000);
+        if (rng() % 5000 == 0)
+            t += 50000000;
+        size_t len = id == 777 ? (size_t)(2 << 20) + 5 : 8 + rng() % 400;
+        m.len[id] = (uint32_t)len;
+        memcpy(row, &k, 4);
+        memcpy(row + 4, &id, 4);
+        bool ins;
+        uint64_t *head = up(m.t, &k, 4, &ins);
+        memcpy(chainlog_append(&lg, head, t, len), row, len);
+        m.expire[id] = t;
+        if (id % 1000 == 999) {
+            m.wm = (int64_t)id * 10 - 30000;
+            chainlog_expire(&lg, m.wm, false, cl_release, &m);
+        }
+        if (id % 10000 == 9999) {
+            /* every row not expired is on its key's chain, once */
+            live_bytes = 0;
+            for (uint32_t j = 0; j <= id; j++) {
+                if (m.expire[j] > m.wm)
+                    live_bytes += 28 + m.len[j];
+                if (m.expire[j] > m.wm && m.gone[j])
+                    fail_msg("row %u released before it expired", j);
+            }
+            int64_t on_chains = 0;
+            uint8_t *seen = mem_calloc(CL_ROWS, 1);
+            for (uint32_t k2 = 0; k2 < CL_KEYS; k2++) {
+                int n = cl_chain(&lg, m.t, k2, chainlog_floor(&lg), ids, CL_ROWS);
+                for (int i = 0; i < n; i++) {
+                    assert_false(m.gone[ids[i]]);
+                    assert_false(seen[ids[i]]);
+                    seen[ids[i]] = 1;
+                }
+                on_chains += n;
+            }
+            for (uint32_t j = 0; j <= id; j++)
+                if (!m.gone[j] && !seen[j])
+                    fail_msg("row %u is neither released nor on its chain", j);
+            mem_free(seen);
+            assert_int_equal(on_chains + m.released, (int64_t)id + 1);
+            assert_int_equal(lg.records, on_chains);
+            int64_t chunks = (int64_t)(lg.next - lg.live);
+            if (chunks > max_chunks)
+                max_chunks = chunks;
+            /* stragglers move on instead of keeping their chunks and all
+             * after them (every row would stay: 47 MB); the big row takes
+             * 3 seqs, the front and the last chunk may be part full */
+            if (chunks > 2 * ((live_bytes >> CL_BITS) + 1) + 5)
+                fail_msg("at row %u the log holds %lld chunks for %lld live bytes", id,
+                         (long long)chunks, (long long)live_bytes);
+        }
+    }
+    assert_true(max_chunks > 0);
+    m.wm = INT64_MAX;
+    chainlog_expire(&lg, m.wm, false, cl_release, &m);
+    assert_int_equal(m.released, CL_ROWS);
+    assert_int_equal(state_table_count(m.t), 0);
+    assert_int_equal(lg.records, 0);
+    chainlog_free(&lg);
+    assert_int_equal(lg.bytes, 0);
+    state_table_free(m.t);
+    mem_free(m.expire);
+    mem_free(m.len);
+    mem_free(m.gone);
+    mem_free(ids);
+    mem_free(row);
+}
+
+/* A snapshot's walk reads the chains as they were at its barrier: expiry
+ * under keep releases rows (and keys) but keeps their memory readable at
+ * the barrier's floor, and gives it back on the next call without keep. */
+static void test_chainlog_snapshot(void **state)
+{
+    (void)state;
+    enum { KEYS = 50, ROWS = 60000 };
+    struct chainlog lg;
+    chainlog_init(&lg);
+    struct cl_model m = {state_table_new(sizeof(uint64_t), 128), NULL, NULL, NULL, INT64_MIN, 0};
+    m.expire = mem_calloc(ROWS, sizeof(*m.expire));
+    m.gone = mem_calloc(ROWS, 1);
+    unsigned char row[64] = {0};
+    for (uint32_t id = 0; id < ROWS; id++) {
+        uint32_t k = id < ROWS / 2 ? (uint32_t)(rng() % KEYS) : KEYS + id % 7;
+        memcpy(row, &k, 4);
+        memcpy(row + 4, &id, 4);
+        bool ins;
+        uint64_t *head = up(m.t, &k, 4, &ins);
+        m.expire[id] = id;
+        memcpy(chainlog_append(&lg, head, id, sizeof row), row, sizeof row);
+    }
+    uint64_t floor = chainlog_floor(&lg), heads[KEYS];
+    uint32_t *before = mem_alloc(ROWS * sizeof(*before)), *ids = mem_alloc(ROWS * sizeof(*ids));
+    int nb[KEYS], off[KEYS], total = 0;
+    for (uint32_t k = 0; k < KEYS; k++) {
+        uint64_t *h = get(m.t, &k, 4);
+        assert_non_null(h);
+        heads[k] = *h;
+        off[k] = total;
+        nb[k] = cl_chain_from(&lg, heads[k], k, floor, before + total, ROWS - total);
+        total += nb[k];
+    }
+    assert_int_equal(total, ROWS / 2);
+    int64_t bytes = lg.bytes;
+    /* past the chunk the first half ends in: every key of it goes */
+    m.wm = ROWS / 2 + 2 * (1 << CL_BITS) / (28 + 64);
+    chainlog_expire(&lg, m.wm, true, cl_release, &m);
+    assert_true(m.released >= ROWS / 2);
+    assert_true(chainlog_floor(&lg) > floor);
+    assert_int_equal(lg.bytes, bytes);
+    for (uint32_t k = 0; k < KEYS; k++) {
+        assert_null(get(m.t, &k, 4));
+        int n = cl_chain_from(&lg, heads[k], k, floor, ids, ROWS);
+        assert_int_equal(n, nb[k]);
+        assert_memory_equal(ids, before + off[k], (size_t)n * sizeof(*ids));
+        /* read at the live floor, the chain has gone */
+        assert_int_equal(cl_chain_from(&lg, heads[k], k, chainlog_floor(&lg), ids, ROWS), 0);
+    }
+    chainlog_expire(&lg, m.wm, false, cl_release, &m);
+    assert_int_equal(lg.first, lg.live);   /* given back (or kept as spares) */
+    for (uint32_t k = 0; k < KEYS; k++)
+        assert_int_equal(cl_chain_from(&lg, heads[k], k, floor, ids, ROWS), 0);
+    m.wm = INT64_MAX;
+    chainlog_expire(&lg, m.wm, false, cl_release, &m);
+    assert_int_equal(m.released, ROWS);
+    assert_int_equal(state_table_count(m.t), 0);
+    chainlog_free(&lg);
+    state_table_free(m.t);
+    mem_free(m.expire);
+    mem_free(m.gone);
+    mem_free(before);
+    mem_free(ids);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_insert_get_delete),
         cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_chainlog),
+        cmocka_unit_test(test_chainlog_snapshot),
         cmocka_unit_test(test_value_size_zero_set),
         cmocka_unit_test(test_growth_keeps_pointers),
         cmocka_unit_test(test_iteration),
