@@ -66,10 +66,24 @@ def published(q):
     return row[1], best[0], best[1]
 
 
-# The issue's targets, K events/s per core (10x Flink 2.0's F4 figure).
+# The issues' targets, K events/s per core (10x Flink 2.0's F4 figure, or 3x the
+# best published, whichever is higher): issue 3's stateless and windowed queries,
+# then issue 4's updating ones (joins, Top-N, GROUP BY).
 TARGET = {"q0": 3780, "q1": 3950, "q2": 4140, "q11": 460, "q12": 1940, "q14": 2590,
-          "q21": 1470, "q22": 2110}
+          "q21": 1470, "q22": 2110,
+          "q3": 2190, "q4": 795, "q5": 1236, "q7": 588, "q8": 1620, "q9": 171,
+          "q13": 1880, "q15": 1680, "q16": 450, "q17": 1610, "q18": 650, "q19": 430,
+          "q20": 255}
+# Peak RSS limits (MiB): issue 3's queries 128, issue 4's (and q23's) 512 at 10M
+# events.
 RSS_LIMIT_MIB = 128
+RSS_LIMIT_UPDATING_MIB = 512
+UPDATING = {"q3", "q4", "q5", "q7", "q8", "q9", "q13", "q15", "q16", "q17", "q18",
+            "q19", "q20", "q23"}
+
+
+def rss_limit(q):
+    return RSS_LIMIT_UPDATING_MIB if q in UPDATING else RSS_LIMIT_MIB
 SCALING_TARGET = 1.7
 
 DEFAULTS = {
@@ -269,9 +283,9 @@ def report(raw):
             "" if met == len(verdicts) else "; missed: " +
             ", ".join("%s %s K (%.2f×)" % (q, fmt_k(e), e / TARGET[q])
                       for q, e, ok, _ in verdicts if not ok)))
-        big = [(q, r) for q, _, _, r in verdicts if r >= RSS_LIMIT_MIB]
-        w("Peak RSS < %d MiB: %s." % (
-            RSS_LIMIT_MIB, "met by every query" if not big else
+        big = [(q, r) for q, _, _, r in verdicts if r >= rss_limit(q)]
+        w("Peak RSS under %d MiB (issue 3's queries) and %d MiB (issue 4's): %s." % (
+            RSS_LIMIT_MIB, RSS_LIMIT_UPDATING_MIB, "met by every query" if not big else
             "**MISS** for " + ", ".join("%s (%.1f MiB)" % b for b in big)))
     print("\n".join(out))
 

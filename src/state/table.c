@@ -621,17 +621,23 @@ void *state_table_get(struct state_table *t, const void *key, size_t len, uint64
     return e;
 }
 
+/* Deletes entry e, at index slot i. */
+static void delete_at(struct state_table *t, size_t i, unsigned char *e)
+{
+    cow(t, e);
+    index_remove(t, i);
+    entry_free(t, e);
+    t->count--;
+    index_maybe_shrink(t);
+}
+
 bool state_table_delete(struct state_table *t, const void *key, size_t len, uint64_t hash)
 {
     size_t i = index_find(t, key, len, hash);
     unsigned char *e = t->slots[i].e;
     if (e == NULL)
         return false;
-    cow(t, e);
-    index_remove(t, i);
-    entry_free(t, e);
-    t->count--;
-    index_maybe_shrink(t);
+    delete_at(t, i, e);
     return true;
 }
 
@@ -644,11 +650,7 @@ bool state_table_delete_value(struct state_table *t, void *value)
             return false;
         i = (i + 1) & t->mask;
     }
-    cow(t, e);
-    index_remove(t, i);
-    entry_free(t, e);
-    t->count--;
-    index_maybe_shrink(t);
+    delete_at(t, i, e);
     return true;
 }
 
