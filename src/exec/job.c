@@ -1298,7 +1298,7 @@ static int sink_tables(const struct job *j, const char **names, int64_t *rows, i
 struct op_stats {
     struct op *op;                  /* instance 0's operator (label, kind) */
     int instances;
-    int64_t rows_in, rows_out, late, expired, keys, bytes, blocked_ns;
+    int64_t rows_in, rows_out, late, expired, keys, bytes, disk, blocked_ns;
     bool lookup;                    /* a lookup join: its cache counters follow */
     int64_t hits, misses, loads;
     int64_t wm;                     /* the lowest instance watermark */
@@ -1329,6 +1329,7 @@ static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
         o->expired += atomic_load(&x->expired);
         o->keys += atomic_load(&x->state_keys);
         o->bytes += atomic_load(&x->state_bytes);
+        o->disk += atomic_load(&x->state_disk);
         o->blocked_ns += op_exchange_blocked_ns(x);
         int64_t h, m, l;
         if (op_lookup_cache_stats(x, &h, &m, &l)) {
@@ -1555,9 +1556,11 @@ static void write_metrics_json(struct job *j, const char *path)
                 o->op->ops->kind);
         json_str(f, o->op->label);
         fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,\"late\":%lld,"
-                   "\"state_keys\":%lld,\"state_bytes\":%lld,\"expired\":%lld",
+                   "\"state_keys\":%lld,\"state_bytes\":%lld,\"state_disk_bytes\":%lld,"
+                   "\"expired\":%lld",
                 o->instances, (long long)o->rows_in, (long long)o->rows_out, (long long)o->late,
-                (long long)o->keys, (long long)o->bytes, (long long)o->expired);
+                (long long)o->keys, (long long)o->bytes, (long long)o->disk,
+                (long long)o->expired);
         if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
             fprintf(f, ",\"watermark_us\":%lld", (long long)o->wm);
         if (o->lookup)
@@ -2370,8 +2373,9 @@ static void job_status(struct job *j, struct strbuf *r)
     for (int i = 0; i < n; i++)
         if (st[i].op->ops->snapshot && op_sink_get(st[i].op) == NULL &&
             strcmp(st[i].op->ops->kind, "ExchangeIn") != 0)
-            sb_addf(r, "state %s: %lld keys, %lld bytes\n", st[i].op->label,
-                    (long long)st[i].keys, (long long)st[i].bytes);
+            sb_addf(r, "state %s: %lld keys, %lld bytes, %lld bytes on disk\n",
+                    st[i].op->label, (long long)st[i].keys, (long long)st[i].bytes,
+                    (long long)st[i].disk);
 }
 
 static void job_control(void *arg, const char *cmd, struct strbuf *r)

@@ -97,6 +97,7 @@ struct op {
                                                table.exec.state.ttl */
     _Atomic int64_t state_keys;             /* entries held in state */
     _Atomic int64_t state_bytes;            /* memory held in state */
+    _Atomic int64_t state_disk;             /* bytes its spill files hold on disk */
     _Atomic int64_t wm_out;                 /* last watermark forwarded (metrics) */
 };
 

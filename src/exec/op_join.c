@@ -133,6 +133,7 @@ struct side {
     struct spill *spill;           /* packed rows past the budget (or NULL) */
     int64_t in_memory;             /* packed: bytes of the records in memory */
     struct chainlog log;           /* a logged side's records (see logged) */
+    uint64_t dead_end;             /*   its spill file's bytes before it are dead */
 };
 
 struct pair {
@@ -882,14 +883,20 @@ static void settle_state(struct op_join *o)
     }
     bytes += o->heap;
     fit_tails(o, bytes);
-    for (int s = 0; s < 2; s++)
+    int64_t disk = 0;
+    for (int s = 0; s < 2; s++) {
         bytes += (int64_t)spill_mem_bytes(o->side[s].spill);
+        disk += (int64_t)spill_disk_bytes(o->side[s].spill);
+    }
+    atomic_store_explicit(&o->op.state_disk, disk, memory_order_relaxed);
     atomic_store_explicit(&o->op.state_keys, keys, memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes, bytes, memory_order_relaxed);
 }
 
 /* A logged side's record leaving with its chunk: the last of its key takes
- * the key's slot along. */
+ * the key's slot along.  A logged side's rows go to its spill file in the
+ * order of the log (a row moved to the end of the log is written again), so
+ * the file's bytes before the end of the last row gone are dead. */
 struct retire {
     struct op_join *o;
     int s;
@@ -898,11 +905,25 @@ struct retire {
 static void retire_rec(void *ctx, const struct cl_rec *c)
 {
     const struct retire *rt = ctx;
-    struct side *sd = &rt->o->side[rt->s];
+    struct op_join *o = rt->o;
+    struct side *sd = &o->side[rt->s];
     struct prec r;
     prec_next(c->data, &r);
+    uint64_t off = 0;
+    if (r.spilled)
+        memcpy(&off, r.data, 8);
+    if (c->moved) {
+        /* still live, at the end of the log: its bytes at the end of the file */
+        const char *bytes = prec_bytes(o, rt->s, &r, &o->read);
+        if (r.spilled && bytes &&
+            spill_append(sd->spill, bytes, r.len, &off, &o->io_err) == WEIR_OK)
+            memcpy(c->moved + (r.data - c->data), &off, 8);
+        return;
+    }
     if (!r.spilled)
-        sd->in_memory -= r.len;   /* a spilled row's bytes stay in the file */
+        sd->in_memory -= r.len;
+    else if (off + r.len > sd->dead_end)
+        sd->dead_end = off + r.len;
     if (c->last)   /* its head is its key's slot */
         state_table_delete_value(sd->state, c->head);
 }
@@ -918,7 +939,10 @@ static int expire_side(struct op_join *o, int s, int64_t wm, struct eval_ctx *ct
         /* a snapshot still writing this side's keys reads their chains as
          * they were: it keeps the chunks */
         struct retire rt = {o, s};
-        chainlog_expire(&sd->log, wm, state_table_walking(sd->state), retire_rec, &rt);
+        bool walking = state_table_walking(sd->state);
+        chainlog_expire(&sd->log, wm, walking, retire_rec, &rt);
+        if (!walking)   /* (the walk may still read the rows gone meanwhile) */
+            spill_discard(sd->spill, sd->dead_end);
         return WEIR_OK;
     }
     int nl = o->side[0].n_cols, base = s == 0 ? 0 : nl;

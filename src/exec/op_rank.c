@@ -471,6 +471,8 @@ static void update_metrics(struct op_rank *o)
 {
     atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes, state_bytes(o), memory_order_relaxed);
+    atomic_store_explicit(&o->op.state_disk, (int64_t)spill_disk_bytes(o->spill),
+                          memory_order_relaxed);
 }
 
 static int flush_out(struct op_rank *o, struct eval_ctx *ctx, struct weir_error *err)

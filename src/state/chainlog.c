@@ -113,6 +113,7 @@ static void rec_at(const unsigned char *p, uint64_t pos, struct cl_rec *r)
     r->head = (uint64_t *)(uintptr_t)head;
     r->last = r->next == 0;
     r->data = p + REC_HDR;
+    r->moved = NULL;
 }
 
 /* The header of the in-memory record at pos. */
@@ -127,7 +128,10 @@ static bool in_log(const struct chainlog *lg, uint64_t pos)
     return pos != 0 && pos >= chainlog_floor(lg);
 }
 
-unsigned char *chainlog_append(struct chainlog *lg, uint64_t *head, int64_t expire, size_t len)
+/* Appends a record (see chainlog_append); a moved one does not count as
+ * its chunk's last arrival. */
+static unsigned char *append(struct chainlog *lg, uint64_t *head, int64_t expire, size_t len,
+                             bool moved)
 {
     uint64_t need = REC_HDR + (uint64_t)len;
     struct cl_chunk *c = lg->next > lg->live ? *slot_of(lg, lg->next - 1) : NULL;
@@ -153,9 +157,15 @@ unsigned char *chainlog_append(struct chainlog *lg, uint64_t *head, int64_t expi
         c->max_expire = expire;
     if (expire < c->min_expire)
         c->min_expire = expire;
-    c->last_expire = expire;
+    if (!moved)
+        c->last_expire = expire;
     lg->records++;
     return p + REC_HDR;
+}
+
+unsigned char *chainlog_append(struct chainlog *lg, uint64_t *head, int64_t expire, size_t len)
+{
+    return append(lg, head, expire, len, false);
 }
 
 bool chainlog_read(const struct chainlog *lg, uint64_t pos, uint64_t floor, struct cl_rec *r)
@@ -168,8 +178,8 @@ bool chainlog_read(const struct chainlog *lg, uint64_t pos, uint64_t floor, stru
 
 /* Moves live record r of the front chunk to the end of the log, as the
  * newest of its key: it leaves its chain (its neighbours meet), then joins
- * it again at the head. */
-static void rec_move(struct chainlog *lg, const struct cl_rec *r)
+ * it again at the head.  Returns where its bytes are now. */
+static unsigned char *rec_move(struct chainlog *lg, const struct cl_rec *r)
 {
     if (r->next)
         memcpy(rec_ptr(lg, r->next), &r->prev, 8);
@@ -177,16 +187,21 @@ static void rec_move(struct chainlog *lg, const struct cl_rec *r)
         *r->head = r->prev;
     if (in_log(lg, r->prev))
         memcpy(rec_ptr(lg, r->prev) + 8, &r->next, 8);
-    unsigned char *dst = chainlog_append(lg, r->head, r->expire, r->len);
+    unsigned char *dst = append(lg, r->head, r->expire, r->len, true);
     memcpy(dst, r->data, r->len);
+    return dst;
 }
 
 /* The front chunk c is held by records that have not expired while some
- * have: when at most a quarter of its records live, they move to the end
- * and true is returned (the chunk can go).  (Half would move, again and
- * again, the rows of an input ahead of another by more than the rows'
- * lifetime, half of every chunk then: keeping them costs less.) */
-static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm)
+ * have: when at most a quarter of its records live, or the chunk after it
+ * could go (c holds rows that moved here, far ahead of the rest), they
+ * move to the end and true is returned (the chunk can go).  (Moving at
+ * half would move, again and again, the rows of an input ahead of another
+ * by more than the rows' lifetime, half of every chunk then: keeping them
+ * costs less.) */
+typedef void (*cl_fn)(void *ctx, const struct cl_rec *r);
+
+static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm, cl_fn fn, void *ctx)
 {
     int64_t live = 0;
     for (uint64_t off = 0; off < c->used;) {
@@ -195,13 +210,16 @@ static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm)
         live += r.expire > wm;
         off += REC_HDR + r.len;
     }
-    if (4 * live > c->n)
+    uint64_t after = (c->base >> CL_BITS) + c->n_seq;
+    if (4 * live > c->n && (*slot_of(lg, after))->max_expire > wm)
         return false;
     for (uint64_t off = 0; off < c->used;) {
         struct cl_rec r;
         rec_at(c->data + off, c->base + off, &r);
-        if (r.expire > wm)
-            rec_move(lg, &r);
+        if (r.expire > wm) {
+            r.moved = rec_move(lg, &r);
+            fn(ctx, &r);
+        }
         off += REC_HDR + r.len;
     }
     return true;
@@ -213,13 +231,14 @@ static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm)
  * too) and at most a quarter of them live.  After a refusal it is not
  * looked at again before as many chunks came as were in the log after it
  * then (a chunk held long is counted a few times, not once per chunk). */
-static bool move_front(struct chainlog *lg, struct cl_chunk *c, int64_t wm)
+static bool move_front(struct chainlog *lg, struct cl_chunk *c, int64_t wm, cl_fn fn,
+                       void *ctx)
 {
     uint64_t seq = c->base >> CL_BITS;
     if (c->last_expire > wm || seq + c->n_seq == lg->next ||   /* the last: moves go there */
         (c->looked && lg->next - c->looked < c->looked - seq))
         return false;
-    if (evacuate(lg, c, wm))
+    if (evacuate(lg, c, wm, fn, ctx))
         return true;
     c->looked = lg->next;
     return false;
@@ -234,7 +253,7 @@ int64_t chainlog_expire(struct chainlog *lg, int64_t wm, bool keep,
     while (lg->live < lg->next) {
         struct cl_chunk *c = *slot_of(lg, lg->live);
         bool moved = false;
-        if (c->max_expire > wm && (keep || !(moved = move_front(lg, c, wm))))
+        if (c->max_expire > wm && (keep || !(moved = move_front(lg, c, wm, fn, ctx))))
             break;
         for (uint64_t off = 0; off < c->used;) {
             struct cl_rec r;

@@ -41,7 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CL_BITS 20                 /* 1 MiB chunks */
+#define CL_BITS 16                 /* 64 KiB chunks */
 
 struct cl_chunk;
 
@@ -64,6 +64,8 @@ struct cl_rec {
     int64_t expire;
     uint64_t *head;                /* where its key's head is */
     bool last;                     /* it is the newest of its key (no next) */
+    unsigned char *moved;          /* chainlog_expire: where its bytes were moved
+                                      (the caller may rewrite them); NULL: it goes */
     const unsigned char *data;
     uint32_t len;
 };
@@ -89,7 +91,8 @@ bool chainlog_read(const struct chainlog *lg, uint64_t pos, uint64_t floor, stru
 /* Releases the chunks at the front whose records all expire at or before
  * wm, calling fn(ctx, record) for each record first (r->last: the last
  * record of its key); moves a front chunk's live records to the end when
- * most of the rest expired (see above).  With keep (a snapshot is still
+ * most of the rest expired (see above), calling fn for each with r->moved
+ * set (they stay).  With keep (a snapshot is still
  * reading the chains: they must not change), nothing moves, and the memory
  * of what goes stays until a call without it.  Returns the records
  * released. */

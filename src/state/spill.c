@@ -6,6 +6,7 @@
 #include "core/mem.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct spill {
     char **chunk;        /* the tail, oldest first */
     int n, cap;
     size_t tail_max;     /* bytes of chunks to keep (>= CHUNK) */
+    uint64_t punched;    /* bytes before it are a hole (spill_discard) */
+    bool no_punch;       /* the file system cannot punch holes */
 };
 
 struct spill *spill_open(const char *dir, const char *what, struct weir_error *err)
@@ -203,6 +206,29 @@ const char *spill_bytes(struct spill *sp, bool spilled, const void *data, size_t
         return NULL;
     buf->len = len;
     return buf->buf;
+}
+
+void spill_discard(struct spill *sp, uint64_t upto)
+{
+    if (sp == NULL || sp->no_punch)
+        return;
+    if (upto > sp->base)
+        upto = sp->base;   /* the rest is in the tail, in memory */
+    upto &= ~(uint64_t)(CHUNK - 1);
+    if (upto <= sp->punched)
+        return;
+    if (fallocate(sp->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)sp->punched,
+                  (off_t)(upto - sp->punched)) != 0) {
+        if (errno == EOPNOTSUPP || errno == ENOSYS)
+            sp->no_punch = true;   /* else (EINTR, EIO...) tried again next time */
+        return;
+    }
+    sp->punched = upto;
+}
+
+uint64_t spill_disk_bytes(const struct spill *sp)
+{
+    return sp ? sp->base - sp->punched : 0;
 }
 
 uint64_t spill_size(const struct spill *sp)

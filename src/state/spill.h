@@ -7,10 +7,12 @@
  *
  * The file is created in the given directory and unlinked at once, so it
  * goes with the process, crash included: state is recovered from
- * checkpoints, which hold every row.  The file itself reclaims no space
- * (rows that expire or are replaced leave their bytes behind); Top-N copies
- * its kept rows to a new file when most of its file is dead (op_rank.c),
- * and the rows of a join side whose rows never expire never die.
+ * checkpoints, which hold every row.  Rows that expire or are replaced
+ * leave their bytes behind: a join side whose rows expire in the order they
+ * were written gives the space of the dead front back (spill_discard: a
+ * hole punched in the file); Top-N copies its kept rows to a new file when
+ * most of its file is dead (op_rank.c); the rows of a join side whose rows
+ * never expire never die.
  *
  * The newest bytes stay in memory, a tail of at least 1 MiB (the write
  * buffer, so writes are large) and at most what spill_set_tail allows: rows
@@ -58,6 +60,13 @@ int spill_set_tail(struct spill *sp, size_t bytes, struct weir_error *err);
  * written). */
 int spill_fit_tail(struct spill *sp, int64_t budget, int64_t rest, int files,
                    struct weir_error *err);
+/* The bytes before `upto` will not be read again: the file gives back
+ * their disk space, whole MiB at a time (FALLOC_FL_PUNCH_HOLE; where the
+ * file system cannot, the space stays).  NULL is fine. */
+void spill_discard(struct spill *sp, uint64_t upto);
+/* Bytes the file holds on disk: written out, less what was given back (0
+ * for NULL). */
+uint64_t spill_disk_bytes(const struct spill *sp);
 /* Memory the tail holds (0 for NULL). */
 size_t spill_mem_bytes(const struct spill *sp);
 /* Bytes appended so far (the file's size once flushed). */

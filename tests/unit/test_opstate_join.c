@@ -379,6 +379,61 @@ static void test_interval_inner_out_of_order(void **state)
     rig_close(&r);
 }
 
+/* An interval join whose rows all go to its spill file (threshold 0) gives
+ * back the disk space of the rows that expired: fed 40 MB of left rows (50
+ * of 800 bytes a second, kept 2 s), its files hold a few MB at most, not
+ * the 32 MB beyond the 8 MiB kept in memory.  A left row far ahead of the
+ * watermark holds its chunk of the log: it is moved along (its bytes
+ * written again at the end of the file) and still meets its right row. */
+static void test_interval_spill_discard(void **state)
+{
+    (void)state;
+    struct rig r;
+    open_kvw(&r, "JOIN b ON a.k = b.k AND a.t BETWEEN b.t - INTERVAL '2' SECOND AND b.t");
+    assert_true(r.n->interval);
+    struct strbuf out = {0}, step = {0};
+    struct inst x;
+    inst_open(&x, &r, &out, 0);
+    op_join_spill(x.op, spill_dir_make(), 0);
+    char pad[801];
+    memset(pad, 'x', 800);
+    pad[800] = '\0';
+    enum { SECONDS = 1000, PER = 50 };
+    int64_t disk_max = 0, want = 0;
+    for (int i = 0; i < SECONDS; i++) {
+        sb_clear(&step);
+        sb_adds(&step, "L ");
+        for (int k = 0; k < PER; k++)
+            sb_addf(&step, "%s+I %d 0 %s %d", k ? "|" : "", k, pad, i);
+        if (i == 10)
+            sb_adds(&step, "|+I 999 0 far 100000");
+        run_step(&r, &x, 1, step.buf);
+        sb_clear(&step);
+        sb_addf(&step, "R +I %d 0 w %d", i % PER, i);
+        run_step(&r, &x, 1, step.buf);
+        want += i < 2 ? i + 1 : 3;   /* the left rows of its key at i - 2 .. i */
+        sb_clear(&step);
+        sb_addf(&step, "W %d", i - 1);
+        run_step(&r, &x, 1, step.buf);
+        int64_t disk = atomic_load(&x.op->state_disk);
+        if (disk > disk_max)
+            disk_max = disk;
+    }
+    run_step(&r, &x, 1, "R +I 999 0 meets 100000");
+    run_step(&r, &x, 1, "E");
+    int64_t lines = 0;
+    for (size_t i = 0; i < out.len; i++)
+        lines += out.buf[i] == '\n';
+    assert_int_equal(lines, want + 1);
+    assert_non_null(strstr(out.buf, "+I[999, far, meets]"));
+    if (disk_max > (int64_t)4 << 20)
+        fail_msg("the spill file held %lld bytes on disk", (long long)disk_max);
+    inst_close(&x);
+    sb_free(&out);
+    sb_free(&step);
+    rig_close(&r);
+}
+
 /* LEFT interval join with the bounds the other way round (left rows wait
  * for later right rows). */
 static void test_interval_left_join(void **state)
@@ -808,6 +863,7 @@ int main(void)
         cmocka_unit_test(test_bounded_left_join),
         cmocka_unit_test(test_window_full_join),
         cmocka_unit_test(test_window_anti_join),
+        cmocka_unit_test(test_interval_spill_discard),
         cmocka_unit_test(test_top2_rank_number),
         cmocka_unit_test(test_top2_no_rank),
         cmocka_unit_test(test_top1),
