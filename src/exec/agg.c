@@ -1656,7 +1656,8 @@ static bool same_distinct_args(const struct agg_call *x, const struct agg_call *
     return true;
 }
 
-int agg_share_distinct(struct agg_call *aggs, int n_aggs)
+/* Rewrites the sharing calls of aggs; returns how many share. */
+static int share_distinct(struct agg_call *aggs, int n_aggs)
 {
     int shared = 0;
     int *grp = mem_calloc((size_t)n_aggs + 1, sizeof *grp);   /* 1 + first of its kind */
@@ -1702,6 +1703,17 @@ int agg_share_distinct(struct agg_call *aggs, int n_aggs)
     return shared;
 }
 
+struct agg_call *agg_share_copy(const struct agg_call *aggs, int n_aggs)
+{
+    struct agg_call *own = mem_calloc((size_t)n_aggs + 1, sizeof(*own));
+    if (n_aggs)
+        memcpy(own, aggs, (size_t)n_aggs * sizeof(*aggs));
+    if (share_distinct(own, n_aggs) > 0)
+        return own;
+    mem_free(own);
+    return NULL;
+}
+
 void agg_share_place(struct agg_call *aggs, int n_aggs, const size_t *acc_off)
 {
     for (int a = 0; a < n_aggs; a++) {
@@ -1721,17 +1733,17 @@ void agg_share_place(struct agg_call *aggs, int n_aggs, const size_t *acc_off)
     }
 }
 
-void agg_share_free(struct agg_call *aggs, int n_aggs)
+void agg_share_free(struct agg_call *own, int n_aggs)
 {
-    for (int a = 0; a < n_aggs; a++) {
-        if (aggs[a].ops != &vdist_ops)
+    for (int a = 0; own && a < n_aggs; a++) {
+        if (own[a].ops != &vdist_ops)
             continue;
-        struct vdist_state *vd = aggs[a].state;
+        struct vdist_state *vd = own[a].state;
         if (vd->var == 0)
             mem_free(vd->sh);
         mem_free(vd);
-        aggs[a].state = NULL;
     }
+    mem_free(own);
 }
 
 int agg_eval_inputs(struct expr *const *keys, int n_keys, const struct vec **key_vecs,

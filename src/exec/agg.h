@@ -14,7 +14,7 @@
  * FILTER (WHERE ...) is applied by the operator (it passes only the rows that
  * qualify); DISTINCT is handled here, for any aggregate, by a per-accumulator
  * value multiset in front of the function, which a GROUP BY's aggregates
- * with the same DISTINCT arguments share (agg_share_distinct).
+ * with the same DISTINCT arguments share (agg_share_copy).
  */
 #ifndef WEIR_AGG_H
 #define WEIR_AGG_H
@@ -108,17 +108,18 @@ int agg_eval_inputs(struct expr *const *keys, int n_keys, const struct vec **key
  * deterministic expressions (they differ by FILTER or function) keep one
  * value set with a count per aggregate, as Flink shares one MapView.
  *
- * agg_share_distinct rewrites aggs (the operator's own copies of the plan's
- * calls: ops, state and acc_size of the sharing ones) and returns how many
- * share (0: aggs untouched).  The operator lays out its slots from the new
- * acc_size, then calls agg_share_place with each aggregate's offset in a
- * slot (one layout for every slot), before any accumulator is initialised;
- * agg_share_free releases what agg_share_distinct allocated, after the last
- * accumulator is destroyed.  The checkpoint encoding of the aggregates does
- * not change.  Restore must go in aggregate order (opagg_get_accs does).
+ * agg_share_copy returns the operator's own copy of the plan's calls in
+ * which the sharing ones are rewritten (ops, state and acc_size), or NULL
+ * when none share (the operator uses the plan's calls).  The operator lays
+ * out its slots from the copy's acc_size, then calls agg_share_place with
+ * each aggregate's offset in a slot (one layout for every slot), before any
+ * accumulator is initialised; agg_share_free releases the copy, after the
+ * last accumulator is destroyed (NULL is fine).  The checkpoint encoding of
+ * the aggregates does not change.  Restore must go in aggregate order
+ * (opagg_get_accs does).
  */
-int agg_share_distinct(struct agg_call *aggs, int n_aggs);
+struct agg_call *agg_share_copy(const struct agg_call *aggs, int n_aggs);
 void agg_share_place(struct agg_call *aggs, int n_aggs, const size_t *acc_off);
-void agg_share_free(struct agg_call *aggs, int n_aggs);
+void agg_share_free(struct agg_call *own, int n_aggs);
 
 #endif

@@ -44,7 +44,7 @@
  * (adds minus retractions, NULLs included), its last-write time and TTL
  * queue deadline (opstate.h), the mini-batch mark (not checkpointed), then
  * the accumulators; DISTINCT aggregates with the same arguments share one
- * value set in the slot (agg_share_distinct: q16's FILTER variants).
+ * value set in the slot (agg_share_copy: q16's FILTER variants).
  * Nothing else is needed to emit -U/+U correctly: the previous result is
  * recomputed from the accumulators before each change.  With
  * table.exec.state.ttl a group not written for the TTL is dropped without
@@ -72,7 +72,7 @@ struct op_group {
     int n_aggs;
     const struct agg_call *aggs;    /* the plan's, or own_aggs */
     struct agg_call *own_aggs;      /* copies whose DISTINCT sets are shared
-                                       (agg_share_distinct), or NULL */
+                                       (agg_share_copy), or NULL */
     size_t *acc_off;                /* offset of each accumulator in a slot */
     size_t value_size;
     struct state_table *state;
@@ -608,10 +608,7 @@ static void group_free(struct op *op)
     mem_free(o->run_slots);
     mem_free(o->run_accs);
     mem_free(o->run_arg_rows);
-    if (o->own_aggs) {
-        agg_share_free(o->own_aggs, o->n_aggs);
-        mem_free(o->own_aggs);
-    }
+    agg_share_free(o->own_aggs, o->n_aggs);
     mem_free(o);
 }
 
@@ -788,15 +785,8 @@ struct op *op_group_new(int id, struct expr **keys, int n_keys, const struct agg
     o->n_aggs = n_aggs;
     /* DISTINCT aggregates with the same arguments share one set (q16's
      * FILTER variants, issue 4): on copies, the plan's calls stay as bound */
-    o->own_aggs = mem_calloc((size_t)n_aggs + 1, sizeof(*o->own_aggs));
-    if (n_aggs)
-        memcpy(o->own_aggs, aggs, (size_t)n_aggs * sizeof(*aggs));
-    if (agg_share_distinct(o->own_aggs, n_aggs) > 0) {
+    if ((o->own_aggs = agg_share_copy(aggs, n_aggs)) != NULL)
         aggs = o->own_aggs;
-    } else {
-        mem_free(o->own_aggs);
-        o->own_aggs = NULL;
-    }
     o->aggs = aggs;
     o->acc_off = mem_calloc((size_t)n_aggs + 1, sizeof(size_t));
     size_t off = ACC_BASE;   /* count, times, then 16-byte aligned accumulators */

@@ -151,6 +151,8 @@ struct op_win {
     struct expr **keys;
     int n_aggs;
     const struct agg_call *aggs;
+    struct agg_call *own_aggs;     /* aggs, with DISTINCT sets shared
+                                      (agg_share_copy), or NULL */
     size_t *acc_off;                    /* offset of each accumulator in a slot */
     size_t value_size;
     int n_out;
@@ -764,6 +766,7 @@ static void win_free(struct op *op)
         mem_free(o->arg_vecs[a]);
     mem_free(o->arg_vecs);
     mem_free(o->filters);
+    agg_share_free(o->own_aggs, o->n_aggs);   /* after the last accumulator went */
     mem_free(o);
 }
 
@@ -1057,6 +1060,10 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
         o->set_out.data = mem_calloc(BATCH_CAP, sizeof(int64_t));
         o->enc = mem_calloc((size_t)n_keys + 2, sizeof(*o->enc));
     }
+    /* DISTINCT aggregates over the same arguments share one set (a DAU
+     * window's COUNT(DISTINCT user) FILTER variants) */
+    if ((o->own_aggs = agg_share_copy(aggs, n_aggs)) != NULL)
+        aggs = o->own_aggs;
     o->aggs = aggs;
     o->n_aggs = n_aggs;
     o->n_out = n_out;
@@ -1068,6 +1075,8 @@ struct op *op_window_new(int id, const struct window_spec *w, bool tvf, struct e
         off += (aggs[a].acc_size + 15) & ~(size_t)15;   /* 16-byte aligned (__int128) */
         o->heap_aggs |= aggs[a].ops->mem_size != NULL;
     }
+    if (o->own_aggs)
+        agg_share_place(o->own_aggs, n_aggs, o->acc_off);
     bool sessions = w->kind == WIN_SESSION && !tvf && !w->assigned;
     o->value_size = sessions ? sizeof(struct sess_list) : off;
     if (sessions) {

@@ -696,7 +696,7 @@ static void test_distinct(void **state)
 /* ---- shared DISTINCT sets -------------------------------------------------------- */
 
 /*
- * DISTINCT aggregates with the same argument share one set (agg_share_distinct):
+ * DISTINCT aggregates with the same argument share one set (agg_share_copy):
  * NV variants laid out in one slot, each fed its own rows (a FILTER per
  * variant), must give exactly what private sets give (a reference accumulator
  * per variant), under retraction, past the u16 count (overflow set), through
@@ -708,7 +708,8 @@ enum { NV = 3 };
 struct shared {
     struct h *ref[NV];       /* private DISTINCT accumulators, bound as usual */
     struct h *sh[NV];        /* the same binds, ops/state then shared */
-    struct agg_call calls[NV];
+    struct agg_call bound[NV];   /* the calls as bound */
+    struct agg_call *calls;      /* the copy sharing one set */
     struct expr col;
     struct expr *args[1];
     size_t off[NV];
@@ -727,14 +728,17 @@ static void shared_init(struct shared *s, const char *const *fns, const struct s
         s->sh[j] = h_new();
         h_bind(s->ref[j], fns[j], 1, t, NULL, true, false);
         h_bind(s->sh[j], fns[j], 1, t, NULL, true, false);
-        s->calls[j] = (struct agg_call){.def = s->sh[j]->ab.def, .ops = s->sh[j]->ab.ops,
+        s->bound[j] = (struct agg_call){.def = s->sh[j]->ab.def, .ops = s->sh[j]->ab.ops,
                                         .state = s->sh[j]->ab.state,
                                         .acc_size = s->sh[j]->ab.acc_size, .n_args = 1,
                                         .args = s->args, .distinct = true,
                                         .type = s->sh[j]->ab.result};
     }
-    assert_int_equal(agg_share_distinct(s->calls, NV), NV);
+    s->calls = agg_share_copy(s->bound, NV);
+    assert_non_null(s->calls);
     for (int j = 0; j < NV; j++) {
+        assert_ptr_not_equal(s->calls[j].ops, s->bound[j].ops);   /* every one shares */
+        assert_ptr_equal(s->bound[j].ops, s->sh[j]->ab.ops);      /* the plan's untouched */
         assert_true(s->calls[j].acc_size % 8 == 0);
         s->off[j] = off;
         off += s->calls[j].acc_size;
@@ -941,8 +945,7 @@ static void test_distinct_shared_strings(void **state)
         calls[j] = (struct agg_call){.def = h[j]->ab.def, .ops = h[j]->ab.ops,
                                      .state = h[j]->ab.state, .acc_size = h[j]->ab.acc_size,
                                      .n_args = 1, .args = args, .distinct = true};
-    assert_int_equal(agg_share_distinct(calls, 2), 0);
-    assert_ptr_equal(calls[1].ops, h[1]->ab.ops);
+    assert_null(agg_share_copy(calls, 2));
     h_free(h[0]);
     h_free(h[1]);
 }

@@ -725,7 +725,7 @@ static void test_distinct(void **state)
 }
 
 /* DISTINCT aggregates with the same arguments share one set per group
- * (agg_share_distinct, issue 4): FILTER variants of COUNT, SUM and LISTAGG
+ * (agg_share_copy, issue 4): FILTER variants of COUNT, SUM and LISTAGG
  * (DISTINCT) over one argument and over a tuple.  Each variant's values and
  * counts go through the records as a private set's would. */
 #define SHARED_AGGS                                                                        \
@@ -740,6 +740,40 @@ static void test_group_shared_distinct(void **state)
     (void)state;
     struct scenario sc = {SRC "SELECT k, " SHARED_AGGS " FROM src GROUP BY k;", ROWS_INSERT,
                           20, 40};
+    check(&sc);
+}
+
+/* Window aggregations share them too: per window (TUMBLE), over retractions
+ * (HOP over a changelog, each slice's set merged into its windows'), and
+ * through session merges. */
+static void test_window_shared_distinct(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC "SELECT k, window_start, window_end, " SHARED_AGGS
+                              " FROM TABLE(TUMBLE(TABLE src, DESCRIPTOR(ts), INTERVAL '5' "
+                              "SECOND)) GROUP BY k, window_start, window_end;",
+                          ROWS_INSERT, 24, 40};
+    check(&sc);
+}
+
+static void test_hop_shared_distinct_updating_input(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC_CDC "SELECT k, window_start, window_end, " SHARED_AGGS
+                                  " FROM TABLE(HOP(TABLE src, DESCRIPTOR(ts), INTERVAL '2' "
+                                  "SECOND, INTERVAL '6' SECOND)) GROUP BY k, window_start, "
+                                  "window_end;",
+                          ROWS_WINDOW_CHANGES, 20, 40};
+    check(&sc);
+}
+
+static void test_session_shared_distinct(void **state)
+{
+    (void)state;
+    struct scenario sc = {SRC "SELECT k, SESSION_START(ts, INTERVAL '2' SECOND) AS ws, "
+                              "SESSION_END(ts, INTERVAL '2' SECOND) AS we, " SHARED_AGGS
+                              " FROM src GROUP BY k, SESSION(ts, INTERVAL '2' SECOND);",
+                          ROWS_INSERT, 24, 12};
     check(&sc);
 }
 
@@ -1096,6 +1130,9 @@ int main(void)
         cmocka_unit_test(test_group_updating_input),
         cmocka_unit_test(test_distinct),
         cmocka_unit_test(test_group_shared_distinct),
+        cmocka_unit_test(test_window_shared_distinct),
+        cmocka_unit_test(test_hop_shared_distinct_updating_input),
+        cmocka_unit_test(test_session_shared_distinct),
         cmocka_unit_test(test_group_shared_distinct_updating_input),
         cmocka_unit_test(test_over_rows),
         cmocka_unit_test(test_over_range),
