@@ -1298,7 +1298,7 @@ static int sink_tables(const struct job *j, const char **names, int64_t *rows, i
 struct op_stats {
     struct op *op;                  /* instance 0's operator (label, kind) */
     int instances;
-    int64_t rows_in, rows_out, late, expired, keys, bytes, disk, blocked_ns;
+    int64_t rows_in, rows_out, retractions, late, expired, keys, bytes, disk, blocked_ns;
     bool lookup;                    /* a lookup join: its cache counters follow */
     int64_t hits, misses, loads;
     int64_t wm;                     /* the lowest instance watermark */
@@ -1325,6 +1325,7 @@ static int op_stats_collect(const struct job *j, struct op_stats *st, int max)
         o->instances++;
         o->rows_in += atomic_load(&x->rows_in);
         o->rows_out += atomic_load(&x->rows_out);
+        o->retractions += atomic_load(&x->retractions);
         o->late += atomic_load(&x->late);
         o->expired += atomic_load(&x->expired);
         o->keys += atomic_load(&x->state_keys);
@@ -1478,9 +1479,12 @@ static void summary(struct job *j, bool stopped, FILE *f)
                 dt_fmt_ts_java(wm, o->wm);
             else if (o->wm == WM_END)
                 snprintf(wm, sizeof wm, "end of input");
-            char exp[48] = "";
+            char exp[96] = "";
+            if (o->retractions > 0)
+                snprintf(exp, sizeof exp, ", %lld retractions out", (long long)o->retractions);
             if (o->expired > 0)
-                snprintf(exp, sizeof exp, ", %lld expired", (long long)o->expired);
+                snprintf(exp + strlen(exp), sizeof exp - strlen(exp), ", %lld expired",
+                         (long long)o->expired);
             fprintf(f, "  op     %-.60s\n         %lld rows in, %lld out, %lld late, state %lld "
                        "keys / %.1f KiB%s, watermark %s\n",
                     o->op->label, (long long)o->rows_in, (long long)o->rows_out,
@@ -1555,12 +1559,12 @@ static void write_metrics_json(struct job *j, const char *path)
         fprintf(f, "%s{\"id\":%d,\"kind\":\"%s\",\"name\":", i ? "," : "", o->op->id,
                 o->op->ops->kind);
         json_str(f, o->op->label);
-        fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,\"late\":%lld,"
-                   "\"state_keys\":%lld,\"state_bytes\":%lld,\"state_disk_bytes\":%lld,"
-                   "\"expired\":%lld",
-                o->instances, (long long)o->rows_in, (long long)o->rows_out, (long long)o->late,
-                (long long)o->keys, (long long)o->bytes, (long long)o->disk,
-                (long long)o->expired);
+        fprintf(f, ",\"instances\":%d,\"rows_in\":%lld,\"rows_out\":%lld,"
+                   "\"retractions\":%lld,\"late\":%lld,\"state_keys\":%lld,"
+                   "\"state_bytes\":%lld,\"state_disk_bytes\":%lld,\"expired\":%lld",
+                o->instances, (long long)o->rows_in, (long long)o->rows_out,
+                (long long)o->retractions, (long long)o->late, (long long)o->keys,
+                (long long)o->bytes, (long long)o->disk, (long long)o->expired);
         if (o->wm != WM_NONE && o->wm != WM_END && o->wm != WM_IDLE)
             fprintf(f, ",\"watermark_us\":%lld", (long long)o->wm);
         if (o->lookup)
@@ -2373,9 +2377,10 @@ static void job_status(struct job *j, struct strbuf *r)
     for (int i = 0; i < n; i++)
         if (st[i].op->ops->snapshot && op_sink_get(st[i].op) == NULL &&
             strcmp(st[i].op->ops->kind, "ExchangeIn") != 0)
-            sb_addf(r, "state %s: %lld keys, %lld bytes, %lld bytes on disk\n",
+            sb_addf(r, "state %s: %lld keys, %lld bytes, %lld bytes on disk, %lld retractions "
+                       "out\n",
                     st[i].op->label, (long long)st[i].keys, (long long)st[i].bytes,
-                    (long long)st[i].disk);
+                    (long long)st[i].disk, (long long)st[i].retractions);
 }
 
 static void job_control(void *arg, const char *cmd, struct strbuf *r)

@@ -28,6 +28,15 @@ int op_emit(struct op *op, struct batch *b, struct eval_ctx *ctx, struct weir_er
     if (n == 0)
         return WEIR_OK;
     atomic_fetch_add_explicit(&op->rows_out, n, memory_order_relaxed);
+    if (b->kinds) {
+        int64_t r = 0;
+        for (int k = 0; k < n; k++) {
+            uint8_t kind = b->kinds[batch_row(b, k)];
+            r += kind == RK_UPDATE_BEFORE || kind == RK_DELETE;
+        }
+        if (r)
+            atomic_fetch_add_explicit(&op->retractions, r, memory_order_relaxed);
+    }
     for (int i = 0; i < op->n_next; i++) {
         struct op *d = op->next[i].to;
         atomic_fetch_add_explicit(&d->rows_in, n, memory_order_relaxed);

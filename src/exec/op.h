@@ -92,6 +92,7 @@ struct op {
                                                query edits (checkpoint.c) */
     _Atomic int64_t rows_in;
     _Atomic int64_t rows_out;
+    _Atomic int64_t retractions;            /* rows out that are -U or -D */
     _Atomic int64_t late;                   /* rows dropped as late (dead-lettered) */
     _Atomic int64_t expired;                /* state entries dropped by
                                                table.exec.state.ttl */

@@ -119,7 +119,7 @@ INSERT INTO o3 SELECT v, pad FROM (SELECT v, pad, ROW_NUMBER() OVER (PARTITION B
 SQL
 "$WEIR" run statebytes.sql --no-progress -q -p 1 --metrics-json sb.json >out 2>err
 check "state bytes job exits 0" test $? -eq 0
-python3 - <<'PY'; check "metrics json: state bytes include DISTINCT sets and join rows, disk bytes the spill files" test $? -eq 0
+python3 - <<'PY'; check "metrics json: state bytes include DISTINCT sets and join rows, disk bytes the spill files; retractions out" test $? -eq 0
 import json
 m = json.load(open("sb.json"))
 ops = {o["kind"]: o for o in m["operators"]}
@@ -131,6 +131,10 @@ assert r["state_keys"] == 20000 and r["state_bytes"] >= 20000 * 1000, r
 # what the spill files hold on disk, past the newest rows they keep in memory
 assert g["state_disk_bytes"] == 0, g
 assert j["state_disk_bytes"] > 0 and r["state_disk_bytes"] > 0, (j, r)
+# retractions out: the one-key GROUP BY's -U for every row after the first
+# (no mini-batch), none from the insert-only join and the top-1s
+assert g["retractions"] == 19999 and g["rows_out"] == 39999, g
+assert j["retractions"] == 0 and r["retractions"] == 0, (j, r)
 PY
 
 # an unbounded job stops cleanly on SIGINT and on SIGTERM, flushing its sink
