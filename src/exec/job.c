@@ -849,6 +849,7 @@ static int build_node(struct job *j, struct build_ctx *bc, struct lnode *n, stru
                                  n->inputs[0]->n_out, n->inputs[1]->n_out, n->time_col[0],
                                  n->time_col[1], n->out_types, sb_steal(&sb));
             op_temporal_set_max_parallelism(jo, j->max_parallelism);
+            op_temporal_set_state_ttl(jo, j->state_ttl_us, false);
         }
         add_op(j, bc, jo);
         for (int i = 0; i < n_l; i++)

@@ -35,6 +35,13 @@
  * droppable.  Checkpoints write each key as one record in its key group, so
  * a restore with another parallelism hands it to the instance that receives
  * the key's rows now; timers are rebuilt from the restored entries.
+ *
+ * With table.exec.state.ttl (processing time, as Flink's temporal join's
+ * state retention): a key neither side wrote for the TTL goes, its waiting
+ * left rows and its versions with it, without output; one that expired and
+ * is written, or fired by the watermark, before its queue entry came up is
+ * gone as well (NeverReturnExpired).  A dimension whose keys come and go
+ * (the latest version of every key ever seen stays otherwise) is bounded so.
  */
 #include "exec/op_temporal.h"
 #include "exec/opstate.h"
@@ -64,6 +71,8 @@ struct tkey {
     struct version *ver;           /* ascending time, distinct times */
     bool queued;                   /* the key has a live timer at queued_at */
     int64_t queued_at;
+    int64_t written;               /* last write, processing time (TTL) */
+    int64_t ttl_at;                /* its TTL queue entry's deadline (0: none) */
 };
 
 struct op_temporal {
@@ -90,6 +99,7 @@ struct op_temporal {
     int max_parallelism;
     uint32_t fingerprint;
     bool fp_done;
+    struct op_ttl ttl;             /* table.exec.state.ttl */
 };
 
 /* ---- output ------------------------------------------------------------------- */
@@ -142,7 +152,8 @@ static void update_state_metrics(struct op_temporal *o)
 {
     atomic_store_explicit(&o->op.state_keys, state_table_count(o->state), memory_order_relaxed);
     atomic_store_explicit(&o->op.state_bytes,
-                          state_table_bytes(o->state) + timers_bytes(&o->timers) + o->held,
+                          state_table_bytes(o->state) + timers_bytes(&o->timers) +
+                              timers_bytes(&o->ttl.queue) + o->held,
                           memory_order_relaxed);
 }
 
@@ -220,6 +231,39 @@ static void key_free(struct op_temporal *o, struct tkey *k)
     mem_free(k->ver);
 }
 
+/* ---- state TTL ---------------------------------------------------------------- */
+
+static bool ttl_on(const struct op_temporal *o) { return o->ttl.ttl_us > 0; }
+
+/* The key was written at o->ttl.now (or restored with that time): its queue
+ * entry, unless one is live (a popped entry of a key written since is
+ * pushed again at the new deadline). */
+static void ttl_write(struct op_temporal *o, struct tkey *k, const char *key, size_t len,
+                      uint64_t h, int64_t written)
+{
+    if (!ttl_on(o))
+        return;
+    k->written = written;
+    if (k->ttl_at != 0)
+        return;
+    k->ttl_at = op_ttl_deadline(&o->ttl, written);
+    timers_push(&o->ttl.queue, k->ttl_at, h, key, len);
+}
+
+/* Drops an expired key's rows and versions (without output). */
+static void ttl_expire(struct op_temporal *o, struct tkey *k, const char *key, size_t len,
+                       uint64_t h)
+{
+    key_free(o, k);
+    state_table_delete(o->state, key, len, h);
+    atomic_fetch_add_explicit(&o->op.expired, 1, memory_order_relaxed);
+}
+
+static bool ttl_gone(const struct op_temporal *o, const struct tkey *k)
+{
+    return ttl_on(o) && op_ttl_expired(&o->ttl, k->written);
+}
+
 static void encode_row(struct strbuf *sb, const struct batch *b, int n, int i)
 {
     const struct vec *cols[256];
@@ -245,6 +289,8 @@ static int temporal_push(struct op *op, int port, struct batch *b, struct eval_c
         if ((rc = expr_eval(o->keys[s][k], ctx, b, &o->key_vecs[k], err)))
             return rc;
     int n = batch_live(b);
+    if (ttl_on(o))
+        op_ttl_clock(&o->ttl);
     for (int r = 0; r < n; r++) {
         int i = batch_row(b, r);
         enum row_kind kind = batch_kind(b, i);
@@ -262,6 +308,12 @@ static int temporal_push(struct op *op, int port, struct batch *b, struct eval_c
         uint64_t h = state_hash(o->key.buf, o->key.len);
         bool inserted;
         struct tkey *k = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
+        if (!inserted && ttl_gone(o, k)) {
+            /* expired, its queue entry not yet up: it starts over */
+            ttl_expire(o, k, o->key.buf, o->key.len, h);
+            k = state_table_upsert(o->state, o->key.buf, o->key.len, h, &inserted);
+        }
+        ttl_write(o, k, o->key.buf, o->key.len, h, o->ttl.now);
         if (s == 0) {
             encode_row(&o->row, b, o->n_cols[0], i);
             MEM_GROW(k->left, k->cap_left, k->n_left + 1);
@@ -343,6 +395,8 @@ static int temporal_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx,
         return op_emit_watermark(op, wm, ctx, err);
     if (wm > o->wm)
         o->wm = wm;
+    if (ttl_on(o))
+        op_ttl_clock(&o->ttl);
     struct timer t;
     int rc = WEIR_OK;
     while (rc == WEIR_OK && timers_pop_due(&o->timers, wm, &t)) {
@@ -352,6 +406,11 @@ static int temporal_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx,
             continue;
         }
         k->queued = false;
+        if (ttl_gone(o, k)) {
+            ttl_expire(o, k, t.key, t.key_len, t.hash);
+            timer_done(&t);
+            continue;
+        }
         rc = fire_key(o, k, wm, ctx, err);
         if (k->n_left == 0 && k->n_ver == 0) {
             key_free(o, k);
@@ -367,6 +426,33 @@ static int temporal_watermark(struct op *op, int64_t wm, struct eval_ctx *ctx,
         rc = flush_out(o, ctx, err);
     update_state_metrics(o);
     return rc ? rc : op_emit_watermark(op, wm, ctx, err);
+}
+
+/* table.exec.state.ttl: the keys whose queue entries are due go, unless
+ * written since (then queued again at their new deadline). */
+static int temporal_timer(struct op *op, int64_t now_us, struct eval_ctx *ctx,
+                          struct weir_error *err)
+{
+    (void)ctx;
+    (void)err;
+    struct op_temporal *o = (struct op_temporal *)op;
+    op_ttl_tick(&o->ttl, now_us);
+    struct timer t;
+    while (timers_pop_due(&o->ttl.queue, o->ttl.now, &t)) {
+        struct tkey *k = state_table_get(o->state, t.key, t.key_len, t.hash);
+        if (k == NULL || k->ttl_at != t.time) {
+            timer_done(&t);   /* stale: the key went (and maybe came back) */
+            continue;
+        }
+        k->ttl_at = 0;
+        if (op_ttl_expired(&o->ttl, k->written))
+            ttl_expire(o, k, t.key, t.key_len, t.hash);
+        else
+            ttl_write(o, k, t.key, t.key_len, t.hash, k->written);
+        timer_done(&t);
+    }
+    update_state_metrics(o);
+    return WEIR_OK;
 }
 
 static int temporal_finish(struct op *op, struct eval_ctx *ctx, struct weir_error *err)
@@ -386,6 +472,7 @@ static void temporal_free(struct op *op)
         key_free(o, it.value);
     state_table_free(o->state);
     timers_free(&o->timers);
+    timers_free(&o->ttl.queue);
     for (int s = 0; s < 2; s++)
         for (int k = 0; k < o->n_keys; k++)
             expr_free_scratch(o->keys[s][k]);
@@ -407,7 +494,9 @@ static void temporal_free(struct op *op)
 /*
  * One record per key, in its key group, after opstate_put_header:
  *   REC_KEY: bytes key, u32 n, n × (i64 time, bytes left row),
- *            u32 m, m × (i64 time, u8 live, bytes right row (empty: delete))
+ *            u32 m, m × (i64 time, u8 live, bytes right row (empty: delete)),
+ *            i64 last write (processing time, for the TTL; records written
+ *            before it was kept end before it and restore as written now)
  * Keys and rows are in state_key_encode's format, checked against the
  * column types on restore.  There is no operator record: nothing is judged
  * late, and the timers follow from the entries.
@@ -463,6 +552,7 @@ static void temporal_write(struct snap_writer *w, const void *ctx, const void *k
         snap_put_u8(&w->buf, (uint8_t)k->ver[i].live);
         snap_put_bytes(&w->buf, k->ver[i].bytes, k->ver[i].len);
     }
+    snap_put_i64(&w->buf, k->written);
     snap_end(w);
 }
 
@@ -520,6 +610,9 @@ static int decode_key(struct op_temporal *o, struct snap_rd *rd, struct tkey *in
             k.ver[k.n_ver++] = (struct version){t, live, (uint32_t)len,
                                                 live ? mem_strndup(bytes, len) : NULL};
     }
+    k.written = INT64_MIN;   /* not in the record */
+    if (what == NULL && rd->len - rd->pos == 8)
+        k.written = snap_get_i64(rd);
     if (what == NULL && rd->pos != rd->len)
         what = "bytes after the rows";
     if (what == NULL && k.n_left == 0 && k.n_ver == 0)
@@ -569,6 +662,10 @@ static int temporal_restore(struct op *op, int kg, struct snap_rd *rd, struct we
         put_version(o, k, got.ver[i]);
     mem_free(got.left);
     mem_free(got.ver);
+    /* not in the record, or kept without a TTL: written now */
+    int64_t written = got.written != INT64_MIN && got.written != 0 ? got.written
+                                                                    : op_ttl_clock(&o->ttl);
+    ttl_write(o, k, key, klen, h, inserted || written > k->written ? written : k->written);
     schedule(o, k, key, klen, h);
     update_state_metrics(o);
     return WEIR_OK;
@@ -583,6 +680,27 @@ static const struct op_ops temporal_ops = {
     .snapshot = temporal_snapshot,
     .restore = temporal_restore,
 };
+
+/* The same with the TTL timer: operators without a TTL do not make their
+ * task tick. */
+static const struct op_ops temporal_ttl_ops = {
+    .kind = "TemporalJoin",
+    .push = temporal_push,
+    .watermark = temporal_watermark,
+    .timer = temporal_timer,
+    .finish = temporal_finish,
+    .free = temporal_free,
+    .snapshot = temporal_snapshot,
+    .restore = temporal_restore,
+};
+
+void op_temporal_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
+{
+    struct op_temporal *o = (struct op_temporal *)op;
+    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
+    o->ttl.manual = manual_clock;
+    op->ops = ttl_on(o) ? &temporal_ttl_ops : &temporal_ops;
+}
 
 struct op *op_temporal_new(int id, enum join_kind kind, struct expr **lkeys, struct expr **rkeys,
                            int n_keys, struct expr *residual, int n_left, int n_right,

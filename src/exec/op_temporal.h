@@ -21,5 +21,9 @@ void op_temporal_left_ports(struct op *op, int n);
 /* The job's pipeline.max-parallelism (default 128), before the first push or
  * restore: checkpoint records are tagged with the exchange's key groups. */
 void op_temporal_set_max_parallelism(struct op *op, int max_parallelism);
+/* table.exec.state.ttl in µs (0: never expire), before the job runs: a key
+ * neither side wrote for it goes.  manual_clock (tests): processing time is
+ * the timer hook's now_us. */
+void op_temporal_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock);
 
 #endif

@@ -154,7 +154,8 @@ static void test_inner_join_dedup_view(void **state)
 
 /* ---- bad records ------------------------------------------------------------------------ */
 
-/* Every strict prefix of each record, and each record in another key group,
+/* Every strict prefix of each record (but the one without the last write
+ * time, a record of before the TTL), and each record in another key group,
  * is refused with the operator's label, leaving no state. */
 static void test_corrupt_records(void **state)
 {
@@ -189,6 +190,16 @@ static void test_corrupt_records(void **state)
         assert_true(snap_iter_next(&it, &kg, &rd));
         for (size_t len = 0; len < rd.len; len++) {
             struct snap_rd cut = {rd.p, len, 0, false};
+            if (len == rd.len - 8) {
+                /* without its last write: a record of before the TTL, whose
+                 * key restores as written now */
+                struct inst z;
+                inst_open(&z, &r, &out, 0);
+                assert_int_equal(z.op->ops->restore(z.op, kg, &cut, &err), WEIR_OK);
+                assert_int_equal(z.op->state_keys, 1);
+                inst_close(&z);
+                continue;
+            }
             assert_int_equal(y.op->ops->restore(y.op, kg, &cut, &err), WEIR_ERR_CORRUPT);
             assert_non_null(strstr(err.message, "TemporalJoin#7"));
             err_clear(&err);

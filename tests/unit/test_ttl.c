@@ -1,6 +1,6 @@
 /*
- * test_ttl.c — table.exec.state.ttl in the GroupAggregate, Join and Rank
- * operators, without the runtime: each operator is built from a compiled
+ * test_ttl.c — table.exec.state.ttl in the GroupAggregate, Join, Rank and
+ * TemporalJoin operators, without the runtime: each operator is built from a compiled
  * plan as job.c builds it, with a manual clock that only moves through its
  * timer hook, so expiry happens at exact, repeatable times.  Covers: expired
  * state behaves as absent (a group starts over with +I, a join row stops
@@ -19,6 +19,7 @@
 #include "exec/op_group.h"
 #include "exec/op_join.h"
 #include "exec/op_rank.h"
+#include "exec/op_temporal.h"
 
 #define SEC 1000000LL
 #define TTL (10 * SEC)
@@ -31,6 +32,15 @@ static void build_op(struct inst *x, struct rig *r)
         op_join_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
         op_connect(&x->in[0], x->op);
         op_join_left_ports(x->op, 1);
+        op_connect(&x->in[1], x->op);
+    } else if (n->kind == LN_TEMPORAL_JOIN) {
+        x->op = op_temporal_new(n->id, n->join, n->lkeys, n->rkeys, n->n_jkeys, n->residual,
+                                n->inputs[0]->n_out, n->inputs[1]->n_out, n->time_col[0],
+                                n->time_col[1], n->out_types, mem_strdup("TemporalJoin#1"));
+        op_temporal_set_max_parallelism(x->op, MAXP);
+        op_temporal_set_state_ttl(x->op, r->ttl_us, !r->real_clock);
+        op_connect(&x->in[0], x->op);
+        op_temporal_left_ports(x->op, 1);
         op_connect(&x->in[1], x->op);
     } else if (n->kind == LN_RANK) {
         x->op = op_rank_new(n->id, n, mem_strdup("Rank#1"));
@@ -297,6 +307,80 @@ static void test_join_ttl_zero(void **state)
     rig_close(&r);
 }
 
+/* ---- temporal join ------------------------------------------------------------------ */
+
+#define TEMPORAL_SQL                                                                        \
+    "CREATE TABLE a (k INT, v STRING, t TIMESTAMP(3), WATERMARK FOR t AS t) "               \
+    "WITH ('connector' = 'filesystem', 'path' = 'a.csv', 'format' = 'csv');\n"              \
+    "CREATE TABLE b (k INT, w STRING, t TIMESTAMP(3), PRIMARY KEY (k) NOT ENFORCED, "       \
+    "WATERMARK FOR t AS t) "                                                                \
+    "WITH ('connector' = 'filesystem', 'path' = 'b.json', 'format' = 'debezium-json');\n"   \
+    "CREATE TABLE o (k INT, v STRING, w STRING) WITH ('connector' = 'print');\n"            \
+    "INSERT INTO o SELECT a.k, a.v, b.w FROM a JOIN b FOR SYSTEM_TIME AS OF a.t "           \
+    "ON a.k = b.k;\n"
+
+static const char *const TA_COLS[] = {"k", "v", "t", NULL};
+static const char *const TB_COLS[] = {"k", "w", "t", NULL};
+
+/* A key neither side wrote for the TTL goes with its versions (a later
+ * left row finds none) and its waiting left rows (never emitted); a key
+ * written again stays; last writes survive a checkpoint. */
+static void temporal_script(bool restore)
+{
+    struct rig r;
+    rig_open(&r, TEMPORAL_SQL, LN_TEMPORAL_JOIN, TTL);
+    r.names[0] = TA_COLS;
+    r.names[1] = TB_COLS;
+    static const int show[] = {0, 1, 4, -1};   /* a.k, a.v, b.w of [a.*, b.*] */
+    r.show = show;
+    struct inst x;
+    inst_open(&x, &r, NULL, 0);
+    tick(&x, 100);
+    push(&x, 1, "+I 1 p 5|+I 2 q 5|+I 3 s 5");
+    tick(&x, 105);
+    push(&x, 0, "+I 1 a 10|+I 3 c 30");   /* keys 1 and 3 written at 105 */
+    run_step(&r, &x, 1, "W 10");
+    expect_out(&x, "+I[1, a, p]\n");
+    if (restore)
+        checkpoint_restore(&x);
+    tick(&x, 110);   /* key 2 (written at 100) goes */
+    assert_int_equal(x.op->expired, 1);
+    assert_int_equal(x.op->state_keys, 2);
+    tick(&x, 111);
+    push(&x, 0, "+I 2 b 11");   /* no version of key 2 any more */
+    run_step(&r, &x, 1, "W 11");
+    expect_out(&x, "");
+    tick(&x, 112);
+    push(&x, 1, "+U 1 p2 12");   /* key 1 written at 112 */
+    if (restore)
+        checkpoint_restore(&x);
+    tick(&x, 115);   /* key 3 (105) goes, its waiting left row c with it */
+    assert_int_equal(x.op->expired, 2);
+    run_step(&r, &x, 1, "W 40");
+    expect_out(&x, "");
+    tick(&x, 121);
+    push(&x, 0, "+I 1 d 20");
+    run_step(&r, &x, 1, "W 41");
+    expect_out(&x, "+I[1, d, p2]\n");
+    tick(&x, 200);   /* everything */
+    assert_int_equal(x.op->state_keys, 0);
+    assert_int_equal(x.op->expired, 3);
+    inst_close(&x);
+    rig_close(&r);
+}
+
+static void test_temporal_key_expires(void **state)
+{
+    (void)state;
+    temporal_script(false);
+}
+
+static void test_temporal_expiry_after_restore(void **state)
+{
+    (void)state;
+    temporal_script(true);
+}
+
 /* ---- deduplication ------------------------------------------------------------------- */
 
 #define BIDS_SQL                                                                            \
@@ -436,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_dedup_keep_first_expires),
         cmocka_unit_test(test_dedup_expiry_after_restore),
         cmocka_unit_test(test_expired_on_access),
+        cmocka_unit_test(test_temporal_key_expires),
+        cmocka_unit_test(test_temporal_expiry_after_restore),
         cmocka_unit_test(test_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
