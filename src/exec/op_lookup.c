@@ -399,6 +399,25 @@ static int drain(struct op_lookup *o, struct batch *b, int *next, int upto,
 {
     const struct vec *pass = NULL;
     int rc = WEIR_OK;
+    if (o->n->join != JOIN_LEFT && o->n->residual == NULL && o->chunk->n > 0) {
+        /* every candidate is an output row, in order: the chunk is the
+         * output batch (Nexmark q13 copied each value twice) */
+        if ((rc = flush(o, ctx, err)))
+            return rc;
+        struct batch *full = o->chunk;
+        o->chunk = o->out;
+        o->out = full;
+        for (int c = 0; c < full->n; c++) {
+            int k = o->chunk_row[c];
+            o->matched[k]++;
+            if (b->kinds) {
+                batch_ensure_kinds(full);
+                full->kinds[c] = (uint8_t)batch_kind(b, batch_row(b, k));
+            }
+        }
+        *next = upto;
+        return WEIR_OK;
+    }
     if (o->n->residual && o->chunk->n > 0 &&
         (rc = expr_eval(o->n->residual, ctx, o->chunk, &pass, err)))
         return rc;
