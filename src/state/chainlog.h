@@ -2,31 +2,36 @@
  * chainlog.h — keyed records that expire in about the order they came, kept
  * in one append-only log and dropped a chunk at a time from its front.
  *
- * An interval join's or bounded join's insert-only side (Nexmark q7 keeps
- * every bid of the last 10 s, keyed by price) used to keep a buffer per key
- * and a timer per key: each row cost a realloc, a heap push and pop, and a
- * lookup at expiry.  Here a row is one record appended to the log: the key's
- * state slot holds the position of its newest record (the chain's head),
- * and each record the position of the one before it (prev), so a key's rows
- * are read newest first by following prev until it falls below the log's
- * floor.  A record also holds its expiry, where its key's head is, and
- * the position of the key's next record (none: it is the newest).  Expiry
- * releases the front chunk once the latest expiry in it has passed,
- * handing each of its records to the caller first: the newest of its key
- * is the key's last, and its slot goes.  Records that expired before others in their chunk stay until
- * the chunk goes (the join's residual holds the time bounds, so they meet
- * nothing).  A record far out of order would keep its chunk, and every one
- * after it, for as long as it lives: so once the watermark passes the
- * expiry of the last record of a front chunk that a later expiry holds,
- * the chunk is looked at, and when at most a quarter of its records live
- * they are moved to the end of the log (as the newest of their keys) and
- * the chunk goes.  So rows far out of order cost a copy each time the log's
- * front reaches them, not the memory of every row after them.
+ * An interval, window or bounded join's insert-only side (Nexmark q7 keeps
+ * every bid of the last 10 s, keyed by price) used to keep a buffer and a
+ * timer per key: each row cost a realloc, a heap push and pop, and a lookup
+ * at expiry.  Here a row is one record appended to the log.  The key's state
+ * slot holds the position of its newest record (the chain's head); each
+ * record holds the positions of its key's records before and after it
+ * (prev, next: none for the newest), its expiry, and where its key's head
+ * is.  A key's rows are read newest first by following prev until it falls
+ * below the log's floor.
+ *
+ * Expiry releases the front chunk once the latest expiry in it has passed,
+ * handing each of its records to the caller first: the newest of its key is
+ * the key's last, and the key's slot goes with it.  Records that expired
+ * before others of their chunk stay until the chunk goes (the join's
+ * residual holds the time bounds: they meet nothing).  A record far out of
+ * order would keep its chunk, and every one after it, for as long as it
+ * lives; so once the watermark passes the expiry of a held front chunk's
+ * last arrival, the chunk is looked at, and when at most a quarter of its
+ * records live, or the chunk after it could go, they move to the end of the
+ * log (each the newest of its key again) and the chunk goes.  Rows far out
+ * of order cost a copy each time the log's front reaches them, not the
+ * memory of every row after them; two inputs far apart in time keep about
+ * twice the live rows (moving them would copy half of every chunk, again
+ * and again).
  *
  * Positions are byte offsets in the log since it was made: seq << CL_BITS
- * for the seq-th chunk of CL_CHUNK bytes (a record larger than a chunk gets
- * one of several seqs), plus the offset in it; position 0 is never a record
- * (seq starts at 1), so a head of 0 is an empty chain.
+ * for the seq-th chunk of 2^CL_BITS bytes (a record larger than a chunk
+ * takes several seqs), plus the offset in it; position 0 is never a record
+ * (seq starts at 1), so a head of 0 is an empty chain.  A chain's positions
+ * fall from its head, so releasing chunks from the front never cuts one.
  *
  * A lazy snapshot (state_table_walk) writes keys after the barrier from the
  * chains as they were: chunks released meanwhile stay readable until the
