@@ -708,8 +708,7 @@ static void choose_ops(struct op_group *o)
 void op_group_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
 {
     struct op_group *o = (struct op_group *)op;
-    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
-    o->ttl.manual = manual_clock;
+    op_ttl_set(&o->ttl, ttl_us, manual_clock);
     choose_ops(o);
 }
 

@@ -828,9 +828,10 @@ static int join_push(struct op *op, int port, struct batch *b, struct eval_ctx *
                 prow_begin(o, os, l, chainlog_floor(&o->side[os].log), &o->chain,
                            &o->chain_cap, &it);
                 o->matched[k] += it.n;
+            } else {
+                for (int c = 0; l && c < l->n; c++)
+                    o->matched[k] += l->rows[c].count;
             }
-            for (int c = 0; l && !packed(o, os) && c < l->n; c++)
-                o->matched[k] += l->rows[c].count;
             continue;
         }
         if (l && packed(o, os)) {
@@ -909,21 +910,23 @@ static void retire_rec(void *ctx, const struct cl_rec *c)
     struct side *sd = &o->side[rt->s];
     struct prec r;
     prec_next(c->data, &r);
-    uint64_t off = 0;
-    if (r.spilled)
-        memcpy(&off, r.data, 8);
     if (c->moved) {
-        /* still live, at the end of the log: its bytes at the end of the file */
-        const char *bytes = prec_bytes(o, rt->s, &r, &o->read);
-        if (r.spilled && bytes &&
-            spill_append(sd->spill, bytes, r.len, &off, &o->io_err) == WEIR_OK)
+        /* still live, at the end of the log: a spilled row's bytes go to the
+         * end of the file too (in memory, they moved with the record) */
+        const char *bytes = r.spilled ? prec_bytes(o, rt->s, &r, &o->read) : NULL;
+        uint64_t off;
+        if (bytes && spill_append(sd->spill, bytes, r.len, &off, &o->io_err) == WEIR_OK)
             memcpy(c->moved + (r.data - c->data), &off, 8);
         return;
     }
-    if (!r.spilled)
+    if (r.spilled) {
+        uint64_t off;
+        memcpy(&off, r.data, 8);
+        if (off + r.len > sd->dead_end)
+            sd->dead_end = off + r.len;
+    } else {
         sd->in_memory -= r.len;
-    else if (off + r.len > sd->dead_end)
-        sd->dead_end = off + r.len;
+    }
     if (c->last)   /* its head is its key's slot */
         state_table_delete_value(sd->state, c->head);
 }
@@ -1421,8 +1424,7 @@ static const struct op_ops join_ttl_ops = {
 void op_join_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
 {
     struct op_join *o = (struct op_join *)op;
-    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
-    o->ttl.manual = manual_clock;
+    op_ttl_set(&o->ttl, ttl_us, manual_clock);
     op->ops = ttl_on(o) ? &join_ttl_ops : &join_ops;
 }
 

@@ -407,13 +407,13 @@ static int drain(struct op_lookup *o, struct batch *b, int *next, int upto,
         struct batch *full = o->chunk;
         o->chunk = o->out;
         o->out = full;
+        if (b->kinds)
+            batch_ensure_kinds(full);
         for (int c = 0; c < full->n; c++) {
             int k = o->chunk_row[c];
             o->matched[k]++;
-            if (b->kinds) {
-                batch_ensure_kinds(full);
+            if (b->kinds)
                 full->kinds[c] = (uint8_t)batch_kind(b, batch_row(b, k));
-            }
         }
         *next = upto;
         return WEIR_OK;

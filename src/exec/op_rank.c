@@ -986,8 +986,7 @@ static void new_table(struct op_rank *o)
 void op_rank_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
 {
     struct op_rank *o = (struct op_rank *)op;
-    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
-    o->ttl.manual = manual_clock;
+    op_ttl_set(&o->ttl, ttl_us, manual_clock);
     new_table(o);   /* its slots now carry the TTL's times, or not */
     op->ops = o->ttl.ttl_us > 0 ? &rank_ttl_ops : &rank_ops;
 }

@@ -697,8 +697,7 @@ static const struct op_ops temporal_ttl_ops = {
 void op_temporal_set_state_ttl(struct op *op, int64_t ttl_us, bool manual_clock)
 {
     struct op_temporal *o = (struct op_temporal *)op;
-    o->ttl.ttl_us = ttl_us > 0 ? ttl_us : 0;
-    o->ttl.manual = manual_clock;
+    op_ttl_set(&o->ttl, ttl_us, manual_clock);
     op->ops = ttl_on(o) ? &temporal_ttl_ops : &temporal_ops;
 }
 

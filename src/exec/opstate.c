@@ -10,6 +10,12 @@
 #include "core/datetime.h"
 #include "state/table.h"
 
+void op_ttl_set(struct op_ttl *t, int64_t ttl_us, bool manual)
+{
+    t->ttl_us = ttl_us > 0 ? ttl_us : 0;
+    t->manual = manual;
+}
+
 int64_t op_ttl_clock(struct op_ttl *t)
 {
     if (!t->manual)

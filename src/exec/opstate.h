@@ -84,6 +84,9 @@ struct op_ttl {
     struct timers queue;            /* (deadline, key) */
 };
 
+/* Sets table.exec.state.ttl (ttl_us <= 0: never expire) and whether the
+ * clock is manual (tests). */
+void op_ttl_set(struct op_ttl *t, int64_t ttl_us, bool manual);
 /* Refreshes and returns t->now (unless the clock is manual). */
 int64_t op_ttl_clock(struct op_ttl *t);
 /* The timer hook's now_us: the clock when manual. */

@@ -23,8 +23,7 @@ struct cl_chunk {
     uint64_t room;                 /* bytes data can hold */
     uint64_t used;
     int64_t max_expire;            /* the latest expiry of its records */
-    int64_t min_expire;            /*   and the earliest */
-    int64_t last_expire;           /*   and its last record's */
+    int64_t last_expire;           /*   and its last arrival's */
     int64_t n;                     /* records */
     uint64_t looked;               /* lg->next when a move was last refused
                                       (0: never) */
@@ -90,7 +89,6 @@ static struct cl_chunk *chunk_add(struct chainlog *lg, uint64_t need)
     c->base = lg->next << CL_BITS;
     c->used = 0;
     c->max_expire = INT64_MIN;
-    c->min_expire = INT64_MAX;
     c->last_expire = INT64_MIN;
     c->n = 0;
     c->looked = 0;
@@ -101,10 +99,9 @@ static struct cl_chunk *chunk_add(struct chainlog *lg, uint64_t need)
     return c;
 }
 
-static void rec_at(const unsigned char *p, uint64_t pos, struct cl_rec *r)
+static void rec_at(const unsigned char *p, struct cl_rec *r)
 {
     uint64_t head;
-    r->pos = pos;
     memcpy(&r->prev, p, 8);
     memcpy(&r->next, p + 8, 8);
     memcpy(&head, p + 16, 8);
@@ -155,8 +152,6 @@ static unsigned char *append(struct chainlog *lg, uint64_t *head, int64_t expire
     c->n++;
     if (expire > c->max_expire)
         c->max_expire = expire;
-    if (expire < c->min_expire)
-        c->min_expire = expire;
     if (!moved)
         c->last_expire = expire;
     lg->records++;
@@ -172,7 +167,7 @@ bool chainlog_read(const struct chainlog *lg, uint64_t pos, uint64_t floor, stru
 {
     if (pos < floor || pos < (lg->first << CL_BITS) || (pos >> CL_BITS) >= lg->next)
         return false;
-    rec_at(rec_ptr(lg, pos), pos, r);
+    rec_at(rec_ptr(lg, pos), r);
     return true;
 }
 
@@ -206,7 +201,7 @@ static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm, cl_fn 
     int64_t live = 0;
     for (uint64_t off = 0; off < c->used;) {
         struct cl_rec r;
-        rec_at(c->data + off, c->base + off, &r);
+        rec_at(c->data + off, &r);
         live += r.expire > wm;
         off += REC_HDR + r.len;
     }
@@ -215,7 +210,7 @@ static bool evacuate(struct chainlog *lg, struct cl_chunk *c, int64_t wm, cl_fn 
         return false;
     for (uint64_t off = 0; off < c->used;) {
         struct cl_rec r;
-        rec_at(c->data + off, c->base + off, &r);
+        rec_at(c->data + off, &r);
         if (r.expire > wm) {
             r.moved = rec_move(lg, &r);
             fn(ctx, &r);
@@ -257,7 +252,7 @@ int64_t chainlog_expire(struct chainlog *lg, int64_t wm, bool keep,
             break;
         for (uint64_t off = 0; off < c->used;) {
             struct cl_rec r;
-            rec_at(c->data + off, c->base + off, &r);
+            rec_at(c->data + off, &r);
             if (!moved || r.expire <= wm) {
                 fn(ctx, &r);
                 gone++;

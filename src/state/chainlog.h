@@ -64,7 +64,6 @@ struct chainlog {
 
 /* A record read back. */
 struct cl_rec {
-    uint64_t pos;
     uint64_t prev, next;           /* the key's records before and after it (0: none) */
     int64_t expire;
     uint64_t *head;                /* where its key's head is */
